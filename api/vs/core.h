@@ -1,0 +1,128 @@
+/* vs core services available to plugins: opaque handles and accessors.
+ *
+ * Handles are owned by the core; a plugin never frees them.  Strings
+ * returned by accessors stay valid as long as the handle does.  Paths named
+ * "host view" are absolute paths as the host sees them, relative to the
+ * sysroot (`vs --sysroot DIR`); open them with vs_host_open().
+ */
+#ifndef VS_CORE_H
+#define VS_CORE_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vs_ctx;     /* one invocation of vs: paths, configuration, errors */
+struct vs_guest;   /* one guest: configuration dir and root */
+struct vs_section; /* a plugin's section of vs.conf */
+struct vs_build;   /* a build in progress */
+
+#if defined(__GNUC__)
+#define VS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VS_PRINTF(a, b)
+#endif
+
+/* Errors: set the one message the edge will print as "vs: <message>".
+ * Style: lowercase, what failed first, the subject in quotes, errno text
+ * last.  Always returns -1 so that `return vs_set_error(...)` works. */
+int vs_set_error(struct vs_ctx *ctx, const char *fmt, ...) VS_PRINTF(2, 3);
+/* Like vs_set_error, appending ": strerror(errnum)". */
+int vs_set_errno(struct vs_ctx *ctx, int errnum, const char *fmt, ...)
+	VS_PRINTF(3, 4);
+/* The last message set, or "" (owned by ctx). */
+const char *vs_error(const struct vs_ctx *ctx);
+
+/* Messages printed now on stderr, prefixed "vs: warning: " / "vs: ". */
+void vs_warn(struct vs_ctx *ctx, const char *fmt, ...) VS_PRINTF(2, 3);
+/* Printed only when the verbosity is at least level. */
+void vs_info(struct vs_ctx *ctx, int level, const char *fmt, ...)
+	VS_PRINTF(3, 4);
+int vs_verbosity(const struct vs_ctx *ctx);
+
+/* Host paths (host view).  VS_PATH_* select one. */
+enum vs_path {
+	VS_PATH_CONFDIR,  /* /etc/vservers */
+	VS_PATH_VROOTDIR, /* /vservers */
+	VS_PATH_RUNDIR,   /* /var/run/vservers */
+	VS_PATH_CACHEDIR, /* /var/cache/vservers */
+	VS_PATH_LOCKDIR,  /* /var/lock */
+};
+const char *vs_path(const struct vs_ctx *ctx, enum vs_path which);
+/* The sysroot, "/" normally. */
+const char *vs_sysroot(const struct vs_ctx *ctx);
+/* Installed data: shipped defaults and distributions directories (real
+ * paths, not under the sysroot). */
+const char *vs_pkgdefaultsdir(const struct vs_ctx *ctx);
+const char *vs_distribdir(const struct vs_ctx *ctx);
+
+/* Opens a host-view path inside the sysroot; symlinks and ".." never
+ * leave it.  Returns an fd or -1 with errno set. */
+int vs_host_open(const struct vs_ctx *ctx, const char *path, int flags,
+		 mode_t mode);
+/* Writes "sysroot + path" (the real path, for messages and external
+ * programs) into buf; returns buf. */
+char *vs_host_real(const struct vs_ctx *ctx, const char *path, char *buf,
+		   size_t size);
+
+/* Guests. */
+const char *vs_guest_name(const struct vs_guest *g);   /* config dir basename */
+const char *vs_guest_cfgdir(const struct vs_guest *g); /* host view */
+/* The guest root as a host-view path, or NULL when vdir is missing. */
+const char *vs_guest_root(const struct vs_guest *g);
+/* Context id, or 0 when none is configured. */
+unsigned vs_guest_context(const struct vs_guest *g);
+
+/* Configuration files of a guest, with util-vserver's precedence:
+ * per-guest, then .defaults, then the shipped default named pkgdefault
+ * (NULL for none).  Writes the host-view (or, for the shipped default, the
+ * real) path of the first existing file into buf and returns 1, or returns
+ * 0 when none exists. */
+int vs_guest_cfg_find(const struct vs_guest *g, const char *rel,
+		      const char *pkgdefault, char *buf, size_t size);
+/* Reads the first line (without newline) of the guest's <rel> into buf.
+ * Returns 1 when read, 0 when missing, -1 on error (set). */
+int vs_guest_cfg_line(struct vs_guest *g, const char *rel, char *buf,
+		      size_t size);
+/* 1 when <rel> exists in the guest's config dir. */
+int vs_guest_cfg_exists(const struct vs_guest *g, const char *rel);
+
+/* vs.conf: the plugin's own `plugin "<name>" { key = value }` section.
+ * Returns NULL when there is none; accessors accept NULL. */
+const struct vs_section *vs_plugin_section(const struct vs_ctx *ctx,
+					   const char *plugin);
+const char *vs_section_str(const struct vs_section *s, const char *key,
+			   const char *def);
+
+/* Build helper (for build plugins). */
+struct vs_ctx *vs_build_ctx(struct vs_build *b);
+const char *vs_build_name(const struct vs_build *b);
+const char *vs_build_cfgdir(const struct vs_build *b); /* host view */
+const char *vs_build_root(const struct vs_build *b);   /* host view */
+/* An O_DIRECTORY fd of the new guest root, valid during build(). */
+int vs_build_rootfd(const struct vs_build *b);
+/* The distribution (-d), or NULL. */
+const char *vs_build_dist(const struct vs_build *b);
+void vs_build_set_dist(struct vs_build *b, const char *dist);
+/* Asks for a package-management directory (skeleton --pkgmgmt):
+ * <pkgbase>/<name> and apps/pkgmgmt/base.  Call from prepare(). */
+void vs_build_want_pkgmgmt(struct vs_build *b);
+/* Private data of the method, kept from prepare() to build(). */
+void vs_build_set_data(struct vs_build *b, void *data);
+void *vs_build_data(const struct vs_build *b);
+/* Writes a file "<cfgdir>/<rel>" containing value plus a newline. */
+int vs_build_write_cfg(struct vs_build *b, const char *rel,
+		       const char *value);
+/* Runs argv on the host (argv[0] searched in PATH) with the
+ * util-vserver-like environment of the build; returns its exit status, or
+ * -1 with the error set when it could not run. */
+int vs_build_run(struct vs_build *b, char *const argv[]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,52 @@
+/* The vs command: verb table and the cmd_<verb>() implementations. */
+#ifndef VS_CLI_H
+#define VS_CLI_H
+
+#include <stdio.h>
+
+#include "../lib/internal.h"
+
+#define CMD_GUEST 0x1u    /* needs an existing guest */
+#define CMD_NEWGUEST 0x2u /* takes the name of a guest to create */
+#define CMD_ROOT 0x4u     /* needs root */
+
+/* A verb.  argv[0] is the verb; guest is the opened guest (CMD_GUEST) and
+ * name the guest argument (CMD_GUEST, CMD_NEWGUEST).  Returns the exit
+ * status; on failure the message is in vs_error(ctx). */
+struct cmd {
+	const char *name;
+	int (*fn)(struct vs_ctx *ctx, struct vs_guest *guest, const char *name,
+		  int argc, char **argv);
+	unsigned flags;
+	const char *synopsis; /* one line */
+	const char *usage;    /* "usage: ..." and options */
+	const struct vs_verb_def *plugin_verb; /* plugin verbs only */
+};
+
+/* Finds a verb (core first, then plugins); NULL when unknown. */
+const struct cmd *cmd_find(const char *name);
+/* Adds the verbs of loaded plugins; refuses clashes with a warning. */
+void cmd_add_plugin_verbs(struct vs_ctx *ctx);
+/* Prints the usage of one verb. */
+void cmd_usage(const struct cmd *c, FILE *out);
+/* The nearest verb to a mistyped one, or NULL. */
+const char *cmd_suggest(const char *name);
+
+int cmd_build(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_delete(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_help(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_list(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_paths(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_plugins(struct vs_ctx *, struct vs_guest *, const char *, int,
+		char **);
+
+/* json.c: writes s as a JSON string (with quotes). */
+void json_str(FILE *out, const char *s);
+
+/* Parses a verb's options that are all flags: each of argv[1..] must be
+ * one of the NULL-terminated names; sets seen[i].  Returns 0, or 2 after
+ * setting the error. */
+int cmd_flags(struct vs_ctx *ctx, int argc, char **argv,
+	      const char *const *names, bool *seen);
+
+#endif

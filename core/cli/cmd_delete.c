@@ -1,0 +1,125 @@
+/* vs <guest> delete [--yes|--silent]: removes the root, the configuration
+ * directory, and the targets of the cache, run and pkgmgmt links. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* True when path is "/" or an ancestor of (or equal to) one of vs's own
+ * directories: deleting it would take more than one guest. */
+static bool protected_path(const struct vs_ctx *ctx, const char *path)
+{
+	size_t n = strlen(path);
+	if (n <= 1)
+		return true;
+	for (int i = 0; i <= VS_PATH_LOCKDIR; i++) {
+		const char *p = ctx->paths[i];
+		if (strncmp(p, path, n) == 0 && (p[n] == '/' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Removes a host-view path (recursively, never following symlinks). */
+static int remove_host(struct vs_ctx *ctx, const char *path, const char *what)
+{
+	char real[PATH_MAX];
+	const char *base, *failed = "";
+	if (protected_path(ctx, path))
+		return vs_set_error(ctx, "refusing to delete %s '%s'", what,
+				    vs_host_real(ctx, path, real, sizeof(real)));
+	int pfd = vs_host_parent(ctx, path, &base);
+	if (pfd < 0)
+		return errno == ENOENT ? 0
+				       : vs_set_errno(ctx, errno,
+						      "cannot delete '%s'",
+						      vs_host_real(ctx, path, real,
+								   sizeof(real)));
+	int r = vs_rm_rf_at(pfd, base, &failed);
+	int e = errno;
+	close(pfd);
+	if (r < 0)
+		return vs_set_errno(ctx, e, "cannot delete '%s' (at '%s')",
+				    vs_host_real(ctx, path, real, sizeof(real)),
+				    failed);
+	return 0;
+}
+
+/* The target of a link in the config dir, as a host-view path. */
+static char *link_target(struct vs_guest *g, const char *rel)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", g->cfgdir, rel);
+	if (vs_host_readlink(g->ctx, path, target, sizeof(target)) < 0 ||
+	    target[0] != '/')
+		return NULL;
+	return vs_strdup(target);
+}
+
+static bool confirm(const struct vs_guest *g)
+{
+	char line[64], real[PATH_MAX], cfg[PATH_MAX];
+	printf("Delete guest '%s' with its root '%s' and configuration '%s'? "
+	       "[y/N] ",
+	       g->name,
+	       g->root ? vs_host_real(g->ctx, g->root, real, sizeof(real))
+		       : "(none)",
+	       vs_host_real(g->ctx, g->cfgdir, cfg, sizeof(cfg)));
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin)) {
+		putchar('\n');
+		return false;
+	}
+	vs_first_line(line);
+	return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 ||
+	       strcmp(line, "yes") == 0;
+}
+
+int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
+	       int argc, char **argv)
+{
+	static const char *const names[] = {"--yes", "-y", "--silent", NULL};
+	bool seen[3] = {false};
+	(void)n;
+	int r = cmd_flags(ctx, argc, argv, names, seen);
+	if (r)
+		return r;
+	if (vs_guest_running(g))
+		return vs_set_error(ctx, "guest '%s' is running; stop it first",
+				    g->name),
+		       1;
+	char *cache = link_target(g, "cache");
+	char *run = link_target(g, "run");
+	char *pkg = link_target(g, "apps/pkgmgmt/base");
+	char real[PATH_MAX];
+	const char *bad = NULL;
+	if (g->root && protected_path(ctx, g->root))
+		bad = g->root;
+	else if (cache && protected_path(ctx, cache))
+		bad = cache;
+	else if (pkg && protected_path(ctx, pkg))
+		bad = pkg;
+	if (bad) {
+		vs_set_error(ctx, "refusing to delete '%s': it is not a guest's "
+				  "own directory",
+			     vs_host_real(ctx, bad, real, sizeof(real)));
+		r = 1;
+	} else if (!(seen[0] || seen[1] || seen[2]) && !confirm(g)) {
+		vs_set_error(ctx, "delete: not confirmed; nothing deleted");
+		r = 1;
+	} else if ((g->root && remove_host(ctx, g->root, "root") < 0) ||
+		   (cache && remove_host(ctx, cache, "cache") < 0) ||
+		   (run && remove_host(ctx, run, "run file") < 0) ||
+		   (pkg && remove_host(ctx, pkg, "package directory") < 0) ||
+		   remove_host(ctx, g->cfgdir, "configuration") < 0) {
+		r = 1;
+	}
+	free(cache);
+	free(run);
+	free(pkg);
+	return r;
+}

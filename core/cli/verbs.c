@@ -1,0 +1,210 @@
+/* The verb table: one sorted list of core verbs, then plugin verbs. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cmd core_cmds[] = {
+	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT, "build a new guest",
+	 NULL, NULL},
+	{"delete", cmd_delete, CMD_GUEST | CMD_ROOT,
+	 "delete a guest: root, configuration, cache and run state",
+	 "usage: vs <guest> delete [--yes|--silent]\n"
+	 "  -y, --yes, --silent   do not ask for confirmation\n",
+	 NULL},
+	{"help", cmd_help, 0, "show help for vs or for one verb",
+	 "usage: vs help [verb]\n", NULL},
+	{"list", cmd_list, 0, "list guests with context, state and root",
+	 "usage: vs list [--json]\n", NULL},
+	{"paths", cmd_paths, 0, "show the paths vs uses",
+	 "usage: vs paths [--json]\n", NULL},
+	{"plugins", cmd_plugins, 0, "list loaded and refused plugins",
+	 "usage: vs plugins [--json]\n", NULL},
+};
+#define NCORE (sizeof(core_cmds) / sizeof(core_cmds[0]))
+
+static struct cmd *plugin_cmds;
+static size_t nplugin_cmds;
+
+static int cmp_cmd(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct cmd *)elem)->name);
+}
+
+const struct cmd *cmd_find(const char *name)
+{
+	const struct cmd *c =
+		bsearch(name, core_cmds, NCORE, sizeof(*c), cmp_cmd);
+	if (c)
+		return c;
+	for (size_t i = 0; i < nplugin_cmds; i++)
+		if (strcmp(plugin_cmds[i].name, name) == 0)
+			return &plugin_cmds[i];
+	return NULL;
+}
+
+static int run_plugin_verb(struct vs_ctx *ctx, struct vs_guest *g,
+			   const char *name, int argc, char **argv)
+{
+	(void)name;
+	const struct cmd *c = cmd_find(argv[0]);
+	return c->plugin_verb->run(ctx, g, argc, argv);
+}
+
+static int cmp_by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct cmd *)a)->name,
+		      ((const struct cmd *)b)->name);
+}
+
+void cmd_add_plugin_verbs(struct vs_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nplugins; i++) {
+		const struct vs_plugin *d = ctx->plugins[i].desc;
+		for (const struct vs_verb_def *v = d ? d->verbs : NULL;
+		     v && v->name; v++) {
+			if (cmd_find(v->name)) {
+				vs_warn(ctx,
+					"ignoring verb '%s' of plugin '%s': "
+					"the verb exists already",
+					v->name, ctx->plugins[i].file);
+				continue;
+			}
+			plugin_cmds = vs_xrealloc(plugin_cmds,
+						  (nplugin_cmds + 1) *
+							  sizeof(*plugin_cmds));
+			plugin_cmds[nplugin_cmds++] = (struct cmd){
+				.name = v->name,
+				.fn = run_plugin_verb,
+				.flags = ((v->flags & VS_VERB_GUEST) ? CMD_GUEST
+								       : 0) |
+					 ((v->flags & VS_VERB_ROOT) ? CMD_ROOT
+								    : 0),
+				.synopsis = v->synopsis ? v->synopsis : "",
+				.plugin_verb = v,
+			};
+		}
+	}
+	if (nplugin_cmds)
+		qsort(plugin_cmds, nplugin_cmds, sizeof(*plugin_cmds),
+		      cmp_by_name);
+}
+
+void cmd_usage(const struct cmd *c, FILE *out)
+{
+	if (c->fn == cmd_build) {
+		vs_build_usage(out);
+		return;
+	}
+	if (c->usage) {
+		fputs(c->usage, out);
+		return;
+	}
+	fprintf(out, "usage: vs %s%s [options]\n  %s\n",
+		(c->flags & CMD_GUEST) ? "<guest> " : "", c->name, c->synopsis);
+}
+
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins)
+					   : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(cur));
+	}
+	return prev[lb];
+}
+
+const char *cmd_suggest(const char *name)
+{
+	const char *best = NULL;
+	size_t bd = 3;
+	for (size_t i = 0; i < NCORE + nplugin_cmds; i++) {
+		const char *n = i < NCORE ? core_cmds[i].name
+					  : plugin_cmds[i - NCORE].name;
+		size_t d = distance(name, n);
+		if (d < bd) {
+			bd = d;
+			best = n;
+		}
+	}
+	return best;
+}
+
+int cmd_flags(struct vs_ctx *ctx, int argc, char **argv,
+	      const char *const *names, bool *seen)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			continue;
+		size_t k = 0;
+		while (names[k] && strcmp(names[k], argv[i]) != 0)
+			k++;
+		if (!names[k]) {
+			vs_set_error(ctx, "%s: unknown option '%s'", argv[0],
+				     argv[i]);
+			return 2;
+		}
+		seen[k] = true;
+	}
+	return 0;
+}
+
+int cmd_help(struct vs_ctx *ctx, struct vs_guest *g, const char *name,
+	     int argc, char **argv)
+{
+	(void)g;
+	(void)name;
+	if (argc > 1) {
+		const struct cmd *c = cmd_find(argv[1]);
+		if (!c) {
+			vs_set_error(ctx, "help: unknown verb '%s'", argv[1]);
+			return 2;
+		}
+		cmd_usage(c, stdout);
+		if (c->fn == cmd_build) {
+			fputs("\nbuild methods:\n", stdout);
+			for (size_t i = 0; i < ctx->nplugins; i++) {
+				const struct vs_plugin *d = ctx->plugins[i].desc;
+				if (!d || d->kind != VS_KIND_BUILD)
+					continue;
+				const struct vs_build_ops *o = d->ops;
+				printf("  %-12s %s\n  %-12s   -- %s\n", d->name,
+				       d->summary ? d->summary : "", "",
+				       o->usage ? o->usage : "");
+			}
+		}
+		return 0;
+	}
+	fputs("usage: vs [--sysroot DIR] [--config FILE] [-v] <verb> [<guest>] "
+	      "[args]\n"
+	      "       vs [options] <guest> <verb> [args]\n\n"
+	      "global options:\n"
+	      "  --sysroot DIR     treat DIR as the host's root for all host "
+	      "state\n"
+	      "                    (also VS_SYSROOT)\n"
+	      "  --config FILE     read FILE instead of vs.conf\n"
+	      "  --plugindir DIR   load plugins from DIR\n"
+	      "  --datadir DIR     shipped defaults and distributions\n"
+	      "  -v, --verbose     more messages (repeatable)\n"
+	      "  -V, --version     show the version\n\n"
+	      "verbs:\n",
+	      stdout);
+	for (size_t i = 0; i < NCORE; i++)
+		printf("  %-10s %s\n", core_cmds[i].name, core_cmds[i].synopsis);
+	for (size_t i = 0; i < nplugin_cmds; i++)
+		printf("  %-10s %s\n", plugin_cmds[i].name,
+		       plugin_cmds[i].synopsis);
+	fputs("\n'vs help <verb>' shows the options of one verb.\n", stdout);
+	return 0;
+}

@@ -1,0 +1,182 @@
+/* libvs internals shared by the core library and the vs command. */
+#ifndef VS_INTERNAL_H
+#define VS_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <vs/core.h>
+#include <vs/plugin.h>
+
+#define VS_NAME_MAX 64     /* longest guest name */
+#define VS_CONTEXT_MIN 2   /* static context ids: 2..49151 */
+#define VS_CONTEXT_MAX 49151
+
+struct vs_conf;
+
+/* A plugin the loader looked at: loaded (desc != NULL) or refused. */
+struct vs_plugin_entry {
+	char *file;                   /* absolute path, or "(built-in)" */
+	const struct vs_plugin *desc; /* NULL when refused */
+	char *refusal;                /* the reason, when refused */
+};
+
+struct vs_ctx {
+	char *sysroot; /* "/" or an absolute directory, no trailing '/' */
+	int rootfd;    /* O_PATH fd of the sysroot */
+	char *paths[VS_PATH_LOCKDIR + 1]; /* host view */
+	char *plugindir;      /* real path */
+	char *pkgdefaultsdir; /* real path */
+	char *distribdir;     /* real path */
+	char *conffile;       /* host view (or real with --config) */
+	struct vs_conf *conf;
+	int verbose;
+	char err[2048];
+	struct vs_plugin_entry *plugins;
+	size_t nplugins;
+};
+
+struct vs_guest {
+	struct vs_ctx *ctx;
+	char *name;   /* config dir basename */
+	char *cfgdir; /* host view, no trailing '/' */
+	char *root;   /* host view of vdir's target, or NULL */
+	unsigned context;
+};
+
+/* ctx.c */
+struct vs_ctx *vs_ctx_new(void);
+void vs_ctx_free(struct vs_ctx *ctx);
+/* Sets the sysroot (NULL or "/" for none); -1 with the error set. */
+int vs_ctx_set_sysroot(struct vs_ctx *ctx, const char *dir);
+/* Reads vs.conf (file NULL: the default location, missing is fine) and
+ * applies its paths.  -1 with the error set. */
+int vs_ctx_configure(struct vs_ctx *ctx, const char *file);
+void vs_clear_error(struct vs_ctx *ctx);
+/* Installed things: module directory, and the directory holding
+ * defaults/ and distributions/ (real paths). */
+void vs_ctx_set_plugindir(struct vs_ctx *ctx, const char *dir);
+void vs_ctx_set_datadir(struct vs_ctx *ctx, const char *dir);
+char *vs_strdup(const char *s); /* aborts on ENOMEM */
+char *vs_asprintf(const char *fmt, ...) VS_PRINTF(1, 2);
+void *vs_xmalloc(size_t n);
+void *vs_xrealloc(void *p, size_t n);
+
+/* conf.c (libconfuse stays inside this file) */
+int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd);
+void vs_conf_free(struct vs_conf *conf);
+const char *vs_conf_str(const struct vs_ctx *ctx, const char *key);
+
+/* hostpath.c: host-view paths resolved inside the sysroot */
+/* Opens the parent directory of path; *base points into path at the last
+ * component.  Returns an O_DIRECTORY fd or -1 with errno. */
+int vs_host_parent(const struct vs_ctx *ctx, const char *path,
+		   const char **base);
+int vs_host_lstat(const struct vs_ctx *ctx, const char *path, struct stat *st);
+/* 1 exists, 0 missing, -1 error (errno). stat follows symlinks in root. */
+int vs_host_exists(const struct vs_ctx *ctx, const char *path);
+bool vs_host_isdir(const struct vs_ctx *ctx, const char *path);
+/* Reads a symlink; returns length or -1 with errno. */
+ssize_t vs_host_readlink(const struct vs_ctx *ctx, const char *path,
+			 char *buf, size_t size);
+/* mkdir -p with mode for created components; -1 with errno. */
+int vs_host_mkdir_p(const struct vs_ctx *ctx, const char *path, mode_t mode);
+/* Resolves path (following symlinks inside the sysroot) to its host-view
+ * canonical form; returns a malloc'd string or NULL with errno. */
+char *vs_host_canon(const struct vs_ctx *ctx, const char *path);
+/* Whole file into a malloc'd NUL-terminated buffer (max bytes); NULL with
+ * errno.  ENOENT for missing, EFBIG when larger. */
+char *vs_host_read(const struct vs_ctx *ctx, const char *path, size_t max,
+		   size_t *len);
+
+/* fsutil.c: fd-relative helpers, never following symlinks */
+char *vs_read_fd(int fd, size_t max, size_t *len);
+int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
+		mode_t mode);
+int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
+/* Removes name below dirfd recursively without following symlinks or
+ * crossing into other filesystems.  -1 with errno; *failed names the
+ * first entry that could not be removed (static buffer). */
+int vs_rm_rf_at(int dirfd, const char *name, const char **failed);
+/* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
+int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);
+void vs_first_line(char *s);
+const char *vs_basename(const char *path);
+char *vs_path_join(const char *a, const char *b);
+
+/* guest.c */
+/* Checks a new guest name; -1 with the error set. */
+int vs_guest_name_check(struct vs_ctx *ctx, const char *name);
+/* Resolves a name or config-dir path (COMPAT §1.1). */
+struct vs_guest *vs_guest_open(struct vs_ctx *ctx, const char *arg);
+void vs_guest_free(struct vs_guest *g);
+/* The config-dir names of all guests, sorted; NULL-terminated. */
+char **vs_guest_list(struct vs_ctx *ctx);
+void vs_strv_free(char **v);
+/* 1 when the guest has running state (run file present and live). */
+int vs_guest_running(const struct vs_guest *g);
+
+/* cfgtree.c */
+/* Rule B: 1 when flag exists per-guest or in .defaults, unless the
+ * per-guest override exists (e.g. "nonamespace" / "namespace"). */
+int vs_guest_flag_or(const struct vs_guest *g, const char *flag,
+		     const char *override);
+/* Rule C: 1 when package-manager config files are excluded from
+ * unification (pkgmgmt-ignore / pkgmgmt-force precedence). */
+int vs_guest_pkgmgmt(const struct vs_guest *g);
+
+/* context.c */
+/* Parses a context id (2..49151); -1 with the error set. */
+int vs_context_parse(struct vs_ctx *ctx, const char *s, unsigned *out);
+/* The guest (config-dir name) using id, or NULL (malloc'd). */
+char *vs_context_user(struct vs_ctx *ctx, unsigned id);
+/* Picks the next free id from .defaults/context.next (or the shipped
+ * context.start); *next is what to store back. -1 with the error set. */
+int vs_context_allocate(struct vs_ctx *ctx, unsigned *id, unsigned *next);
+int vs_context_store_next(struct vs_ctx *ctx, unsigned next);
+
+/* iface.c */
+struct vs_iface_spec {
+	char name[64];
+	char dev[32];
+	char ip[64];
+	char mask[16];
+	char prefix[8];
+	bool nodev;
+	bool ipv6;
+};
+/* Parses [name=][dev:]ip[/mask|prefix]; -1 with the error set. */
+int vs_iface_parse(struct vs_ctx *ctx, const char *spec,
+		   struct vs_iface_spec *out);
+/* Checks a dotted netmask; returns the prefix length or -1. */
+int vs_mask_to_prefix(const char *mask);
+
+/* loader.c */
+/* Checks a descriptor; NULL when fine, else a static reason text. */
+const char *vs_plugin_check(const struct vs_plugin *d, const char *stem,
+			    char *buf, size_t size);
+/* Loads every plugin of the module directory plus the built-in ones. */
+void vs_plugins_load(struct vs_ctx *ctx);
+/* The loaded plugin of kind and name, or NULL; *entry (if not NULL) is
+ * set to a refused entry of that stem when there is one. */
+const struct vs_plugin *vs_plugin_find(struct vs_ctx *ctx, unsigned kind,
+				       const char *name,
+				       const struct vs_plugin_entry **refused);
+const char *vs_kind_name(unsigned kind);
+/* Built-in descriptors (a NULL-terminated list, possibly empty). */
+extern const struct vs_plugin *const vs_builtin_plugins[];
+
+/* spawn.c */
+/* Runs argv (PATH search) with envp (NULL: inherit), cwd (NULL: keep);
+ * returns the exit status (128+sig when killed) or -1 with errno. */
+int vs_spawn(char *const argv[], char *const envp[], const char *cwd);
+
+/* build.c */
+int vs_build_main(struct vs_ctx *ctx, const char *name, int argc,
+		  char **argv);
+void vs_build_usage(FILE *out);
+
+#endif
