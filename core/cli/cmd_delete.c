@@ -32,6 +32,18 @@ static int remove_host(struct vs_ctx *ctx, const char *path, const char *what)
 	if (protected_path(ctx, path))
 		return vs_set_error(ctx, "refusing to delete %s '%s'", what,
 				    vs_host_real(ctx, path, real, sizeof(real)));
+	vs_host_real(ctx, path, real, sizeof(real));
+	char *canon = vs_host_canon(ctx, path), creal[PATH_MAX];
+	char *mnt = canon ? vs_mount_below(vs_host_real(ctx, canon, creal,
+							sizeof(creal)))
+			  : NULL;
+	free(canon);
+	if (mnt) {
+		vs_set_error(ctx, "cannot delete '%s': '%s' is a mount point",
+			     real, mnt);
+		free(mnt);
+		return -1;
+	}
 	int pfd = vs_host_parent(ctx, path, &base);
 	if (pfd < 0)
 		return errno == ENOENT ? 0

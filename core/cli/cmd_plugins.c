@@ -94,7 +94,7 @@ int cmd_paths(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 			      "defaults", "distributions"};
 	const char *vals[] = {
 		ctx->sysroot,
-		ctx->conffile ? ctx->conffile : "(none: built-in defaults)",
+		ctx->conffile,
 		ctx->paths[VS_PATH_CONFDIR],
 		ctx->paths[VS_PATH_VROOTDIR],
 		ctx->paths[VS_PATH_RUNDIR],
@@ -105,6 +105,12 @@ int cmd_paths(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 		ctx->distribdir,
 	};
 	size_t k = sizeof(keys) / sizeof(keys[0]);
+	char missing[PATH_MAX + 32];
+	if (!ctx->conf_loaded) {
+		snprintf(missing, sizeof(missing), "%s (missing: built-in defaults)",
+			 ctx->conffile);
+		vals[1] = missing;
+	}
 	for (size_t i = 0; i < k; i++) {
 		if (seen[0]) {
 			fputs(i ? ", " : "{", stdout);

@@ -20,7 +20,7 @@ static void usage_hint(void)
 static int fail(struct vs_ctx *ctx, int status)
 {
 	if (vs_error(ctx)[0])
-		fprintf(stderr, "vs: %s\n", vs_error(ctx));
+		vs_print_line(stderr, "vs: ", vs_error(ctx));
 	return status;
 }
 
@@ -81,9 +81,10 @@ static int run(int argc, char **argv)
 			argv[optind] = "help";
 			goto args;
 		default:
-			fprintf(stderr, "vs: unknown or incomplete option '%s'\n",
+			fprintf(stderr,
+				"vs: unknown or incomplete option '%s' (see "
+				"'vs help')\n",
 				argv[optind - 1]);
-			usage_hint();
 			vs_ctx_free(ctx);
 			return EXIT_USAGE;
 		}
@@ -177,10 +178,10 @@ args:
 		}
 	}
 	if (guestarg && cmd_find(guestarg)) {
-		fprintf(stderr,
-			"vs: invalid guest name '%s': it is the name of a "
-			"verb\n",
-			guestarg);
+		vs_set_error(ctx,
+			     "invalid guest name '%s': it is the name of a verb",
+			     guestarg);
+		fail(ctx, 1);
 		vs_ctx_free(ctx);
 		return (cmd->flags & CMD_NEWGUEST) ? 1 : EXIT_NOGUEST;
 	}

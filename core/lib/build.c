@@ -466,6 +466,10 @@ static int check_context(struct vs_build *b)
 	char path[PATH_MAX];
 	if (b->have_context) {
 		char *user = vs_context_user(ctx, b->context);
+		if (user && b->force && strcmp(user, b->name) == 0) {
+			free(user); /* its configuration is moved aside */
+			user = NULL;
+		}
 		if (user) {
 			vs_set_error(ctx,
 				     "context %u is already used by guest '%s'",

@@ -156,8 +156,10 @@ int vs_ctx_configure(struct vs_ctx *ctx, const char *file)
 		fd = vs_host_open(ctx, file, O_RDONLY, 0);
 		vs_host_real(ctx, file, real, sizeof(real));
 		if (fd < 0 && errno == ENOENT &&
-		    vs_host_lstat(ctx, file, &st) < 0)
+		    vs_host_lstat(ctx, file, &st) < 0) {
+			ctx->conffile = vs_strdup(file);
 			return 0; /* no vs.conf: built-in defaults */
+		}
 	}
 	if (fd < 0)
 		return vs_set_errno(ctx, errno, "cannot read '%s'", real);
@@ -166,7 +168,8 @@ int vs_ctx_configure(struct vs_ctx *ctx, const char *file)
 		close(fd);
 		return vs_set_errno(ctx, e, "cannot read '%s'", real);
 	}
-	ctx->conffile = vs_strdup(real);
+	ctx->conffile = vs_strdup(file);
+	ctx->conf_loaded = true;
 	if (vs_conf_load(ctx, real, fd) < 0)
 		return -1;
 	static const char *const keys[] = {
@@ -215,16 +218,37 @@ void vs_clear_error(struct vs_ctx *ctx)
 	ctx->err[0] = '\0';
 }
 
+void vs_print_line(FILE *out, const char *prefix, const char *msg)
+{
+	fflush(stdout);
+	fputs(prefix, out);
+	for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", out);
+		else if (*c == '\t')
+			fputs("\\t", out);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+	fputc('\n', out);
+}
+
+static void vprint(const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[4096];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vs_print_line(stderr, prefix, msg);
+}
+
 void vs_warn(struct vs_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 	(void)ctx;
-	fflush(stdout);
-	fputs("vs: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vprint("vs: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void vs_info(struct vs_ctx *ctx, int level, const char *fmt, ...)
@@ -232,12 +256,9 @@ void vs_info(struct vs_ctx *ctx, int level, const char *fmt, ...)
 	va_list ap;
 	if (ctx->verbose < level)
 		return;
-	fflush(stdout);
-	fputs("vs: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vprint("vs: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int vs_verbosity(const struct vs_ctx *ctx)

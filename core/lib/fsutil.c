@@ -270,3 +270,41 @@ char *vs_path_join(const char *a, const char *b)
 		return vs_asprintf("%.*s", (int)n, a);
 	return vs_asprintf("%.*s/%s", (int)n, a, b);
 }
+
+/* Undoes the octal escapes of /proc/self/mountinfo in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+char *vs_mount_below(const char *dir)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *found = NULL;
+	size_t cap = 0, n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	while (f && !found && getline(&line, &cap, f) > 0) {
+		char mnt[PATH_MAX];
+		/* id parent major:minor root mountpoint ... */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		unescape_mountinfo(mnt);
+		if (strncmp(mnt, dir, n) == 0 && mnt[n] == '/')
+			found = vs_strdup(mnt);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return found;
+}

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -31,7 +32,8 @@ struct vs_ctx {
 	char *plugindir;      /* real path */
 	char *pkgdefaultsdir; /* real path */
 	char *distribdir;     /* real path */
-	char *conffile;       /* host view (or real with --config) */
+	char *conffile;       /* vs.conf: host view, or as given by --config */
+	bool conf_loaded;     /* false: built-in defaults */
 	struct vs_conf *conf;
 	int verbose;
 	char err[2048];
@@ -56,6 +58,9 @@ int vs_ctx_set_sysroot(struct vs_ctx *ctx, const char *dir);
  * applies its paths.  -1 with the error set. */
 int vs_ctx_configure(struct vs_ctx *ctx, const char *file);
 void vs_clear_error(struct vs_ctx *ctx);
+/* Prints prefix and msg as one line: control characters are escaped, so
+ * a name with a newline never splits a message. */
+void vs_print_line(FILE *out, const char *prefix, const char *msg);
 /* Installed things: module directory, and the directory holding
  * defaults/ and distributions/ (real paths). */
 void vs_ctx_set_plugindir(struct vs_ctx *ctx, const char *dir);
@@ -101,6 +106,9 @@ int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
  * crossing into other filesystems.  -1 with errno; *failed names the
  * first entry that could not be removed (static buffer). */
 int vs_rm_rf_at(int dirfd, const char *name, const char **failed);
+/* The first mount point strictly below the real path dir (malloc'd), or
+ * NULL when there is none. */
+char *vs_mount_below(const char *dir);
 /* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
 int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);
 void vs_first_line(char *s);
@@ -158,6 +166,9 @@ int vs_mask_to_prefix(const char *mask);
 /* Checks a descriptor; NULL when fine, else a static reason text. */
 const char *vs_plugin_check(const struct vs_plugin *d, const char *stem,
 			    char *buf, size_t size);
+/* Validates and registers built-in descriptors (refusals recorded). */
+void vs_plugins_add_builtin(struct vs_ctx *ctx,
+			    const struct vs_plugin *const *list);
 /* Loads every plugin of the module directory plus the built-in ones. */
 void vs_plugins_load(struct vs_ctx *ctx);
 /* The loaded plugin of kind and name, or NULL; *entry (if not NULL) is

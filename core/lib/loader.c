@@ -140,8 +140,6 @@ static void add_entry(struct vs_ctx *ctx, const char *file,
 	e->file = vs_strdup(file);
 	e->desc = refusal ? NULL : d;
 	e->refusal = refusal ? vs_strdup(refusal) : NULL;
-	if (refusal)
-		vs_warn(ctx, "refusing plugin '%s': %s", file, refusal);
 }
 
 static const struct vs_plugin_entry *find_loaded(struct vs_ctx *ctx,
@@ -168,8 +166,11 @@ static void fix_dlerror(char *out, size_t size, const char *msg,
 		snprintf(out, size, "%s", msg);
 }
 
-static void load_file(struct vs_ctx *ctx, int dirfd, const char *dir,
-		      const char *fname)
+/* Loads one module.  Returns the fd the module was loaded through, to be
+ * closed after the whole pass (libltdl names handles by path, and
+ * "/proc/self/fd/N" must stay unique while it looks them up), or -1. */
+static int load_file(struct vs_ctx *ctx, int dirfd, const char *dir,
+		     const char *fname)
 {
 	char file[PATH_MAX], why[1024], stem[NAME_MAX + 1], fdpath[64];
 	struct stat st;
@@ -178,15 +179,15 @@ static void load_file(struct vs_ctx *ctx, int dirfd, const char *dir,
 
 	if (fstatat(dirfd, fname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		snprintf(why, sizeof(why), "cannot stat: %s", strerror(errno));
-		return add_entry(ctx, file, NULL, why);
+		return add_entry(ctx, file, NULL, why), -1;
 	}
 	if (S_ISLNK(st.st_mode))
-		return add_entry(ctx, file, NULL, "is a symbolic link");
+		return add_entry(ctx, file, NULL, "is a symbolic link"), -1;
 	int fd = openat(dirfd, fname,
 			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
-		return add_entry(ctx, file, NULL, why);
+		return add_entry(ctx, file, NULL, why), -1;
 	}
 	const char *reason = NULL;
 	unsigned char hdr[EI_NIDENT + 4];
@@ -212,7 +213,7 @@ static void load_file(struct vs_ctx *ctx, int dirfd, const char *dir,
 		reason = "a plugin of that name is already loaded";
 	if (reason) {
 		close(fd);
-		return add_entry(ctx, file, NULL, reason);
+		return add_entry(ctx, file, NULL, reason), -1;
 	}
 
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
@@ -222,7 +223,7 @@ static void load_file(struct vs_ctx *ctx, int dirfd, const char *dir,
 		fix_dlerror(msg, sizeof(msg), dlerror(), fdpath, file);
 		snprintf(why, sizeof(why), "cannot load: %s", msg);
 		close(fd);
-		return add_entry(ctx, file, NULL, why);
+		return add_entry(ctx, file, NULL, why), -1;
 	}
 	lt_dladvise advise;
 	lt_dlhandle h = NULL;
@@ -232,21 +233,23 @@ static void load_file(struct vs_ctx *ctx, int dirfd, const char *dir,
 		h = lt_dlopenadvise(fdpath, advise);
 		lt_dladvise_destroy(&advise);
 	}
-	close(fd);
 	if (!h) {
 		char msg[900];
 		fix_dlerror(msg, sizeof(msg), lt_dlerror(), fdpath, file);
 		snprintf(why, sizeof(why), "cannot load: %s", msg);
-		return add_entry(ctx, file, NULL, why);
+		add_entry(ctx, file, NULL, why);
+		return fd;
 	}
 	char sym[NAME_MAX + 32];
 	snprintf(sym, sizeof(sym), "%s_LTX_%s", stem, VS_PLUGIN_SYMBOL);
 	const struct vs_plugin *d = lt_dlsym(h, sym);
 	if (!d) {
 		snprintf(why, sizeof(why), "no descriptor symbol '%s'", sym);
-		return add_entry(ctx, file, NULL, why);
+		add_entry(ctx, file, NULL, why);
+		return fd;
 	}
 	add_entry(ctx, file, d, vs_plugin_check(d, stem, why, sizeof(why)));
+	return fd;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -254,20 +257,28 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void vs_plugins_load(struct vs_ctx *ctx)
+void vs_plugins_add_builtin(struct vs_ctx *ctx,
+			    const struct vs_plugin *const *list)
 {
-	static bool ltdl_ready;
 	char why[512];
-	struct stat st;
-
-	for (const struct vs_plugin *const *b = vs_builtin_plugins; *b; b++) {
-		const struct vs_plugin *d = *b;
+	for (; *list; list++) {
+		const struct vs_plugin *d = *list;
 		const char *name = d->name && valid_ident(d->name, false)
 					   ? d->name
 					   : "(invalid)";
-		add_entry(ctx, "(built-in)", d,
-			  vs_plugin_check(d, name, why, sizeof(why)));
+		const char *reason = vs_plugin_check(d, name, why, sizeof(why));
+		if (!reason && find_loaded(ctx, name))
+			reason = "a plugin of that name is already loaded";
+		add_entry(ctx, "(built-in)", d, reason);
 	}
+}
+
+void vs_plugins_load(struct vs_ctx *ctx)
+{
+	static bool ltdl_ready;
+	struct stat st;
+
+	vs_plugins_add_builtin(ctx, vs_builtin_plugins);
 	if (!ltdl_ready) {
 		if (lt_dlinit() != 0) {
 			vs_warn(ctx, "cannot initialise libltdl: %s",
@@ -315,10 +326,15 @@ void vs_plugins_load(struct vs_ctx *ctx)
 		names[n++] = vs_strdup(e->d_name);
 	}
 	qsort(names, n, sizeof(*names), cmp_name);
+	int *fds = vs_xmalloc((n + 1) * sizeof(*fds));
+	for (size_t i = 0; i < n; i++)
+		fds[i] = load_file(ctx, dirfd(d), dir, names[i]);
 	for (size_t i = 0; i < n; i++) {
-		load_file(ctx, dirfd(d), dir, names[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
 		free(names[i]);
 	}
+	free(fds);
 	free(names);
 	closedir(d);
 }

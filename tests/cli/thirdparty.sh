@@ -1,0 +1,40 @@
+#!/bin/bash
+# A plugin built out of tree with `pkg-config vs-plugin` against the
+# installed headers, dropped into the module directory: listed, and its
+# verbs run (one plain, one taking a guest).
+. "$srcdir/tests/cli/lib.sh"
+
+if ! command -v pkg-config >/dev/null || ! command -v cc >/dev/null; then
+	echo "SKIP: needs pkg-config and cc"
+	exit 77
+fi
+DEST=$T/inst
+run $MAKE -s -C "$top_builddir" install DESTDIR="$DEST"
+check "make install DESTDIR" test "$RC" = 0
+pc=$(find "$DEST" -name vs-plugin.pc | head -n 1)
+check "vs-plugin.pc installed" test -n "$pc"
+check "headers installed" test -f "$(find "$DEST" -path '*/include/vs/plugin.h' | head -n 1)"
+export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$DEST
+cflags=$(pkg-config --cflags vs-plugin)
+libs=$(pkg-config --libs vs-plugin)
+ldflags=$(pkg-config --variable=plugin_ldflags vs-plugin)
+run cc $cflags -o "$T/hello.so" "$srcdir/tests/fixtures/thirdparty/hello.c" $ldflags $libs
+check "out-of-tree build" test "$RC" = 0
+[ "$RC" = 0 ] || echo "# $ERR"
+install -m 0755 "$T/hello.so" "$MODS/hello.so"
+
+expect_ok "plugins lists it" vsx plugins
+check "listed as a verb plugin" grep -q "^verb  *hello  *0.1  *1.0  *$MODS/hello.so$" "$T/out"
+expect_ok "its verb runs" vsx hello a b
+same "its verb's output" "hello from a third-party plugin (2 args)" "$OUT"
+run vsx foo build -m skeleton --context 77
+expect_ok "its guest verb runs (guest first)" vsx foo greet
+same "guest verb output" "greetings, foo (context 77, root $VROOTDIR/foo)" "$OUT"
+expect_ok "its guest verb runs (verb first)" vsx greet foo
+expect_error "its errors go through the core" 2 "greet: takes no arguments" vsx foo greet x
+run vsx help
+check "help lists plugin verbs" grep -q '^  greet  *greet a guest$' "$T/out"
+expect_error "a guest may not be named like a plugin verb" 1 "invalid guest name 'hello': it is the name of a verb" \
+	vsx build hello -m skeleton
+
+finish
