@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs what vs needs to build and test on Debian 12 (run as root).
+# Does nothing when everything is there already.
+set -e
+PKGS="build-essential autoconf automake libtool pkg-config libltdl-dev
+libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,16 @@
+#!/bin/sh
+# The whole test suite: installs dependencies, builds, runs `make check`.
+# Tests use their own temporary roots under /tmp and clean up after
+# themselves; nothing of the host's /etc/vservers or /vservers is touched.
+set -e
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh
+sh scripts/build.sh
+status=0
+make -j"$(nproc)" check VERBOSE=yes || status=$?
+pass=$(sed -n 's/^# PASS: *//p' test-suite.log 2>/dev/null | head -n 1)
+fail=$(sed -n 's/^# FAIL: *//p' test-suite.log 2>/dev/null | head -n 1)
+err=$(sed -n 's/^# ERROR: *//p' test-suite.log 2>/dev/null | head -n 1)
+skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null | head -n 1)
+echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped"
+exit $status
