@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "vs-paths.h"
 
 void *vs_xmalloc(size_t n)
 {

@@ -124,6 +124,17 @@ expect_ok "the optional command runs in the new root" \
 	vsx cmd build -m skeleton --context 52 -- sh -c 'touch "$VDIR/made-by-cmd"; test "$VSERVER_NAME" = cmd'
 check "the command saw VDIR" test -e "$R$VROOTDIR/cmd/made-by-cmd"
 
+# skeleton --pkgmgmt and -d
+expect_ok "skeleton --pkgmgmt" vsx pkg build -m skeleton --context 56 -- -d : --pkgmgmt
+same "pkgmgmt base link" "$VROOTDIR/.pkg/pkg" "$(readlink "$R$CONFDIR/pkg/apps/pkgmgmt/base")"
+check "pkgmgmt directory made" test -d "$R$VROOTDIR/.pkg/pkg"
+mkdir -p "$R$CONFDIR/.distributions/mydist/files"
+printf 'null c 1 3 600\n' >"$R$CONFDIR/.distributions/mydist/devs"
+echo "nameserver 192.0.2.53" >"$R$CONFDIR/.distributions/mydist/files/resolv.conf"
+expect_ok "skeleton -d with a distribution of .distributions" vsx dist build -m skeleton --context 57 -- -d mydist
+same "the distribution's devs used" "null" "$(ls "$R$VROOTDIR/dist/dev" | grep -v pts)"
+same "the distribution's resolv.conf used" "nameserver 192.0.2.53" "$(cat "$R$VROOTDIR/dist/etc/resolv.conf")"
+
 # --force moves the old trees aside, never deletes them
 echo precious >"$R$VROOTDIR/foo/etc/precious"
 run vsx foo build -m skeleton --force --context 42
