@@ -49,4 +49,7 @@ void json_str(FILE *out, const char *s);
 int cmd_flags(struct vs_ctx *ctx, int argc, char **argv,
 	      const char *const *names, bool *seen);
 
+/* cmd_flags for verbs whose only option is --json. */
+int cmd_json_flag(struct vs_ctx *ctx, int argc, char **argv, bool *json);
+
 #endif

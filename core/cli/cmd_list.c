@@ -14,11 +14,10 @@ static const char *state_of(const struct vs_guest *g)
 int cmd_list(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 	     int argc, char **argv)
 {
-	static const char *const names[] = {"--json", NULL};
-	bool seen[1] = {false};
+	bool seen[1];
 	(void)unused;
 	(void)n;
-	int r = cmd_flags(ctx, argc, argv, names, seen);
+	int r = cmd_json_flag(ctx, argc, argv, seen);
 	if (r)
 		return r;
 	bool json = seen[0];

@@ -7,11 +7,10 @@
 int cmd_plugins(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 		int argc, char **argv)
 {
-	static const char *const names[] = {"--json", NULL};
-	bool seen[1] = {false};
+	bool seen[1];
 	(void)unused;
 	(void)n;
-	int r = cmd_flags(ctx, argc, argv, names, seen);
+	int r = cmd_json_flag(ctx, argc, argv, seen);
 	if (r)
 		return r;
 	if (seen[0]) {
@@ -82,11 +81,10 @@ int cmd_plugins(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 int cmd_paths(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 	      int argc, char **argv)
 {
-	static const char *const names[] = {"--json", NULL};
-	bool seen[1] = {false};
+	bool seen[1];
 	(void)unused;
 	(void)n;
-	int r = cmd_flags(ctx, argc, argv, names, seen);
+	int r = cmd_json_flag(ctx, argc, argv, seen);
 	if (r)
 		return r;
 	const char *keys[] = {"sysroot",  "conffile", "confdir",   "vrootdir",

@@ -144,9 +144,17 @@ const char *cmd_suggest(const char *name)
 int cmd_flags(struct vs_ctx *ctx, int argc, char **argv,
 	      const char *const *names, bool *seen)
 {
+	bool options = true;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
+		if (options && strcmp(argv[i], "--") == 0) {
+			options = false;
 			continue;
+		}
+		if (!options) {
+			vs_set_error(ctx, "%s: unexpected argument '%s'",
+				     argv[0], argv[i]);
+			return 2;
+		}
 		size_t k = 0;
 		while (names[k] && strcmp(names[k], argv[i]) != 0)
 			k++;
@@ -207,4 +215,11 @@ int cmd_help(struct vs_ctx *ctx, struct vs_guest *g, const char *name,
 		       plugin_cmds[i].synopsis);
 	fputs("\n'vs help <verb>' shows the options of one verb.\n", stdout);
 	return 0;
+}
+
+int cmd_json_flag(struct vs_ctx *ctx, int argc, char **argv, bool *json)
+{
+	static const char *const names[] = {"--json", NULL};
+	*json = false;
+	return cmd_flags(ctx, argc, argv, names, json);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -1054,7 +1055,7 @@ static void build_free(struct vs_build *b)
 int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 {
 	struct vs_build b = {.ctx = ctx, .rootfd = -1, .cfgfd = -1};
-	int margc = 0, ndef, r = -1;
+	int margc = 0, ndef, r = -1, lockfd = -1;
 	char **margv = NULL, **defs = default_options(ctx, &ndef);
 
 	/* argv[0] is the verb; .defaults options go before the CLI ones */
@@ -1094,8 +1095,19 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 				     b.method);
 		goto out;
 	}
-	if (setup_paths(&b) < 0 || check_existing(&b) < 0 ||
-	    check_context(&b) < 0)
+	if (setup_paths(&b) < 0)
+		goto out;
+	/* Concurrent builds: claiming the name and the context happens under
+	 * an exclusive lock of the configuration directory. */
+	lockfd = vs_host_open(ctx, ctx->paths[VS_PATH_CONFDIR],
+			      O_RDONLY | O_DIRECTORY, 0);
+	if (lockfd < 0) /* a fresh host: lock its root directory instead */
+		lockfd = vs_host_open(ctx, "/", O_RDONLY | O_DIRECTORY, 0);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+		vs_set_errno(ctx, errno, "cannot lock the configuration");
+		goto out;
+	}
+	if (check_existing(&b) < 0 || check_context(&b) < 0)
 		goto out;
 	const struct vs_build_ops *ops = b.plugin->ops;
 	if (ops->prepare) {
@@ -1115,8 +1127,14 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 		    move_aside(&b, b.vdir, &b.moved_vdir) < 0)
 			goto fail;
 	}
-	if (create_skeleton(&b) < 0 || run_distrib_script(&b, "initpre") < 0 ||
-	    ops->build(&b) < 0 || run_distrib_script(&b, "initpost") < 0)
+	if (create_skeleton(&b) < 0)
+		goto fail;
+	if (lockfd >= 0) {
+		close(lockfd); /* the name and context are taken on disk now */
+		lockfd = -1;
+	}
+	if (run_distrib_script(&b, "initpre") < 0 || ops->build(&b) < 0 ||
+	    run_distrib_script(&b, "initpost") < 0)
 		goto fail;
 	if (b.store_next && vs_context_store_next(ctx, b.context_next) < 0)
 		goto fail;
@@ -1125,6 +1143,8 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 fail:
 	cleanup(&b);
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	build_free(&b);
 	for (int i = 0; i < ndef; i++)
 		free(defs[i]);

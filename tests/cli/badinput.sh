@@ -69,6 +69,7 @@ $E "bad sysroot" 1 "cannot use sysroot '$T/nope'" "$VS" --sysroot "$T/nope" list
 # the command line itself
 $E "list: unknown option" 2 "list: unknown option '--bogus'" vsx list --bogus
 $E "plugins: extra argument" 2 "plugins: unknown option 'x'" vsx plugins x
+$E "list: argument after --" 2 "list: unexpected argument '--json'" vsx list -- --json
 $E "unknown guest" 5 "no guest 'nosuch' (no configuration at '$R$CONFDIR/nosuch')" vsx nosuch delete --yes
 $E "help for an unknown verb" 2 "help: unknown verb 'nosuch'" vsx help nosuch
 $E "unknown global option" 2 "unknown or incomplete option '--bogus' (see 'vs help')" "$VS" --bogus list

@@ -108,6 +108,29 @@ same "no device and no netdev: warns and sets nodev" \
 	"0|vs: warning: no device specified for interface '0'; setting 'nodev'|yes" \
 	"$RC|$ERR|$(test -e "$R$CONFDIR/nodevw/interfaces/0/nodev" && echo yes)"
 
+# concurrent builds: distinct contexts; one name, one winner (the first
+# ones on a host without configuration directory yet)
+R0=$R
+R=$T/fresh
+mkdir -p "$R"
+pids=
+for i in 1 2 3; do vsx fresh$i build -m skeleton >/dev/null 2>&1 & pids="$pids $!"; done
+for p in $pids; do wait "$p"; done
+same "concurrent first builds get distinct contexts" 3 \
+	"$(cat "$R$CONFDIR"/fresh*/context | sort -u | wc -l)"
+R=$R0
+pids=
+for i in 1 2 3 4 5 6; do vsx par$i build -m skeleton >/dev/null 2>&1 & pids="$pids $!"; done
+for p in $pids; do wait "$p"; done
+same "concurrent builds get distinct contexts" 6 \
+	"$(cat "$R$CONFDIR"/par*/context | sort -u | wc -l)"
+pids=
+for i in 1 2 3 4; do vsx same build -m skeleton >/dev/null 2>&1 & pids="$pids $!"; done
+wins=0
+for p in $pids; do wait "$p" && wins=$((wins + 1)); done
+same "concurrent builds of one guest: exactly one wins" 1 "$wins"
+check "the winner is complete" test -c "$R$VROOTDIR/same/dev/null" -a -f "$R$CONFDIR/same/context"
+
 # a failing method removes everything it created, context.next unchanged
 next_before=$(cat "$R$CONFDIR/.defaults/context.next")
 expect_error "failing method: one line, nothing left" 1 \
