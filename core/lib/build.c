@@ -1098,11 +1098,10 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 	if (setup_paths(&b) < 0)
 		goto out;
 	/* Concurrent builds: claiming the name and the context happens under
-	 * an exclusive lock of the configuration directory. */
-	lockfd = vs_host_open(ctx, ctx->paths[VS_PATH_CONFDIR],
-			      O_RDONLY | O_DIRECTORY, 0);
-	if (lockfd < 0) /* a fresh host: lock its root directory instead */
-		lockfd = vs_host_open(ctx, "/", O_RDONLY | O_DIRECTORY, 0);
+	 * an exclusive flock of the host's root directory: an object that
+	 * always exists (the configuration directory may not yet) and needs
+	 * no lock file, so a refused build changes nothing on disk. */
+	lockfd = vs_host_open(ctx, "/", O_RDONLY | O_DIRECTORY, 0);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
 		vs_set_errno(ctx, errno, "cannot lock the configuration");
 		goto out;
