@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -97,6 +98,23 @@ const struct vs_section *vs_plugin_section(const struct vs_ctx *ctx,
 					   const char *plugin);
 const char *vs_section_str(const struct vs_section *s, const char *key,
 			   const char *def);
+/* The `hook "<plugin>" { }` section of vs.conf, or NULL. */
+const struct vs_section *vs_hook_section(const struct vs_ctx *ctx,
+					 const char *plugin);
+
+/* Host files (host-view paths, resolved inside the sysroot). */
+/* The names in a directory, sorted, without "." and ".."; NULL with
+ * errno when it cannot be read.  Free with vs_strv_free(). */
+char **vs_host_list(const struct vs_ctx *ctx, const char *dir);
+void vs_strv_free(char **v);
+/* stat() inside the sysroot (symlinks followed inside it). */
+int vs_host_stat(const struct vs_ctx *ctx, const char *path, struct stat *st);
+/* Runs the executable at a host-view path with argv (argv[0] as given),
+ * the current environment, and cwd (host view, NULL: unchanged).  Returns
+ * its exit status (128+signal when killed), or -1 with the error set when
+ * it could not run. */
+int vs_host_run(struct vs_ctx *ctx, const char *path, char *const argv[],
+		const char *cwd);
 
 /* Build helper (for build plugins). */
 struct vs_ctx *vs_build_ctx(struct vs_build *b);

@@ -9,6 +9,7 @@
 #define CMD_GUEST 0x1u    /* needs an existing guest */
 #define CMD_NEWGUEST 0x2u /* takes the name of a guest to create */
 #define CMD_ROOT 0x4u     /* needs root */
+#define CMD_ARGS 0x8u     /* options are the command's: no -h scan */
 
 /* A verb.  argv[0] is the verb; guest is the opened guest (CMD_GUEST) and
  * name the guest argument (CMD_GUEST, CMD_NEWGUEST).  Returns the exit
@@ -32,6 +33,20 @@ void cmd_usage(const struct cmd *c, FILE *out);
 /* The nearest verb to a mistyped one, or NULL. */
 const char *cmd_suggest(const char *name);
 
+int cmd_enter(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_exec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,
+		  char **);
+int cmd_ps(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_restart(struct vs_ctx *, struct vs_guest *, const char *, int,
+		char **);
+int cmd_running(struct vs_ctx *, struct vs_guest *, const char *, int,
+		char **);
+int cmd_start(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_stat(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_status(struct vs_ctx *, struct vs_guest *, const char *, int,
+	       char **);
+int cmd_stop(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_build(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_delete(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_help(struct vs_ctx *, struct vs_guest *, const char *, int, char **);

@@ -121,7 +121,8 @@ args:
 		vargv = argv;
 		vargc = argc;
 		if ((cmd->flags & (CMD_GUEST | CMD_NEWGUEST)) &&
-		    !wants_help(argc, argv)) {
+		    !((cmd->flags & CMD_ARGS) ? wants_help(argc < 2 ? argc : 2, argv)
+					      : wants_help(argc, argv))) {
 			if (argc < 2 || argv[1][0] == '-') {
 				fprintf(stderr, "vs: %s: no guest given\n",
 					cmd->name);
@@ -159,7 +160,9 @@ args:
 			vs_warn(ctx, "refusing plugin '%s': %s",
 				ctx->plugins[i].file, ctx->plugins[i].refusal);
 
-	if (wants_help(vargc, vargv)) {
+	if (!(cmd->flags & CMD_ARGS) ? wants_help(vargc, vargv)
+				      : (vargc > 1 && (!strcmp(vargv[1], "-h") ||
+						       !strcmp(vargv[1], "--help")))) {
 		cmd_usage(cmd, stdout);
 		vs_ctx_free(ctx);
 		return 0;

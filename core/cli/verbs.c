@@ -13,14 +13,43 @@ static const struct cmd core_cmds[] = {
 	 "usage: vs <guest> delete [--yes|--silent]\n"
 	 "  -y, --yes, --silent   do not ask for confirmation\n",
 	 NULL},
+	{"enter", cmd_enter, CMD_GUEST | CMD_ROOT,
+	 "a login shell inside a running guest",
+	 "usage: vs <guest> enter\n", NULL},
+	{"exec", cmd_exec, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "run a command inside a running guest",
+	 "usage: vs <guest> exec [--] <command> [args]\n", NULL},
 	{"help", cmd_help, 0, "show help for vs or for one verb",
 	 "usage: vs help [verb]\n", NULL},
 	{"list", cmd_list, 0, "list guests with context, state and root",
 	 "usage: vs list [--json]\n", NULL},
+	{"namespace", cmd_namespace, CMD_ROOT | CMD_ARGS,
+	 "run a command in the namespaces of the guest with a context",
+	 "usage: vs namespace --enter <xid> [--] <command> [args]\n", NULL},
 	{"paths", cmd_paths, 0, "show the paths vs uses",
 	 "usage: vs paths [--json]\n", NULL},
 	{"plugins", cmd_plugins, 0, "list loaded and refused plugins",
 	 "usage: vs plugins [--json]\n", NULL},
+	{"ps", cmd_ps, CMD_ARGS, "ps with the guest of each process (vps)",
+	 "usage: vs ps [ps options]\n", NULL},
+	{"restart", cmd_restart, CMD_GUEST | CMD_ROOT, "stop, then start a guest",
+	 "usage: vs <guest> restart\n", NULL},
+	{"running", cmd_running, CMD_GUEST,
+	 "exit 0 when the guest runs, 1 when not",
+	 "usage: vs <guest> running\n", NULL},
+	{"start", cmd_start, CMD_GUEST | CMD_ROOT, "start a guest",
+	 "usage: vs <guest> start [--foreground]\n"
+	 "  --foreground   stay in the foreground as the guest's monitor "
+	 "(service managers)\n",
+	 NULL},
+	{"stat", cmd_stat, 0, "running guests with processes, memory, times "
+			       "(vserver-stat)",
+	 "usage: vs stat [--json]\n", NULL},
+	{"status", cmd_status, CMD_GUEST,
+	 "whether a guest runs (exit 0) or not (exit 3)",
+	 "usage: vs <guest> status [-v] [--silent]\n", NULL},
+	{"stop", cmd_stop, CMD_GUEST | CMD_ROOT, "stop a guest",
+	 "usage: vs <guest> stop\n", NULL},
 };
 #define NCORE (sizeof(core_cmds) / sizeof(core_cmds[0]))
 
@@ -34,6 +63,13 @@ static int cmp_cmd(const void *key, const void *elem)
 
 const struct cmd *cmd_find(const char *name)
 {
+	static bool checked;
+	if (!checked) { /* bsearch needs the table sorted */
+		for (size_t i = 1; i < NCORE; i++)
+			if (strcmp(core_cmds[i - 1].name, core_cmds[i].name) >= 0)
+				abort();
+		checked = true;
+	}
 	const struct cmd *c =
 		bsearch(name, core_cmds, NCORE, sizeof(*c), cmp_cmd);
 	if (c)

@@ -79,6 +79,7 @@ int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd)
 		CFG_STR("datadir", NULL, CFGF_NONE),
 		CFG_STR("link", NULL, CFGF_NONE),
 		CFG_STR("hash", NULL, CFGF_NONE),
+		CFG_STR("cgroup_base", NULL, CFGF_NONE),
 		CFG_SEC("plugin", section_opts,
 			CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES |
 				CFGF_KEYSTRVAL),
@@ -160,4 +161,13 @@ const char *vs_section_str(const struct vs_section *s, const char *key,
 		}
 	}
 	return def;
+}
+
+const struct vs_section *vs_hook_section(const struct vs_ctx *ctx,
+					 const char *plugin)
+{
+	if (!ctx->conf || cfg_size(ctx->conf->cfg, "hook") == 0)
+		return NULL;
+	return (const struct vs_section *)cfg_gettsec(ctx->conf->cfg, "hook",
+						      plugin);
 }

@@ -222,26 +222,6 @@ void vs_strv_free(char **v)
 	free(v);
 }
 
-int vs_guest_running(const struct vs_guest *g)
-{
-	/* The run file names the monitor ("monitor <pid>"); the runtime
-	 * writes it.  A file whose monitor is gone is stale. */
-	char path[PATH_MAX], *s;
-	snprintf(path, sizeof(path), "%s/%s", g->ctx->paths[VS_PATH_RUNDIR],
-		 g->name);
-	s = vs_host_read(g->ctx, path, 4096, NULL);
-	if (!s)
-		return 0;
-	int running = 0;
-	char *m = strstr(s, "monitor ");
-	if (m) {
-		long pid = strtol(m + 8, NULL, 10);
-		running = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-	}
-	free(s);
-	return running;
-}
-
 const char *vs_guest_name(const struct vs_guest *g)
 {
 	return g->name;

@@ -5,6 +5,7 @@
  * RESOLVE_IN_ROOT relative to the sysroot, so absolute symlinks and ".."
  * stay inside it whether the sysroot is "/" or a test directory. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -182,4 +183,72 @@ char *vs_host_read(const struct vs_ctx *ctx, const char *path, size_t max,
 	close(fd);
 	errno = e;
 	return s;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **vs_host_list(const struct vs_ctx *ctx, const char *dir)
+{
+	int fd = vs_host_open(ctx, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return NULL;
+	}
+	size_t n = 0, cap = 16;
+	char **v = vs_xmalloc(cap * sizeof(*v));
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n + 2 > cap)
+			v = vs_xrealloc(v, (cap *= 2) * sizeof(*v));
+		v[n++] = vs_strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_names);
+	v[n] = NULL;
+	return v;
+}
+
+int vs_host_stat(const struct vs_ctx *ctx, const char *path, struct stat *st)
+{
+	int fd = vs_host_open(ctx, path, O_PATH, 0);
+	if (fd < 0)
+		return -1;
+	int r = fstat(fd, st);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int vs_host_run(struct vs_ctx *ctx, const char *path, char *const argv[],
+		const char *cwd)
+{
+	char real[PATH_MAX];
+	vs_host_real(ctx, path, real, sizeof(real));
+	int fd = vs_host_open(ctx, path, O_RDONLY, 0);
+	if (fd < 0)
+		return vs_set_errno(ctx, errno, "cannot run '%s'", real);
+	int cwdfd = -1;
+	if (cwd && (cwdfd = vs_host_open(ctx, cwd, O_PATH | O_DIRECTORY, 0)) < 0) {
+		int e = errno;
+		close(fd);
+		vs_host_real(ctx, cwd, real, sizeof(real));
+		return vs_set_errno(ctx, e, "cannot enter '%s'", real);
+	}
+	int st = vs_spawn_fd(fd, argv, cwdfd);
+	int e = errno;
+	close(fd);
+	if (cwdfd >= 0)
+		close(cwdfd);
+	if (st < 0)
+		return vs_set_errno(ctx, e, "cannot run '%s'", real);
+	return st;
 }

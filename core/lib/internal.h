@@ -5,9 +5,11 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <vs/core.h>
 #include <vs/plugin.h>
@@ -123,9 +125,108 @@ struct vs_guest *vs_guest_open(struct vs_ctx *ctx, const char *arg);
 void vs_guest_free(struct vs_guest *g);
 /* The config-dir names of all guests, sorted; NULL-terminated. */
 char **vs_guest_list(struct vs_ctx *ctx);
-void vs_strv_free(char **v);
-/* 1 when the guest has running state (run file present and live). */
+
+/* runstate.c */
+struct vs_runstate {
+	unsigned xid;
+	pid_t monitor, init;
+	unsigned long long monitor_start, init_start; /* /proc stat field 22 */
+	time_t started;
+	bool nonamespace;
+};
+enum vs_state { VS_STOPPED, VS_RUNNING, VS_STALE };
+/* Start time of a process (clock ticks since boot) or 0 when gone. */
+unsigned long long vs_proc_starttime(pid_t pid);
+bool vs_proc_alive(pid_t pid, unsigned long long start);
+char *vs_run_path(const struct vs_guest *g); /* host view, malloc'd */
+/* 1 read, 0 no run file, -1 error (errno). */
+int vs_run_read(const struct vs_guest *g, struct vs_runstate *rs);
+int vs_run_write(struct vs_guest *g, const struct vs_runstate *rs);
+void vs_run_remove(struct vs_guest *g);
+/* Running (monitor and init alive), stopped, or stale (a run file whose
+ * processes are gone).  rs may be NULL. */
+enum vs_state vs_guest_state(const struct vs_guest *g, struct vs_runstate *rs);
+/* 1 when running. */
 int vs_guest_running(const struct vs_guest *g);
+/* Takes the guest's start/stop lock; returns the fd to close, or -1. */
+int vs_guest_lock(struct vs_guest *g);
+
+/* plan.c: everything a start needs, read and checked up front */
+struct vs_mount {
+	char *src, *dst, *type, *data;
+	unsigned long flags;
+	int line;
+	bool noauto;
+};
+struct vs_plan {
+	struct vs_guest *g;
+	char root[PATH_MAX]; /* real path of the guest root */
+	uint64_t bcaps;
+	char **env;        /* the init's whole environment */
+	char style[32];
+	char **start_argv; /* NULL for sysv: the rc script, found inside */
+	char **stop_argv;  /* run inside the guest to stop it, or NULL */
+	char runlevel_start[32], runlevel_stop[32];
+	int stop_signal;   /* sent to the init to stop it, or 0 */
+	bool fakeinit;     /* the start command is PID 1 */
+	char *nodename, *domainname;
+	struct vs_mount *mounts;
+	size_t nmounts;
+	bool nonamespace, netns;
+	int killseq[32];
+	size_t nkill;
+	int timeout; /* seconds a stop may take before the kill sequence */
+};
+int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
+void vs_plan_free(struct vs_plan *p);
+/* Lines of <cfgdir>/<rel> (empty ones skipped), NULL when missing;
+ * *err is -1 (error set) when it could not be read. */
+char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err);
+
+/* mounts.c */
+/* In the future init: builds the guest's mounts and enters its root
+ * (pivot_root, or chroot for nonamespace).  -1 with the error set. */
+int vs_mounts_setup(struct vs_plan *p);
+/* Unmounts everything below a real path (nonamespace guests). */
+int vs_mounts_cleanup(const char *root);
+
+/* hooks.c */
+/* Hands event to the hook plugins selected for the guest.  With fatal,
+ * the first failure stops and returns -1 (error set); otherwise failures
+ * are warned about and -1 returned at the end. */
+int vs_hooks_run(struct vs_guest *g, const char *event, bool fatal);
+
+/* enter.c */
+struct vs_exec_opts {
+	char *const *argv;             /* argv[0] may be NULL with candidates */
+	const char *const *candidates; /* first executable inside wins */
+	char *const *env;              /* NULL: the guest's environment */
+	int timeout_ms;                /* -1: wait for ever, else kill */
+};
+/* A pidfd of pid if it still has that start time; -1 with errno. */
+int vs_pidfd_open(pid_t pid, unsigned long long start);
+/* The guest's init environment (apps/init/environment precedence). */
+char **vs_guest_env(struct vs_guest *g);
+/* Runs a command in the running guest; *status is its exit status
+ * (128+signal when killed).  -1 with the error set when it could not. */
+int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
+		  const struct vs_exec_opts *o, int *status);
+
+/* start.c, stop.c */
+/* Starts the guest (background monitor, or this process as the monitor
+ * with foreground, returning when the guest ends).  -1 with the error. */
+int vs_guest_start(struct vs_guest *g, bool foreground);
+/* Stops the guest (a stopped one: leftovers cleaned, success). */
+int vs_guest_stop(struct vs_guest *g);
+/* The monitor's own stop (it received SIGTERM). */
+void vs_guest_stop_from_monitor(struct vs_guest *g);
+/* post-stop hooks, unmounts, cgroup removal, postpost-stop, run file. */
+void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
+		      bool hooks);
+
+/* fmt.c: vserver-stat fields */
+void vs_fmt_mem(unsigned long long bytes, char *out, size_t size);
+void vs_fmt_time(unsigned long long ms, char *out, size_t size);
 
 /* cfgtree.c */
 /* Rule B: 1 when flag exists per-guest or in .defaults, unless the
@@ -180,10 +281,50 @@ const char *vs_kind_name(unsigned kind);
 /* Built-in descriptors (a NULL-terminated list, possibly empty). */
 extern const struct vs_plugin *const vs_builtin_plugins[];
 
+/* caps.c */
+/* util-vserver's secure bounding set (+SYS_BOOT, AUDIT_WRITE). */
+uint64_t vs_caps_secure(void);
+unsigned vs_caps_last(void);
+/* Applies a list ("name,~name", numbers, ^bit, all/none; one item or
+ * more per line) to *set; -1 with the error set naming where. */
+int vs_caps_apply_list(struct vs_ctx *ctx, const char *text,
+		       const char *where, uint64_t *set);
+/* The guest's bounding set: secure default, bcapabilities, host limit. */
+int vs_guest_bcaps(struct vs_guest *g, uint64_t *bset);
+/* Drops the bounding set to bset and sets P/E/I to it; -1 with errno. */
+int vs_caps_limit(uint64_t bset);
+
+/* cgroup.c */
+#define VS_CGROUP_MAX 16
+struct vs_cgroup {
+	char *dirs[VS_CGROUP_MAX]; /* real paths, one per hierarchy */
+	char ctls[VS_CGROUP_MAX][256]; /* v1 controllers; "" for v2 */
+	size_t n;
+	char *v2; /* the cgroup2 one, or NULL */
+};
+/* Fills cg with the guest's cgroup paths (nothing created). */
+int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
+/* Creates the guest's cgroups and applies cgroup/ and cpuset/ limits;
+ * on failure nothing is left.  -1 with the error set. */
+int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg);
+int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid);
+size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max);
+void vs_cgroup_signal(const struct vs_cgroup *cg, int sig);
+/* Kills what is left and removes the groups; -1 when one stays. */
+int vs_cgroup_destroy(struct vs_cgroup *cg);
+bool vs_cgroup_exists(const struct vs_cgroup *cg);
+/* Contents of a control file of controller ctl (malloc'd) or NULL. */
+char *vs_cgroup_stat(const struct vs_cgroup *cg, const char *ctl,
+		     const char *file);
+void vs_cgroup_free(struct vs_cgroup *cg);
+
 /* spawn.c */
 /* Runs argv (PATH search) with envp (NULL: inherit), cwd (NULL: keep);
  * returns the exit status (128+sig when killed) or -1 with errno. */
 int vs_spawn(char *const argv[], char *const envp[], const char *cwd);
+/* Runs the executable open at exefd (a script too) with the current
+ * environment, in cwdfd (-1: unchanged); exit status or -1 with errno. */
+int vs_spawn_fd(int exefd, char *const argv[], int cwdfd);
 
 /* build.c */
 int vs_build_main(struct vs_ctx *ctx, const char *name, int argc,

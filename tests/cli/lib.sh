@@ -17,6 +17,24 @@ chmod 755 "$T" "$MODS"
 for m in $VS_MODULES; do install -m 0755 "$m" "$MODS/"; done
 
 cleanup() {
+	# guests still running: their monitors and inits
+	for f in "$R$RUNDIR"/* "$T"/*/usr/local/var/run/vservers/*; do
+		[ -f "$f" ] || continue
+		for p in $(awk '$1 == "monitor" || $1 == "init" { print $2 }' "$f"); do
+			kill -9 "$p" 2>/dev/null
+		done
+	done
+	# the tests' cgroups
+	for d in /sys/fs/cgroup/*/"$CGBASE" /sys/fs/cgroup/"$CGBASE"; do
+		[ -d "$d" ] || continue
+		for g in "$d"/*/; do
+			[ -d "$g" ] || continue
+			cat "$g/cgroup.procs" 2>/dev/null | xargs -r kill -9 2>/dev/null
+			sleep 0.05
+			rmdir "$g" 2>/dev/null
+		done
+		rmdir "$d" 2>/dev/null
+	done
 	# unmount anything a test mounted below $T, deepest first
 	grep -o " $T[^ ]*" /proc/mounts 2>/dev/null | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -25,6 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+CGBASE=vs-test-$$
 PASSES=0
 FAILS=0
 vsx() { "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" "$@"; }
@@ -107,6 +126,30 @@ same() {
 	else
 		fail "$1" "$(diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -40)"
 	fi
+}
+
+# use_test_cgroups: a vs.conf that puts the guests' cgroups under a base
+# of this test run's own.
+use_test_cgroups() {
+	mkdir -p "$(dirname "$R$CONFFILE")"
+	printf 'cgroup_base = "%s"\n' "$CGBASE" >"$R$CONFFILE"
+}
+
+# mkguest NAME [build options]: a skeleton guest with a static busybox,
+# style plain (busybox init), an inittab whose ctrl-alt-del powers off.
+mkguest() {
+	name=$1
+	shift
+	vsx "$name" build -m skeleton --initstyle plain "$@" -- sh -c '
+		mkdir -p "$VDIR/bin" "$VDIR/sbin" "$VDIR/tmp" "$VDIR/mnt" "$VDIR/root"
+		cp /bin/busybox "$VDIR/bin/busybox"
+		for a in $(/bin/busybox --list); do
+			[ "$a" = busybox ] || ln -s busybox "$VDIR/bin/$a"
+		done
+		ln -s ../bin/busybox "$VDIR/sbin/init"
+		printf "::ctrlaltdel:/bin/busybox poweroff -f\n" >"$VDIR/etc/inittab"
+		echo "guest $VSERVER_NAME" >"$VDIR/etc/guest-marker"' >"$T/mkguest.log" 2>&1 ||
+		{ cat "$T/mkguest.log"; return 1; }
 }
 
 finish() {

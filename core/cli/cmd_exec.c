@@ -1,0 +1,120 @@
+/* vs <guest> exec CMD..., vs <guest> enter, vs namespace --enter XID -- CMD */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int run_in(struct vs_ctx *ctx, struct vs_guest *g, char *const *argv,
+		  const char *const *cands, char **env)
+{
+	struct vs_runstate rs;
+	if (vs_guest_state(g, &rs) != VS_RUNNING)
+		return vs_set_error(ctx, "guest '%s' is not running", g->name),
+		       1;
+	struct vs_exec_opts o = {
+		.argv = argv, .candidates = cands, .env = env, .timeout_ms = -1};
+	int status = 0;
+	if (vs_guest_exec(g, &rs, &o, &status) < 0)
+		return 1;
+	return status;
+}
+
+int cmd_exec(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
+	     char **argv)
+{
+	(void)n;
+	int i = 1;
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return vs_set_error(ctx, "exec: no command given"), 2;
+	return run_in(ctx, g, argv + i, NULL, NULL);
+}
+
+int cmd_enter(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
+	      int argc, char **argv)
+{
+	(void)n;
+	int r = cmd_flags(ctx, argc, argv, (const char *const[]){NULL}, NULL);
+	if (r)
+		return r;
+	/* shell: per-guest `shell`, .defaults/shell, else the first of
+	 * bash, sh, csh that exists inside the guest */
+	char path[PATH_MAX], line[256] = "";
+	char *shell_argv[8] = {0};
+	static const char *const cands[] = {"/bin/bash", "/bin/sh", "/bin/csh",
+					    NULL};
+	if (vs_guest_cfg_find(g, "shell", NULL, path, sizeof(path)) == 1) {
+		char *s = vs_host_read(ctx, path, 256, NULL);
+		if (s) {
+			vs_first_line(s);
+			snprintf(line, sizeof(line), "%s", s);
+			free(s);
+		}
+	}
+	char **env = vs_guest_env(g);
+	const char *term = getenv("TERM");
+	if (term) {
+		size_t k = 0;
+		while (env[k])
+			k++;
+		env = vs_xrealloc(env, (k + 2) * sizeof(*env));
+		env[k] = vs_asprintf("TERM=%s", term);
+		env[k + 1] = NULL;
+	}
+	if (line[0]) {
+		int k = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(line, " \t", &save); t && k < 7;
+		     t = strtok_r(NULL, " \t", &save))
+			shell_argv[k++] = t;
+		r = run_in(ctx, g, shell_argv, NULL, env);
+	} else {
+		shell_argv[0] = NULL; /* the candidate found */
+		shell_argv[1] = "-l";
+		r = run_in(ctx, g, shell_argv, cands, env);
+	}
+	vs_strv_free(env);
+	return r;
+}
+
+int cmd_namespace(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
+		  int argc, char **argv)
+{
+	(void)unused;
+	(void)n;
+	if (argc < 3 || strcmp(argv[1], "--enter") != 0)
+		return vs_set_error(ctx, "namespace: usage: vs namespace "
+					 "--enter <xid> -- <command>"),
+		       2;
+	unsigned xid;
+	char *end;
+	xid = (unsigned)strtoul(argv[2], &end, 10);
+	if (*end || !argv[2][0])
+		return vs_set_error(ctx, "namespace: invalid context '%s'",
+				    argv[2]),
+		       2;
+	int i = 3;
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return vs_set_error(ctx, "namespace: no command given"), 2;
+	char **names = vs_guest_list(ctx);
+	int r = -1;
+	for (char **nm = names; *nm && r < 0; nm++) {
+		struct vs_guest *g = vs_guest_open(ctx, *nm);
+		struct vs_runstate rs;
+		if (g && vs_guest_state(g, &rs) == VS_RUNNING && rs.xid == xid)
+			r = run_in(ctx, g, argv + i, NULL, NULL);
+		vs_guest_free(g);
+	}
+	vs_strv_free(names);
+	if (r < 0) {
+		vs_set_error(ctx, "namespace: no running guest has context %u",
+			     xid);
+		return 1;
+	}
+	return r;
+}

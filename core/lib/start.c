@@ -1,0 +1,512 @@
+/* Starting a guest: the per-guest monitor on the host and the guest's
+ * init in new mount, pid, uts, ipc (and net, cgroup) namespaces.
+ *
+ *   vs start --fork--> monitor (setsid, stays on the host)
+ *                        --clone3--> init: waits for "go", unshares the
+ *                                    cgroup ns, mounts, pivot_root, drops
+ *                                    capabilities, execs the init command
+ *   The monitor moves the new init into the guest's cgroups, says "go",
+ *   reads the init's close-on-exec error pipe (EOF = exec done), reports
+ *   to vs start, then waits for the init to end. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---- in the guest's init ---------------------------------------------- */
+
+static void write_all(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static _Noreturn void init_fail(struct vs_ctx *ctx, int errfd)
+{
+	write_all(errfd, ctx->err[0] ? ctx->err : "the init failed");
+	_exit(127);
+}
+
+/* PID 1 for styles whose start command is not an init (sysv rc scripts):
+ * starts the command, reaps orphans, ends on TERM, INT or PWR. */
+static _Noreturn void stub_init(char *const argv[], char *const env[],
+				int errfd)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPWR);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	prctl(PR_SET_NAME, "init", 0, 0, 0);
+	if (argv && argv[0]) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			sigprocmask(SIG_UNBLOCK, &set, NULL);
+			execve(argv[0], argv, env);
+			char msg[512];
+			snprintf(msg, sizeof(msg), "cannot run '%s' in the guest: %s",
+				 argv[0], strerror(errno));
+			write_all(errfd, msg);
+			_exit(127);
+		}
+	}
+	close(errfd);
+	for (;;) {
+		siginfo_t si;
+		if (sigwaitinfo(&set, &si) < 0)
+			continue;
+		if (si.si_signo != SIGCHLD)
+			_exit(0);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
+static char **sysv_command(struct vs_plan *p, char ***env)
+{
+	static const char *const rcs[] = {"/etc/init.d/rc", "/etc/rc.d/rc"};
+	const char *rc = NULL;
+	for (int i = 0; i < 2; i++) /* the last executable one wins */
+		if (access(rcs[i], X_OK) == 0)
+			rc = rcs[i];
+	if (!rc)
+		return NULL; /* no rc: an idle init, for exec-only guests */
+	size_t n = 0;
+	while (p->env[n])
+		n++;
+	char **e = vs_xmalloc((n + 3) * sizeof(*e));
+	memcpy(e, p->env, n * sizeof(*e));
+	e[n] = "PREVLEVEL=N";
+	e[n + 1] = vs_asprintf("RUNLEVEL=%s", p->runlevel_start);
+	e[n + 2] = NULL;
+	*env = e;
+	char **argv = vs_xmalloc(3 * sizeof(*argv));
+	argv[0] = (char *)rc;
+	argv[1] = p->runlevel_start;
+	argv[2] = NULL;
+	return argv;
+}
+
+static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
+				int nullfd, bool foreground)
+{
+	struct vs_ctx *ctx = p->g->ctx;
+	char c;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (read(gofd, &c, 1) != 1)
+		_exit(127); /* the monitor gave up */
+	close(gofd);
+	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL) {
+		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
+		init_fail(ctx, errfd);
+	}
+	if (vs_mounts_setup(p) < 0)
+		init_fail(ctx, errfd);
+	if (p->nodename &&
+	    sethostname(p->nodename, strlen(p->nodename)) < 0) {
+		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
+			     p->nodename);
+		init_fail(ctx, errfd);
+	}
+	if (p->domainname &&
+	    setdomainname(p->domainname, strlen(p->domainname)) < 0) {
+		vs_set_errno(ctx, errno, "cannot set the domain name '%s'",
+			     p->domainname);
+		init_fail(ctx, errfd);
+	}
+	setsid();
+	if (!foreground) {
+		dup2(nullfd, 0);
+		dup2(nullfd, 1);
+		dup2(nullfd, 2);
+	}
+	if (vs_caps_limit(p->bcaps) < 0) {
+		vs_set_errno(ctx, errno, "cannot limit the capabilities");
+		init_fail(ctx, errfd);
+	}
+	umask(022);
+	/* nothing of the host stays open in the guest */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	char **env = p->env;
+	char **argv = p->start_argv;
+	if (!argv && !strcmp(p->style, "sysv"))
+		argv = sysv_command(p, &env);
+	if (p->fakeinit) {
+		execve(argv[0], argv, env);
+		vs_set_errno(ctx, errno, "cannot run the init '%s' of guest '%s'",
+			     argv[0], p->g->name);
+		init_fail(ctx, errfd);
+	}
+	stub_init(argv, env, errfd);
+}
+
+/* ---- in the monitor --------------------------------------------------- */
+
+struct vs_init {
+	pid_t pid;
+	int pidfd;
+};
+
+/* Creates the init; on success it has exec'd its command. */
+static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
+		      bool foreground, struct vs_init *out)
+{
+	struct vs_ctx *ctx = p->g->ctx;
+	int go[2], err[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return vs_set_errno(ctx, errno, "cannot create a pipe");
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return vs_set_errno(ctx, errno, "cannot create a pipe");
+	}
+	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int pidfd = -1;
+	struct clone_args ca = {
+		.flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+			 CLONE_PIDFD | (p->nonamespace ? 0 : CLONE_NEWNS) |
+			 (p->netns ? CLONE_NEWNET : 0),
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0) {
+		close(go[1]);
+		close(err[0]);
+		init_main(p, go[0], err[1], nullfd, foreground);
+	}
+	int e = errno;
+	close(go[0]);
+	close(err[1]);
+	if (nullfd >= 0)
+		close(nullfd);
+	if (pid < 0) {
+		close(go[1]);
+		close(err[0]);
+		return vs_set_errno(ctx, e, "cannot create the namespaces of "
+					    "guest '%s'",
+				    p->g->name);
+	}
+	int r = 0;
+	if (vs_cgroup_attach(cg, pid) < 0)
+		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
+					     "into its cgroup",
+				 p->g->name);
+	else if (write(go[1], "g", 1) != 1)
+		r = vs_set_errno(ctx, errno, "cannot start the init");
+	close(go[1]);
+	if (r == 0) {
+		char msg[sizeof(ctx->err)];
+		size_t n = 0;
+		ssize_t k;
+		while (n < sizeof(msg) - 1 &&
+		       ((k = read(err[0], msg + n, sizeof(msg) - 1 - n)) > 0 ||
+			(k < 0 && errno == EINTR)))
+			if (k > 0)
+				n += (size_t)k;
+		msg[n] = '\0';
+		if (n)
+			r = vs_set_error(ctx, "%s", msg);
+	}
+	close(err[0]);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+		return -1;
+	}
+	out->pid = pid;
+	out->pidfd = pidfd;
+	return 0;
+}
+
+static volatile sig_atomic_t stop_requested, term_requested;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term_requested = 1;
+}
+
+static const char *event_of(const siginfo_t *si)
+{
+	if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
+		if (si->si_status == SIGHUP)
+			return "restart";
+		if (si->si_status == SIGINT)
+			return "halt";
+	}
+	return "exit";
+}
+
+/* Waits for the init; cleans up after it unless `vs stop` does. */
+static int monitor_loop(struct vs_guest *g, struct vs_init *init)
+{
+	struct sigaction sa = {.sa_handler = on_usr1};
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &(struct sigaction){.sa_handler = SIG_IGN}, NULL);
+	siginfo_t si;
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PIDFD, (id_t)init->pidfd, &si, WEXITED) == 0)
+			break;
+		if (errno != EINTR)
+			return 1;
+		if (term_requested && !stop_requested) {
+			/* a service manager stops us: stop the guest */
+			term_requested = 0;
+			vs_guest_stop_from_monitor(g);
+			return 0;
+		}
+	}
+	if (stop_requested)
+		return 0; /* vs stop cleans up */
+	int lock;
+	while ((lock = vs_guest_lock(g)) < 0) {
+		if (stop_requested)
+			return 0;
+		sleep(1);
+	}
+	struct vs_runstate rs;
+	if (stop_requested || vs_run_read(g, &rs) != 1 ||
+	    rs.monitor != getpid()) {
+		close(lock);
+		return 0;
+	}
+	const char *event = event_of(&si);
+	vs_info(g->ctx, 1, "guest '%s' ended (%s)", g->name, event);
+	vs_guest_cleanup(g, &rs, true);
+	close(lock);
+	/* reboot and halt events go to the hook plugins (vshelper) */
+	vs_hooks_run(g, event, false);
+	return 0;
+}
+
+/* ---- vs start --------------------------------------------------------- */
+
+static unsigned dynamic_xid(struct vs_ctx *ctx)
+{
+	char **names = vs_guest_list(ctx);
+	unsigned xid = 49152;
+	bool clash = true;
+	while (clash) {
+		clash = false;
+		for (char **n = names; *n && !clash; n++) {
+			struct vs_guest *o = vs_guest_open(ctx, *n);
+			struct vs_runstate rs;
+			if (o && vs_guest_state(o, &rs) == VS_RUNNING &&
+			    rs.xid == xid)
+				clash = true;
+			vs_guest_free(o);
+		}
+		if (clash)
+			xid++;
+	}
+	vs_clear_error(ctx);
+	vs_strv_free(names);
+	return xid;
+}
+
+void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
+		      bool hooks)
+{
+	char saved[sizeof(g->ctx->err)];
+	memcpy(saved, g->ctx->err, sizeof(saved));
+	if (hooks)
+		vs_hooks_run(g, "post-stop", false);
+	if (rs && rs->nonamespace && g->root) {
+		char root[PATH_MAX];
+		vs_mounts_cleanup(vs_host_real(g->ctx, g->root, root,
+					       sizeof(root)));
+	}
+	struct vs_cgroup cg;
+	vs_cgroup_locate(g, &cg);
+	if (vs_cgroup_exists(&cg) && vs_cgroup_destroy(&cg) < 0)
+		vs_warn(g->ctx, "cannot remove the cgroup of guest '%s'",
+			g->name);
+	vs_cgroup_free(&cg);
+	if (hooks)
+		vs_hooks_run(g, "postpost-stop", false);
+	vs_run_remove(g);
+	memcpy(g->ctx->err, saved, sizeof(saved));
+}
+
+static void undo_start(struct vs_guest *g, struct vs_plan *p,
+		       struct vs_cgroup *cg)
+{
+	char saved[sizeof(g->ctx->err)];
+	memcpy(saved, g->ctx->err, sizeof(saved));
+	if (p->nonamespace)
+		vs_mounts_cleanup(p->root);
+	vs_cgroup_destroy(cg);
+	memcpy(g->ctx->err, saved, sizeof(saved));
+}
+
+int vs_guest_start(struct vs_guest *g, bool foreground)
+{
+	struct vs_ctx *ctx = g->ctx;
+	struct vs_runstate rs;
+	struct vs_plan plan;
+	struct vs_cgroup cg = {0};
+	int lock = vs_guest_lock(g);
+	if (lock < 0)
+		return -1;
+	int r = -1;
+	enum vs_state st = vs_guest_state(g, &rs);
+	if (st == VS_RUNNING) {
+		vs_set_error(ctx, "guest '%s' is already running", g->name);
+		close(lock);
+		return -1;
+	}
+	if (st == VS_STALE)
+		vs_guest_cleanup(g, &rs, false);
+	if (vs_plan_load(g, &plan) < 0)
+		goto out;
+	memset(&rs, 0, sizeof(rs));
+	rs.xid = g->context ? g->context : dynamic_xid(ctx);
+	rs.nonamespace = plan.nonamespace;
+	if (vs_hooks_run(g, "initialize", true) < 0 ||
+	    vs_hooks_run(g, "prepre-start", true) < 0)
+		goto out;
+	if (vs_cgroup_create(g, &cg) < 0)
+		goto out;
+	if (vs_hooks_run(g, "pre-start", true) < 0) {
+		undo_start(g, &plan, &cg);
+		goto out;
+	}
+	struct vs_init init = {0};
+	if (foreground) {
+		if (spawn_init(&plan, &cg, true, &init) < 0) {
+			undo_start(g, &plan, &cg);
+			goto out;
+		}
+		rs.monitor = getpid();
+	} else {
+		int rep[2];
+		if (pipe2(rep, O_CLOEXEC) < 0) {
+			vs_set_errno(ctx, errno, "cannot create a pipe");
+			undo_start(g, &plan, &cg);
+			goto out;
+		}
+		fflush(stdout);
+		fflush(stderr);
+		pid_t mon = fork();
+		if (mon == 0) {
+			close(rep[0]);
+			close(lock);
+			setsid();
+			if (spawn_init(&plan, &cg, false, &init) < 0) {
+				write_all(rep[1], ctx->err);
+				_exit(1);
+			}
+			char ok[64];
+			snprintf(ok, sizeof(ok), "OK %d", (int)init.pid);
+			write_all(rep[1], ok);
+			close(rep[1]);
+			int null = open("/dev/null", O_RDWR);
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+				close(null);
+			}
+			vs_plan_free(&plan);
+			_exit(monitor_loop(g, &init));
+		}
+		close(rep[1]);
+		if (mon < 0) {
+			vs_set_errno(ctx, errno, "cannot start the monitor");
+			close(rep[0]);
+			undo_start(g, &plan, &cg);
+			goto out;
+		}
+		char msg[sizeof(ctx->err)];
+		size_t n = 0;
+		ssize_t k;
+		while (n < sizeof(msg) - 1 &&
+		       ((k = read(rep[0], msg + n, sizeof(msg) - 1 - n)) > 0 ||
+			(k < 0 && errno == EINTR)))
+			if (k > 0)
+				n += (size_t)k;
+		msg[n] = '\0';
+		close(rep[0]);
+		if (strncmp(msg, "OK ", 3) != 0) {
+			vs_set_error(ctx, "%s",
+				     n ? msg : "the monitor died while starting");
+			waitpid(mon, NULL, 0);
+			undo_start(g, &plan, &cg);
+			goto out;
+		}
+		init.pid = (pid_t)atoi(msg + 3);
+		rs.monitor = mon;
+	}
+	rs.init = init.pid;
+	rs.init_start = vs_proc_starttime(init.pid);
+	rs.monitor_start = vs_proc_starttime(rs.monitor);
+	rs.started = time(NULL);
+	if (vs_run_write(g, &rs) < 0 ||
+	    vs_hooks_run(g, "post-start", true) < 0) {
+		char saved[sizeof(ctx->err)];
+		memcpy(saved, ctx->err, sizeof(saved));
+		kill(rs.monitor, SIGUSR1);
+		kill(rs.init, SIGKILL);
+		if (!foreground) {
+			int mfd = vs_pidfd_open(rs.monitor, rs.monitor_start);
+			if (mfd >= 0) {
+				poll(&(struct pollfd){.fd = mfd, .events = POLLIN},
+				     1, 5000);
+				close(mfd);
+			}
+		}
+		vs_guest_cleanup(g, &rs, false);
+		memcpy(ctx->err, saved, sizeof(saved));
+		goto out;
+	}
+	r = 0;
+	if (foreground) {
+		close(lock);
+		lock = -1;
+		vs_cgroup_free(&cg);
+		vs_plan_free(&plan);
+		return monitor_loop(g, &init) == 0 ? 0 : -1;
+	}
+out:
+	if (lock >= 0)
+		close(lock);
+	vs_cgroup_free(&cg);
+	vs_plan_free(&plan);
+	return r;
+}

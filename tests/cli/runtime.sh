@@ -1,0 +1,194 @@
+#!/bin/bash
+# start, stop, exec, enter, status, stat, ps on real guests (busybox) in
+# real namespaces: isolation, capabilities, cgroup limits, the kill
+# sequence, a killed monitor, concurrent starts, bad input.
+. "$srcdir/tests/cli/lib.sh"
+use_test_cgroups
+
+mkguest g1 --hostname g1.example --context 101 || exit 99
+mkguest g2 --context 102 || exit 99
+install -m 0755 "$top_builddir/tests/fixtures/escape" "$R$VROOTDIR/g1/bin/escape"
+echo host >"$T/host-marker"
+
+expect_ok "start g1" vsx g1 start
+run vsx g1 status
+same "status: running, exit 0" "0|Vserver 'g1' is running at context '101'" "$RC|$OUT"
+expect_ok "running: exit 0" vsx g1 running
+
+# inside the guest
+run vsx g1 exec cat /proc/1/comm
+same "PID 1 is the init" "init" "$OUT"
+run vsx g1 exec sh -c 'ls /proc | grep -c "^[0-9]"'
+check "host processes are invisible" test "$OUT" -lt 6
+run vsx g1 exec hostname
+same "the hostname is the guest's" "g1.example" "$OUT"
+run vsx g1 exec cat /etc/guest-marker
+same "the root is the guest's" "guest g1" "$OUT"
+run vsx g1 exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
+want=$(printf '%016x' $(( (1<<0)|(1<<1)|(1<<2)|(1<<3)|(1<<4)|(1<<5)|(1<<6)|(1<<7)|(1<<10)|(1<<18)|(1<<19)|(1<<22)|(1<<26)|(1<<28)|(1<<29)|(1<<31) )))
+same "bounding set: util-vserver's secure set + SYS_BOOT + AUDIT_WRITE" "$want" "$OUT"
+run vsx g1 exec mount
+check "mount shows only the guest's mounts" sh -c "! grep -q '$T' '$T/out' && grep -q ' /proc ' '$T/out'"
+run vsx g1 exec mount -t tmpfs none /mnt
+check "mounting fails" test "$RC" != 0
+run vsx g1 exec mknod /tmp/null c 1 3
+check "mknod fails" test "$RC" != 0
+run vsx g1 exec insmod /bin/busybox
+check "module loading fails" test "$RC" != 0
+run vsx g1 exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
+check "no CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_ADMIN, CAP_MKNOD" \
+	test $(( 0x$OUT & ((1<<16)|(1<<17)|(1<<21)|(1<<27)) )) = 0
+run vsx g1 exec sh -c 'ls /dev/mem /dev/port /dev/kmem /dev/sda 2>/dev/null; cat /proc/kcore | wc -c'
+same "no raw devices, kcore masked" "0" "$OUT"
+run vsx g1 exec sh -c 'echo 3 > /proc/sys/vm/drop_caches'
+check "writing to /proc/sys fails" test "$RC" != 0
+run vsx g1 exec sh -c 'echo x > /proc/sysrq-trigger'
+check "writing to /proc/sysrq-trigger fails" test "$RC" != 0
+run vsx g1 exec escape "$T/host-marker"
+same "the double-chroot escape fails" "0|contained" "$RC|$OUT"
+run vsx g1 exec sh -c 'exit 7'
+same "exec: the command's exit status" 7 "$RC"
+run vsx g1 exec -- echo a -h b
+same "exec: options belong to the command" "a -h b" "$OUT"
+run sh -c 'echo "echo in-shell; exit 3" | "$@"' _ "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" g1 enter
+same "enter: a shell in the guest, its status" "3|in-shell" "$RC|$OUT"
+run vsx namespace --enter 101 -- hostname
+same "namespace --enter <xid>" "g1.example" "$OUT"
+monitor=$(awk '$1 == "monitor" { print $2 }' "$R$RUNDIR/g1")
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/g1")
+check "the init is in the guest's cgroup" grep -q "/$CGBASE/g1\$" "/proc/$init/cgroup"
+check "the monitor is not" sh -c "! grep -q '/$CGBASE/' /proc/$monitor/cgroup"
+expect_error "a second start fails" 1 "guest 'g1' is already running" vsx g1 start
+
+# two guests: stat, ps, status
+expect_ok "start g2 (verb first)" vsx start g2
+run vsx stat
+check "stat: header" test "$(sed -n 1p "$T/out")" = "CTX   PROC    VSZ    RSS  userTIME   sysTIME    UPTIME NAME"
+check "stat: g1 row" grep -Eq '^101      1 +[0-9.]+[ KMG] +[0-9.]+[ KMG] +[0-9]+m[0-9]{2}s[0-9]{2} +[0-9]+m[0-9]{2}s[0-9]{2} +[0-9]+m[0-9]{2}s[0-9]{2} g1$' "$T/out"
+check "stat: g2 row after g1" test "$(sed -n 3p "$T/out" | cut -c1-3)" = 102
+run vsx stat --json
+check "stat --json" grep -q '"context": 102, "processes": 1,' "$T/out"
+run vsx ps -e
+check "ps: CONTEXT column" grep -q '^ *PID CONTEXT ' "$T/out"
+check "ps: the guests' inits" sh -c "grep -Eq '^ *$init +101 g1 ' '$T/out' && grep -Eq ' 102 g2 +.*init' '$T/out'"
+check "ps: host processes are MAIN" grep -Eq '^ +1 +0 MAIN ' "$T/out"
+run vsx g2 status -v
+check "status -v: processes and uptime" grep -q '^Number of processes:  1$' "$T/out"
+
+# stop
+expect_ok "stop g2" vsx g2 stop
+run vsx g2 status
+same "status: stopped, exit 3" "3|Vserver 'g2' is stopped" "$RC|$OUT"
+check "stop: the cgroup is gone" sh -c "! ls -d /sys/fs/cgroup/*/$CGBASE/g2 2>/dev/null | grep -q ."
+check "stop: the run file is gone" test ! -e "$R$RUNDIR/g2"
+expect_ok "stopping a stopped guest is fine" vsx g2 stop
+
+# a killed monitor: the guest ends with it and is reported stopped
+kill -9 "$monitor"
+sleep 0.3
+run vsx g1 status
+same "killed monitor: reported stopped" 3 "$RC"
+gone() { [ ! -e "/proc/$1/stat" ] || awk '{ exit !($3 == "Z") }' "/proc/$1/stat"; }
+check "killed monitor: the init died with it" gone "$init"
+expect_ok "killed monitor: start again" vsx g1 start
+expect_ok "and stop" vsx g1 stop
+check "no mounts of the guests left" sh -c "! grep -q '$R' /proc/mounts"
+
+# an init that ignores TERM and INT: the kill sequence ends it
+mkdir -p "$R$CONFDIR/g2/apps/init" "$R$CONFDIR/g2/apps/vshelper"
+printf '/bin/sh\n-c\ntrap "" TERM INT; while :; do sleep 1; done\n' >"$R$CONFDIR/g2/apps/init/cmd.start"
+printf '15\n1\n9\n' >"$R$CONFDIR/g2/apps/init/killseq"
+echo 1 >"$R$CONFDIR/g2/apps/vshelper/sync-timeout"
+expect_ok "start a stubborn guest" vsx g2 start
+start_s=$(date +%s%N)
+expect_ok "stop it" vsx g2 stop
+ms=$(( ($(date +%s%N) - start_s) / 1000000 ))
+check "stopped within timeout + kill sequence (${ms} ms)" test "$ms" -lt 4500
+run vsx g2 status
+same "the stubborn guest is stopped" 3 "$RC"
+rm "$R$CONFDIR/g2/apps/init/cmd.start" "$R$CONFDIR/g2/apps/init/killseq"
+
+# two concurrent starts: exactly one wins
+pids=
+for i in 1 2 3; do vsx g2 start >"$T/c$i" 2>&1 & pids="$pids $!"; done
+wins=0
+for p in $pids; do wait "$p" && wins=$((wins + 1)); done
+same "concurrent starts: exactly one wins" 1 "$wins"
+check "the others say it is running" grep -q "already running" "$T/c1" "$T/c2" "$T/c3"
+expect_ok "stop after concurrent starts" vsx g2 stop
+
+# cgroup limits: memory OOM-kills, pids stops a fork bomb
+mkdir -p "$R$CONFDIR/g2/cgroup"
+echo 32M >"$R$CONFDIR/g2/cgroup/memory.limit_in_bytes"
+echo 12 >"$R$CONFDIR/g2/cgroup/pids.max"
+expect_ok "start with limits" vsx g2 start
+run vsx g2 exec dd if=/dev/zero of=/dev/null bs=64M count=1
+same "an allocation above the memory limit is OOM-killed" 137 "$RC"
+run vsx g2 exec dd if=/dev/zero of=/dev/null bs=8M count=1
+same "one below it works" 0 "$RC"
+run vsx g2 exec sh -c 'i=0; while [ $i -lt 40 ]; do sleep 3 & i=$((i+1)); done; echo spawned'
+check "the fork bomb hits pids.max" grep -q "can't fork" "$T/err"
+cur=$(cat $(find /sys/fs/cgroup -path "*/$CGBASE/g2/pids.current" | head -n 1))
+check "the guest has at most pids.max processes ($cur)" test "$cur" -le 12
+expect_ok "the guest still stops" vsx g2 stop
+rm -r "$R$CONFDIR/g2/cgroup"
+
+# --foreground: the monitor is this process; TERM stops the guest
+(exec "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" g2 start --foreground >"$T/fg.out" 2>&1) &
+fg=$!
+for i in $(seq 50); do vsx g2 running && break; sleep 0.1; done
+run vsx g2 status
+same "--foreground: running" 0 "$RC"
+same "--foreground: the monitor is the vs process" "$fg" "$(awk '$1 == "monitor" { print $2 }' "$R$RUNDIR/g2")"
+kill -TERM "$fg"
+wait "$fg"
+same "--foreground: TERM stops the guest, exit 0" 0 "$?"
+run vsx g2 status
+same "--foreground: stopped after TERM" 3 "$RC"
+
+# a guest without context gets a dynamic one
+rm "$R$CONFDIR/g2/context"
+expect_ok "start without context" vsx g2 start
+run vsx g2 status
+check "dynamic context from 49152" grep -q "context '49152'" "$T/out"
+expect_ok "stop the dynamic one" vsx g2 stop
+
+# nonamespace: the host's mount namespace, mounts removed at stop
+touch "$R$CONFDIR/g2/nonamespace"
+expect_ok "start with nonamespace" vsx g2 start
+check "nonamespace: the guest's /proc is visible on the host" grep -q " $R$VROOTDIR/g2/proc proc " /proc/mounts
+run vsx g2 exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
+check "nonamespace: no CAP_SYS_CHROOT (chroot could be left)" test $(( 0x$OUT & (1<<18) )) = 0
+run vsx g2 exec cat /etc/guest-marker
+same "nonamespace: exec runs in the guest root" "guest g2" "$OUT"
+expect_ok "stop the nonamespace guest" vsx g2 stop
+check "nonamespace: no mount left" sh -c "! grep -q '$R$VROOTDIR/g2/' /proc/mounts"
+rm "$R$CONFDIR/g2/nonamespace"
+
+# bad input: one line, nothing left behind
+echo "none /nonexistent tmpfs defaults 0 0" >>"$R$CONFDIR/g2/fstab"
+expect_error "bad fstab mount point" 1 "$R$CONFDIR/g2/fstab:4: cannot mount on '/nonexistent': No such file or directory" vsx g2 start
+check "bad fstab: no mounts, cgroup or run file left" sh -c "! grep -q '$R' /proc/mounts && ! ls -d /sys/fs/cgroup/*/$CGBASE/g2 2>/dev/null | grep -q . && test ! -e '$R$RUNDIR/g2'"
+echo "only-two-fields /x" >"$R$CONFDIR/g2/fstab"
+expect_error "malformed fstab line" 1 "$R$CONFDIR/g2/fstab:1: expected 'source target type [options]'" vsx g2 start
+cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
+echo "~bogus_cap" >"$R$CONFDIR/g2/bcapabilities"
+expect_error "unknown capability" 1 "bcapabilities:1: unknown capability 'bogus_cap'" vsx g2 start
+printf 'NET_RAW\n~kill,!chown\n' >"$R$CONFDIR/g2/bcapabilities"
+expect_ok "start with bcapabilities" vsx g2 start
+run vsx g2 exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
+check "bcapabilities add NET_RAW, remove KILL and CHOWN" test $(( (0x$OUT >> 13) & 1 ))$(( (0x$OUT >> 5) & 1 ))$(( 0x$OUT & 1 )) = 100
+expect_ok "stop" vsx g2 stop
+rm "$R$CONFDIR/g2/bcapabilities"
+echo upstart >"$R$CONFDIR/g2/apps/init/style"
+expect_error "unknown init style" 1 "unknown init style 'upstart'" vsx g2 start
+echo plain >"$R$CONFDIR/g2/apps/init/style"
+mv "$R$VROOTDIR/g2" "$R$VROOTDIR/g2.away"
+expect_error "missing root" 1 "cannot start guest 'g2': its root (vdir) does not exist" vsx g2 start
+mv "$R$VROOTDIR/g2.away" "$R$VROOTDIR/g2"
+rm "$R$VROOTDIR/g2/sbin/init"
+expect_error "no init in the guest" 1 "cannot run the init '/sbin/init' of guest 'g2': No such file or directory" vsx g2 start
+check "no init: nothing left" sh -c "! grep -q '$R' /proc/mounts && test ! -e '$R$RUNDIR/g2'"
+expect_error "exec in a stopped guest" 1 "guest 'g2' is not running" vsx g2 exec true
+
+finish
