@@ -16,6 +16,8 @@ install -m 0755 "$MODS/skeleton.so" "$MODS/Bad-Name.so"
 echo "not a module" >"$MODS/README"
 
 want="KIND   NAME             VERSION  ABI  FILE
+hook   recorder         1        1.0  $MODS/recorder.so
+hook   scripts          1.0      1.0  $MODS/scripts.so
 build  skeleton         1.0      1.0  $MODS/skeleton.so
 refused '$MODS/Bad-Name.so': file name is not a valid plugin name ([a-z][a-z0-9_]*.so)
 refused '$MODS/bad_kind.so': unknown kind 9

@@ -2,7 +2,7 @@
  * (COMPAT §1.3).  For an event <flavor>: <base>/<flavor>, then
  * <base>/<flavor>.d/ entries in name order, for base = <cfgdir>/scripts, then
  * <confdir>/.defaults/scripts only when no per-guest script ran.  Each is
- * run with argv "<flavor> <guest>", in the config dir for initialize and
+ * run with the arguments "<flavor> <guest>", in the config dir for initialize and
  * prepre-start and in the guest root for the others.  vs has no shell to
  * source a non-executable script into: such a file is refused. */
 #include <errno.h>
@@ -52,7 +52,7 @@ static int scripts_run_one(struct vs_ctx *ctx, struct vs_guest *g,
 					  strcmp(flavor, "prepre-start") == 0
 				  ? vs_guest_cfgdir(g)
 				  : vs_guest_root(g);
-	char *argv[] = {(char *)flavor, (char *)vs_guest_name(g), NULL};
+	char *argv[] = {real, (char *)flavor, (char *)vs_guest_name(g), NULL};
 	int status = vs_host_run(ctx, path, argv, cwd);
 	if (status < 0)
 		return -1;
