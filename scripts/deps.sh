@@ -3,7 +3,8 @@
 # Does nothing when everything is there already.
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config libltdl-dev
-libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev"
+libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev
+busybox-static procps"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
