@@ -10,6 +10,7 @@
 #define CMD_NEWGUEST 0x2u /* takes the name of a guest to create */
 #define CMD_ROOT 0x4u     /* needs root */
 #define CMD_ARGS 0x8u     /* options are the command's: no -h scan */
+#define CMD_PLUGINS 0x10u /* needs the plugins loaded */
 
 /* A verb.  argv[0] is the verb; guest is the opened guest (CMD_GUEST) and
  * name the guest argument (CMD_GUEST, CMD_NEWGUEST).  Returns the exit

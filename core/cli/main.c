@@ -109,11 +109,18 @@ args:
 		vs_ctx_set_plugindir(ctx, plugindir);
 	if (datadir)
 		vs_ctx_set_datadir(ctx, datadir);
-	vs_plugins_load(ctx);
-	cmd_add_plugin_verbs(ctx);
+	/* Plugins are loaded for the verbs that use them, and to find a verb
+	 * the core does not have: `vs <guest> exec` stays fast. */
+	const struct cmd *cmd = cmd_find(argv[0]);
+	if (!cmd && argc >= 2)
+		cmd = cmd_find(argv[1]);
+	if (!cmd || (cmd->flags & CMD_PLUGINS)) {
+		vs_plugins_load(ctx);
+		cmd_add_plugin_verbs(ctx);
+	}
 
 	/* vs <verb> [guest] args  |  vs <guest> <verb> args */
-	const struct cmd *cmd = cmd_find(argv[0]);
+	cmd = cmd_find(argv[0]);
 	const char *guestarg = NULL;
 	char **vargv;
 	int vargc;

@@ -6,7 +6,7 @@
 #include "cli.h"
 
 static const struct cmd core_cmds[] = {
-	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT, "build a new guest",
+	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT | CMD_PLUGINS, "build a new guest",
 	 NULL, NULL},
 	{"delete", cmd_delete, CMD_GUEST | CMD_ROOT,
 	 "delete a guest: root, configuration, cache and run state",
@@ -19,7 +19,7 @@ static const struct cmd core_cmds[] = {
 	{"exec", cmd_exec, CMD_GUEST | CMD_ROOT | CMD_ARGS,
 	 "run a command inside a running guest",
 	 "usage: vs <guest> exec [--] <command> [args]\n", NULL},
-	{"help", cmd_help, 0, "show help for vs or for one verb",
+	{"help", cmd_help, CMD_PLUGINS, "show help for vs or for one verb",
 	 "usage: vs help [verb]\n", NULL},
 	{"list", cmd_list, 0, "list guests with context, state and root",
 	 "usage: vs list [--json]\n", NULL},
@@ -28,16 +28,16 @@ static const struct cmd core_cmds[] = {
 	 "usage: vs namespace --enter <xid> [--] <command> [args]\n", NULL},
 	{"paths", cmd_paths, 0, "show the paths vs uses",
 	 "usage: vs paths [--json]\n", NULL},
-	{"plugins", cmd_plugins, 0, "list loaded and refused plugins",
+	{"plugins", cmd_plugins, CMD_PLUGINS, "list loaded and refused plugins",
 	 "usage: vs plugins [--json]\n", NULL},
 	{"ps", cmd_ps, CMD_ARGS, "ps with the guest of each process (vps)",
 	 "usage: vs ps [ps options]\n", NULL},
-	{"restart", cmd_restart, CMD_GUEST | CMD_ROOT, "stop, then start a guest",
+	{"restart", cmd_restart, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop, then start a guest",
 	 "usage: vs <guest> restart\n", NULL},
 	{"running", cmd_running, CMD_GUEST,
 	 "exit 0 when the guest runs, 1 when not",
 	 "usage: vs <guest> running\n", NULL},
-	{"start", cmd_start, CMD_GUEST | CMD_ROOT, "start a guest",
+	{"start", cmd_start, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "start a guest",
 	 "usage: vs <guest> start [--foreground]\n"
 	 "  --foreground   stay in the foreground as the guest's monitor "
 	 "(service managers)\n",
@@ -48,7 +48,7 @@ static const struct cmd core_cmds[] = {
 	{"status", cmd_status, CMD_GUEST,
 	 "whether a guest runs (exit 0) or not (exit 3)",
 	 "usage: vs <guest> status [-v] [--silent]\n", NULL},
-	{"stop", cmd_stop, CMD_GUEST | CMD_ROOT, "stop a guest",
+	{"stop", cmd_stop, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop a guest",
 	 "usage: vs <guest> stop\n", NULL},
 };
 #define NCORE (sizeof(core_cmds) / sizeof(core_cmds[0]))

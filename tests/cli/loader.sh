@@ -42,7 +42,7 @@ run vsx plugins --json
 check "--json: loaded plugin" grep -q '{"kind": "build", "name": "skeleton", "version": "1.0", "abi": "1.0", "file": "'"$MODS"'/skeleton.so"' "$T/out"
 check "--json: refused plugin" grep -q '{"file": "'"$MODS"'/no_op.so", "reason": "missing required operation '"'build'"'"}' "$T/out"
 
-run vsx list
+run vsx help
 same "other verbs warn once per refusal" 16 "$(grep -c "^vs: warning: refusing plugin '$MODS/" "$T/err")"
 check "the warning carries the reason" grep -qF "vs: warning: refusing plugin '$MODS/link.so': is a symbolic link" "$T/err"
 run vsx foo build -m no_op
