@@ -124,11 +124,11 @@ void vs_cgroup_free(struct vs_cgroup *cg)
 {
 	for (size_t i = 0; i < cg->n; i++)
 		free(cg->dirs[i]);
-	free(cg->v2);
 	memset(cg, 0, sizeof(*cg));
 }
 
-int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg)
+/* Every hierarchy the guest could have a group in. */
+static void all_hierarchies(struct vs_guest *g, struct vs_cgroup *cg)
 {
 	struct mnt m[16];
 	size_t n = find_mounts(m, 16);
@@ -137,10 +137,40 @@ int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg)
 		char *dir = vs_asprintf("%s/%s/%s", m[i].path,
 					base_name(g->ctx), g->name);
 		if (!m[i].ctls[0] && !cg->v2)
-			cg->v2 = vs_strdup(dir);
+			cg->v2 = dir; /* one of dirs[], not a copy */
 		snprintf(cg->ctls[cg->n], sizeof(cg->ctls[0]), "%s", m[i].ctls);
 		cg->dirs[cg->n++] = dir;
 	}
+}
+
+/* Keeps the hierarchies with keep[i] set. */
+static void filter(struct vs_cgroup *cg, const bool *keep)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < cg->n; i++) {
+		if (!keep[i]) {
+			if (cg->dirs[i] == cg->v2) {
+				free(cg->v2);
+				cg->v2 = NULL;
+			} else {
+				free(cg->dirs[i]);
+			}
+			continue;
+		}
+		cg->dirs[k] = cg->dirs[i];
+		memmove(cg->ctls[k], cg->ctls[i], sizeof(cg->ctls[k]));
+		k++;
+	}
+	cg->n = k;
+}
+
+int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg)
+{
+	bool keep[VS_CGROUP_MAX];
+	all_hierarchies(g, cg);
+	for (size_t i = 0; i < cg->n; i++)
+		keep[i] = access(cg->dirs[i], F_OK) == 0;
+	filter(cg, keep);
 	return 0;
 }
 
@@ -214,6 +244,22 @@ static void convert_value(const char *from, const char *to, const char *in,
 	}
 }
 
+/* True when the cgroup2 hierarchy offers controller ctl. */
+static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
+{
+	char root[PATH_MAX], p[PATH_MAX];
+	if (!cg->v2)
+		return false;
+	snprintf(root, sizeof(root), "%s", cg->v2);
+	*strrchr(root, '/') = '\0';
+	*strrchr(root, '/') = '\0';
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
+	char *avail = read_file(p, 4096);
+	bool ok = avail && has_word(avail, ctl, ' ');
+	free(avail);
+	return ok;
+}
+
 /* Enables a controller for <v2root>/<base>/<guest>; false when v2 does not
  * offer it here. */
 static bool v2_enable(const struct vs_cgroup *cg, const char *ctl)
@@ -278,46 +324,40 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 	return 0;
 }
 
-/* The limits: every regular file of cgroup/, and cpuset/{cpus,mems}. */
-static int apply_limits(struct vs_guest *g, const struct vs_cgroup *cg)
+/* The names of the guest's cgroup/ settings ("<controller>.<x>"),
+ * sorted; NULL-terminated. */
+static char **limit_names(struct vs_guest *g)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/cgroup", g->cfgdir);
-	int fd = vs_host_open(g->ctx, path, O_RDONLY | O_DIRECTORY, 0);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	int r = 0;
-	char **names = NULL;
-	size_t n = 0;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || !strchr(e->d_name, '.'))
+	char **all = vs_host_list(g->ctx, path);
+	size_t k = 0;
+	for (char **n = all; n && *n; n++) {
+		if ((*n)[0] == '.' || !strchr(*n, '.') ||
+		    strchr(*n, '/')) {
+			free(*n);
 			continue;
-		names = vs_xrealloc(names, (n + 1) * sizeof(*names));
-		names[n++] = vs_strdup(e->d_name);
+		}
+		all[k++] = *n;
 	}
-	if (d)
-		closedir(d);
-	else if (fd >= 0)
-		close(fd);
-	for (size_t i = 0; i < n; i++) {
-		/* cpuset first: v1 needs it before anything joins */
-		for (size_t j = i + 1; j < n; j++)
-			if (strcmp(names[j], names[i]) < 0) {
-				char *t = names[i];
-				names[i] = names[j];
-				names[j] = t;
-			}
-	}
-	for (size_t i = 0; i < n && r == 0; i++) {
+	if (all)
+		all[k] = NULL;
+	return all;
+}
+
+/* The limits: every regular file of cgroup/, and cpuset/{cpus,mems}. */
+static int apply_limits(struct vs_guest *g, const struct vs_cgroup *cg,
+			char **names)
+{
+	char path[PATH_MAX];
+	int r = 0;
+	for (size_t i = 0; names && names[i] && r == 0; i++) {
 		snprintf(path, sizeof(path), "%s/cgroup/%s", g->cfgdir, names[i]);
 		char *v = vs_host_read(g->ctx, path, 4096, NULL);
 		if (v)
 			r = apply_setting(g, cg, names[i], v);
 		free(v);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	static const char *const cpuset[] = {"cpus", "mems"};
 	for (int i = 0; i < 2 && r == 0; i++) {
 		char v[256], name[32];
@@ -330,12 +370,52 @@ static int apply_limits(struct vs_guest *g, const struct vs_cgroup *cg)
 	return r;
 }
 
+/* Which hierarchies a guest needs: the cgroup2 one (membership, kill),
+ * and a v1 one only for a controller that a setting needs and cgroup2
+ * does not offer here; without cgroup2, one v1 hierarchy for
+ * membership. */
+static void need(const struct vs_cgroup *cg, bool *keep, const char *setting)
+{
+	char ctl[64];
+	snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(setting, "."), setting);
+	if (v2_offers(cg, ctl))
+		return;
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ','))
+			keep[i] = true;
+}
+
+static void choose(struct vs_guest *g, struct vs_cgroup *cg, char **names)
+{
+	bool keep[VS_CGROUP_MAX] = {false};
+	char v[64];
+	for (size_t i = 0; i < cg->n; i++)
+		keep[i] = cg->dirs[i] == cg->v2;
+	for (char **n = names; n && *n; n++)
+		need(cg, keep, *n);
+	if (vs_guest_cfg_line(g, "cpuset/cpus", v, sizeof(v)) == 1 ||
+	    vs_guest_cfg_line(g, "cpuset/mems", v, sizeof(v)) == 1)
+		need(cg, keep, "cpuset.cpus");
+	vs_clear_error(g->ctx);
+	if (!cg->v2 && cg->n) {
+		size_t pick = 0;
+		for (size_t i = 0; i < cg->n; i++)
+			if (has_word(cg->ctls[i], "pids", ',') ||
+			    has_word(cg->ctls[i], "memory", ','))
+				pick = i;
+		keep[pick] = true;
+	}
+	filter(cg, keep);
+}
+
 int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg)
 {
-	vs_cgroup_locate(g, cg);
+	all_hierarchies(g, cg);
 	if (cg->n == 0)
 		return vs_set_error(g->ctx, "cannot find a cgroup hierarchy "
 					    "(is /sys/fs/cgroup mounted?)");
+	char **names = limit_names(g);
+	choose(g, cg, names);
 	for (size_t i = 0; i < cg->n; i++)
 		if (make_dir(cg->dirs[i], strstr(cg->ctls[i], "cpuset") != NULL) <
 		    0) {
@@ -345,7 +425,9 @@ int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg)
 			vs_cgroup_destroy(cg);
 			return -1;
 		}
-	if (apply_limits(g, cg) < 0) {
+	int r = apply_limits(g, cg, names);
+	vs_strv_free(names);
+	if (r < 0) {
 		char saved[sizeof(g->ctx->err)];
 		memcpy(saved, g->ctx->err, sizeof(saved));
 		vs_cgroup_destroy(cg);
@@ -355,11 +437,13 @@ int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg)
 	return 0;
 }
 
-int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid)
+int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)
 {
 	char p[PATH_MAX], v[32];
 	snprintf(v, sizeof(v), "%d", (int)pid);
 	for (size_t i = 0; i < cg->n; i++) {
+		if (v1_only && cg->dirs[i] == cg->v2)
+			continue;
 		snprintf(p, sizeof(p), "%s/cgroup.procs", cg->dirs[i]);
 		if (write_file(p, v) < 0)
 			return -1;

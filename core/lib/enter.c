@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -157,7 +158,21 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 	sigaction(SIGQUIT, &ign, &oquit);
 	fflush(stdout);
 	fflush(stderr);
-	pid_t pid = fork();
+	/* born in the guest's cgroup2 group when there is one: a move would
+	 * wait for an RCU grace period */
+	int v2fd = cg.v2 ? open(cg.v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct clone_args ca = {
+		.flags = v2fd >= 0 ? CLONE_INTO_CGROUP : 0,
+		.exit_signal = SIGCHLD,
+		.cgroup = v2fd >= 0 ? (uint64_t)v2fd : 0,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && v2fd >= 0) {
+		close(v2fd);
+		v2fd = -1;
+		pid = fork();
+	}
+	bool born_in_v2 = v2fd >= 0;
 	if (pid == 0) {
 		close(errpipe[0]);
 		sigaction(SIGINT, &oint, NULL);
@@ -165,7 +180,7 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		const char *exe = NULL;
 		const char *what = "join the cgroup of";
-		if (vs_cgroup_attach(&cg, 0) < 0 && cg.n)
+		if (vs_cgroup_attach(&cg, 0, born_in_v2) < 0 && cg.n)
 			goto fail;
 		what = "enter the namespaces of";
 		if (flags && setns(initfd, flags) < 0)
@@ -216,6 +231,8 @@ fail:
 	}
 	close(errpipe[1]);
 	close(initfd);
+	if (v2fd >= 0)
+		close(v2fd);
 	vs_cgroup_free(&cg);
 	vs_strv_free(env);
 	int r = 0;

@@ -300,14 +300,15 @@ struct vs_cgroup {
 	char *dirs[VS_CGROUP_MAX]; /* real paths, one per hierarchy */
 	char ctls[VS_CGROUP_MAX][256]; /* v1 controllers; "" for v2 */
 	size_t n;
-	char *v2; /* the cgroup2 one, or NULL */
+	char *v2; /* the cgroup2 one (one of dirs[]), or NULL */
 };
-/* Fills cg with the guest's cgroup paths (nothing created). */
+/* Fills cg with the guest's existing cgroups (nothing created). */
 int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
 /* Creates the guest's cgroups and applies cgroup/ and cpuset/ limits;
  * on failure nothing is left.  -1 with the error set. */
 int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg);
-int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid);
+/* Moves pid (0: the caller) into the groups (v1_only: not cgroup2). */
+int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only);
 size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max);
 void vs_cgroup_signal(const struct vs_cgroup *cg, int sig);
 /* Kills what is left and removes the groups; -1 when one stays. */

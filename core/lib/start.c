@@ -114,6 +114,10 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 	struct vs_ctx *ctx = p->g->ctx;
 	char c;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* the mounts are made while the monitor moves us into the v1
+	 * cgroups (a v1 move waits for an RCU grace period) */
+	if (vs_mounts_setup(p) < 0)
+		init_fail(ctx, errfd);
 	if (read(gofd, &c, 1) != 1)
 		_exit(127); /* the monitor gave up */
 	close(gofd);
@@ -121,8 +125,6 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
 		init_fail(ctx, errfd);
 	}
-	if (vs_mounts_setup(p) < 0)
-		init_fail(ctx, errfd);
 	if (p->nodename &&
 	    sethostname(p->nodename, strlen(p->nodename)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
@@ -183,16 +185,28 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	}
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int pidfd = -1;
+	/* born in the cgroup2 group: no migration */
+	int v2fd = cg->v2 ? open(cg->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			  : -1;
 	struct clone_args ca = {
 		.flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
 			 CLONE_PIDFD | (p->nonamespace ? 0 : CLONE_NEWNS) |
-			 (p->netns ? CLONE_NEWNET : 0),
+			 (p->netns ? CLONE_NEWNET : 0) |
+			 (v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
+		.cgroup = v2fd >= 0 ? (uint64_t)v2fd : 0,
 	};
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && v2fd >= 0) { /* an older kernel: move it instead */
+		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		ca.cgroup = 0;
+		close(v2fd);
+		v2fd = -1;
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	}
 	if (pid == 0) {
 		close(go[1]);
 		close(err[0]);
@@ -203,6 +217,9 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	close(err[1]);
 	if (nullfd >= 0)
 		close(nullfd);
+	bool born_in_v2 = v2fd >= 0;
+	if (v2fd >= 0)
+		close(v2fd);
 	if (pid < 0) {
 		close(go[1]);
 		close(err[0]);
@@ -211,7 +228,7 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 				    p->g->name);
 	}
 	int r = 0;
-	if (vs_cgroup_attach(cg, pid) < 0)
+	if (vs_cgroup_attach(cg, pid, born_in_v2) < 0)
 		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
 					     "into its cgroup",
 				 p->g->name);
