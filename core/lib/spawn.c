@@ -2,8 +2,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +12,10 @@
 
 extern char **environ;
 
-int vs_spawn(char *const argv[], char *const envp[], const char *cwd)
+/* Forks; the child calls exec(arg), which returns only on failure (errno
+ * set); that errno reaches the parent through a close-on-exec pipe.
+ * Returns the exit status, 128+signal, or -1 with errno. */
+static int spawn_with(void (*exec)(const void *arg), const void *arg)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -30,8 +33,7 @@ int vs_spawn(char *const argv[], char *const envp[], const char *cwd)
 	if (pid == 0) {
 		close(pipefd[0]);
 		signal(SIGPIPE, SIG_DFL);
-		if (!cwd || chdir(cwd) == 0)
-			execvpe(argv[0], argv, envp ? envp : environ);
+		exec(arg);
 		int e = errno;
 		ssize_t w = write(pipefd[1], &e, sizeof(e));
 		(void)w;
@@ -57,51 +59,42 @@ int vs_spawn(char *const argv[], char *const envp[], const char *cwd)
 	return 128 + WTERMSIG(status);
 }
 
+struct path_exec {
+	char *const *argv, *const *envp;
+	const char *cwd;
+};
+
+static void exec_path(const void *arg)
+{
+	const struct path_exec *a = arg;
+	if (!a->cwd || chdir(a->cwd) == 0)
+		execvpe(a->argv[0], a->argv, a->envp ? a->envp : environ);
+}
+
+int vs_spawn(char *const argv[], char *const envp[], const char *cwd)
+{
+	struct path_exec a = {argv, envp, cwd};
+	return spawn_with(exec_path, &a);
+}
+
+struct fd_exec {
+	int exefd, cwdfd;
+	char *const *argv;
+};
+
+static void exec_fd(const void *arg)
+{
+	const struct fd_exec *a = arg;
+	/* a script's interpreter reads it through /dev/fd/N */
+	int fl = fcntl(a->exefd, F_GETFD);
+	if (fl >= 0)
+		fcntl(a->exefd, F_SETFD, fl & ~FD_CLOEXEC);
+	if (a->cwdfd < 0 || fchdir(a->cwdfd) == 0)
+		fexecve(a->exefd, a->argv, environ);
+}
+
 int vs_spawn_fd(int exefd, char *const argv[], int cwdfd)
 {
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		errno = e;
-		return -1;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		signal(SIGPIPE, SIG_DFL);
-		/* a script's interpreter reads it through /dev/fd/N */
-		int fl = fcntl(exefd, F_GETFD);
-		if (fl >= 0)
-			fcntl(exefd, F_SETFD, fl & ~FD_CLOEXEC);
-		if (cwdfd < 0 || fchdir(cwdfd) == 0)
-			fexecve(exefd, argv, environ);
-		int e = errno;
-		ssize_t w = write(pipefd[1], &e, sizeof(e));
-		(void)w;
-		_exit(127);
-	}
-	close(pipefd[1]);
-	int err = 0;
-	ssize_t r;
-	do
-		r = read(pipefd[0], &err, sizeof(err));
-	while (r < 0 && errno == EINTR);
-	close(pipefd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (r == (ssize_t)sizeof(err)) {
-		errno = err;
-		return -1;
-	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
+	struct fd_exec a = {exefd, cwdfd, argv};
+	return spawn_with(exec_fd, &a);
 }
