@@ -133,6 +133,45 @@ check "the guest has at most pids.max processes ($cur)" test "$cur" -le 12
 expect_ok "the guest still stops" vsx g2 stop
 rm -r "$R$CONFDIR/g2/cgroup"
 
+# cpu shares, cpuset (v1 here), a controller that cgroup2 offers here
+mkdir -p "$R$CONFDIR/g2/cgroup"
+echo 512 >"$R$CONFDIR/g2/cgroup/cpu.shares"
+echo 0 >"$R$CONFDIR/g2/cpuset/cpus"
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+v2sub=$(cat "$v2/cgroup.subtree_control" 2>/dev/null)
+if grep -qw hugetlb "$v2/cgroup.controllers" 2>/dev/null && [ -e "$v2/hugetlb.2MB.max" -o -e "$v2/cgroup.procs" ]; then
+	echo 0 >"$R$CONFDIR/g2/cgroup/hugetlb.2MB.max"
+fi
+expect_ok "start with cpu, cpuset and v2 settings" vsx g2 start
+cgfile() { find /sys/fs/cgroup -path "*/$CGBASE/g2/$1" 2>/dev/null | head -n 1; }
+f=$(cgfile cpu.shares)
+if [ -n "$f" ]; then
+	same "cpu.shares applied (v1)" 512 "$(cat "$f")"
+else
+	same "cpu.shares applied as cpu.weight (v2)" 20 "$(cat "$(cgfile cpu.weight)")"
+fi
+same "cpuset/cpus applied" 0 "$(cat "$(cgfile cpuset.cpus)")"
+if [ -e "$R$CONFDIR/g2/cgroup/hugetlb.2MB.max" ]; then
+	same "a cgroup2 controller is used on cgroup2" 0 "$(cat "$v2/$CGBASE/g2/hugetlb.2MB.max")"
+fi
+expect_ok "stop after settings" vsx g2 stop
+# put the host's cgroup2 root back as it was
+for c in $(cat "$v2/cgroup.subtree_control" 2>/dev/null); do
+	echo " $v2sub " | grep -q " $c " || echo "-$c" >"$v2/cgroup.subtree_control" 2>/dev/null
+done
+rm -r "$R$CONFDIR/g2/cgroup"
+: >"$R$CONFDIR/g2/cpuset/cpus"
+rm "$R$CONFDIR/g2/cpuset/cpus"
+
+# spaces/net: an empty network namespace of its own (loopback only)
+mkdir -p "$R$CONFDIR/g2/spaces"
+touch "$R$CONFDIR/g2/spaces/net"
+expect_ok "start with spaces/net" vsx g2 start
+run vsx g2 exec sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
+same "spaces/net: only loopback" "lo" "$OUT"
+expect_ok "stop the netns guest" vsx g2 stop
+rm -r "$R$CONFDIR/g2/spaces"
+
 # --foreground: the monitor is this process; TERM stops the guest
 (exec "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" g2 start --foreground >"$T/fg.out" 2>&1) &
 fg=$!
