@@ -92,6 +92,17 @@ int vs_guest_cfg_line(struct vs_guest *g, const char *rel, char *buf,
 /* 1 when <rel> exists in the guest's config dir. */
 int vs_guest_cfg_exists(const struct vs_guest *g, const char *rel);
 
+/* Asks the guest's monitor to start the guest again once the hook
+ * plugins have seen the current event (vshelper's restart method). */
+void vs_guest_request_restart(struct vs_guest *g);
+/* Starts or stops a guest as `vs <guest> start|stop` would (start forks
+ * its own monitor).  Returns 0, or -1 with the error set. */
+int vs_guest_control(struct vs_guest *g, const char *action);
+
+/* The vshelper log: appended to .defaults/apps/vshelper/logfile when it
+ * exists, else syslog (facility daemon, tag "vs"). */
+void vs_log(struct vs_ctx *ctx, const char *fmt, ...) VS_PRINTF(2, 3);
+
 /* vs.conf: the plugin's own `plugin "<name>" { key = value }` section.
  * Returns NULL when there is none; accessors accept NULL. */
 const struct vs_section *vs_plugin_section(const struct vs_ctx *ctx,

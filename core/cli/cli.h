@@ -34,6 +34,8 @@ void cmd_usage(const struct cmd *c, FILE *out);
 /* The nearest verb to a mistyped one, or NULL. */
 const char *cmd_suggest(const char *name);
 
+int cmd_autostart(struct vs_ctx *, struct vs_guest *, const char *, int,
+		  char **);
 int cmd_enter(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_exec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,

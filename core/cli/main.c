@@ -218,5 +218,17 @@ args:
 
 int main(int argc, char **argv)
 {
+	/* start-vservers and stop-vservers are vs autostart --start|--stop */
+	const char *base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "start-vservers") || !strcmp(base, "stop-vservers")) {
+		char **v = vs_xmalloc((size_t)(argc + 3) * sizeof(*v));
+		v[0] = argv[0];
+		v[1] = "autostart";
+		v[2] = base[2] == 'a' ? "--start" : "--stop";
+		for (int i = 1; i <= argc; i++)
+			v[i + 2] = argv[i];
+		return run(argc + 2, v);
+	}
 	return run(argc, argv);
 }

@@ -6,6 +6,16 @@
 #include "cli.h"
 
 static const struct cmd core_cmds[] = {
+	{"autostart", cmd_autostart, CMD_ROOT | CMD_PLUGINS | CMD_ARGS,
+	 "start or stop the guests chosen by marks (start-vservers)",
+	 "usage: vs autostart [--start|--stop] [-j N] [--all] [--marked] "
+	 "[--unmarked]\n"
+	 "                    [--running] [--stopped] [--mark a,b,!c] [-- "
+	 "guests...]\n"
+	 "  selectors intersect; names after -- are added; guests with a "
+	 "'disabled'\n"
+	 "  file are skipped; apps/init/depends start first and stop last\n",
+	 NULL},
 	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT | CMD_PLUGINS, "build a new guest",
 	 NULL, NULL},
 	{"delete", cmd_delete, CMD_GUEST | CMD_ROOT,

@@ -36,6 +36,13 @@ static bool selected(struct vs_guest *g, const char *plugin)
 
 int vs_hooks_run(struct vs_guest *g, const char *event, bool fatal)
 {
+	char *argv[] = {(char *)event, g->name, NULL};
+	return vs_hooks_run_args(g, event, fatal, 2, argv);
+}
+
+int vs_hooks_run_args(struct vs_guest *g, const char *event, bool fatal,
+		      int argc, char **argv)
+{
 	struct vs_ctx *ctx = g->ctx;
 	int r = 0;
 	for (size_t i = 0; i < ctx->nplugins; i++) {
@@ -43,9 +50,8 @@ int vs_hooks_run(struct vs_guest *g, const char *event, bool fatal)
 		if (!d || d->kind != VS_KIND_HOOK || !selected(g, d->name))
 			continue;
 		const struct vs_hook_ops *ops = d->ops;
-		char *argv[] = {(char *)event, g->name, NULL};
 		vs_clear_error(ctx);
-		if (ops->event(ctx, g, event, 2, argv) < 0) {
+		if (ops->event(ctx, g, event, argc, argv) < 0) {
 			if (fatal)
 				return -1;
 			vs_warn(ctx, "%s", ctx->err[0] ? ctx->err : "hook failed");

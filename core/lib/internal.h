@@ -49,6 +49,7 @@ struct vs_guest {
 	char *cfgdir; /* host view, no trailing '/' */
 	char *root;   /* host view of vdir's target, or NULL */
 	unsigned context;
+	bool restart_requested; /* set by a hook plugin (vshelper) */
 };
 
 /* ctx.c */
@@ -195,6 +196,9 @@ int vs_mounts_cleanup(const char *root);
  * the first failure stops and returns -1 (error set); otherwise failures
  * are warned about and -1 returned at the end. */
 int vs_hooks_run(struct vs_guest *g, const char *event, bool fatal);
+/* The same with the arguments given to the plugins (argv[0] = event). */
+int vs_hooks_run_args(struct vs_guest *g, const char *event, bool fatal,
+		      int argc, char **argv);
 
 /* enter.c */
 struct vs_exec_opts {

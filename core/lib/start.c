@@ -280,6 +280,8 @@ static void on_term(int sig)
 	term_requested = 1;
 }
 
+/* What the end of an init means: reboot(2) in a pid namespace ends its
+ * init with SIGHUP (restart) or SIGINT (halt and power-off alike). */
 static const char *event_of(const siginfo_t *si)
 {
 	if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
@@ -291,7 +293,10 @@ static const char *event_of(const siginfo_t *si)
 	return "exit";
 }
 
-/* Waits for the init; cleans up after it unless `vs stop` does. */
+enum { MON_DONE, MON_FAILED, MON_RESTART };
+
+/* Waits for the init; cleans up after it unless `vs stop` does, then
+ * hands reboot and halt events to the hook plugins (vshelper). */
 static int monitor_loop(struct vs_guest *g, struct vs_init *init)
 {
 	struct sigaction sa = {.sa_handler = on_usr1};
@@ -306,35 +311,42 @@ static int monitor_loop(struct vs_guest *g, struct vs_init *init)
 		if (waitid(P_PIDFD, (id_t)init->pidfd, &si, WEXITED) == 0)
 			break;
 		if (errno != EINTR)
-			return 1;
+			return MON_FAILED;
 		if (term_requested && !stop_requested) {
 			/* a service manager stops us: stop the guest */
 			term_requested = 0;
 			vs_guest_stop_from_monitor(g);
-			return 0;
+			return MON_DONE;
 		}
 	}
 	if (stop_requested)
-		return 0; /* vs stop cleans up */
+		return MON_DONE; /* vs stop cleans up */
 	int lock;
 	while ((lock = vs_guest_lock(g)) < 0) {
 		if (stop_requested)
-			return 0;
+			return MON_DONE;
 		sleep(1);
 	}
 	struct vs_runstate rs;
 	if (stop_requested || vs_run_read(g, &rs) != 1 ||
 	    rs.monitor != getpid()) {
 		close(lock);
-		return 0;
+		return MON_DONE;
 	}
 	const char *event = event_of(&si);
-	vs_info(g->ctx, 1, "guest '%s' ended (%s)", g->name, event);
 	vs_guest_cleanup(g, &rs, true);
 	close(lock);
-	/* reboot and halt events go to the hook plugins (vshelper) */
-	vs_hooks_run(g, event, false);
-	return 0;
+	if (!strcmp(event, "exit")) {
+		vs_log(g->ctx, "guest '%s' ended (its init exited)", g->name);
+		return MON_DONE;
+	}
+	/* the hook plugins decide; vshelper may ask for a restart */
+	char xid[16];
+	snprintf(xid, sizeof(xid), "%u", rs.xid);
+	g->restart_requested = false;
+	char *argv[] = {(char *)event, g->name, xid, NULL};
+	vs_hooks_run_args(g, event, false, 3, argv);
+	return g->restart_requested ? MON_RESTART : MON_DONE;
 }
 
 /* ---- vs start --------------------------------------------------------- */
@@ -397,130 +409,196 @@ static void undo_start(struct vs_guest *g, struct vs_plan *p,
 	memcpy(g->ctx->err, saved, sizeof(saved));
 }
 
+/* Everything before the init exists, under the lock: state, plan, the
+ * initialize/prepre-start hooks, cgroups, pre-start.  On failure nothing
+ * is left. */
+static int prepare(struct vs_guest *g, struct vs_plan *plan,
+		   struct vs_cgroup *cg, struct vs_runstate *rs)
+{
+	memset(plan, 0, sizeof(*plan));
+	enum vs_state st = vs_guest_state(g, rs);
+	if (st == VS_RUNNING)
+		return vs_set_error(g->ctx, "guest '%s' is already running",
+				    g->name);
+	if (st == VS_STALE)
+		vs_guest_cleanup(g, rs, false);
+	if (vs_plan_load(g, plan) < 0)
+		return -1;
+	memset(rs, 0, sizeof(*rs));
+	rs->xid = g->context ? g->context : dynamic_xid(g->ctx);
+	rs->nonamespace = plan->nonamespace;
+	if (vs_hooks_run(g, "initialize", true) < 0 ||
+	    vs_hooks_run(g, "prepre-start", true) < 0 ||
+	    vs_cgroup_create(g, cg) < 0)
+		return -1;
+	if (vs_hooks_run(g, "pre-start", true) < 0) {
+		undo_start(g, plan, cg);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the init exists: the run file and post-start.  On failure the
+ * guest is killed and cleaned up again. */
+static int finish(struct vs_guest *g, struct vs_runstate *rs, pid_t init,
+		  bool separate_monitor)
+{
+	struct vs_ctx *ctx = g->ctx;
+	rs->init = init;
+	rs->init_start = vs_proc_starttime(init);
+	rs->monitor_start = vs_proc_starttime(rs->monitor);
+	rs->started = time(NULL);
+	if (vs_run_write(g, rs) == 0 && vs_hooks_run(g, "post-start", true) == 0)
+		return 0;
+	char saved[sizeof(ctx->err)];
+	memcpy(saved, ctx->err, sizeof(saved));
+	if (separate_monitor)
+		kill(rs->monitor, SIGUSR1);
+	int ifd = vs_pidfd_open(rs->init, rs->init_start);
+	if (ifd >= 0) {
+		syscall(SYS_pidfd_send_signal, ifd, SIGKILL, NULL, 0);
+		poll(&(struct pollfd){.fd = ifd, .events = POLLIN}, 1, 5000);
+		close(ifd);
+	}
+	if (separate_monitor) {
+		int mfd = vs_pidfd_open(rs->monitor, rs->monitor_start);
+		if (mfd >= 0) {
+			poll(&(struct pollfd){.fd = mfd, .events = POLLIN}, 1,
+			     5000);
+			close(mfd);
+		}
+	} else {
+		while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	vs_guest_cleanup(g, rs, false);
+	memcpy(ctx->err, saved, sizeof(saved));
+	return -1;
+}
+
+/* Starts the guest again from its monitor, which stays its monitor. */
+static int restart_here(struct vs_guest *g, struct vs_init *init)
+{
+	struct vs_plan plan;
+	struct vs_cgroup cg = {0};
+	struct vs_runstate rs;
+	int lock = vs_guest_lock(g);
+	if (lock < 0)
+		return -1;
+	int r = prepare(g, &plan, &cg, &rs);
+	if (r == 0) {
+		r = spawn_init(&plan, &cg, true, init);
+		if (r < 0)
+			undo_start(g, &plan, &cg);
+	}
+	if (r == 0) {
+		rs.monitor = getpid();
+		r = finish(g, &rs, init->pid, false);
+	}
+	close(lock);
+	vs_cgroup_free(&cg);
+	vs_plan_free(&plan);
+	return r;
+}
+
+/* The monitor: waits for the guest, restarts it when asked to. */
+static int run_monitor(struct vs_guest *g, struct vs_init *init)
+{
+	for (;;) {
+		int a = monitor_loop(g, init);
+		close(init->pidfd);
+		if (a != MON_RESTART)
+			return a == MON_DONE ? 0 : 1;
+		if (restart_here(g, init) < 0) {
+			vs_log(g->ctx, "cannot restart guest '%s': %s", g->name,
+			       vs_error(g->ctx));
+			return 1;
+		}
+		vs_log(g->ctx, "guest '%s' restarted", g->name);
+	}
+}
+
 int vs_guest_start(struct vs_guest *g, bool foreground)
 {
 	struct vs_ctx *ctx = g->ctx;
 	struct vs_runstate rs;
 	struct vs_plan plan;
 	struct vs_cgroup cg = {0};
+	struct vs_init init = {0};
 	int lock = vs_guest_lock(g);
 	if (lock < 0)
 		return -1;
-	int r = -1;
-	enum vs_state st = vs_guest_state(g, &rs);
-	if (st == VS_RUNNING) {
-		vs_set_error(ctx, "guest '%s' is already running", g->name);
-		close(lock);
-		return -1;
-	}
-	if (st == VS_STALE)
-		vs_guest_cleanup(g, &rs, false);
-	if (vs_plan_load(g, &plan) < 0)
+	int r = prepare(g, &plan, &cg, &rs);
+	if (r < 0)
 		goto out;
-	memset(&rs, 0, sizeof(rs));
-	rs.xid = g->context ? g->context : dynamic_xid(ctx);
-	rs.nonamespace = plan.nonamespace;
-	if (vs_hooks_run(g, "initialize", true) < 0 ||
-	    vs_hooks_run(g, "prepre-start", true) < 0)
-		goto out;
-	if (vs_cgroup_create(g, &cg) < 0)
-		goto out;
-	if (vs_hooks_run(g, "pre-start", true) < 0) {
-		undo_start(g, &plan, &cg);
-		goto out;
-	}
-	struct vs_init init = {0};
 	if (foreground) {
-		if (spawn_init(&plan, &cg, true, &init) < 0) {
+		r = spawn_init(&plan, &cg, true, &init);
+		if (r < 0) {
 			undo_start(g, &plan, &cg);
 			goto out;
 		}
 		rs.monitor = getpid();
-	} else {
-		int rep[2];
-		if (pipe2(rep, O_CLOEXEC) < 0) {
-			vs_set_errno(ctx, errno, "cannot create a pipe");
-			undo_start(g, &plan, &cg);
+		r = finish(g, &rs, init.pid, false);
+		if (r < 0)
 			goto out;
-		}
-		fflush(stdout);
-		fflush(stderr);
-		pid_t mon = fork();
-		if (mon == 0) {
-			close(rep[0]);
-			close(lock);
-			setsid();
-			if (spawn_init(&plan, &cg, false, &init) < 0) {
-				write_all(rep[1], ctx->err);
-				_exit(1);
-			}
-			char ok[64];
-			snprintf(ok, sizeof(ok), "OK %d", (int)init.pid);
-			write_all(rep[1], ok);
-			close(rep[1]);
-			int null = open("/dev/null", O_RDWR);
-			if (null >= 0) {
-				dup2(null, 0);
-				dup2(null, 1);
-				dup2(null, 2);
-				close(null);
-			}
-			vs_plan_free(&plan);
-			_exit(monitor_loop(g, &init));
-		}
-		close(rep[1]);
-		if (mon < 0) {
-			vs_set_errno(ctx, errno, "cannot start the monitor");
-			close(rep[0]);
-			undo_start(g, &plan, &cg);
-			goto out;
-		}
-		char msg[sizeof(ctx->err)];
-		size_t n = read_msg(rep[0], msg, sizeof(msg));
-		close(rep[0]);
-		if (strncmp(msg, "OK ", 3) != 0) {
-			vs_set_error(ctx, "%s",
-				     n ? msg : "the monitor died while starting");
-			waitpid(mon, NULL, 0);
-			undo_start(g, &plan, &cg);
-			goto out;
-		}
-		init.pid = (pid_t)atoi(msg + 3);
-		rs.monitor = mon;
-	}
-	rs.init = init.pid;
-	rs.init_start = vs_proc_starttime(init.pid);
-	rs.monitor_start = vs_proc_starttime(rs.monitor);
-	rs.started = time(NULL);
-	if (vs_run_write(g, &rs) < 0 ||
-	    vs_hooks_run(g, "post-start", true) < 0) {
-		char saved[sizeof(ctx->err)];
-		memcpy(saved, ctx->err, sizeof(saved));
-		kill(rs.monitor, SIGUSR1);
-		kill(rs.init, SIGKILL);
-		if (!foreground) {
-			int mfd = vs_pidfd_open(rs.monitor, rs.monitor_start);
-			if (mfd >= 0) {
-				poll(&(struct pollfd){.fd = mfd, .events = POLLIN},
-				     1, 5000);
-				close(mfd);
-			}
-		}
-		vs_guest_cleanup(g, &rs, false);
-		memcpy(ctx->err, saved, sizeof(saved));
-		goto out;
-	}
-	r = 0;
-	if (foreground) {
 		close(lock);
-		lock = -1;
 		vs_cgroup_free(&cg);
 		vs_plan_free(&plan);
-		return monitor_loop(g, &init) == 0 ? 0 : -1;
+		return run_monitor(g, &init) == 0 ? 0 : -1;
 	}
-out:
-	if (lock >= 0)
+	int rep[2];
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		r = vs_set_errno(ctx, errno, "cannot create a pipe");
+		undo_start(g, &plan, &cg);
+		goto out;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t mon = fork();
+	if (mon == 0) {
+		close(rep[0]);
 		close(lock);
+		setsid();
+		if (spawn_init(&plan, &cg, false, &init) < 0) {
+			write_all(rep[1], ctx->err);
+			_exit(1);
+		}
+		char ok[64];
+		snprintf(ok, sizeof(ok), "OK %d", (int)init.pid);
+		write_all(rep[1], ok);
+		close(rep[1]);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+		vs_plan_free(&plan);
+		vs_cgroup_free(&cg);
+		_exit(run_monitor(g, &init));
+	}
+	close(rep[1]);
+	if (mon < 0) {
+		r = vs_set_errno(ctx, errno, "cannot start the monitor");
+		close(rep[0]);
+		undo_start(g, &plan, &cg);
+		goto out;
+	}
+	char msg[sizeof(ctx->err)];
+	size_t n = read_msg(rep[0], msg, sizeof(msg));
+	close(rep[0]);
+	if (strncmp(msg, "OK ", 3) != 0) {
+		r = vs_set_error(ctx, "%s",
+				 n ? msg : "the monitor died while starting");
+		waitpid(mon, NULL, 0);
+		undo_start(g, &plan, &cg);
+		goto out;
+	}
+	rs.monitor = mon;
+	r = finish(g, &rs, (pid_t)atoi(msg + 3), true);
+out:
+	close(lock);
 	vs_cgroup_free(&cg);
 	vs_plan_free(&plan);
 	return r;

@@ -1,0 +1,121 @@
+#!/bin/bash
+# vshelper: reboot and halt inside real guests (busybox init), disabled
+# globally and per guest, an action method script, handler scripts, and
+# a guest that reboots in a loop.
+. "$srcdir/tests/cli/lib.sh"
+use_test_cgroups
+D=$R$CONFDIR/.defaults/apps/vshelper
+mkdir -p "$D"
+: >"$D/logfile"
+LOG=$D/logfile
+
+mkguest g1 --context 301 || exit 99
+initpid() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
+monpid() { awk '$1 == "monitor" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
+# waits until the guest's init is not $2 any more (or the guest stopped)
+wait_change() {
+	for i in $(seq 100); do
+		p=$(initpid "$1")
+		[ -n "$p" ] && [ "$p" != "$2" ] && vsx "$1" running && return 0
+		[ -z "$p" ] && [ -n "${3:-}" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+wait_stopped() {
+	for i in $(seq 100); do
+		vsx "$1" running || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# reboot restarts the guest under the same monitor with a new init
+expect_ok "start" vsx g1 start
+i1=$(initpid g1)
+m1=$(monpid g1)
+run vsx g1 exec reboot -f
+check "reboot: running again with a new init" wait_change g1 "$i1"
+same "reboot: the same monitor" "$m1" "$(monpid g1)"
+check "reboot: logged" grep -q "vshelper 301 restart (guest 'g1')" "$LOG"
+check "restart logged" grep -q "guest 'g1' restarted" "$LOG"
+# busybox's own reboot (signals its init, which calls reboot(2))
+i2=$(initpid g1)
+run vsx g1 exec reboot
+check "busybox reboot: running again" wait_change g1 "$i2"
+
+# poweroff stops it
+run vsx g1 exec poweroff -f
+check "poweroff: stopped" wait_stopped g1
+check "poweroff: logged as halt" grep -q "vshelper 301 halt (guest 'g1')" "$LOG"
+check "poweroff: cgroup and run file gone" sh -c "test ! -e '$R$RUNDIR/g1' && ! ls -d /sys/fs/cgroup/*/$CGBASE/g1 2>/dev/null | grep -q ."
+
+# disabled globally, then per guest: a reboot leaves it stopped
+touch "$D/disabled"
+expect_ok "start (globally disabled)" vsx g1 start
+run vsx g1 exec reboot -f
+check "disabled globally: stays stopped" wait_stopped g1
+check "disabled: logged" grep -q "disabled for guest 'g1'" "$LOG"
+rm "$D/disabled"
+mkdir -p "$R$CONFDIR/g1/apps/vshelper"
+touch "$R$CONFDIR/g1/apps/vshelper/disabled"
+expect_ok "start (disabled for the guest)" vsx g1 start
+run vsx g1 exec reboot -f
+check "disabled per guest: stays stopped" wait_stopped g1
+rm "$R$CONFDIR/g1/apps/vshelper/disabled"
+
+# echo notify > apps/vshelper/action, with a method script
+mkdir -p "$R$CONFDIR/.defaults/apps/vshelper-methods"
+cat >"$R$CONFDIR/.defaults/apps/vshelper-methods/notify" <<EOS
+#!/bin/sh
+echo "notify \$1 \$2 \$VSERVER" >>"$T/notified"
+# the script decides: this one starts the guest again
+"$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" "\$VSERVER" start
+EOS
+chmod 755 "$R$CONFDIR/.defaults/apps/vshelper-methods/notify"
+echo notify >"$R$CONFDIR/g1/apps/vshelper/action"
+expect_ok "start (action notify)" vsx g1 start
+i3=$(initpid g1)
+run vsx g1 exec reboot -f
+check "notify: the guest runs again, as the script decided" wait_change g1 "$i3"
+same "notify: ran once with xid, event and VSERVER" "notify 301 restart g1" "$(cat "$T/notified")"
+# a per-guest method of the same name wins
+mkdir -p "$R$CONFDIR/g1/apps/vshelper-methods"
+printf '#!/bin/sh\necho "own $1 $2 $VSERVER" >>"%s/notified"\n' "$T" >"$R$CONFDIR/g1/apps/vshelper-methods/notify"
+chmod 755 "$R$CONFDIR/g1/apps/vshelper-methods/notify"
+run vsx g1 exec reboot -f
+check "per-guest method: the guest stays stopped" wait_stopped g1
+same "per-guest method first" "own 301 restart g1" "$(tail -n 1 "$T/notified")"
+# a missing method is a clear logged error
+echo nosuch >"$R$CONFDIR/g1/apps/vshelper/action"
+expect_ok "start (missing method)" vsx g1 start
+run vsx g1 exec reboot -f
+check "missing method: stopped" wait_stopped g1
+check "missing method: logged" grep -q "method 'nosuch' of guest 'g1' not found" "$LOG"
+echo stop >"$R$CONFDIR/g1/apps/vshelper/action"
+expect_ok "start (action stop)" vsx g1 start
+run vsx g1 exec reboot -f
+check "action stop: stays stopped" wait_stopped g1
+rm -r "$R$CONFDIR/g1/apps/vshelper/action" "$R$CONFDIR/g1/apps/vshelper-methods"
+
+# an executable apps/vshelper/<event> handler is run instead
+printf '#!/bin/sh\necho "handler $1 $2" >>"%s/handled"\n' "$T" >"$R$CONFDIR/g1/apps/vshelper/restart"
+chmod 755 "$R$CONFDIR/g1/apps/vshelper/restart"
+expect_ok "start (restart handler)" vsx g1 start
+run vsx g1 exec reboot -f
+check "handler: stays stopped" wait_stopped g1
+same "handler ran with xid and event" "handler 301 restart" "$(cat "$T/handled" 2>/dev/null)"
+rm "$R$CONFDIR/g1/apps/vshelper/restart"
+
+# a guest that reboots at every start is stopped after the limit
+echo "3 60" >"$R$CONFDIR/g1/apps/vshelper/restart-limit"
+printf '::sysinit:/bin/busybox reboot -f\n' >"$R$VROOTDIR/g1/etc/inittab"
+: >"$LOG"
+rm -f "$R$RUNDIR/.vshelper-g1"
+expect_ok "start a guest that reboots at once" vsx g1 start
+for i in $(seq 100); do grep -q "not restarting it again" "$LOG" && break; sleep 0.05; done
+check "reboot loop: stopped after the limit" wait_stopped g1
+same "reboot loop: three restarts, then the reason" "3|1" \
+	"$(grep -c "guest 'g1' restarted$" "$LOG")|$(grep -c "restarted 3 times in 60 s: not restarting it again" "$LOG")"
+
+finish
