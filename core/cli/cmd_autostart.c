@@ -104,7 +104,7 @@ static int add_deps(struct vs_ctx *ctx, struct plan *p, size_t i, bool follow)
 		size_t k = follow ? add(p, *d) : find(p, *d);
 		if (k == (size_t)-1)
 			continue; /* stop: only among the selected */
-		struct target *t = &p->t[i];
+		struct target *t = &p->t[i]; /* after add(): p->t may move */
 		t->deps = vs_xrealloc(t->deps, (t->ndeps + 1) * sizeof(*t->deps));
 		t->deps[t->ndeps++] = k;
 		if (follow && p->n > before)
@@ -350,8 +350,10 @@ int cmd_autostart(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 			keep &= !running;
 		for (size_t m = 0; m < nmarks; m++)
 			keep &= mark_test(g, marks[m]);
-		if (keep)
-			p.t[add(&p, *id)].selected = true;
+		if (keep) {
+			size_t k = add(&p, *id); /* add() may move p.t */
+			p.t[k].selected = true;
+		}
 		vs_guest_free(g);
 	}
 	vs_strv_free(ids);
@@ -368,7 +370,8 @@ int cmd_autostart(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 			continue;
 		}
 		vs_guest_free(g);
-		p.t[add(&p, names[i])].selected = true;
+		size_t k = add(&p, names[i]);
+		p.t[k].selected = true;
 	}
 	int r = 0;
 	for (size_t i = 0, n0 = p.n; i < n0 && r == 0; i++)

@@ -19,6 +19,7 @@ want="KIND   NAME             VERSION  ABI  FILE
 hook   recorder         1        1.0  $MODS/recorder.so
 hook   scripts          1.0      1.0  $MODS/scripts.so
 build  skeleton         1.0      1.0  $MODS/skeleton.so
+hook   vshelper         1.0      1.0  $MODS/vshelper.so
 refused '$MODS/Bad-Name.so': file name is not a valid plugin name ([a-z][a-z0-9_]*.so)
 refused '$MODS/bad_kind.so': unknown kind 9
 refused '$MODS/bad_magic.so': bad magic 0x12345678 (expected 0x76735031)

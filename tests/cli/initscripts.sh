@@ -1,0 +1,71 @@
+#!/bin/bash
+# The init integration: unit files pass systemd-analyze verify (where it
+# is installed), the SysV initscript passes a shell syntax check and runs
+# start/status/stop against a temporary root, make install puts them and
+# start-vservers in place.
+. "$srcdir/tests/cli/lib.sh"
+use_test_cgroups
+
+U=$top_builddir/conf.d/systemd
+for f in vs@.service vservers@.service vservers-default.service; do
+	check "$f generated" test -f "$U/$f"
+	check "$f names the installed vs" grep -q "^ExecStart=/.*/vs " "$U/$f"
+done
+check "vs@ uses the foreground monitor" grep -q "^ExecStart=.* %i start --foreground$" "$U/vs@.service"
+if command -v systemd-analyze >/dev/null; then
+	# verify needs the binaries the units name: point them at the build
+	mkdir -p "$T/units"
+	for f in vs@.service vservers@.service vservers-default.service; do
+		sed "s|^\(Exec[A-Za-z]*=\)[^ ]*/vs |\1$top_builddir/.libs/vs |" "$U/$f" >"$T/units/$f"
+	done
+	cp "$T/units/vs@.service" "$T/units/vs@web.service"
+	cp "$T/units/vservers@.service" "$T/units/vservers@default.service"
+	run env SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no \
+		"$T/units/vs@web.service" "$T/units/vservers@default.service" \
+		"$T/units/vservers-default.service"
+	same "systemd-analyze verify" "0|" "$RC|$(grep -v -e 'Failed to connect' -e 'ignoring' "$T/err" | grep -i -e error -e invalid -e unknown)"
+else
+	echo "# SKIP systemd-analyze: not installed"
+fi
+
+I=$top_builddir/conf.d/sysv/vservers-default
+check "initscript: sh -n" sh -n "$I"
+check "initscript: bash -n" bash -n "$I"
+check "initscript: LSB header" grep -q "^### BEGIN INIT INFO" "$I"
+
+# the initscript drives vs autostart with MARK and NUMPARALLEL
+mkguest web || exit 99
+mkguest other || exit 99
+mkdir -p "$R$CONFDIR/web/apps/init"
+echo default >"$R$CONFDIR/web/apps/init/mark"
+mkdir -p "$T/etc/default" "$T/lock"
+printf 'MARK=default\nNUMPARALLEL=2\n' >"$T/etc/default/vservers-default"
+sed -e "s|^VS=.*|VS=\"$T/vsx\"|" -e "s|^LOCKDIR=.*|LOCKDIR=$T/lock|" \
+	-e "s|/etc/sysconfig/vservers-default [^;]*vservers-default|$T/etc/default/vservers-default|" "$I" >"$T/initscript"
+printf '#!/bin/sh\nexec "%s" --sysroot "%s" --plugindir "%s" --datadir "%s" "$@"\n' \
+	"$VS" "$R" "$MODS" "$srcdir/conf.d" >"$T/vsx"
+chmod 755 "$T/vsx" "$T/initscript"
+expect_ok "initscript start" "$T/initscript" start
+check "initscript start: the marked guest runs" vsx web running
+check "initscript start: the others do not" sh -c "! '$T/vsx' other running"
+run "$T/initscript" status
+same "initscript status: started" "0|vservers-default: started" "$RC|$OUT"
+expect_ok "initscript stop" "$T/initscript" stop
+check "initscript stop: stopped" sh -c "! '$T/vsx' web running"
+run "$T/initscript" status
+same "initscript status: stopped" 3 "$RC"
+run "$T/initscript" bogus
+same "initscript: usage" 2 "$RC"
+
+# make install puts everything in place
+DEST=$T/inst
+run $MAKE -s -C "$top_builddir" install DESTDIR="$DEST"
+check "make install" test "$RC" = 0
+check "installed: vs@.service" test -n "$(find "$DEST" -name 'vs@.service')"
+check "installed: vservers-default.service" test -n "$(find "$DEST" -name 'vservers-default.service')"
+check "installed: the initscript" test -x "$(find "$DEST" -path '*/init.d/vservers-default' | head -n 1)"
+check "installed: /etc/default/vservers-default" test -f "$(find "$DEST" -path '*/default/vservers-default' | head -n 1)"
+check "installed: start-vservers" test -L "$(find "$DEST" -name start-vservers | head -n 1)"
+check "installed: the plugins" test -f "$(find "$DEST" -name vshelper.so | head -n 1)"
+
+finish
