@@ -44,7 +44,11 @@ i2=$(initpid g1)
 run vsx g1 exec reboot
 check "busybox reboot: running again" wait_change g1 "$i2"
 
-# poweroff stops it
+# busybox's poweroff (its init shuts down, then powers off) stops it
+run vsx g1 exec poweroff
+check "busybox poweroff: stopped" wait_stopped g1
+expect_ok "start again" vsx g1 start
+# poweroff -f (reboot(2) at once) stops it
 run vsx g1 exec poweroff -f
 check "poweroff: stopped" wait_stopped g1
 check "poweroff: logged as halt" grep -q "vshelper 301 halt (guest 'g1')" "$LOG"
