@@ -204,6 +204,17 @@ expect_ok "stop the nonamespace guest" vsx g2 stop
 check "nonamespace: no mount left" sh -c "! grep -q '$R$VROOTDIR/g2/' /proc/mounts"
 rm "$R$CONFDIR/g2/nonamespace"
 
+# a guest symlink never leads an fstab mount out of the guest
+mkdir -p "$T/outside"
+ln -s "../../../../../../../../$T/outside" "$R$VROOTDIR/g2/mnt/escape"
+echo "none /mnt/escape tmpfs size=1m 0 0" >>"$R$CONFDIR/g2/fstab"
+run vsx g2 start
+check "fstab through a guest symlink: not mounted outside the guest" sh -c "! grep -q ' $T/outside ' /proc/mounts"
+vsx g2 stop
+check "fstab through a guest symlink: nothing left" sh -c "! grep -q '$T/outside' /proc/mounts"
+rm "$R$VROOTDIR/g2/mnt/escape"
+cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
+
 # bad input: one line, nothing left behind
 echo "none /nonexistent tmpfs defaults 0 0" >>"$R$CONFDIR/g2/fstab"
 expect_error "bad fstab mount point" 1 "$R$CONFDIR/g2/fstab:4: cannot mount on '/nonexistent': No such file or directory" vsx g2 start
