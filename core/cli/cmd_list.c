@@ -59,7 +59,17 @@ int cmd_list(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 				fputs("null", stdout);
 			fputs(", \"cfgdir\": ", stdout);
 			json_str(stdout, g->cfgdir);
-			fputc('}', stdout);
+			fputs(", \"addresses\": [", stdout);
+			struct vs_net net;
+			if (vs_net_load(g, &net) == 0) {
+				for (size_t i = 0; i < net.naddrs; i++) {
+					fputs(i ? ", " : "", stdout);
+					json_str(stdout, net.addrs[i].text);
+				}
+				vs_net_free(&net);
+			}
+			vs_clear_error(ctx);
+			fputs("]}", stdout);
 		} else {
 			char ctxs[16] = "-";
 			if (g->context)

@@ -17,6 +17,7 @@ struct row {
 	unsigned long long utime, stime;   /* ms */
 	unsigned long long uptime;         /* ms */
 	char name[64];
+	char addrs[512]; /* JSON array items */
 };
 
 static void add_proc(struct row *r, pid_t pid, long tick, long page,
@@ -107,6 +108,16 @@ int cmd_stat(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 		if (vs_guest_cfg_line(g, "name", display, sizeof(display)) != 1)
 			snprintf(display, sizeof(display), "%s", g->name);
 		snprintf(rw->name, sizeof(rw->name), "%s", display);
+		struct vs_net net;
+		if (vs_net_load(g, &net) == 0) {
+			size_t len = 0;
+			for (size_t i = 0; i < net.naddrs && len < 400; i++)
+				len += (size_t)snprintf(rw->addrs + len,
+							sizeof(rw->addrs) - len,
+							"%s\"%s\"", i ? ", " : "",
+							net.addrs[i].text);
+			vs_net_free(&net);
+		}
 		struct vs_cgroup cg;
 		pid_t pids[8192];
 		vs_cgroup_locate(g, &cg);
@@ -129,7 +140,7 @@ int cmd_stat(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 			       i ? "," : "", rw->xid, rw->procs, rw->vsz, rw->rss,
 			       rw->utime, rw->stime, rw->uptime);
 			json_str(stdout, rw->name);
-			fputc('}', stdout);
+			printf(", \"addresses\": [%s]}", rw->addrs);
 		}
 		fputs(nrows ? "\n]\n" : "]\n", stdout);
 		free(rows);

@@ -61,6 +61,29 @@ static int validate_hash(cfg_t *cfg, cfg_opt_t *opt)
 	return validate_choice(cfg, opt, ok);
 }
 
+static int validate_net(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const ok[] = {"host", "private", NULL};
+	return validate_choice(cfg, opt, ok);
+}
+
+static int validate_net_type(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const ok[] = {"macvlan", "veth", NULL};
+	return validate_choice(cfg, opt, ok);
+}
+
+static int validate_name(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	if (!v || !*v || strchr(v, '/') || v[0] == '.') {
+		cfg_error(cfg, "option '%s' must be a plain name",
+			  cfg_opt_name(opt));
+		return -1;
+	}
+	return 0;
+}
+
 static const char *const path_keys[] = {
 	"confdir", "vrootdir", "rundir",  "cachedir",
 	"lockdir", "plugindir", "datadir", NULL,
@@ -80,6 +103,8 @@ int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd)
 		CFG_STR("link", NULL, CFGF_NONE),
 		CFG_STR("hash", NULL, CFGF_NONE),
 		CFG_STR("cgroup_base", NULL, CFGF_NONE),
+		CFG_STR("net", NULL, CFGF_NONE),
+		CFG_STR("net_type", NULL, CFGF_NONE),
 		CFG_SEC("plugin", section_opts,
 			CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES |
 				CFGF_KEYSTRVAL),
@@ -105,6 +130,9 @@ int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd)
 		cfg_set_validate_func(cfg, *k, validate_abs_path);
 	cfg_set_validate_func(cfg, "link", validate_link);
 	cfg_set_validate_func(cfg, "hash", validate_hash);
+	cfg_set_validate_func(cfg, "net", validate_net);
+	cfg_set_validate_func(cfg, "net_type", validate_net_type);
+	cfg_set_validate_func(cfg, "cgroup_base", validate_name);
 
 	parsing_ctx = ctx;
 	parsing_file = shown;

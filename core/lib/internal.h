@@ -19,6 +19,7 @@
 #define VS_CONTEXT_MAX 49151
 
 struct vs_conf;
+struct mnl_socket;
 
 /* A plugin the loader looked at: loaded (desc != NULL) or refused. */
 struct vs_plugin_entry {
@@ -152,6 +153,44 @@ int vs_guest_running(const struct vs_guest *g);
 /* Takes the guest's start/stop lock; returns the fd to close, or -1. */
 int vs_guest_lock(struct vs_guest *g);
 
+/* net.c: interfaces/ in the guest's network namespace */
+struct vs_netif { /* one address */
+	char entry[64];    /* interfaces/<entry> */
+	int family, prefix, scope;
+	unsigned char addr[16], bcast[4], gw[16];
+	bool have_bcast, have_gw;
+	char text[64];     /* "10.0.0.1/24" */
+	char label[16];
+	int link;          /* index into links, -1: the loopback (nodev) */
+};
+struct vs_netlink_spec { /* one guest interface */
+	char kind[8];      /* macvlan, veth */
+	char dev[16], ifname[16], host[16], bridge[16];
+	unsigned char mac[6];
+	bool have_mac, down;
+};
+struct vs_net {
+	struct vs_netif *addrs;
+	size_t naddrs;
+	struct vs_netlink_spec *links;
+	size_t nlinks;
+	bool have_gw;
+	int gw_family;
+	unsigned char gw[16];
+};
+/* Reads and checks interfaces/; -1 with one clear line. */
+int vs_net_load(struct vs_guest *g, struct vs_net *net);
+void vs_net_free(struct vs_net *net);
+/* -1 when an address is used by another running guest. */
+int vs_net_check_unique(struct vs_guest *g, const struct vs_net *net);
+/* Monitor side, after the init exists: links inside its namespace and
+ * veth host ends (removed again on failure). */
+int vs_net_host_setup(struct vs_guest *g, const struct vs_net *net,
+		      pid_t init);
+/* Init side, inside the namespace: loopback, links, addresses, routes. */
+int vs_net_guest_setup(struct vs_guest *g, const struct vs_net *net);
+void vs_net_host_cleanup(const struct vs_net *net);
+
 /* plan.c: everything a start needs, read and checked up front */
 struct vs_mount {
 	char *src, *dst, *type, *data;
@@ -174,6 +213,7 @@ struct vs_plan {
 	struct vs_mount *mounts;
 	size_t nmounts;
 	bool nonamespace, netns;
+	struct vs_net net;
 	int killseq[32];
 	size_t nkill;
 	int timeout; /* seconds a stop may take before the kill sequence */
@@ -231,6 +271,28 @@ void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
 /* fmt.c: vserver-stat fields */
 void vs_fmt_mem(unsigned long long bytes, char *out, size_t size);
 void vs_fmt_time(unsigned long long ms, char *out, size_t size);
+
+/* netlink.c: rtnetlink with libmnl; -1 with errno from the kernel */
+struct vs_nl {
+	struct mnl_socket *sock;
+	unsigned portid, seq;
+};
+int vs_nl_open(struct vs_nl *nl);
+void vs_nl_close(struct vs_nl *nl);
+/* A macvlan (bridge mode) on parent, created inside netns_pid's netns. */
+int vs_nl_macvlan(struct vs_nl *nl, int parent, const char *name,
+		  const unsigned char *mac, pid_t netns_pid);
+/* A veth pair: host here, peer inside netns_pid's netns. */
+int vs_nl_veth(struct vs_nl *nl, const char *host, const char *peer,
+	       const unsigned char *peer_mac, pid_t netns_pid);
+int vs_nl_link_set(struct vs_nl *nl, int ifindex, bool up, int master);
+int vs_nl_link_del(struct vs_nl *nl, int ifindex);
+int vs_nl_addr(struct vs_nl *nl, int ifindex, int family,
+	       const unsigned char *addr, int prefix,
+	       const unsigned char *bcast, int scope, const char *label);
+/* A route to dst/dst_len (dst NULL: default) via gw (NULL: on the link). */
+int vs_nl_route(struct vs_nl *nl, int family, const unsigned char *dst,
+		int dst_len, const unsigned char *gw, int ifindex, bool onlink);
 
 /* cfgtree.c */
 /* Rule B: 1 when flag exists per-guest or in .defaults, unless the

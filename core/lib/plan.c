@@ -296,7 +296,11 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 		 * CAP_SYS_CHROOT could leave (double chroot) */
 		p->bcaps &= ~(1ULL << 18);
 	}
-	p->netns = vs_guest_cfg_exists(g, "spaces/net");
+	if (vs_net_load(g, &p->net) < 0)
+		return -1;
+	const char *netconf = vs_conf_str(ctx, "net");
+	p->netns = vs_guest_cfg_exists(g, "spaces/net") || p->net.naddrs ||
+		   (netconf && !strcmp(netconf, "private"));
 	if (vs_guest_cfg_line(g, "uts/nodename", buf, sizeof(buf)) == 1)
 		p->nodename = vs_strdup(buf);
 	else if (vs_guest_cfg_line(g, "hostname", buf, sizeof(buf)) == 1)
@@ -445,6 +449,7 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 
 void vs_plan_free(struct vs_plan *p)
 {
+	vs_net_free(&p->net);
 	vs_strv_free(p->env);
 	vs_strv_free(p->start_argv);
 	vs_strv_free(p->stop_argv);

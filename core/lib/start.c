@@ -121,6 +121,8 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 	if (read(gofd, &c, 1) != 1)
 		_exit(127); /* the monitor gave up */
 	close(gofd);
+	if (p->netns && vs_net_guest_setup(p->g, &p->net) < 0)
+		init_fail(ctx, errfd);
 	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL) {
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
 		init_fail(ctx, errfd);
@@ -241,7 +243,9 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 				    p->g->name);
 	}
 	int r = 0;
-	if (vs_cgroup_attach(cg, pid, born_in_v2) < 0)
+	if (vs_net_host_setup(p->g, &p->net, pid) < 0)
+		r = -1;
+	else if (vs_cgroup_attach(cg, pid, born_in_v2) < 0)
 		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
 					     "into its cgroup",
 				 p->g->name);
@@ -259,6 +263,7 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		close(pidfd);
+		vs_net_host_cleanup(&p->net);
 		return -1;
 	}
 	out->pid = pid;
@@ -386,6 +391,11 @@ void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
 		vs_mounts_cleanup(vs_host_real(g->ctx, g->root, root,
 					       sizeof(root)));
 	}
+	struct vs_net net;
+	if (vs_net_load(g, &net) == 0) {
+		vs_net_host_cleanup(&net);
+		vs_net_free(&net);
+	}
 	struct vs_cgroup cg;
 	vs_cgroup_locate(g, &cg);
 	if (vs_cgroup_exists(&cg) && vs_cgroup_destroy(&cg) < 0)
@@ -422,7 +432,8 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 				    g->name);
 	if (st == VS_STALE)
 		vs_guest_cleanup(g, rs, false);
-	if (vs_plan_load(g, plan) < 0)
+	if (vs_plan_load(g, plan) < 0 ||
+	    vs_net_check_unique(g, &plan->net) < 0)
 		return -1;
 	memset(rs, 0, sizeof(*rs));
 	rs->xid = g->context ? g->context : dynamic_xid(g->ctx);
