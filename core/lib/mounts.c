@@ -39,15 +39,12 @@ static const char *fdpath(int fd, char *buf)
 	return buf;
 }
 
-/* Opens the fixed mount point <name> of the guest, creating it if it is
- * missing.  A symlink there refuses the start. */
+/* Opens the fixed mount point <name> of the guest (never created: a start
+ * changes nothing in the guest's root).  A symlink there refuses the
+ * start. */
 static int mount_point(struct vs_plan *p, int rootfd, const char *name)
 {
 	int fd = open_in(rootfd, name, O_PATH | O_DIRECTORY, FIXED);
-	if (fd < 0 && errno == ENOENT) {
-		mkdirat(rootfd, name, 0755);
-		fd = open_in(rootfd, name, O_PATH | O_DIRECTORY, FIXED);
-	}
 	if (fd < 0)
 		vs_set_errno(p->g->ctx, errno == ELOOP ? ENOTDIR : errno,
 			     "cannot use '/%s' of guest '%s'", name,
@@ -127,6 +124,10 @@ static int setup_proc(struct vs_plan *p, int rootfd)
 
 static int setup_sys(struct vs_plan *p, int rootfd)
 {
+	struct stat st;
+	if (fstatat(rootfd, "sys", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		return 0; /* util-vserver guests may have no /sys */
 	int fd = mount_point(p, rootfd, "sys");
 	if (fd < 0)
 		return -1;

@@ -299,6 +299,20 @@ int vs_net_check_unique(struct vs_guest *g, const struct vs_net *net)
 {
 	if (!net->naddrs)
 		return 0;
+	/* host devices first: a start that cannot work does not begin */
+	for (size_t i = 0; i < net->nlinks; i++) {
+		const struct vs_netlink_spec *l = &net->links[i];
+		if (!strcmp(l->kind, "macvlan") && !if_nametoindex(l->dev))
+			return vs_set_error(g->ctx,
+					    "cannot start guest '%s': host device "
+					    "'%s' does not exist",
+					    g->name, l->dev);
+		if (l->bridge[0] && !if_nametoindex(l->bridge))
+			return vs_set_error(g->ctx,
+					    "cannot start guest '%s': bridge '%s' "
+					    "does not exist",
+					    g->name, l->bridge);
+	}
 	char **ids = vs_guest_list(g->ctx);
 	char saved[sizeof(g->ctx->err)];
 	int r = 0;

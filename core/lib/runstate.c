@@ -152,30 +152,21 @@ int vs_guest_running(const struct vs_guest *g)
 
 int vs_guest_lock(struct vs_guest *g)
 {
-	char dir[PATH_MAX], name[PATH_MAX], real[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", g->ctx->paths[VS_PATH_LOCKDIR]);
-	/* util-vserver's name: vserver.<cfgdir with '/' as '_'>.startup */
-	char canon[PATH_MAX];
-	snprintf(canon, sizeof(canon), "%s", g->cfgdir);
-	for (char *c = canon; *c; c++)
-		if (*c == '/')
-			*c = '_';
-	snprintf(name, sizeof(name), "%s/vserver.%s.startup", dir, canon);
-	if (vs_host_mkdir_p(g->ctx, dir, 0755) < 0)
-		return vs_set_errno(g->ctx, errno, "cannot create '%s'",
-				    vs_host_real(g->ctx, dir, real, sizeof(real)));
-	int fd = vs_host_open(g->ctx, name, O_RDWR | O_CREAT | O_NOFOLLOW,
-			      0600);
+	/* an exclusive flock of the guest's configuration directory: one
+	 * lock per guest, and no lock file, so that a refused start changes
+	 * nothing on disk */
+	char real[PATH_MAX];
+	int fd = vs_host_open(g->ctx, g->cfgdir, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
-		return vs_set_errno(g->ctx, errno, "cannot open the lock '%s'",
-				    vs_host_real(g->ctx, name, real,
+		return vs_set_errno(g->ctx, errno, "cannot open '%s'",
+				    vs_host_real(g->ctx, g->cfgdir, real,
 						 sizeof(real)));
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			int e = errno;
 			close(fd);
 			return vs_set_errno(g->ctx, e, "cannot lock '%s'",
-					    vs_host_real(g->ctx, name, real,
+					    vs_host_real(g->ctx, g->cfgdir, real,
 							 sizeof(real)));
 		}
 	}

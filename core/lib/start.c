@@ -243,6 +243,10 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 				    p->g->name);
 	}
 	int r = 0;
+	/* the init may already have failed: its error is the one to tell,
+	 * and a write to its pipe must not kill us */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGPIPE, &ign, &old);
 	if (vs_net_host_setup(p->g, &p->net, pid) < 0)
 		r = -1;
 	else if (vs_cgroup_attach(cg, pid, born_in_v2) < 0)
@@ -252,11 +256,12 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	else if (write(go[1], "g", 1) != 1)
 		r = vs_set_errno(ctx, errno, "cannot start the init");
 	close(go[1]);
-	if (r == 0) {
-		char msg[sizeof(ctx->err)];
-		if (read_msg(err[0], msg, sizeof(msg)))
-			r = vs_set_error(ctx, "%s", msg);
-	}
+	sigaction(SIGPIPE, &old, NULL);
+	if (r < 0)
+		kill(pid, SIGKILL); /* unblocks the error pipe */
+	char msg[sizeof(ctx->err)];
+	if (read_msg(err[0], msg, sizeof(msg)))
+		r = vs_set_error(ctx, "%s", msg);
 	close(err[0]);
 	if (r < 0) {
 		kill(pid, SIGKILL);
