@@ -81,6 +81,26 @@ run vsn stat --json
 check "stat --json shows the addresses" grep -q '"addresses": \["10.98.0.5/32"\]' "$T/out"
 check "host: the veth host end is named after the guest" sh -c "ip -n $H -o link | grep -q ' vc@'"
 
+# the default route from interfaces/gateway; a veth on a bridge
+expect_ok "stop a for the gateway case" vsn a stop
+echo 10.99.0.1 >"$R$CONFDIR/a/interfaces/gateway"
+expect_ok "start a with a gateway" vsn a start
+run vsn a exec ip route
+check "default route via interfaces/gateway" grep -q "^default via 10.99.0.1 dev eth0" "$T/out"
+ip -n "$H" link add br0 type bridge
+ip -n "$H" addr add 10.97.0.1/24 dev br0
+ip -n "$H" link set br0 up
+mkguest e --context 405 || exit 99
+echo NET_RAW >"$R$CONFDIR/e/bcapabilities"
+iface e 0 type=veth bridge=br0 ip=10.97.0.5 prefix=24
+expect_ok "start a veth guest on a bridge" vsn e start
+check "its host end is on the bridge" sh -c "ip -n $H -o link show master br0 | grep -q ' ve@'"
+run ip netns exec "$H" /bin/busybox ping -c 1 -W 2 10.97.0.5
+same "the bridged guest answers on the bridge's network" 0 "$RC"
+expect_ok "stop e" vsn e stop
+check "no host end left" sh -c "! ip -n $H -o link | grep -q ' ve@'"
+ip -n "$H" link del br0
+
 # bad input: one line, nothing left behind
 snap() { hoststate; ls "$R$RUNDIR" 2>/dev/null; ls -d /sys/fs/cgroup/*/$CGBASE/d 2>/dev/null; }
 iface d 0 dev=eth0 ip=10.99.0.11 prefix=24
