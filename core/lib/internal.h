@@ -294,6 +294,32 @@ int vs_nl_addr(struct vs_nl *nl, int ifindex, int family,
 int vs_nl_route(struct vs_nl *nl, int family, const unsigned char *dst,
 		int dst_len, const unsigned char *gw, int ifindex, bool onlink);
 
+/* exclude.c: util-vserver exclude lists */
+enum vs_excl_kind { VS_EXCL_INCLUDE, VS_EXCL_EXCLUDE, VS_EXCL_SKIP };
+struct vs_excl {
+	struct {
+		enum vs_excl_kind kind;
+		char *text;
+	} *pat;
+	size_t n;
+	char **exact; /* package-manager config files, NULL-terminated */
+};
+enum vs_excl_verdict {
+	VS_INCLUDED,
+	VS_EXCLUDED,
+	VS_DESCEND_EXCLUDED, /* a directory to walk, everything in it
+				excluded unless a pattern includes it */
+};
+/* Appends the patterns of a list; -1 with "shown:line: ..." set. */
+int vs_excl_parse(struct vs_ctx *ctx, struct vs_excl *x, const char *text,
+		  const char *shown);
+void vs_excl_add_exact(struct vs_excl *x, const char *path);
+/* The verdict for a path inside the guest ("/etc/passwd"); inside_excluded
+ * when an ancestor was VS_DESCEND_EXCLUDED. */
+enum vs_excl_verdict vs_excl_match(const struct vs_excl *x, const char *path,
+				   bool is_dir, bool inside_excluded);
+void vs_excl_free(struct vs_excl *x);
+
 /* cfgtree.c */
 /* Rule B: 1 when flag exists per-guest or in .defaults, unless the
  * per-guest override exists (e.g. "nonamespace" / "namespace"). */
