@@ -320,6 +320,10 @@ enum vs_excl_verdict vs_excl_match(const struct vs_excl *x, const char *path,
 				   bool is_dir, bool inside_excluded);
 void vs_excl_free(struct vs_excl *x);
 
+/* pkgconf.c: dpkg's configuration files of the guest whose root is open
+ * at rootfd, added to x as exact excludes. */
+int vs_dpkg_conffiles(int rootfd, struct vs_excl *x);
+
 /* cfgtree.c */
 /* Rule B: 1 when flag exists per-guest or in .defaults, unless the
  * per-guest override exists (e.g. "nonamespace" / "namespace"). */

@@ -1,6 +1,8 @@
 /* Exclude lists: util-vserver's matchlist cases, the shipped list, the
  * seed's "+/etc/termcap then /etc" example, parser quirks not copied. */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cu.h"
@@ -122,6 +124,49 @@ static void test_parser(void)
 	vs_excl_free(&y);
 }
 
+static bool has_exact(const struct vs_excl *x, const char *p)
+{
+	for (char **e = x->exact; e && *e; e++)
+		if (!strcmp(*e, p))
+			return true;
+	return false;
+}
+
+static void test_dpkg(void)
+{
+	tmp_cleanup();
+	tmp_put("g/var/lib/dpkg/status",
+		"Package: base-files\nStatus: install ok installed\n"
+		"Conffiles:\n /etc/debian_version 5d8b\n /etc/host.conf 4eb6\n"
+		" /etc/old.conf abcd obsolete\nDescription: x\n multi line\n\n"
+		"Package: other\nConffiles:\n /etc/other.conf 1234\n");
+	tmp_put("g/var/lib/dpkg/info/foo.conffiles",
+		"/etc/foo.conf\n/etc/bar.conf remove-on-upgrade\n");
+	tmp_put("g/var/lib/dpkg/info/foo.list", "/etc/not-a-conffile\n");
+	/* a guest symlink out of its root stays inside it */
+	tmp_put("secret/shadow.conffiles", "/etc/from-the-host\n");
+	char root[4096];
+	snprintf(root, sizeof(root), "%s/secret", tmp_root());
+	tmp_link("g/var/lib/dpkg/info/evil.conffiles",
+		 "../../../../../../secret/shadow.conffiles");
+	snprintf(root, sizeof(root), "%s/g", tmp_root());
+	int fd = open(root, O_RDONLY | O_DIRECTORY);
+	struct vs_excl x = {0};
+	CU_ASSERT_EQUAL(vs_dpkg_conffiles(fd, &x), 0);
+	close(fd);
+	CU_ASSERT_TRUE(has_exact(&x, "/etc/debian_version"));
+	CU_ASSERT_TRUE(has_exact(&x, "/etc/host.conf"));
+	CU_ASSERT_TRUE(has_exact(&x, "/etc/other.conf"));
+	CU_ASSERT_FALSE(has_exact(&x, "/etc/old.conf"));
+	CU_ASSERT_TRUE(has_exact(&x, "/etc/foo.conf"));
+	CU_ASSERT_TRUE(has_exact(&x, "/etc/bar.conf"));
+	CU_ASSERT_FALSE(has_exact(&x, "/etc/not-a-conffile"));
+	CU_ASSERT_FALSE(has_exact(&x, "/etc/from-the-host"));
+	CU_ASSERT_FALSE(has_exact(&x, "multi"));
+	vs_excl_free(&x);
+	tmp_cleanup();
+}
+
 int add_suites(void)
 {
 	ctx = vs_ctx_new();
@@ -129,7 +174,8 @@ int add_suites(void)
 	if (!s || !CU_add_test(s, "matchlist cases", test_matchlist) ||
 	    !CU_add_test(s, "seed example", test_seed_example) ||
 	    !CU_add_test(s, "shipped list", test_shipped) ||
-	    !CU_add_test(s, "parser", test_parser))
+	    !CU_add_test(s, "parser", test_parser) ||
+	    !CU_add_test(s, "dpkg conffiles", test_dpkg))
 		return -1;
 	return 0;
 }
