@@ -11,6 +11,7 @@
 #define CMD_ROOT 0x4u     /* needs root */
 #define CMD_ARGS 0x8u     /* options are the command's: no -h scan */
 #define CMD_PLUGINS 0x10u /* needs the plugins loaded */
+#define CMD_OPTGUEST 0x20u /* verb first: a guest unless an option follows */
 
 /* A verb.  argv[0] is the verb; guest is the opened guest (CMD_GUEST) and
  * name the guest argument (CMD_GUEST, CMD_NEWGUEST).  Returns the exit
@@ -36,6 +37,9 @@ const char *cmd_suggest(const char *name);
 
 int cmd_autostart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		  char **);
+int cmd_deunify(struct vs_ctx *, struct vs_guest *, const char *, int,
+		char **);
+int cmd_unify(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_enter(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_exec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,

@@ -127,7 +127,9 @@ args:
 	if (cmd) {
 		vargv = argv;
 		vargc = argc;
-		if ((cmd->flags & (CMD_GUEST | CMD_NEWGUEST)) &&
+		bool optional = (cmd->flags & CMD_OPTGUEST) &&
+				(argc < 2 || argv[1][0] == '-');
+		if ((cmd->flags & (CMD_GUEST | CMD_NEWGUEST)) && !optional &&
 		    !((cmd->flags & CMD_ARGS) ? wants_help(argc < 2 ? argc : 2, argv)
 					      : wants_help(argc, argv))) {
 			if (argc < 2 || argv[1][0] == '-') {
@@ -195,7 +197,7 @@ args:
 		vs_ctx_free(ctx);
 		return (cmd->flags & CMD_NEWGUEST) ? 1 : EXIT_NOGUEST;
 	}
-	if (cmd->flags & CMD_GUEST) {
+	if ((cmd->flags & CMD_GUEST) && guestarg) {
 		guest = vs_guest_open(ctx, guestarg);
 		if (!guest) {
 			status = fail(ctx, EXIT_NOGUEST);

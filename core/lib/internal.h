@@ -320,6 +320,45 @@ enum vs_excl_verdict vs_excl_match(const struct vs_excl *x, const char *path,
 				   bool is_dir, bool inside_excluded);
 void vs_excl_free(struct vs_excl *x);
 
+/* unify.c: the unify engine */
+enum vs_link { VS_LINK_AUTO, VS_LINK_REFLINK, VS_LINK_HARDLINK };
+enum {
+	VS_SKIP_EXCLUDED, VS_SKIP_SYMLINK, VS_SKIP_SPECIAL, VS_SKIP_MISSING,
+	VS_SKIP_ALREADY, VS_SKIP_DIFFERENT, VS_SKIP_CHANGED, VS_SKIP_OTHERFS,
+	VS_SKIP_ERROR, VS_UNIFY_NREASONS
+};
+struct vs_unify_tree {
+	const char *root; /* for messages */
+	int rootfd;       /* O_DIRECTORY */
+	struct vs_excl excl;
+};
+struct vs_unify_opts {
+	bool dry_run, ignore_mtime;
+	int verbose;
+	enum vs_link link; /* REFLINK or HARDLINK (resolved) */
+};
+struct vs_unify_stats {
+	unsigned long long examined, linked, bytes_saved, errors;
+	unsigned long long skipped[VS_UNIFY_NREASONS];
+};
+const char *vs_unify_reason(int reason);
+/* The strategy `auto` picks for two trees. */
+int vs_unify_link_mode(int dst_rootfd, int ref_rootfd);
+/* Shares the files of dst that are equal in a reference (the first one
+ * that has it wins).  Per-file problems are counted and warned about;
+ * returns -1 only when the run could not start. */
+int vs_unify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
+		 const struct vs_unify_tree *refs, size_t nrefs,
+		 const struct vs_unify_opts *o, struct vs_unify_stats *st);
+
+/* Turns the unified (immutable, linked) files below dst into private
+ * copies with the same content, owner, mode, times, xattrs and holes. */
+int vs_deunify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
+		   const struct vs_unify_opts *o, struct vs_unify_stats *st);
+int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
+		    const char *path, const struct vs_unify_opts *o,
+		    struct vs_unify_stats *st, char *buf, size_t size);
+
 /* pkgconf.c: dpkg's configuration files of the guest whose root is open
  * at rootfd, added to x as exact excludes. */
 int vs_dpkg_conffiles(int rootfd, struct vs_excl *x);

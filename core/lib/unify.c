@@ -1,0 +1,663 @@
+/* The unify engine: walks a destination tree beside its reference trees
+ * with directory file descriptors (O_NOFOLLOW, every directory checked
+ * against the lstat of the walk), applies the exclude lists, and shares
+ * the files that are equal.
+ *
+ *   reflink:  FIDEDUPERANGE; the kernel compares the bytes under its own
+ *             locks and shares the extents; each file keeps its inode,
+ *             metadata and copy-on-write.  Safe with running guests.
+ *   hardlink: vs compares mode, owner, mtime, extended attributes and the
+ *             bytes, links the reference to a temporary name in the same
+ *             directory, renames it over the guest's file (the path never
+ *             goes missing) and makes the inode immutable.  A running guest
+ *             could write to a file while it becomes shared, so this needs
+ *             every guest of the host stopped (the caller checks). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define TMP_PREFIX ".vs-unify-tmp."
+
+static const char *const reason_text[VS_UNIFY_NREASONS] = {
+	[VS_SKIP_EXCLUDED] = "excluded",
+	[VS_SKIP_SYMLINK] = "symlink",
+	[VS_SKIP_SPECIAL] = "non regular file",
+	[VS_SKIP_MISSING] = "does not exist in refserver(s)",
+	[VS_SKIP_ALREADY] = "already unified",
+	[VS_SKIP_DIFFERENT] = "different",
+	[VS_SKIP_CHANGED] = "changed during the run",
+	[VS_SKIP_OTHERFS] = "other filesystem",
+	[VS_SKIP_ERROR] = "error",
+};
+
+const char *vs_unify_reason(int r)
+{
+	return r >= 0 && r < VS_UNIFY_NREASONS ? reason_text[r] : "?";
+}
+
+struct walk {
+	struct vs_ctx *ctx;
+	const struct vs_unify_tree *dst;
+	const struct vs_unify_tree *refs;
+	size_t nrefs;
+	const struct vs_unify_opts *o;
+	struct vs_unify_stats *st;
+	dev_t dev; /* the destination's filesystem */
+	char buf1[1 << 16], buf2[1 << 16];
+};
+
+static void skip(struct walk *w, const char *path, int reason,
+		 const char *detail)
+{
+	w->st->skipped[reason]++;
+	int v = w->o->verbose;
+	if (v < 1 || (reason == VS_SKIP_ALREADY && v < 3) ||
+	    (reason == VS_SKIP_SYMLINK && v < 6))
+		return;
+	if (v >= 2)
+		printf("  skipping '%s' (%s%s%s)\n", path, vs_unify_reason(reason),
+		       detail ? " " : "", detail ? detail : "");
+	else
+		printf("  skipping '%s'\n", path);
+}
+
+static void say_action(struct walk *w, const char *verb, const char *path,
+		       const struct vs_unify_tree *ref)
+{
+	if (!w->o->dry_run && w->o->verbose < 2)
+		return;
+	if (w->o->verbose >= 4 && ref)
+		printf("%s '%s' (from %s)\n", verb, path, ref->root);
+	else
+		printf("%s '%s'\n", verb, path);
+}
+
+/* Byte comparison of two open files from their start. */
+static int same_bytes(struct walk *w, int a, int b)
+{
+	off_t off = 0;
+	for (;;) {
+		ssize_t n = pread(a, w->buf1, sizeof(w->buf1), off);
+		ssize_t m = pread(b, w->buf2, sizeof(w->buf2), off);
+		if (n < 0 || m < 0)
+			return -1;
+		if (n != m || memcmp(w->buf1, w->buf2, (size_t)n) != 0)
+			return 0;
+		if (n == 0)
+			return 1;
+		off += n;
+	}
+}
+
+/* Equal extended attributes (file capabilities, ACLs, ...). */
+static bool same_xattrs(int a, int b)
+{
+	char la[8192], lb[8192];
+	ssize_t na = flistxattr(a, la, sizeof(la));
+	ssize_t nb = flistxattr(b, lb, sizeof(lb));
+	if (na < 0 || nb < 0)
+		return na < 0 && nb < 0 && errno == ENOTSUP;
+	if (na != nb)
+		return false;
+	for (char *n = la; n < la + na; n += strlen(n) + 1) {
+		char va[4096], vb[4096];
+		ssize_t x = fgetxattr(a, n, va, sizeof(va));
+		ssize_t y = fgetxattr(b, n, vb, sizeof(vb));
+		if (x < 0 || x != y || memcmp(va, vb, (size_t)x) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* True when both files map to the same physical extents (shared). */
+static bool same_extents(int a, int b)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[32];
+	} x, y;
+	memset(&x, 0, sizeof(x));
+	memset(&y, 0, sizeof(y));
+	x.fm.fm_length = y.fm.fm_length = FIEMAP_MAX_OFFSET;
+	x.fm.fm_extent_count = y.fm.fm_extent_count = 32;
+	x.fm.fm_flags = y.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	if (ioctl(a, FS_IOC_FIEMAP, &x.fm) < 0 ||
+	    ioctl(b, FS_IOC_FIEMAP, &y.fm) < 0)
+		return false;
+	if (x.fm.fm_mapped_extents != y.fm.fm_mapped_extents ||
+	    x.fm.fm_mapped_extents == 0 || x.fm.fm_mapped_extents == 32)
+		return false;
+	for (unsigned i = 0; i < x.fm.fm_mapped_extents; i++)
+		if (x.ext[i].fe_physical != y.ext[i].fe_physical ||
+		    x.ext[i].fe_length != y.ext[i].fe_length)
+			return false;
+	return true;
+}
+
+enum outcome { LINKED, ALREADY, DIFFERENT, CHANGED, FAILED };
+
+static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
+{
+	if (same_extents(dfd, rfd))
+		return ALREADY;
+	if (w->o->dry_run)
+		return same_bytes(w, dfd, rfd) == 1 ? LINKED : DIFFERENT;
+	struct {
+		struct file_dedupe_range r;
+		struct file_dedupe_range_info i;
+	} d;
+	for (off_t off = 0; off < size;) {
+		memset(&d, 0, sizeof(d));
+		d.r.src_offset = (uint64_t)off;
+		d.r.src_length = (uint64_t)(size - off > (16 << 20) ? (16 << 20)
+								    : size - off);
+		d.r.dest_count = 1;
+		d.i.dest_fd = dfd;
+		d.i.dest_offset = (uint64_t)off;
+		if (ioctl(rfd, FIDEDUPERANGE, &d.r) < 0)
+			return FAILED;
+		if (d.i.status == FILE_DEDUPE_RANGE_DIFFERS)
+			return DIFFERENT;
+		if (d.i.status < 0) {
+			errno = -d.i.status;
+			return FAILED;
+		}
+		if (d.i.bytes_deduped == 0)
+			return FAILED;
+		off += (off_t)d.i.bytes_deduped;
+	}
+	return LINKED;
+}
+
+static int set_immutable(int fd, bool on)
+{
+	int flags;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return -1;
+	int want = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+	return want == flags ? 0 : ioctl(fd, FS_IOC_SETFLAGS, &want);
+}
+
+static bool is_immutable(int fd)
+{
+	int flags;
+	return ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+	       (flags & FS_IMMUTABLE_FL);
+}
+
+static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
+				int dfd, const struct stat *ds, int rdir,
+				const char *rname, int rfd,
+				const struct stat *rs)
+{
+	if (ds->st_dev != rs->st_dev || ds->st_mode != rs->st_mode ||
+	    ds->st_uid != rs->st_uid || ds->st_gid != rs->st_gid ||
+	    (!w->o->ignore_mtime && ds->st_mtime != rs->st_mtime) ||
+	    !same_xattrs(dfd, rfd))
+		return DIFFERENT;
+	int eq = same_bytes(w, dfd, rfd);
+	if (eq < 0)
+		return FAILED;
+	if (!eq)
+		return DIFFERENT;
+	if (w->o->dry_run)
+		return LINKED;
+	/* the destination must not have changed since it was compared */
+	char tmp[64];
+	bool was_immutable = is_immutable(rfd);
+	if (was_immutable && set_immutable(rfd, false) < 0)
+		return FAILED;
+	int r = -1;
+	for (int i = 0; i < 100 && r < 0; i++) {
+		snprintf(tmp, sizeof(tmp), TMP_PREFIX "%d.%d", (int)getpid(), i);
+		r = linkat(rdir, rname, dirfd, tmp, 0);
+		if (r < 0 && errno != EEXIST)
+			break;
+	}
+	if (r == 0) {
+		struct stat now;
+		if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now.st_ino != ds->st_ino || now.st_dev != ds->st_dev ||
+		    now.st_mtime != ds->st_mtime || now.st_size != ds->st_size) {
+			unlinkat(dirfd, tmp, 0);
+			set_immutable(rfd, true);
+			return CHANGED;
+		}
+		r = renameat(dirfd, tmp, dirfd, name);
+		if (r < 0)
+			unlinkat(dirfd, tmp, 0);
+	}
+	int e = errno;
+	if (set_immutable(rfd, true) < 0 && r == 0)
+		vs_warn(w->ctx, "cannot make a shared file immutable: %s",
+			strerror(errno));
+	errno = e;
+	return r == 0 ? LINKED : FAILED;
+}
+
+/* Links one regular file to the first reference that has it equal. */
+static void unify_file(struct walk *w, int dirfd, const char *name,
+		       const char *path, const struct stat *ds,
+		       const int *refdirs, const bool *ref_inside)
+{
+	w->st->examined++;
+	int dfd = -1;
+	bool found = false;
+	for (size_t k = 0; k < w->nrefs; k++) {
+		if (refdirs[k] < 0 ||
+		    vs_excl_match(&w->refs[k].excl, path, false, ref_inside[k]) ==
+			    VS_EXCLUDED)
+			continue;
+		struct stat rs;
+		if (fstatat(refdirs[k], name, &rs, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(rs.st_mode))
+			continue;
+		found = true;
+		if (rs.st_dev == ds->st_dev && rs.st_ino == ds->st_ino) {
+			skip(w, path, VS_SKIP_ALREADY, NULL);
+			goto out;
+		}
+		if (rs.st_size != ds->st_size)
+			continue;
+		if (dfd < 0) {
+			dfd = openat(dirfd, name,
+				     O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					     O_CLOEXEC);
+			struct stat cs;
+			if (dfd < 0 || fstat(dfd, &cs) < 0 ||
+			    cs.st_ino != ds->st_ino || !S_ISREG(cs.st_mode)) {
+				skip(w, path, VS_SKIP_CHANGED, NULL);
+				goto out;
+			}
+		}
+		int rfd = openat(refdirs[k], name,
+				 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat crs;
+		if (rfd < 0 || fstat(rfd, &crs) < 0 || crs.st_ino != rs.st_ino) {
+			if (rfd >= 0)
+				close(rfd);
+			continue;
+		}
+		enum outcome oc =
+			w->o->link == VS_LINK_REFLINK
+				? do_reflink(w, dfd, rfd, ds->st_size)
+				: do_hardlink(w, dirfd, name, dfd, ds, refdirs[k],
+					      name, rfd, &rs);
+		int e = errno;
+		close(rfd);
+		if (oc == LINKED) {
+			say_action(w, "unifying  ", path, &w->refs[k]);
+			w->st->linked++;
+			w->st->bytes_saved += (unsigned long long)ds->st_size;
+			goto out;
+		}
+		if (oc == ALREADY) {
+			skip(w, path, VS_SKIP_ALREADY, NULL);
+			goto out;
+		}
+		if (oc == CHANGED) {
+			skip(w, path, VS_SKIP_CHANGED, NULL);
+			goto out;
+		}
+		if (oc == FAILED) {
+			w->st->errors++;
+			vs_warn(w->ctx, "cannot unify '%s%s': %s", w->dst->root,
+				path, strerror(e));
+			goto out;
+		}
+	}
+	skip(w, path, found ? VS_SKIP_DIFFERENT : VS_SKIP_MISSING, NULL);
+out:
+	if (dfd >= 0)
+		close(dfd);
+}
+
+static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
+		     bool inside, const int *refdirs, const bool *ref_inside,
+		     int depth)
+{
+	DIR *d = fdopendir(dup(dirfd));
+	if (!d)
+		return;
+	struct dirent *e;
+	size_t n = w->nrefs;
+	int *sub = vs_xmalloc((n + 1) * sizeof(*sub));
+	bool *subin = vs_xmalloc((n + 1) * sizeof(*subin));
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *path = vs_asprintf("%s/%s", dirpath, e->d_name);
+		struct stat st;
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			free(path);
+			continue;
+		}
+		if (!strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) &&
+		    S_ISREG(st.st_mode) && st.st_nlink > 1) {
+			/* a temporary link of an interrupted run: the inode
+			 * lives on under its other names */
+			int fd = openat(dirfd, e->d_name,
+					O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0 && is_immutable(fd) && !w->o->dry_run) {
+				set_immutable(fd, false);
+				unlinkat(dirfd, e->d_name, 0);
+				set_immutable(fd, true);
+			}
+			if (fd >= 0)
+				close(fd);
+			free(path);
+			continue;
+		}
+		enum vs_excl_verdict v = vs_excl_match(
+			&w->dst->excl, path, S_ISDIR(st.st_mode), inside);
+		if (v == VS_EXCLUDED) {
+			skip(w, path, VS_SKIP_EXCLUDED, NULL);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev != w->dev) {
+				skip(w, path, VS_SKIP_OTHERFS, NULL);
+			} else if (depth < 256) {
+				int fd = openat(dirfd, e->d_name,
+						O_RDONLY | O_DIRECTORY |
+							O_NOFOLLOW | O_CLOEXEC);
+				struct stat cs;
+				if (fd < 0 || fstat(fd, &cs) < 0 ||
+				    cs.st_ino != st.st_ino ||
+				    cs.st_dev != st.st_dev) {
+					skip(w, path, VS_SKIP_CHANGED, NULL);
+				} else {
+					bool any = false;
+					for (size_t k = 0; k < n; k++) {
+						sub[k] = -1;
+						subin[k] = ref_inside[k];
+						if (refdirs[k] < 0)
+							continue;
+						enum vs_excl_verdict rv =
+							vs_excl_match(
+								&w->refs[k].excl,
+								path, true,
+								ref_inside[k]);
+						if (rv == VS_EXCLUDED)
+							continue;
+						subin[k] = rv ==
+								   VS_DESCEND_EXCLUDED ||
+							   ref_inside[k];
+						sub[k] = openat(
+							refdirs[k], e->d_name,
+							O_RDONLY | O_DIRECTORY |
+								O_NOFOLLOW |
+								O_CLOEXEC);
+						any |= sub[k] >= 0;
+					}
+					if (any)
+						walk_dir(w, fd, path,
+							 v == VS_DESCEND_EXCLUDED ||
+								 inside,
+							 sub, subin, depth + 1);
+					else
+						skip(w, path, VS_SKIP_MISSING, NULL);
+					for (size_t k = 0; k < n; k++)
+						if (sub[k] >= 0)
+							close(sub[k]);
+				}
+				if (fd >= 0)
+					close(fd);
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			skip(w, path, VS_SKIP_SYMLINK, NULL);
+		} else if (!S_ISREG(st.st_mode)) {
+			skip(w, path, VS_SKIP_SPECIAL, NULL);
+		} else {
+			unify_file(w, dirfd, e->d_name, path, &st, refdirs,
+				   ref_inside);
+		}
+		free(path);
+	}
+	free(sub);
+	free(subin);
+	closedir(d);
+}
+
+int vs_unify_link_mode(int dst_rootfd, int ref_rootfd)
+{
+	struct statfs a, b;
+	struct stat sa, sb;
+	if (fstatfs(dst_rootfd, &a) < 0 || fstatfs(ref_rootfd, &b) < 0 ||
+	    fstat(dst_rootfd, &sa) < 0 || fstat(ref_rootfd, &sb) < 0)
+		return VS_LINK_HARDLINK;
+	/* filesystems with shared extents: XFS, btrfs, bcachefs, OCFS2 */
+	static const long reflinkable[] = {0x58465342, 0x9123683E, 0xca451a4e,
+					   0x7461636f};
+	(void)sa;
+	(void)sb;
+	if (a.f_type != b.f_type)
+		return VS_LINK_HARDLINK;
+	for (size_t i = 0; i < sizeof(reflinkable) / sizeof(*reflinkable); i++)
+		if (a.f_type == reflinkable[i])
+			return VS_LINK_REFLINK;
+	return VS_LINK_HARDLINK;
+}
+
+int vs_unify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
+		 const struct vs_unify_tree *refs, size_t nrefs,
+		 const struct vs_unify_opts *o, struct vs_unify_stats *st)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	struct stat ds;
+	if (fstat(dst->rootfd, &ds) < 0) {
+		free(w);
+		return vs_set_errno(ctx, errno, "cannot stat '%s'", dst->root);
+	}
+	w->ctx = ctx;
+	w->dst = dst;
+	w->refs = refs;
+	w->nrefs = nrefs;
+	w->o = o;
+	w->st = st;
+	w->dev = ds.st_dev;
+	int *rd = vs_xmalloc((nrefs + 1) * sizeof(*rd));
+	bool *ri = vs_xmalloc((nrefs + 1) * sizeof(*ri));
+	for (size_t k = 0; k < nrefs; k++) {
+		rd[k] = refs[k].rootfd;
+		ri[k] = false;
+	}
+	walk_dir(w, dst->rootfd, "", false, rd, ri, 0);
+	free(rd);
+	free(ri);
+	free(w);
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- deunify ---------------------------------------------------------- */
+
+/* Copies src (open) to a new file dirfd/tmp with its owner, mode, times,
+ * extended attributes and holes. */
+static int private_copy(int src, int dirfd, const char *tmp,
+			const struct stat *st, char *buf, size_t size)
+{
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					   O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		return -1;
+	off_t off = 0;
+	int r = 0;
+	while (r == 0 && off < st->st_size) {
+		off_t data = lseek(src, off, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break; /* a hole up to the end */
+			data = off;
+		}
+		off_t hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = st->st_size;
+		for (off_t p = data; p < hole && r == 0;) {
+			size_t want = (size_t)(hole - p) < size ? (size_t)(hole - p)
+								: size;
+			ssize_t n = pread(src, buf, want, p);
+			if (n <= 0) {
+				r = -1;
+				break;
+			}
+			if (pwrite(fd, buf, (size_t)n, p) != n)
+				r = -1;
+			p += n;
+		}
+		off = hole;
+	}
+	char names[8192];
+	ssize_t nl = r == 0 ? flistxattr(src, names, sizeof(names)) : -1;
+	for (char *n = names; nl > 0 && n < names + nl; n += strlen(n) + 1) {
+		char v[4096];
+		ssize_t vl = fgetxattr(src, n, v, sizeof(v));
+		if (vl >= 0 && fsetxattr(fd, n, v, (size_t)vl, 0) < 0 &&
+		    strncmp(n, "security.capability", 19) != 0)
+			r = -1;
+	}
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	if (r == 0 && (ftruncate(fd, st->st_size) < 0 ||
+		       fchown(fd, st->st_uid, st->st_gid) < 0 ||
+		       fchmod(fd, st->st_mode & 07777) < 0 ||
+		       futimens(fd, ts) < 0))
+		r = -1;
+	/* capabilities go last: fchown drops them */
+	if (r == 0 && nl > 0) {
+		char v[4096];
+		ssize_t vl = fgetxattr(src, "security.capability", v, sizeof(v));
+		if (vl > 0 &&
+		    fsetxattr(fd, "security.capability", v, (size_t)vl, 0) < 0)
+			r = -1;
+	}
+	int e = errno;
+	if (close(fd) < 0)
+		r = -1;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+	}
+	return r;
+}
+
+static void deunify_dir(struct walk *w, int dirfd, const char *dirpath,
+			int depth)
+{
+	DIR *d = fdopendir(dup(dirfd));
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		char *path = vs_asprintf("%s/%s", dirpath, e->d_name);
+		if (S_ISDIR(st.st_mode) && st.st_dev == w->dev && depth < 256) {
+			int fd = openat(dirfd, e->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC);
+			struct stat cs;
+			if (fd >= 0 && fstat(fd, &cs) == 0 &&
+			    cs.st_ino == st.st_ino)
+				deunify_dir(w, fd, path, depth + 1);
+			if (fd >= 0)
+				close(fd);
+		} else if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+			vs_deunify_file(w->ctx, dirfd, e->d_name, path, w->o,
+					w->st, w->buf1, sizeof(w->buf1));
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
+		    const char *path, const struct vs_unify_opts *o,
+		    struct vs_unify_stats *st, char *buf, size_t size)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					     O_CLOEXEC);
+	struct stat s;
+	if (fd < 0 || fstat(fd, &s) < 0 || !S_ISREG(s.st_mode) ||
+	    s.st_nlink < 2 || !is_immutable(fd)) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* not a unified file */
+	}
+	st->examined++;
+	if (o->dry_run || o->verbose >= 2)
+		printf("deunifying '%s'\n", path);
+	if (o->dry_run) {
+		close(fd);
+		st->linked++;
+		return 0;
+	}
+	char tmp[64];
+	int r = -1;
+	for (int i = 0; i < 100 && r < 0; i++) {
+		snprintf(tmp, sizeof(tmp), ".vs-deunify-tmp.%d.%d",
+			 (int)getpid(), i);
+		r = private_copy(fd, dirfd, tmp, &s, buf, size);
+		if (r < 0 && errno != EEXIST)
+			break;
+	}
+	if (r == 0) {
+		/* the shared inode is immutable: it cannot be renamed over
+		 * until the flag is off; it goes back on for the others */
+		set_immutable(fd, false);
+		r = renameat(dirfd, tmp, dirfd, name);
+		int e = errno;
+		if (r < 0)
+			unlinkat(dirfd, tmp, 0);
+		struct stat after;
+		if (fstat(fd, &after) == 0 && after.st_nlink > 0)
+			set_immutable(fd, true);
+		errno = e;
+	}
+	if (r < 0) {
+		st->errors++;
+		vs_warn(ctx, "cannot deunify '%s': %s", path, strerror(errno));
+	} else {
+		st->linked++;
+	}
+	close(fd);
+	return r;
+}
+
+int vs_deunify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
+		   const struct vs_unify_opts *o, struct vs_unify_stats *st)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	struct stat ds;
+	if (!w)
+		abort();
+	if (fstat(dst->rootfd, &ds) < 0) {
+		free(w);
+		return vs_set_errno(ctx, errno, "cannot stat '%s'", dst->root);
+	}
+	w->ctx = ctx;
+	w->dst = dst;
+	w->o = o;
+	w->st = st;
+	w->dev = ds.st_dev;
+	deunify_dir(w, dst->rootfd, "", 0);
+	free(w);
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,156 @@
+#!/bin/bash
+# vs unify / deunify: util-vserver's vunify fixture with every outcome
+# asserted, content and xattr checks, hardlinks a guest cannot write,
+# deunify, reflinks on a loop-mounted XFS, hostile names and types, bad
+# input.
+. "$srcdir/tests/cli/lib.sh"
+use_test_cgroups
+ino() { stat -c %i "$1"; }
+
+# util-vserver's src/testsuite/vunify-test.sh trees, plus equal files
+F=$R/fix
+for t in a b c; do
+	for d in etc etc/sysconfig usr usr/lib usr/local/lib usr/local/lib/foobar var var/run; do
+		mkdir -p "$F/$t/$d"
+	done
+done
+for d in etc etc/sysconfig usr usr/lib usr/local/lib usr/local/lib/foobar var var/run; do
+	for i in 0 1 2 3; do echo "a b c d" >"$F/a/$d/X$i"; done
+	for i in 0 1 2; do echo "a b c" >"$F/b/$d/X$i"; done
+	for i in 0 1; do echo "XX XX" >"$F/c/$d/X$i"; done
+	ln "$F/a/$d/X3" "$F/b/$d/X3"
+	echo "equal in a and b" >"$F/a/$d/E"
+	echo "equal in a and b" >"$F/b/$d/E"
+done
+find "$F" -type f -exec touch -h -d @1600000000 {} +
+sum_before=$(cd "$F" && find . -type f -exec md5sum {} + | sort)
+
+run vsx unify --manually -n /fix/a '' /fix/b ''
+same "dry run vs b: summary" "unify: 40 files examined, 8 linked, 136 bytes saved; skipped: 8 already unified, 24 different" "$(tail -n 1 "$T/out")"
+same "dry run: the files it would link" 8 "$(grep -c "^unifying   '.*/E'$" "$T/out")"
+check "dry run changed nothing" test "$(ino "$F/a/usr/E")" != "$(ino "$F/b/usr/E")"
+run vsx unify --manually -n -v -v /fix/a '' /fix/c ''
+check "vs c: X0 different" grep -qx "  skipping '/usr/X0' (different)" "$T/out"
+check "vs c: X3 missing" grep -qx "  skipping '/usr/X3' (does not exist in refserver(s))" "$T/out"
+check "vs c: E missing" grep -qx "  skipping '/usr/E' (does not exist in refserver(s))" "$T/out"
+expect_ok "unify a against b" vsx unify --manually /fix/a '' /fix/b ''
+same "equal files are linked" "$(ino "$F/b/var/run/E")" "$(ino "$F/a/var/run/E")"
+check "different files stay apart" test "$(ino "$F/a/usr/X0")" != "$(ino "$F/b/usr/X0")"
+check "already unified stays" test "$(ino "$F/a/usr/X3")" = "$(ino "$F/b/usr/X3")"
+check "a shared file is immutable" sh -c "lsattr '$F/a/usr/E' | grep -q '^----i'"
+same "no content changed" "$sum_before" "$(cd "$F" && find . -type f -exec md5sum {} + | sort)"
+run vsx unify --manually /fix/a '' /fix/b ''
+same "a second run finds them unified" "unify: 40 files examined, 0 linked, 0 bytes saved; skipped: 16 already unified, 24 different" "$OUT"
+# the exclude list applies
+printf '+/etc/sysconfig/E\n/etc\n' >"$R/excl"
+expect_ok "unify with an exclude list against c" vsx unify --manually -v -v /fix/b /excl /fix/a ''
+check "excluded directory walked for an include below it" grep -qx "  skipping '/etc/X0' (excluded)" "$T/out"
+
+# same size and mtime, other content: never linked; xattrs must match
+mkdir -p "$R/x/a" "$R/x/b"
+echo "content one" >"$R/x/a/f"; echo "content two" >"$R/x/b/f"
+echo "with xattr" >"$R/x/a/g"; echo "with xattr" >"$R/x/b/g"
+setfattr -n user.vs -v one "$R/x/a/g"; setfattr -n user.vs -v two "$R/x/b/g"
+echo "mode" >"$R/x/a/m"; echo "mode" >"$R/x/b/m"; chmod 600 "$R/x/a/m"
+touch -d @1600000000 "$R"/x/a/* "$R"/x/b/*
+run vsx unify --manually -v -v /x/a '' /x/b ''
+check "same size and mtime, other content: not linked" test "$(ino "$R/x/a/f")" != "$(ino "$R/x/b/f")"
+check "other xattrs: not hardlinked" test "$(ino "$R/x/a/g")" != "$(ino "$R/x/b/g")"
+check "other mode: not hardlinked" test "$(ino "$R/x/a/m")" != "$(ino "$R/x/b/m")"
+same "contents kept" "content one|content two" "$(cat "$R/x/a/f")|$(cat "$R/x/b/f")"
+
+# hostile names and types
+mkdir -p "$R/h/a/d" "$R/h/b/d"
+for n in "with space" "$(printf 'new\nline')" "$(printf 'bad\377utf8')"; do
+	echo "same" >"$R/h/a/d/$n"; echo "same" >"$R/h/b/d/$n"
+done
+mkfifo "$R/h/a/d/fifo"; echo "regular" >"$R/h/b/d/fifo"
+ln -s / "$R/h/a/d/root"; mkdir "$R/h/b/d/root"
+touch -h -d @1600000000 "$R"/h/a/d/* "$R"/h/b/d/*
+run timeout 20 "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" unify --manually -v -v /h/a '' /h/b ''
+same "hostile tree: completes" 0 "$RC"
+same "names with space, newline, bad UTF-8 are linked" 3 "$(grep -c '^unifying' "$T/out")"
+check "a FIFO named like a regular file is skipped" grep -q "fifo' (non regular file)" "$T/out"
+check "a symlink to / is skipped, not followed" grep -q "skipped: .*1 symlink" "$T/out"
+
+# guests: hardlinks need every guest stopped; a guest cannot write them
+mkguest g1 || exit 99
+mkguest g2 || exit 99
+touch -d @1600000000 "$R$VROOTDIR/g1/bin/busybox" "$R$VROOTDIR/g2/bin/busybox"
+for g in g1 g2; do mkdir -p "$R$VROOTDIR/$g/usr/share"; echo "shared data" >"$R$VROOTDIR/$g/usr/share/f"; touch -d @1600000000 "$R$VROOTDIR/$g/usr/share/f"; done
+mkdir -p "$R$CONFDIR/g1/apps/vunify" "$R$CONFDIR/g2/apps/vunify"
+ln -s ../../../g2 "$R$CONFDIR/g1/apps/vunify/refserver.1"
+vsx g2 start
+expect_error "hardlink with a running guest refused" 1 "hardlink unification needs every guest stopped (guest 'g2' is running)" vsx g1 unify
+vsx g2 stop
+expect_ok "unify g1 against g2" vsx g1 unify
+same "busybox and the data file are shared" "$(ino "$R$VROOTDIR/g2/bin/busybox") $(ino "$R$VROOTDIR/g2/usr/share/f")" "$(ino "$R$VROOTDIR/g1/bin/busybox") $(ino "$R$VROOTDIR/g1/usr/share/f")"
+check "the shipped exclude list kept /etc private" test "$(ino "$R$VROOTDIR/g1/etc/inittab")" != "$(ino "$R$VROOTDIR/g2/etc/inittab")"
+expect_ok "start the unified guest" vsx g1 start
+run vsx g1 exec sh -c 'echo changed >> /usr/share/f'
+check "a guest cannot write a shared file" test "$RC" != 0
+run vsx g1 exec sh -c 'echo new > /tmp/n && mv /tmp/n /usr/share/f'
+check "a guest cannot replace a shared file" test "$RC" != 0
+same "the shared file is unchanged" "shared data" "$(cat "$R$VROOTDIR/g2/usr/share/f")"
+expect_ok "stop it" vsx g1 stop
+setfattr -n user.keep -v 1 "$R$VROOTDIR/g1/usr/share" 2>/dev/null
+run vsx g1 deunify
+check "deunify: exit 0" test "$RC" = 0
+check "deunify: private copies again" test "$(ino "$R$VROOTDIR/g1/usr/share/f")" != "$(ino "$R$VROOTDIR/g2/usr/share/f")"
+same "deunify: content and mtime kept" "shared data 1600000000" "$(cat "$R$VROOTDIR/g1/usr/share/f") $(stat -c %Y "$R$VROOTDIR/g1/usr/share/f")"
+check "deunify: the copy is writable" sh -c "! lsattr '$R$VROOTDIR/g1/usr/share/f' | grep -q '^----i'"
+check "deunify: the other guest's file stays protected" sh -c "lsattr '$R$VROOTDIR/g2/usr/share/f' | grep -q '^----i'"
+expect_ok "the deunified guest starts" vsx g1 start
+run vsx g1 exec sh -c 'echo changed >> /usr/share/f && cat /usr/share/f'
+same "and may change its file now" "shared data
+changed" "$OUT"
+vsx g1 stop
+same "the other guest's copy did not change" "shared data" "$(cat "$R$VROOTDIR/g2/usr/share/f")"
+
+# dpkg's configuration files are never shared
+mkdir -p "$R$VROOTDIR/g1/var/lib/dpkg" "$R$VROOTDIR/g1/opt" "$R$VROOTDIR/g2/opt"
+printf 'Package: x\nConffiles:\n /opt/conf abc\n' >"$R$VROOTDIR/g1/var/lib/dpkg/status"
+for g in g1 g2; do echo "conf" >"$R$VROOTDIR/$g/opt/conf"; touch -d @1600000000 "$R$VROOTDIR/$g/opt/conf"; done
+run vsx g1 unify -v -v
+check "a dpkg conffile is excluded" grep -qx "  skipping '/opt/conf' (excluded)" "$T/out"
+
+# reflinks on XFS: extents shared, every file stays its own
+if command -v mkfs.xfs >/dev/null && truncate -s 512M "$T/xfs.img" &&
+	mkfs.xfs -q -m reflink=1 "$T/xfs.img" 2>/dev/null && mkdir -p "$T/xfs" &&
+	mount -o loop "$T/xfs.img" "$T/xfs" 2>/dev/null; then
+	X=$T/xfs
+	mkdir -p "$X/a" "$X/b"
+	# written twice from a pipe: cp and cat would share extents themselves
+	head -c 3000000 /dev/urandom | tee "$X/a/big" >"$X/b/big"
+	chown 1000 "$X/b/big"; chmod 600 "$X/b/big"
+	run "$VS" --sysroot "$X" --plugindir "$MODS" --datadir "$srcdir/conf.d" unify --manually /a '' /b ''
+	same "reflink: one file shared" "0|unify: 1 files examined, 1 linked, 3000000 bytes saved" "$RC|$OUT"
+	pa=$(filefrag -v "$X/a/big" | awk '$1 == "0:" { print $4 }')
+	pb=$(filefrag -v "$X/b/big" | awk '$1 == "0:" { print $4 }')
+	check "reflink: the extents are shared ($pa $pb)" test -n "$pa" -a "$pa" = "$pb"
+	check "reflink: each keeps its own inode and owner" test "$(ino "$X/a/big")" != "$(ino "$X/b/big")" -a "$(stat -c %u "$X/b/big")" = 1000
+	echo more >>"$X/a/big"
+	same "reflink: a file changes alone" "3000005 3000000" "$(stat -c %s "$X/a/big") $(stat -c %s "$X/b/big")"
+	umount "$T/xfs"
+else
+	echo "# SKIP reflink: no XFS with reflink or no loop device here"
+fi
+
+# bad input: one line, non-zero, nothing changed
+expect_error "no reference" 1 "guest 'g2' has no reference (apps/vunify/refserver.*)" vsx g2 unify
+rm -r "$R$CONFDIR/g2/apps/vunify"
+expect_error "a reference without apps/vunify" 1 "guest 'g2' has no apps/vunify/" vsx g1 unify
+rm "$R$CONFDIR/g1/apps/vunify/refserver.1"
+ln -s ../../../nosuch "$R$CONFDIR/g1/apps/vunify/refserver.1"
+expect_error "a dangling reference" 1 "cannot use reference '$CONFDIR/g1/apps/vunify/refserver.1'" vsx g1 unify
+expect_error "a guest without apps/vunify" 1 "guest 'g2' has no apps/vunify/" vsx g2 unify
+expect_error "an unreadable exclude list" 1 "cannot read the exclude list '$R/nonexistent'" vsx unify --manually /fix/a /nonexistent /fix/b ''
+printf '/ok\nnot/absolute\n' >"$R/badexcl"
+expect_error "a bad exclude line" 1 "$R/badexcl:2: pattern 'not/absolute' does not start with '/'" vsx unify --manually /fix/a /badexcl /fix/b ''
+expect_error "dst equal to ref" 1 "reference '$R/fix/a' is the destination itself" vsx unify --manually /fix/a '' /fix/a ''
+expect_error "ref inside dst" 1 "are inside each other" vsx unify --manually /fix '' /fix/b ''
+expect_error "a missing reference tree" 1 "cannot open '$R/fix/nope'" vsx unify --manually /fix/a '' /fix/nope ''
+expect_error "odd arguments" 2 "unify --manually: expected <dst> <dst-exclude> (<ref> <ref-exclude>)+" vsx unify --manually /fix/a ''
+expect_error "bad --link" 2 "invalid --link 'copy'" vsx unify --link=copy --manually /fix/a '' /fix/b ''
+
+finish
