@@ -216,16 +216,24 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	if (w->o->dry_run)
 		return LINKED;
 	/* the destination must not have changed since it was compared */
-	char tmp[64];
+	/* the temporary name tells the next run whose it is: a link to the
+	 * reference's file of the same name (a guest cannot make one) */
+	char tmp[NAME_MAX + 1];
+	if (snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name) >=
+	    (int)sizeof(tmp))
+		return DIFFERENT; /* a name too long to have a temporary one */
 	bool was_immutable = is_immutable(rfd);
 	if (was_immutable && set_immutable(rfd, false) < 0)
 		return FAILED;
-	int r = -1;
-	for (int i = 0; i < 100 && r < 0; i++) {
-		snprintf(tmp, sizeof(tmp), TMP_PREFIX "%d.%d", (int)getpid(), i);
-		r = linkat(rdir, rname, dirfd, tmp, 0);
-		if (r < 0 && errno != EEXIST)
-			break;
+	int r = linkat(rdir, rname, dirfd, tmp, 0);
+	if (r < 0 && errno == EEXIST) {
+		struct stat old;
+		if (fstatat(dirfd, tmp, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    old.st_ino == rs->st_ino && old.st_dev == rs->st_dev &&
+		    unlinkat(dirfd, tmp, 0) == 0)
+			r = linkat(rdir, rname, dirfd, tmp, 0);
+		else
+			errno = EEXIST;
 	}
 	if (r == 0) {
 		struct stat now;
@@ -325,6 +333,34 @@ out:
 		close(dfd);
 }
 
+/* A temporary link left by an interrupted run is a link to the
+ * reference's file of the same name: remove it (the inode lives on). */
+static bool stale_tmp(struct walk *w, int dirfd, const char *tmp,
+		      const struct stat *st, const int *refdirs)
+{
+	const char *base = tmp + strlen(TMP_PREFIX);
+	for (size_t k = 0; k < w->nrefs; k++) {
+		struct stat rs;
+		if (refdirs[k] < 0 ||
+		    fstatat(refdirs[k], base, &rs, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    rs.st_ino != st->st_ino || rs.st_dev != st->st_dev)
+			continue;
+		if (w->o->dry_run)
+			return true;
+		int fd = openat(dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		bool imm = fd >= 0 && is_immutable(fd);
+		if (imm)
+			set_immutable(fd, false);
+		unlinkat(dirfd, tmp, 0);
+		if (imm)
+			set_immutable(fd, true);
+		if (fd >= 0)
+			close(fd);
+		return true;
+	}
+	return false;
+}
+
 static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
 		     bool inside, const int *refdirs, const bool *ref_inside,
 		     int depth)
@@ -346,18 +382,8 @@ static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
 			continue;
 		}
 		if (!strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) &&
-		    S_ISREG(st.st_mode) && st.st_nlink > 1) {
-			/* a temporary link of an interrupted run: the inode
-			 * lives on under its other names */
-			int fd = openat(dirfd, e->d_name,
-					O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0 && is_immutable(fd) && !w->o->dry_run) {
-				set_immutable(fd, false);
-				unlinkat(dirfd, e->d_name, 0);
-				set_immutable(fd, true);
-			}
-			if (fd >= 0)
-				close(fd);
+		    S_ISREG(st.st_mode) && st.st_nlink > 1 &&
+		    stale_tmp(w, dirfd, e->d_name, &st, refdirs)) {
 			free(path);
 			continue;
 		}
