@@ -270,7 +270,9 @@ static int run_unify(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 	}
 	if (r == 0) {
 		struct vs_unify_stats st = {0};
-		r = revert ? vs_deunify_run(ctx, &j.t[0], &o, &st)
+		r = revert ? vs_deunify_paths(ctx, &j.t[0],
+					      manual ? NULL : argv + optind, &o,
+					      &st)
 			   : vs_unify_run(ctx, &j.t[0], j.t + 1, j.n - 1, &o, &st);
 		if (r == 0)
 			summary(&st, revert);

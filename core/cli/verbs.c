@@ -25,7 +25,7 @@ static const struct cmd core_cmds[] = {
 	 NULL},
 	{"deunify", cmd_deunify, CMD_GUEST | CMD_ROOT,
 	 "turn a guest's unified files back into private copies",
-	 "usage: vs <guest> deunify [-n] [-v]\n", NULL},
+	 "usage: vs <guest> deunify [-n] [-v] [path...]\n", NULL},
 	{"enter", cmd_enter, CMD_GUEST | CMD_ROOT,
 	 "a login shell inside a running guest",
 	 "usage: vs <guest> enter\n", NULL},

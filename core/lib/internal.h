@@ -355,6 +355,10 @@ int vs_unify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
  * copies with the same content, owner, mode, times, xattrs and holes. */
 int vs_deunify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
 		   const struct vs_unify_opts *o, struct vs_unify_stats *st);
+/* Only the given guest paths (files or directories; NULL: all). */
+int vs_deunify_paths(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
+		     char *const *paths, const struct vs_unify_opts *o,
+		     struct vs_unify_stats *st);
 int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 		    const char *path, const struct vs_unify_opts *o,
 		    struct vs_unify_stats *st, char *buf, size_t size);

@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,6 +671,13 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 int vs_deunify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
 		   const struct vs_unify_opts *o, struct vs_unify_stats *st)
 {
+	return vs_deunify_paths(ctx, dst, NULL, o, st);
+}
+
+int vs_deunify_paths(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
+		     char *const *paths, const struct vs_unify_opts *o,
+		     struct vs_unify_stats *st)
+{
 	struct walk *w = calloc(1, sizeof(*w));
 	struct stat ds;
 	if (!w)
@@ -682,8 +691,64 @@ int vs_deunify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
 	w->o = o;
 	w->st = st;
 	w->dev = ds.st_dev;
-	deunify_dir(w, dst->rootfd, "", 0);
+	int r = 0;
+	if (!paths || !paths[0])
+		deunify_dir(w, dst->rootfd, "", 0);
+	for (char *const *p = paths; p && *p && r == 0; p++) {
+		/* a guest path, resolved below the root without following
+		 * any symlink of the guest */
+		struct open_how how = {
+			.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+				   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		};
+		const char *rel = *p;
+		while (*rel == '/')
+			rel++;
+		char *dir = vs_strdup(*rel ? rel : ".");
+		char *slash = strrchr(dir, '/');
+		const char *name = slash ? slash + 1 : dir;
+		if (slash)
+			*slash = '\0';
+		int pfd = (int)syscall(SYS_openat2, dst->rootfd,
+				       slash ? dir : ".", &how, sizeof(how));
+		struct stat s;
+		if (pfd < 0 || fstatat(pfd, name, &s, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = vs_set_errno(ctx, pfd < 0 ? errno : errno,
+					 "cannot deunify '%s'", *p);
+		} else if (S_ISDIR(s.st_mode)) {
+			int fd = openat(pfd, name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC);
+			if (fd >= 0) {
+				char *shown = vs_asprintf("/%s", rel);
+				if (!strcmp(shown, "/"))
+					shown[0] = '\0';
+				deunify_dir(w, fd, shown, 0);
+				free(shown);
+				close(fd);
+			}
+		} else if (S_ISREG(s.st_mode)) {
+			int ofd = openat(pfd, ".", O_RDONLY | O_DIRECTORY |
+							   O_CLOEXEC);
+			char *shown = vs_asprintf("/%s", rel);
+			if (ofd >= 0) {
+				vs_deunify_file(ctx, ofd, name, shown, o, st,
+						w->buf1, sizeof(w->buf1));
+				close(ofd);
+			}
+			free(shown);
+		} else {
+			r = vs_set_error(ctx,
+					 "cannot deunify '%s': not a regular "
+					 "file or directory",
+					 *p);
+		}
+		if (pfd >= 0)
+			close(pfd);
+		free(dir);
+	}
 	free(w);
 	fflush(stdout);
-	return 0;
+	return r;
 }

@@ -93,7 +93,11 @@ run vsx g1 exec sh -c 'echo new > /tmp/n && mv /tmp/n /usr/share/f'
 check "a guest cannot replace a shared file" test "$RC" != 0
 same "the shared file is unchanged" "shared data" "$(cat "$R$VROOTDIR/g2/usr/share/f")"
 expect_ok "stop it" vsx g1 stop
-setfattr -n user.keep -v 1 "$R$VROOTDIR/g1/usr/share" 2>/dev/null
+ln -s /usr/share "$R$VROOTDIR/g1/via-link"
+expect_error "deunify does not follow guest symlinks" 1 "cannot deunify '/via-link/f'" vsx g1 deunify /via-link/f
+run vsx g1 deunify /usr/share/f
+same "deunify of one path" "deunify: 1 files examined, 1 made private, 0 bytes saved" "$OUT"
+check "busybox stays shared" test "$(ino "$R$VROOTDIR/g1/bin/busybox")" = "$(ino "$R$VROOTDIR/g2/bin/busybox")"
 run vsx g1 deunify
 check "deunify: exit 0" test "$RC" = 0
 check "deunify: private copies again" test "$(ino "$R$VROOTDIR/g1/usr/share/f")" != "$(ino "$R$VROOTDIR/g2/usr/share/f")"
