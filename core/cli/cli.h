@@ -35,6 +35,7 @@ void cmd_usage(const struct cmd *c, FILE *out);
 /* The nearest verb to a mistyped one, or NULL. */
 const char *cmd_suggest(const char *name);
 
+int cmd_attr(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_autostart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		  char **);
 int cmd_deunify(struct vs_ctx *, struct vs_guest *, const char *, int,

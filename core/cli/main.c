@@ -232,5 +232,14 @@ int main(int argc, char **argv)
 			v[i + 2] = argv[i];
 		return run(argc + 2, v);
 	}
+	if (!strcmp(base, "showattr") || !strcmp(base, "setattr")) {
+		char **v = vs_xmalloc((size_t)(argc + 3) * sizeof(*v));
+		v[0] = argv[0];
+		v[1] = "attr";
+		v[2] = base[1] == 'h' ? "show" : "set";
+		for (int i = 1; i <= argc; i++)
+			v[i + 2] = argv[i];
+		return run(argc + 2, v);
+	}
 	return run(argc, argv);
 }

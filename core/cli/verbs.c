@@ -6,6 +6,12 @@
 #include "cli.h"
 
 static const struct cmd core_cmds[] = {
+	{"attr", cmd_attr, CMD_ARGS,
+	 "show or set file attributes (showattr, setattr)",
+	 "usage: vs attr show [-Radx] [--] [file...]\n"
+	 "       vs attr set [-Rx] --[~]immutable|--[~]append|--[~]barrier... "
+	 "[--] file...\n",
+	 NULL},
 	{"autostart", cmd_autostart, CMD_ROOT | CMD_PLUGINS | CMD_ARGS,
 	 "start or stop the guests chosen by marks (start-vservers)",
 	 "usage: vs autostart [--start|--stop] [-j N] [--all] [--marked] "
