@@ -1,0 +1,90 @@
+#!/bin/bash
+# Unification of one tree against a reference: vs unify --manually
+# (hardlink strategy) against util-linux hardlink and jdupes -L, side by
+# side in one run, warm and cold cache, on a freshly made ext4 loop file
+# system.  Reports wall time, peak memory, bytes saved, whether the tools
+# agree on what is identical, and a rerun against a bare stat walk.
+#   bench/unify.sh [source directory to copy, default /usr/lib/x86_64-linux-gnu]
+# As root; not run by CI.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+SRC=${1:-/usr/lib/x86_64-linux-gnu}
+sh scripts/deps.sh
+sh scripts/build.sh
+for p in jdupes time; do
+	command -v "$p" >/dev/null || [ -x /usr/bin/$p ] ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
+done
+T=$(mktemp -d /tmp/vs-bench-unify.XXXXXX)
+cleanup() { chattr -R -i "$T/fs" 2>/dev/null || :; umount "$T/fs" 2>/dev/null || :; rm -rf "$T"; }
+trap cleanup EXIT
+size=$(du -sm "$SRC" | cut -f1)
+truncate -s $((size * 4 + 512))M "$T/img"
+mkfs.ext4 -q -F "$T/img"
+mkdir -p "$T/fs"
+mount -o loop "$T/img" "$T/fs"
+F=$T/fs
+# the corpus: a reference and a guest copy with some files changed, some
+# mtimes and owners differing
+cp -a "$SRC" "$F/master-ref"
+cp -a "$SRC" "$F/master-dst"
+n=0
+find "$F/master-dst" -type f | while read -r f; do
+	n=$((n + 1))
+	case $((n % 50)) in
+	0) echo "changed" >>"$f" ;;
+	1) touch -d @1500000000 "$f" ;;
+	2) chown 1000 "$f" ;;
+	esac
+done
+files=$(find "$F/master-dst" -type f | wc -l)
+export LD_LIBRARY_PATH=$top/.libs
+VS=$top/.libs/vs
+
+fresh() { chattr -R -i "$F/ref" "$F/dst" 2>/dev/null || :; rm -rf "$F/ref" "$F/dst"; cp -a "$F/master-ref" "$F/ref"; cp -a "$F/master-dst" "$F/dst"; sync; }
+cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+warm() { find "$F/ref" "$F/dst" -type f -exec cat {} + >/dev/null; }
+used() { df -B1 --output=used "$F" | tail -n 1; }
+linked() { find "$F/dst" -type f -links +1 -printf '%P\n' | sort; }
+measure() { # measure NAME CACHE command...
+	name=$1 cache=$2
+	shift 2
+	fresh
+	before=$(used)
+	$cache
+	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >/dev/null 2>&1 || :
+	sync
+	read -r secs kb <"$T/time"
+	saved=$(( before - $(used) ))
+	linked >"$T/linked.$name.$cache"
+	printf '%-10s %-5s %8.2f s %8d KiB %12d bytes saved %7d files linked\n' \
+		"$name" "$cache" "$secs" "$kb" "$saved" "$(wc -l <"$T/linked.$name.$cache")"
+	echo "$secs" >"$T/secs.$name.$cache"
+}
+echo "corpus: $SRC ($size MiB, $files files), ext4 loop file system"
+for cache in warm cold; do
+	measure vs "$cache" "$VS" --sysroot "$F" unify --manually /dst '' /ref ''
+	measure hardlink "$cache" hardlink "$F/ref" "$F/dst"
+	measure jdupes "$cache" jdupes -q -L -r "$F/ref" "$F/dst"
+done
+for t in hardlink jdupes; do
+	if cmp -s "$T/linked.vs.warm" "$T/linked.$t.warm"; then
+		echo "vs and $t agree on what is identical"
+	else
+		echo "vs and $t differ on $(comm -3 "$T/linked.vs.warm" "$T/linked.$t.warm" | wc -l) files (vs also compares owner, mode and mtime)"
+	fi
+done
+r() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+for cache in warm cold; do
+	fastest=$(for t in hardlink jdupes; do cat "$T/secs.$t.$cache"; done | sort -n | head -n 1)
+	echo "$fastest" >"$T/fastest"
+	echo "ratio vs / fastest peer ($cache): $(r "$T/secs.vs.$cache" "$T/fastest")"
+done
+# a rerun over the unified tree against a bare stat walk
+fresh
+"$VS" --sysroot "$F" unify --manually /dst '' /ref '' >/dev/null
+/usr/bin/time -f "%e" -o "$T/rerun" "$VS" --sysroot "$F" unify --manually /dst '' /ref '' >/dev/null
+/usr/bin/time -f "%e" -o "$T/walk" find "$F/dst" "$F/ref" -printf '' 
+echo "rerun over the unified tree: $(cat "$T/rerun") s; stat walk of both trees: $(cat "$T/walk") s; ratio $(r "$T/rerun" "$T/walk")"
+chattr -R -i "$F" 2>/dev/null || :
