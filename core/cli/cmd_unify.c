@@ -18,6 +18,7 @@ struct job {
 	struct vs_unify_tree *t; /* t[0]: the destination */
 	size_t n;
 	char **roots;
+	int verbose;
 };
 
 static void job_free(struct job *j)
@@ -69,8 +70,13 @@ static int add_tree(struct vs_ctx *ctx, struct job *j, const char *root,
 		if (r < 0)
 			return -1;
 	}
-	if (conffiles)
+	if (conffiles) {
+		if (j->verbose >= 2)
+			printf("  Fetching configuration-file list from "
+			       "packagemanagement\n");
 		vs_dpkg_conffiles(t->rootfd, &t->excl);
+		vs_rpm_conffiles(t->rootfd, t->root, &t->excl);
+	}
 	return 0;
 }
 
@@ -85,6 +91,11 @@ static int add_guest(struct vs_ctx *ctx, struct job *j, struct vs_guest *g)
 				    g->name);
 	if (!g->root)
 		return vs_set_error(ctx, "guest '%s' has no root", g->name);
+	if (j->verbose >= 1) {
+		char real[PATH_MAX];
+		printf("Initializing exclude-list for %s (%s)\n",
+		       vs_host_real(ctx, g->root, real, sizeof(real)), g->name);
+	}
 	int kind = vs_guest_cfg_find(g, "apps/vunify/exclude", "vunify-exclude",
 				     path, sizeof(path));
 	return add_tree(ctx, j, g->root, kind ? path : NULL, kind == 2,
@@ -204,7 +215,8 @@ static int run_unify(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 			     argv[0], link);
 		return 2;
 	}
-	struct job j = {0};
+	struct job j = {.verbose = o.verbose};
+	o.progress = o.verbose == 0 && isatty(2); /* a line on a terminal */
 	int r = 0;
 	if (manual) {
 		int rest = argc - optind;
@@ -270,6 +282,8 @@ static int run_unify(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 	}
 	if (r == 0) {
 		struct vs_unify_stats st = {0};
+		if (o.verbose >= 1)
+			printf("Starting to traverse directories...\n");
 		r = revert ? vs_deunify_paths(ctx, &j.t[0],
 					      manual ? NULL : argv + optind, &o,
 					      &st)

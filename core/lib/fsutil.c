@@ -59,6 +59,27 @@ char *vs_read_fd(int fd, size_t max, size_t *len)
 	return buf;
 }
 
+char *vs_read_fd_stream(int fd, size_t max)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = vs_xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > max)
+				break;
+			buf = vs_xrealloc(buf, cap *= 2);
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
 		mode_t mode)
 {

@@ -103,6 +103,8 @@ char *vs_host_read(const struct vs_ctx *ctx, const char *path, size_t max,
 
 /* fsutil.c: fd-relative helpers, never following symlinks */
 char *vs_read_fd(int fd, size_t max, size_t *len);
+/* Reads a pipe or any fd to its end (at most max bytes); malloc'd. */
+char *vs_read_fd_stream(int fd, size_t max);
 int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
 		mode_t mode);
 int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
@@ -333,7 +335,7 @@ struct vs_unify_tree {
 	struct vs_excl excl;
 };
 struct vs_unify_opts {
-	bool dry_run, ignore_mtime;
+	bool dry_run, ignore_mtime, progress;
 	int verbose;
 	enum vs_link link; /* REFLINK or HARDLINK (resolved) */
 };
@@ -366,6 +368,9 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 /* pkgconf.c: dpkg's configuration files of the guest whose root is open
  * at rootfd, added to x as exact excludes. */
 int vs_dpkg_conffiles(int rootfd, struct vs_excl *x);
+/* rpm's configuration files (`rpm --root -qac` on the host) when the
+ * guest has an rpm database. */
+int vs_rpm_conffiles(int rootfd, const char *root_real, struct vs_excl *x);
 
 /* cfgtree.c */
 /* Rule B: 1 when flag exists per-guest or in .defaults, unless the

@@ -1,8 +1,9 @@
 /* Package-manager configuration files of a guest, read from the host side
  * without running anything in the guest: dpkg's status file (Conffiles:
- * fields, obsolete entries skipped) and info/ *.conffiles.  Every path is
- * opened below the guest root with openat2(RESOLVE_IN_ROOT), so a guest
- * symlink cannot point the reader at a host file. */
+ * fields, obsolete entries skipped) and info/ *.conffiles, opened below the
+ * guest root with openat2(RESOLVE_IN_ROOT) so that a guest symlink cannot
+ * point the reader at a host file; and, when the guest has an rpm
+ * database, the host's `rpm --root <root> --dbpath /var/lib/rpm -qac`. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -87,5 +89,54 @@ int vs_dpkg_conffiles(int rootfd, struct vs_excl *x)
 		free(s);
 	}
 	closedir(d);
+	return 0;
+}
+
+int vs_rpm_conffiles(int rootfd, const char *root_real, struct vs_excl *x)
+{
+	static const char *const dbs[] = {"var/lib/rpm/rpmdb.sqlite",
+					  "var/lib/rpm/Packages",
+					  "var/lib/rpm/Packages.db", NULL};
+	bool have = false;
+	for (const char *const *d = dbs; *d && !have; d++) {
+		int fd = open_in_root(rootfd, *d, O_RDONLY);
+		if (fd >= 0) {
+			have = true;
+			close(fd);
+		}
+	}
+	if (!have) /* even a query would create an empty database */
+		return 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 2); /* Debian's rpm warns about alien */
+		}
+		execlp("rpm", "rpm", "--root", root_real, "--dbpath",
+		       "/var/lib/rpm", "-qac", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	char *s = vs_read_fd_stream(p[0], MAX_DPKG_FILE);
+	close(p[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	for (char *save = NULL, *l = s ? strtok_r(s, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (l[0] == '/')
+			vs_excl_add_exact(x, l);
+	free(s);
 	return 0;
 }

@@ -264,6 +264,9 @@ static void unify_file(struct walk *w, int dirfd, const char *name,
 		       const int *refdirs, const bool *ref_inside)
 {
 	w->st->examined++;
+	if (w->o->progress && w->st->examined % 500 == 0)
+		fprintf(stderr, "\rvs: unify: %llu files examined, %llu linked",
+			w->st->examined, w->st->linked);
 	int dfd = -1;
 	bool found = false;
 	for (size_t k = 0; k < w->nrefs; k++) {
@@ -504,6 +507,8 @@ int vs_unify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
 		ri[k] = false;
 	}
 	walk_dir(w, dst->rootfd, "", false, rd, ri, 0);
+	if (o->progress && st->examined >= 500)
+		fputs("\r\033[K", stderr);
 	free(rd);
 	free(ri);
 	free(w);

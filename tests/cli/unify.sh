@@ -160,6 +160,40 @@ for g in g1 g2; do echo "conf" >"$R$VROOTDIR/$g/opt/conf"; touch -d @1600000000 
 run vsx g1 unify -v -v
 check "a dpkg conffile is excluded" grep -qx "  skipping '/opt/conf' (excluded)" "$T/out"
 
+# rpm's configuration files too, when the guest has an rpm database
+if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
+	P=$T/rpmtop
+	mkdir -p "$P/SPECS" "$P/BUILD" "$P/RPMS" "$P/SOURCES" "$P/SRPMS" "$P/BUILDROOT"
+	cat >"$P/SPECS/vstest.spec" <<'EOS'
+Name: vstest
+Version: 1
+Release: 1
+Summary: a package with a config file
+License: MIT
+BuildArch: noarch
+%description
+test
+%install
+mkdir -p %{buildroot}/opt
+echo rpmconf >%{buildroot}/opt/rpmconf
+echo rpmdata >%{buildroot}/opt/rpmdata
+touch -d @1600000000 %{buildroot}/opt/rpmconf %{buildroot}/opt/rpmdata
+%files
+%config(noreplace) /opt/rpmconf
+/opt/rpmdata
+EOS
+	rpmbuild -bb --quiet --define "_topdir $P" "$P/SPECS/vstest.spec" >/dev/null 2>&1
+	rpmfile=$(find "$P/RPMS" -name '*.rpm' | head -n 1)
+	for g in g1 g2; do
+		rpm --root "$R$VROOTDIR/$g" --dbpath /var/lib/rpm -i --nodeps --noscripts "$rpmfile" >/dev/null 2>&1
+	done
+	run vsx g1 unify -v -v
+	check "an rpm config file is excluded" grep -qx "  skipping '/opt/rpmconf' (excluded)" "$T/out"
+	check "the rpm's other file is shared" test "$(ino "$R$VROOTDIR/g1/opt/rpmdata")" = "$(ino "$R$VROOTDIR/g2/opt/rpmdata")"
+else
+	echo "# SKIP rpm: no rpm/rpmbuild"
+fi
+
 # reflinks on XFS: extents shared, every file stays its own
 if command -v mkfs.xfs >/dev/null && truncate -s 512M "$T/xfs.img" &&
 	mkfs.xfs -q -m reflink=1 "$T/xfs.img" 2>/dev/null && mkdir -p "$T/xfs" &&
