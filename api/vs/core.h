@@ -71,6 +71,11 @@ char *vs_host_real(const struct vs_ctx *ctx, const char *path, char *buf,
 		   size_t size);
 
 /* Guests. */
+/* Opens a guest by name or configuration-directory path (host view;
+ * symlinks resolved, so a refserver.N link names its guest).  NULL with
+ * the error set.  Release it with vs_guest_put(). */
+struct vs_guest *vs_guest_get(struct vs_ctx *ctx, const char *arg);
+void vs_guest_put(struct vs_guest *g);
 const char *vs_guest_name(const struct vs_guest *g);   /* config dir basename */
 const char *vs_guest_cfgdir(const struct vs_guest *g); /* host view */
 /* The guest root as a host-view path, or NULL when vdir is missing. */

@@ -56,6 +56,7 @@ enum vs_plugin_kind {
 /* Flags of a verb. */
 #define VS_VERB_GUEST 0x1u /* needs an existing guest (first argument) */
 #define VS_VERB_ROOT 0x2u  /* needs root */
+#define VS_VERB_OPTGUEST 0x4u /* with GUEST: `vs <verb> -opt` has none */
 
 /* A verb added by a plugin.  argv[0] is the verb name; for VS_VERB_GUEST
  * verbs the guest is resolved by the core and argv holds only the options

@@ -38,9 +38,6 @@ const char *cmd_suggest(const char *name);
 int cmd_attr(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_autostart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		  char **);
-int cmd_deunify(struct vs_ctx *, struct vs_guest *, const char *, int,
-		char **);
-int cmd_unify(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_enter(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_exec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,

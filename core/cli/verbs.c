@@ -29,9 +29,6 @@ static const struct cmd core_cmds[] = {
 	 "usage: vs <guest> delete [--yes|--silent]\n"
 	 "  -y, --yes, --silent   do not ask for confirmation\n",
 	 NULL},
-	{"deunify", cmd_deunify, CMD_GUEST | CMD_ROOT,
-	 "turn a guest's unified files back into private copies",
-	 "usage: vs <guest> deunify [-n] [-v] [path...]\n", NULL},
 	{"enter", cmd_enter, CMD_GUEST | CMD_ROOT,
 	 "a login shell inside a running guest",
 	 "usage: vs <guest> enter\n", NULL},
@@ -69,13 +66,6 @@ static const struct cmd core_cmds[] = {
 	 "usage: vs <guest> status [-v] [--silent]\n", NULL},
 	{"stop", cmd_stop, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop a guest",
 	 "usage: vs <guest> stop\n", NULL},
-	{"unify", cmd_unify, CMD_GUEST | CMD_OPTGUEST | CMD_ROOT,
-	 "share a guest's files that are equal in its reference guests",
-	 "usage: vs <guest> unify [-n] [-v...] [--link=auto|reflink|hardlink] "
-	 "[--ignore-mtime] [-R]\n"
-	 "       vs unify --manually [-n] [-v] [--link=...] <dst> "
-	 "<dst-exclude> (<ref> <ref-exclude>)+\n",
-	 NULL},
 };
 #define NCORE (sizeof(core_cmds) / sizeof(core_cmds[0]))
 
@@ -141,6 +131,9 @@ void cmd_add_plugin_verbs(struct vs_ctx *ctx)
 				.fn = run_plugin_verb,
 				.flags = ((v->flags & VS_VERB_GUEST) ? CMD_GUEST
 								       : 0) |
+					 ((v->flags & VS_VERB_OPTGUEST)
+						  ? CMD_OPTGUEST
+						  : 0) |
 					 ((v->flags & VS_VERB_ROOT) ? CMD_ROOT
 								    : 0),
 				.synopsis = v->synopsis ? v->synopsis : "",

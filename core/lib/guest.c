@@ -242,3 +242,24 @@ unsigned vs_guest_context(const struct vs_guest *g)
 	return g->context;
 }
 
+
+struct vs_guest *vs_guest_get(struct vs_ctx *ctx, const char *arg)
+{
+	if (arg[0] != '/')
+		return vs_guest_open(ctx, arg);
+	char *canon = vs_host_canon(ctx, arg);
+	if (!canon) {
+		char real[PATH_MAX];
+		vs_set_errno(ctx, errno, "cannot use the guest configuration '%s'",
+			     vs_host_real(ctx, arg, real, sizeof(real)));
+		return NULL;
+	}
+	struct vs_guest *g = vs_guest_open(ctx, canon);
+	free(canon);
+	return g;
+}
+
+void vs_guest_put(struct vs_guest *g)
+{
+	vs_guest_free(g);
+}

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <vs/core.h>
+#include <vs/unify.h>
 #include <vs/plugin.h>
 
 #define VS_NAME_MAX 64     /* longest guest name */

@@ -17,6 +17,7 @@ echo "not a module" >"$MODS/README"
 
 want="KIND   NAME             VERSION  ABI  FILE
 hook   recorder         1        1.0  $MODS/recorder.so
+unify  reference        1.0      1.0  $MODS/reference.so
 hook   scripts          1.0      1.0  $MODS/scripts.so
 build  skeleton         1.0      1.0  $MODS/skeleton.so
 hook   vshelper         1.0      1.0  $MODS/vshelper.so
