@@ -4,12 +4,15 @@
 # side in one run, warm and cold cache, on a freshly made ext4 loop file
 # system.  Reports wall time, peak memory, bytes saved, whether the tools
 # agree on what is identical, and a rerun against a bare stat walk.
-#   bench/unify.sh [source directory to copy, default /usr/lib/x86_64-linux-gnu]
+#   bench/unify.sh [debootstrap | source directory to copy]
+# "debootstrap" (the default) builds two minbase Debian guest roots from a
+# cached tarball (/var/cache/vs-bench, made once with the mirror); a
+# directory is copied twice instead.
 # As root; not run by CI.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-SRC=${1:-/usr/lib/x86_64-linux-gnu}
+SRC=${1:-debootstrap}
 sh scripts/deps.sh
 sh scripts/build.sh
 for p in jdupes time; do
@@ -19,7 +22,19 @@ done
 T=$(mktemp -d /tmp/vs-bench-unify.XXXXXX)
 cleanup() { chattr -R -i "$T/fs" 2>/dev/null || :; umount "$T/fs" 2>/dev/null || :; rm -rf "$T"; }
 trap cleanup EXIT
-size=$(du -sm "$SRC" | cut -f1)
+if [ "$SRC" = debootstrap ]; then
+	command -v debootstrap >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+	TGZ=/var/cache/vs-bench/bookworm-minbase.tgz
+	if [ ! -s "$TGZ" ]; then
+		mkdir -p /var/cache/vs-bench
+		debootstrap --variant=minbase --make-tarball="$TGZ" bookworm \
+			"$(mktemp -d)" http://deb.debian.org/debian >/dev/null
+	fi
+	size=400
+else
+	size=$(du -sm "$SRC" | cut -f1)
+fi
 truncate -s $((size * 4 + 512))M "$T/img"
 mkfs.ext4 -q -F "$T/img"
 mkdir -p "$T/fs"
@@ -27,8 +42,15 @@ mount -o loop "$T/img" "$T/fs"
 F=$T/fs
 # the corpus: a reference and a guest copy with some files changed, some
 # mtimes and owners differing
-cp -a "$SRC" "$F/master-ref"
-cp -a "$SRC" "$F/master-dst"
+if [ "$SRC" = debootstrap ]; then
+	for t in master-ref master-dst; do
+		debootstrap --variant=minbase --unpack-tarball="$TGZ" bookworm \
+			"$F/$t" http://deb.debian.org/debian >/dev/null 2>&1
+	done
+else
+	cp -a "$SRC" "$F/master-ref"
+	cp -a "$SRC" "$F/master-dst"
+fi
 n=0
 find "$F/master-dst" -type f | while read -r f; do
 	n=$((n + 1))
@@ -40,7 +62,10 @@ find "$F/master-dst" -type f | while read -r f; do
 done
 files=$(find "$F/master-dst" -type f | wc -l)
 export LD_LIBRARY_PATH=$top/.libs
+mkdir -p "$T/mods"
+install -m 0755 plugins/unify/reference/.libs/reference.so "$T/mods/"
 VS=$top/.libs/vs
+vs() { "$VS" --sysroot "$F" --plugindir "$T/mods" --datadir "$top/conf.d" "$@"; }
 
 fresh() { chattr -R -i "$F/ref" "$F/dst" 2>/dev/null || :; rm -rf "$F/ref" "$F/dst"; cp -a "$F/master-ref" "$F/ref"; cp -a "$F/master-dst" "$F/dst"; sync; }
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
@@ -62,9 +87,9 @@ measure() { # measure NAME CACHE command...
 		"$name" "$cache" "$secs" "$kb" "$saved" "$(wc -l <"$T/linked.$name.$cache")"
 	echo "$secs" >"$T/secs.$name.$cache"
 }
-echo "corpus: $SRC ($size MiB, $files files), ext4 loop file system"
+echo "corpus: $SRC ($(du -sm "$F/master-dst" | cut -f1) MiB, $files files), ext4 loop file system"
 for cache in warm cold; do
-	measure vs "$cache" "$VS" --sysroot "$F" unify --manually /dst '' /ref ''
+	measure vs "$cache" "$VS" --sysroot "$F" --plugindir "$T/mods" unify --manually /dst '' /ref ''
 	measure hardlink "$cache" hardlink "$F/ref" "$F/dst"
 	measure jdupes "$cache" jdupes -q -L -r "$F/ref" "$F/dst"
 done
@@ -83,8 +108,8 @@ for cache in warm cold; do
 done
 # a rerun over the unified tree against a bare stat walk
 fresh
-"$VS" --sysroot "$F" unify --manually /dst '' /ref '' >/dev/null
-/usr/bin/time -f "%e" -o "$T/rerun" "$VS" --sysroot "$F" unify --manually /dst '' /ref '' >/dev/null
+vs unify --manually /dst '' /ref '' >/dev/null
+/usr/bin/time -f "%e" -o "$T/rerun" "$VS" --sysroot "$F" --plugindir "$T/mods" unify --manually /dst '' /ref '' >/dev/null
 /usr/bin/time -f "%e" -o "$T/walk" find "$F/dst" "$F/ref" -printf '' 
 echo "rerun over the unified tree: $(cat "$T/rerun") s; stat walk of both trees: $(cat "$T/walk") s; ratio $(r "$T/rerun" "$T/walk")"
 chattr -R -i "$F" 2>/dev/null || :

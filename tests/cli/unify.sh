@@ -57,6 +57,12 @@ run vsx unify --manually -v -v /x/a '' /x/b ''
 check "same size and mtime, other content: not linked" test "$(ino "$R/x/a/f")" != "$(ino "$R/x/b/f")"
 check "other xattrs: not hardlinked" test "$(ino "$R/x/a/g")" != "$(ino "$R/x/b/g")"
 check "other mode: not hardlinked" test "$(ino "$R/x/a/m")" != "$(ino "$R/x/b/m")"
+echo "capable" >"$R/x/a/c"; echo "capable" >"$R/x/b/c"; touch -d @1600000000 "$R/x/a/c" "$R/x/b/c"
+if command -v setcap >/dev/null && setcap cap_net_raw+ep "$R/x/a/c" 2>/dev/null; then
+	run vsx unify --manually /x/a '' /x/b ''
+	check "a file capability (security.capability) is never lost to a hardlink" test "$(ino "$R/x/a/c")" != "$(ino "$R/x/b/c")"
+	check "the capability is still there" sh -c "getcap '$R/x/a/c' | grep -q cap_net_raw"
+fi
 same "contents kept" "content one|content two" "$(cat "$R/x/a/f")|$(cat "$R/x/b/f")"
 
 # hostile names and types
@@ -152,6 +158,23 @@ same "and may change its file now" "shared data
 changed" "$OUT"
 vsx g1 stop
 same "the other guest's copy did not change" "shared data" "$(cat "$R$VROOTDIR/g2/usr/share/f")"
+
+# deunify keeps holes and extended attributes
+for g in g1 g2; do
+	truncate -s 1M "$R$VROOTDIR/$g/usr/share/sparse"
+	printf 'head' | dd of="$R$VROOTDIR/$g/usr/share/sparse" conv=notrunc 2>/dev/null
+	setfattr -n user.note -v kept "$R$VROOTDIR/$g/usr/share/sparse"
+	touch -d @1600000000 "$R$VROOTDIR/$g/usr/share/sparse"
+done
+expect_ok "unify the sparse file" vsx g1 unify
+same "the sparse file is shared" "$(ino "$R$VROOTDIR/g2/usr/share/sparse")" "$(ino "$R$VROOTDIR/g1/usr/share/sparse")"
+expect_ok "deunify it" vsx g1 deunify /usr/share/sparse
+same "deunify: holes kept (blocks)" "$(stat -c %b "$R$VROOTDIR/g2/usr/share/sparse")" "$(stat -c %b "$R$VROOTDIR/g1/usr/share/sparse")"
+same "deunify: size and xattr kept" "1048576 kept" "$(stat -c %s "$R$VROOTDIR/g1/usr/share/sparse") $(getfattr --only-values -n user.note "$R$VROOTDIR/g1/usr/share/sparse" 2>/dev/null)"
+mkdir -p "$R$VROOTDIR/g1/odd dir"
+printf 'odd\n' >"$R$VROOTDIR/g1/odd dir/$(printf 'a\nb')"
+run vsx g1 deunify "/odd dir"
+same "deunify: names with spaces and newlines" 0 "$RC"
 
 # dpkg's configuration files are never shared
 mkdir -p "$R$VROOTDIR/g1/var/lib/dpkg" "$R$VROOTDIR/g1/opt" "$R$VROOTDIR/g2/opt"
