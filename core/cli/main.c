@@ -218,25 +218,27 @@ args:
 	return status;
 }
 
+/* Programs that are vs under another name: util-vserver's commands. */
+static const struct {
+	const char *name, *verb, *arg;
+} aliases[] = {
+	{"start-vservers", "autostart", "--start"},
+	{"stop-vservers", "autostart", "--stop"},
+	{"showattr", "attr", "show"},
+	{"setattr", "attr", "set"},
+};
+
 int main(int argc, char **argv)
 {
-	/* start-vservers and stop-vservers are vs autostart --start|--stop */
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
-	if (!strcmp(base, "start-vservers") || !strcmp(base, "stop-vservers")) {
+	for (size_t k = 0; k < sizeof(aliases) / sizeof(*aliases); k++) {
+		if (strcmp(base, aliases[k].name) != 0)
+			continue;
 		char **v = vs_xmalloc((size_t)(argc + 3) * sizeof(*v));
 		v[0] = argv[0];
-		v[1] = "autostart";
-		v[2] = base[2] == 'a' ? "--start" : "--stop";
-		for (int i = 1; i <= argc; i++)
-			v[i + 2] = argv[i];
-		return run(argc + 2, v);
-	}
-	if (!strcmp(base, "showattr") || !strcmp(base, "setattr")) {
-		char **v = vs_xmalloc((size_t)(argc + 3) * sizeof(*v));
-		v[0] = argv[0];
-		v[1] = "attr";
-		v[2] = base[1] == 'h' ? "show" : "set";
+		v[1] = (char *)aliases[k].verb;
+		v[2] = (char *)aliases[k].arg;
 		for (int i = 1; i <= argc; i++)
 			v[i + 2] = argv[i];
 		return run(argc + 2, v);
