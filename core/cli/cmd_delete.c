@@ -2,6 +2,7 @@
  * directory, and the targets of the cache, run and pkgmgmt links. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,10 +116,35 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 		bad = cache;
 	else if (pkg && protected_path(ctx, pkg))
 		bad = pkg;
+	/* unified files: their links go only while no guest runs */
+	bool shared = false;
+	if (!bad && g->root) {
+		int rfd = vs_host_open(ctx, g->root, O_RDONLY | O_DIRECTORY, 0);
+		shared = rfd >= 0 && vs_has_shared_files(rfd);
+		if (rfd >= 0)
+			close(rfd);
+	}
+	const char *running = NULL;
+	char **ids = shared ? vs_guest_list(ctx) : NULL;
+	for (char **id = ids; id && *id && !running; id++) {
+		struct vs_guest *o = vs_guest_open(ctx, *id);
+		if (o && vs_guest_running(o))
+			running = vs_strdup(*id);
+		vs_guest_free(o);
+	}
+	vs_strv_free(ids);
+	vs_rm_allow_shared(shared && !running);
 	if (bad) {
 		vs_set_error(ctx, "refusing to delete '%s': it is not a guest's "
 				  "own directory",
 			     vs_host_real(ctx, bad, real, sizeof(real)));
+		r = 1;
+	} else if (running) {
+		vs_set_error(ctx,
+			     "guest '%s' has files shared with other guests "
+			     "(unified); stop every guest (guest '%s' is "
+			     "running) or deunify it first",
+			     g->name, running);
 		r = 1;
 	} else if (!(seen[0] || seen[1] || seen[2]) && !confirm(g)) {
 		vs_set_error(ctx, "delete: not confirmed; nothing deleted");
@@ -133,5 +159,6 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 	free(cache);
 	free(run);
 	free(pkg);
+	free((char *)running);
 	return r;
 }

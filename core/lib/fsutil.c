@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -154,6 +156,44 @@ int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode)
 }
 
 static char rm_failed[PATH_MAX];
+static bool rm_shared_ok;
+
+/* An immutable file (a guest's own, or a unified one shared with other
+ * guests): its flag goes off for the unlink and, when other names keep
+ * the inode, back on. */
+static int unlink_immutable(int parent, const char *name, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || (st->st_nlink > 1 && !rm_shared_ok)) {
+		errno = EPERM;
+		return -1;
+	}
+	int fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					      O_CLOEXEC);
+	int flags;
+	if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 ||
+	    !(flags & FS_IMMUTABLE_FL)) {
+		if (fd >= 0)
+			close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	int off = flags & ~FS_IMMUTABLE_FL;
+	int r = ioctl(fd, FS_IOC_SETFLAGS, &off);
+	if (r == 0)
+		r = unlinkat(parent, name, 0);
+	int e = errno;
+	struct stat after;
+	if (fstat(fd, &after) == 0 && after.st_nlink > 0)
+		ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	close(fd);
+	errno = e;
+	return r;
+}
+
+void vs_rm_allow_shared(bool allow)
+{
+	rm_shared_ok = allow;
+}
 
 static int rm_tree(int parent, const char *name, dev_t dev, int depth)
 {
@@ -161,7 +201,8 @@ static int rm_tree(int parent, const char *name, dev_t dev, int depth)
 	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT) {
+		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT &&
+		    (errno != EPERM || unlink_immutable(parent, name, &st) < 0)) {
 			snprintf(rm_failed, sizeof(rm_failed), "%s", name);
 			return -1;
 		}
@@ -328,4 +369,51 @@ char *vs_mount_below(const char *dir)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+/* Counts the files below dirfd/name that share an immutable inode with
+ * other names (unified files); stops at the first when stop_at_one. */
+static size_t count_shared(int dirfd, dev_t dev, int depth)
+{
+	size_t n = 0;
+	DIR *d = fdopendir(dup(dirfd));
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && st.st_dev == dev && depth < 4096) {
+			int fd = openat(dirfd, e->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC);
+			if (fd >= 0) {
+				n += count_shared(fd, dev, depth + 1);
+				close(fd);
+			}
+		} else if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+			int fd = openat(dirfd, e->d_name,
+					O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+						O_CLOEXEC);
+			int flags;
+			if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+			    (flags & FS_IMMUTABLE_FL))
+				n++;
+			if (fd >= 0)
+				close(fd);
+		}
+		if (n)
+			break;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+bool vs_has_shared_files(int dirfd)
+{
+	struct stat st;
+	if (fstat(dirfd, &st) < 0)
+		return false;
+	return count_shared(dirfd, st.st_dev, 0) > 0;
 }

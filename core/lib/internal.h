@@ -113,6 +113,11 @@ int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
  * crossing into other filesystems.  -1 with errno; *failed names the
  * first entry that could not be removed (static buffer). */
 int vs_rm_rf_at(int dirfd, const char *name, const char **failed);
+/* Lets vs_rm_rf_at remove links of immutable inodes shared with other
+ * guests (only while no guest runs: the flag is off for a moment). */
+void vs_rm_allow_shared(bool allow);
+/* True when a tree holds unified files (immutable, several names). */
+bool vs_has_shared_files(int dirfd);
 /* The first mount point strictly below the real path dir (malloc'd), or
  * NULL when there is none. */
 char *vs_mount_below(const char *dir);

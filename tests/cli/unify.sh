@@ -217,6 +217,21 @@ else
 	echo "# SKIP rpm: no rpm/rpmbuild"
 fi
 
+# vs delete of a unified guest: refused while a guest runs, then the
+# guest goes and the other guest's shared files stay protected
+mkguest g3 || exit 99
+touch -d @1600000000 "$R$VROOTDIR/g3/bin/busybox"
+mkdir -p "$R$CONFDIR/g3/apps/vunify"
+ln -s ../../../g2 "$R$CONFDIR/g3/apps/vunify/refserver.1"
+expect_ok "unify g3" vsx g3 unify
+same "g3 shares busybox" "$(ino "$R$VROOTDIR/g2/bin/busybox")" "$(ino "$R$VROOTDIR/g3/bin/busybox")"
+vsx g2 start
+expect_error "delete with shared files while a guest runs" 1 "guest 'g3' has files shared with other guests (unified); stop every guest (guest 'g2' is running) or deunify it first" vsx g3 delete --yes
+vsx g2 stop
+expect_ok "delete the unified guest" vsx g3 delete --yes
+check "its root is gone" test ! -e "$R$VROOTDIR/g3"
+check "the shared file stays immutable for the others" sh -c "lsattr '$R$VROOTDIR/g2/bin/busybox' | grep -q '^----i'"
+
 # reflinks on XFS: extents shared, every file stays its own
 if command -v mkfs.xfs >/dev/null && truncate -s 512M "$T/xfs.img" &&
 	mkfs.xfs -q -m reflink=1 "$T/xfs.img" 2>/dev/null && mkdir -p "$T/xfs" &&
