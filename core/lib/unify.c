@@ -461,6 +461,28 @@ static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
 	closedir(d);
 }
 
+/* A walk over dst (its file system is the one walked); NULL with the
+ * error set. */
+static struct walk *walk_new(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
+			     const struct vs_unify_opts *o,
+			     struct vs_unify_stats *st)
+{
+	struct stat ds;
+	if (fstat(dst->rootfd, &ds) < 0) {
+		vs_set_errno(ctx, errno, "cannot stat '%s'", dst->root);
+		return NULL;
+	}
+	struct walk *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->ctx = ctx;
+	w->dst = dst;
+	w->o = o;
+	w->st = st;
+	w->dev = ds.st_dev;
+	return w;
+}
+
 int vs_unify_link_mode(int dst_rootfd, int ref_rootfd)
 {
 	struct statfs a, b;
@@ -485,21 +507,11 @@ int vs_unify_run(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
 		 const struct vs_unify_tree *refs, size_t nrefs,
 		 const struct vs_unify_opts *o, struct vs_unify_stats *st)
 {
-	struct walk *w = calloc(1, sizeof(*w));
+	struct walk *w = walk_new(ctx, dst, o, st);
 	if (!w)
-		abort();
-	struct stat ds;
-	if (fstat(dst->rootfd, &ds) < 0) {
-		free(w);
-		return vs_set_errno(ctx, errno, "cannot stat '%s'", dst->root);
-	}
-	w->ctx = ctx;
-	w->dst = dst;
+		return -1;
 	w->refs = refs;
 	w->nrefs = nrefs;
-	w->o = o;
-	w->st = st;
-	w->dev = ds.st_dev;
 	int *rd = vs_xmalloc((nrefs + 1) * sizeof(*rd));
 	bool *ri = vs_xmalloc((nrefs + 1) * sizeof(*ri));
 	for (size_t k = 0; k < nrefs; k++) {
@@ -683,19 +695,9 @@ int vs_deunify_paths(struct vs_ctx *ctx, const struct vs_unify_tree *dst,
 		     char *const *paths, const struct vs_unify_opts *o,
 		     struct vs_unify_stats *st)
 {
-	struct walk *w = calloc(1, sizeof(*w));
-	struct stat ds;
+	struct walk *w = walk_new(ctx, dst, o, st);
 	if (!w)
-		abort();
-	if (fstat(dst->rootfd, &ds) < 0) {
-		free(w);
-		return vs_set_errno(ctx, errno, "cannot stat '%s'", dst->root);
-	}
-	w->ctx = ctx;
-	w->dst = dst;
-	w->o = o;
-	w->st = st;
-	w->dev = ds.st_dev;
+		return -1;
 	int r = 0;
 	if (!paths || !paths[0])
 		deunify_dir(w, dst->rootfd, "", 0);
