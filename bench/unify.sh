@@ -5,6 +5,7 @@
 # system.  Reports wall time, peak memory, bytes saved, whether the tools
 # agree on what is identical, and a rerun against a bare stat walk.
 #   bench/unify.sh [debootstrap | source directory to copy]
+#   ON_ROOT=1 bench/unify.sh ...   the same on the root file system
 # "debootstrap" (the default) builds two minbase Debian guest roots from a
 # cached tarball (/var/cache/vs-bench, made once with the mirror); a
 # directory is copied twice instead.
@@ -35,10 +36,15 @@ if [ "$SRC" = debootstrap ]; then
 else
 	size=$(du -sm "$SRC" | cut -f1)
 fi
-truncate -s $((size * 4 + 512))M "$T/img"
-mkfs.ext4 -q -F "$T/img"
 mkdir -p "$T/fs"
-mount -o loop "$T/img" "$T/fs"
+if [ -z "${ON_ROOT:-}" ]; then
+	truncate -s $((size * 4 + 512))M "$T/img"
+	mkfs.ext4 -q -F "$T/img"
+	mount -o loop "$T/img" "$T/fs"
+	where="ext4 loop file system"
+else
+	where="the root file system ($(findmnt -no FSTYPE,OPTIONS / | cut -c1-60))"
+fi
 F=$T/fs
 # the corpus: a reference and a guest copy with some files changed, some
 # mtimes and owners differing
@@ -87,7 +93,7 @@ measure() { # measure NAME CACHE command...
 		"$name" "$cache" "$secs" "$kb" "$saved" "$(wc -l <"$T/linked.$name.$cache")"
 	echo "$secs" >"$T/secs.$name.$cache"
 }
-echo "corpus: $SRC ($(du -sm "$F/master-dst" | cut -f1) MiB, $files files), ext4 loop file system"
+echo "corpus: $SRC ($(du -sm "$F/master-dst" | cut -f1) MiB, $files files), $where"
 for cache in warm cold; do
 	measure vs "$cache" "$VS" --sysroot "$F" --plugindir "$T/mods" unify --manually /dst '' /ref ''
 	measure hardlink "$cache" hardlink "$F/ref" "$F/dst"
