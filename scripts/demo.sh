@@ -1,7 +1,8 @@
 #!/bin/sh
 # Sets everything up and runs the demo on a private sysroot (./demo-root):
-# builds guests (one with a static busybox as its userland), starts one,
-# runs commands in it, shows vs stat and vs ps, stops it, deletes one.
+# builds guests (two with a static busybox as their userland), starts one,
+# runs commands in it, shows vs stat and vs ps, stops it, unifies the two
+# busybox guests and shows the space saved, deletes one.
 # The host's own /etc/vservers and /vservers are never touched.
 set -e
 cd "$(dirname "$0")/.."
@@ -16,34 +17,54 @@ root=$top/demo-root
 mods=$root.modules
 if [ -d "$root" ]; then
 	"$top/vs" --sysroot "$root" --plugindir "$mods" web stop 2>/dev/null || :
+	chattr -R -i "$root" 2>/dev/null || : # unified files are immutable
 	rm -rf "$root" "$mods"
 fi
 mkdir -p "$root" "$mods"
-install -m 0755 plugins/build/skeleton/.libs/skeleton.so plugins/hooks/scripts/.libs/scripts.so "$mods/"
+for p in plugins/*/*/.libs/*.so; do install -m 0755 "$p" "$mods/"; done
 vs() { echo "+ vs $*"; "$top/vs" --sysroot "$root" --plugindir "$mods" --datadir "$top/conf.d" "$@"; }
 
 vs plugins
 # a guest whose userland is a static busybox: the skeleton method's
 # optional command fills the new root (VDIR) on the host
-vs web build -m skeleton --hostname web.example.org --initstyle plain \
-	--interface eth0:192.168.3.1/24 -- sh -c '
-	mkdir -p "$VDIR/bin" "$VDIR/sbin" "$VDIR/tmp"
-	cp /bin/busybox "$VDIR/bin/"
+busybox_root='
+	mkdir -p "$VDIR/bin" "$VDIR/sbin" "$VDIR/tmp" "$VDIR/usr/share/doc"
+	cp -p /bin/busybox "$VDIR/bin/"
 	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$VDIR/bin/$a"; done
 	ln -s ../bin/busybox "$VDIR/sbin/init"
+	cp -rp /usr/share/common-licenses "$VDIR/usr/share/doc/" 2>/dev/null || :
 	printf "::ctrlaltdel:/bin/busybox poweroff -f\n" >"$VDIR/etc/inittab"'
-vs build db -m skeleton --hostname db.example.org --interface 'db=eth0:[2001:db8::2]/64'
+vs web build -m skeleton --hostname web.example.org --initstyle plain \
+	--interface nodev:192.0.2.10/24 -- sh -c "$busybox_root"
+vs web2 build -m skeleton --hostname web2.example.org --initstyle plain -- sh -c "$busybox_root"
+vs build db -m skeleton --hostname db.example.org --interface 'db=nodev:[2001:db8::2]/64'
 vs build tmp -m skeleton --context 4242
 vs list
 vs web start
 vs web exec hostname
 vs web exec ps
 vs web exec sh -c 'echo "inside: $(id -u)@$(hostname), mounts:"; mount | cut -d" " -f3 | tr "\n" " "; echo'
+# its own network namespace: the nodev address sits on its loopback only,
+# so nothing of the demo reaches a real network
+vs web exec ip -o addr
 vs stat
 vs ps -e | grep -e CONTEXT -e ' web '
 vs web status -v
 vs web stop
 vs web status || :
+# share the identical files of web2 with web (hardlinks here: ext4)
+vrootdir=$("$top/vs" --sysroot "$root" paths | awk '$1 == "vrootdir" { print $2 }')
+confdir=$("$top/vs" --sysroot "$root" paths | awk '$1 == "confdir" { print $2 }')
+mkdir -p "$root$confdir/web/apps/vunify" "$root$confdir/web2/apps/vunify"
+ln -s ../../../web "$root$confdir/web2/apps/vunify/refserver.1"
+before=$(du -sk "$root$vrootdir" | cut -f1)
+vs web2 unify
+after=$(du -sk "$root$vrootdir" | cut -f1)
+echo "space used by the guest roots: ${before} KiB before, ${after} KiB after unification ($((before - after)) KiB saved)"
+vs attr show "$root$vrootdir/web2/bin/busybox"
+vs web2 start
+vs web2 exec sh -c 'echo "web2 runs on the shared busybox: $(busybox | head -n 1)"'
+vs web2 stop
 vs tmp delete --yes
 vs list --json
-echo "demo: done; the demo's host root is $root (remove it with: rm -rf '$root' '$mods')"
+echo "demo: done; the demo's host root is $root (remove it with: chattr -R -i '$root'; rm -rf '$root' '$mods')"

@@ -212,6 +212,11 @@ static int load_entry(struct vs_guest *g, struct vs_net *net,
 	bool nodev = flag(g, entry, "nodev") || flag(g, entry, "only_ip");
 	if (nodev) {
 		a.link = -1;
+		/* loopback addresses live in scope host, as ip(8) puts them */
+		if ((a.family == AF_INET && a.addr[0] == 127) ||
+		    (a.family == AF_INET6 &&
+		     IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a.addr)))
+			a.scope = RT_SCOPE_HOST;
 	} else {
 		if (!value(g, entry, "type", true, type, sizeof(type)))
 			snprintf(type, sizeof(type), "%s", default_type);

@@ -132,6 +132,12 @@ iface d 0 type=bridge dev=eth0 ip=10.99.0.13
 expect_error "an unknown type" 1 "interfaces/0: unknown type 'bridge' (macvlan or veth)" vsn d start
 rm -r "$R$CONFDIR/d/interfaces"
 same "bad input: nothing left on the host" "$s0" "$(snap)"
+iface d 0 nodev ip=127.0.0.5 prefix=8
+expect_ok "a nodev loopback address (scope host)" vsn d start
+run vsn d exec sh -c 'ip -o addr show dev lo | grep -c "127.0.0.5/8 scope host"'
+same "the loopback address is there" 1 "$OUT"
+expect_ok "stop d (loopback)" vsn d stop
+rm -r "$R$CONFDIR/d/interfaces"
 iface d 0 disabled dev=eth9 ip=10.99.0.13
 expect_ok "a disabled entry is skipped" vsn d start
 run vsn d exec sh -c 'ip -o link | grep -c "eth0@"'
