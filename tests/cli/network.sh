@@ -134,7 +134,7 @@ rm -r "$R$CONFDIR/d/interfaces"
 same "bad input: nothing left on the host" "$s0" "$(snap)"
 iface d 0 nodev ip=127.0.0.5 prefix=8
 expect_ok "a nodev loopback address (scope host)" vsn d start
-run vsn d exec sh -c 'ip -o addr show dev lo | grep -c "127.0.0.5/8 scope host"'
+run vsn d exec sh -c 'ip -o addr show dev lo | grep -c "127.0.0.5/8 .*scope host"'
 same "the loopback address is there" 1 "$OUT"
 expect_ok "stop d (loopback)" vsn d stop
 rm -r "$R$CONFDIR/d/interfaces"
