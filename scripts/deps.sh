@@ -3,9 +3,9 @@
 # Does nothing when everything is there already.
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config libltdl-dev
-libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev
+libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev libarchive-dev
 busybox-static procps libmnl-dev iproute2
-e2fsprogs xfsprogs attr rpm"
+e2fsprogs xfsprogs attr rpm zstd bzip2 xz-utils"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -145,6 +145,9 @@ void vs_build_set_dist(struct vs_build *b, const char *dist);
 /* Asks for a package-management directory (skeleton --pkgmgmt):
  * <pkgbase>/<name> and apps/pkgmgmt/base.  Call from prepare(). */
 void vs_build_want_pkgmgmt(struct vs_build *b);
+/* Replaces the new root's /dev by the distribution's devs entries (what
+ * a template or package may have put there goes). */
+int vs_build_reset_dev(struct vs_build *b);
 /* Private data of the method, kept from prepare() to build(). */
 void vs_build_set_data(struct vs_build *b, void *data);
 void *vs_build_data(const struct vs_build *b);

@@ -1237,3 +1237,12 @@ int vs_build_run(struct vs_build *b, char *const argv[])
 	free(env);
 	return st;
 }
+
+int vs_build_reset_dev(struct vs_build *b)
+{
+	const char *failed;
+	if (vs_rm_rf_at(b->rootfd, "dev", &failed) < 0)
+		return vs_set_errno(b->ctx, errno, "cannot clear '%s/dev' (at '%s')",
+				    b->vdir, failed);
+	return populate_dev(b);
+}

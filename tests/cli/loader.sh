@@ -20,6 +20,7 @@ hook   recorder         1        1.0  $MODS/recorder.so
 unify  reference        1.0      1.0  $MODS/reference.so
 hook   scripts          1.0      1.0  $MODS/scripts.so
 build  skeleton         1.0      1.0  $MODS/skeleton.so
+build  template         1.0      1.0  $MODS/template.so
 hook   vshelper         1.0      1.0  $MODS/vshelper.so
 refused '$MODS/Bad-Name.so': file name is not a valid plugin name ([a-z][a-z0-9_]*.so)
 refused '$MODS/bad_kind.so': unknown kind 9
