@@ -9,6 +9,7 @@
 #define VS_CORE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -148,6 +149,8 @@ void vs_build_want_pkgmgmt(struct vs_build *b);
 /* Replaces the new root's /dev by the distribution's devs entries (what
  * a template or package may have put there goes). */
 int vs_build_reset_dev(struct vs_build *b);
+/* Removes the new root's /dev (before a tool that makes its own). */
+int vs_build_clear_dev(struct vs_build *b);
 /* Private data of the method, kept from prepare() to build(). */
 void vs_build_set_data(struct vs_build *b, void *data);
 void *vs_build_data(const struct vs_build *b);
@@ -158,6 +161,14 @@ int vs_build_write_cfg(struct vs_build *b, const char *rel,
  * util-vserver-like environment of the build; returns its exit status, or
  * -1 with the error set when it could not run. */
 int vs_build_run(struct vs_build *b, char *const argv[]);
+/* The same in a private mount namespace (debootstrap's mounts of /proc
+ * and /sys inside the new root never reach the host's). */
+int vs_build_run_private(struct vs_build *b, char *const argv[]);
+/* The first line of a configuration file of the build: the host's
+ * <confdir>/<rel> (host view) or, with shipped, <datadir>/<rel>; 1 when
+ * found. */
+int vs_build_conf_line(struct vs_build *b, const char *rel, bool shipped,
+		       char *buf, size_t size);
 
 #ifdef __cplusplus
 }

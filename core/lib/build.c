@@ -1205,7 +1205,19 @@ void vs_build_want_pkgmgmt(struct vs_build *b)
 	b->pkgmgmt = true;
 }
 
+static int build_run(struct vs_build *b, char *const argv[], bool newns);
+
 int vs_build_run(struct vs_build *b, char *const argv[])
+{
+	return build_run(b, argv, false);
+}
+
+int vs_build_run_private(struct vs_build *b, char *const argv[])
+{
+	return build_run(b, argv, true);
+}
+
+static int build_run(struct vs_build *b, char *const argv[], bool newns)
 {
 	char vdir[PATH_MAX], cfg[PATH_MAX];
 	extern char **environ;
@@ -1228,7 +1240,7 @@ int vs_build_run(struct vs_build *b, char *const argv[])
 	env[k++] = e2;
 	env[k++] = e3;
 	env[k] = NULL;
-	int st = vs_spawn(argv, env, vdir);
+	int st = newns ? vs_spawn_newns(argv, env, vdir) : vs_spawn(argv, env, vdir);
 	if (st < 0)
 		vs_set_errno(b->ctx, errno, "cannot run '%s'", argv[0]);
 	free(e1);
@@ -1238,6 +1250,15 @@ int vs_build_run(struct vs_build *b, char *const argv[])
 	return st;
 }
 
+int vs_build_clear_dev(struct vs_build *b)
+{
+	const char *failed;
+	if (vs_rm_rf_at(b->rootfd, "dev", &failed) < 0)
+		return vs_set_errno(b->ctx, errno, "cannot clear '%s/dev' (at '%s')",
+				    b->vdir, failed);
+	return 0;
+}
+
 int vs_build_reset_dev(struct vs_build *b)
 {
 	const char *failed;
@@ -1245,4 +1266,30 @@ int vs_build_reset_dev(struct vs_build *b)
 		return vs_set_errno(b->ctx, errno, "cannot clear '%s/dev' (at '%s')",
 				    b->vdir, failed);
 	return populate_dev(b);
+}
+
+int vs_build_conf_line(struct vs_build *b, const char *rel, bool shipped,
+		       char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	char *s;
+	if (shipped) {
+		snprintf(path, sizeof(path), "%s/%s",
+			 vs_pkgdefaultsdir(b->ctx), rel);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		s = fd >= 0 ? vs_read_fd(fd, 65536, NULL) : NULL;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		snprintf(path, sizeof(path), "%s/%s",
+			 b->ctx->paths[VS_PATH_CONFDIR], rel);
+		s = vs_host_read(b->ctx, path, 65536, NULL);
+	}
+	if (!s)
+		return 0;
+	vs_first_line(s);
+	snprintf(buf, size, "%s", s);
+	int found = s[0] != '\0';
+	free(s);
+	return found;
 }

@@ -473,6 +473,8 @@ void vs_cgroup_free(struct vs_cgroup *cg);
 /* Runs argv (PATH search) with envp (NULL: inherit), cwd (NULL: keep);
  * returns the exit status (128+sig when killed) or -1 with errno. */
 int vs_spawn(char *const argv[], char *const envp[], const char *cwd);
+/* The same in a private mount namespace of its own. */
+int vs_spawn_newns(char *const argv[], char *const envp[], const char *cwd);
 /* Runs the executable open at exefd (a script too) with the current
  * environment, in cwdfd (-1: unchanged); exit status or -1 with errno. */
 int vs_spawn_fd(int exefd, char *const argv[], int cwdfd);

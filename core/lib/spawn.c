@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,18 +64,29 @@ static int spawn_with(void (*exec)(const void *arg), const void *arg)
 struct path_exec {
 	char *const *argv, *const *envp;
 	const char *cwd;
+	bool newns;
 };
 
 static void exec_path(const void *arg)
 {
 	const struct path_exec *a = arg;
+	/* a mount namespace of its own: what it mounts stays there */
+	if (a->newns && (unshare(CLONE_NEWNS) < 0 ||
+			 mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
+		return;
 	if (!a->cwd || chdir(a->cwd) == 0)
 		execvpe(a->argv[0], a->argv, a->envp ? a->envp : environ);
 }
 
 int vs_spawn(char *const argv[], char *const envp[], const char *cwd)
 {
-	struct path_exec a = {argv, envp, cwd};
+	struct path_exec a = {argv, envp, cwd, false};
+	return spawn_with(exec_path, &a);
+}
+
+int vs_spawn_newns(char *const argv[], char *const envp[], const char *cwd)
+{
+	struct path_exec a = {argv, envp, cwd, true};
 	return spawn_with(exec_path, &a);
 }
 

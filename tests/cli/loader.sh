@@ -16,6 +16,7 @@ install -m 0755 "$MODS/skeleton.so" "$MODS/Bad-Name.so"
 echo "not a module" >"$MODS/README"
 
 want="KIND   NAME             VERSION  ABI  FILE
+build  debootstrap      1.0      1.0  $MODS/debootstrap.so
 hook   recorder         1        1.0  $MODS/recorder.so
 unify  reference        1.0      1.0  $MODS/reference.so
 hook   scripts          1.0      1.0  $MODS/scripts.so

@@ -1,0 +1,182 @@
+/* Build method "debootstrap" (COMPAT §2.3):
+ *   vs <guest> build -m debootstrap [common options] -- -d <suite>
+ *       [-m <mirror>] [-s <script>] [-- <debootstrap options>]
+ * Mirror: -m, .distributions/<d>/debootstrap.mirror,
+ * .defaults/apps/debootstrap/mirror, the shipped distributions/<d>/ and
+ * defaults/ debootstrap.mirror; a local path ("/..." or "file://...") is a
+ * mirror too.  Options: the first line of .distributions/<d>/
+ * debootstrap.options, else .defaults/apps/debootstrap/options, before the
+ * user's.  mmdebstrap instead with `--backend=mmdebstrap` among the user's
+ * options or `backend = "mmdebstrap"` in vs.conf's plugin "debootstrap"
+ * section.  It runs in a mount namespace of its own; its failure fails the
+ * build (and the build helper removes what was made unless --keep). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vs/plugin.h>
+
+#define DB_MAX_ARGS 64
+
+struct debootstrap_opts {
+	char suite[64], mirror[1024], script[1024];
+	char *opts[DB_MAX_ARGS];
+	int nopts;
+	bool mmdebstrap;
+	char optline[1024];
+};
+
+static struct debootstrap_opts debootstrap_state;
+
+static bool debootstrap_word(const char *s)
+{
+	if (!*s || s[0] == '-' || strlen(s) >= 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '.' || *s == '_'))
+			return false;
+	return true;
+}
+
+static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
+{
+	struct vs_ctx *ctx = vs_build_ctx(b);
+	struct debootstrap_opts *o = &debootstrap_state;
+	memset(o, 0, sizeof(*o));
+	int i = 0;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if (i + 1 >= argc)
+			return vs_set_error(ctx,
+					    "debootstrap: unknown or incomplete "
+					    "option '%s'",
+					    argv[i]);
+		if (!strcmp(argv[i], "-d")) {
+			if (!debootstrap_word(argv[i + 1]))
+				return vs_set_error(ctx,
+						    "debootstrap: invalid suite "
+						    "'%s'",
+						    argv[i + 1]);
+			snprintf(o->suite, sizeof(o->suite), "%s", argv[++i]);
+		} else if (!strcmp(argv[i], "-m")) {
+			snprintf(o->mirror, sizeof(o->mirror), "%s", argv[++i]);
+		} else if (!strcmp(argv[i], "-s")) {
+			snprintf(o->script, sizeof(o->script), "%s", argv[++i]);
+		} else {
+			return vs_set_error(ctx,
+					    "debootstrap: unknown option '%s'",
+					    argv[i]);
+		}
+	}
+	if (!o->suite[0])
+		return vs_set_error(ctx, "debootstrap: no suite given (-d "
+					 "<suite>)");
+	vs_build_set_dist(b, o->suite);
+	char rel[256];
+	/* the mirror, first found */
+	if (!o->mirror[0]) {
+		snprintf(rel, sizeof(rel), ".distributions/%s/debootstrap.mirror",
+			 o->suite);
+		if (!vs_build_conf_line(b, rel, false, o->mirror,
+					sizeof(o->mirror)) &&
+		    !vs_build_conf_line(b, ".defaults/apps/debootstrap/mirror",
+					false, o->mirror, sizeof(o->mirror))) {
+			snprintf(rel, sizeof(rel),
+				 "../distributions/%s/debootstrap.mirror",
+				 o->suite);
+			if (!vs_build_conf_line(b, rel, true, o->mirror,
+						sizeof(o->mirror)))
+				vs_build_conf_line(b, "debootstrap.mirror", true,
+						   o->mirror, sizeof(o->mirror));
+		}
+	}
+	if (!o->mirror[0])
+		return vs_set_error(ctx, "debootstrap: no mirror (-m, or "
+					 ".defaults/apps/debootstrap/mirror)");
+	if (!strncmp(o->mirror, "/", 1)) { /* a local mirror */
+		char m[1100];
+		snprintf(m, sizeof(m), "file://%s", o->mirror);
+		snprintf(o->mirror, sizeof(o->mirror), "%s", m);
+	}
+	if (!o->script[0]) {
+		snprintf(rel, sizeof(rel), ".distributions/%s/debootstrap.script",
+			 o->suite);
+		vs_build_conf_line(b, rel, false, o->script, sizeof(o->script));
+	}
+	/* configured options, then the user's */
+	snprintf(rel, sizeof(rel), ".distributions/%s/debootstrap.options",
+		 o->suite);
+	if (!vs_build_conf_line(b, rel, false, o->optline, sizeof(o->optline)))
+		vs_build_conf_line(b, ".defaults/apps/debootstrap/options", false,
+				   o->optline, sizeof(o->optline));
+	char *save = NULL;
+	for (char *t = strtok_r(o->optline, " \t", &save);
+	     t && o->nopts < DB_MAX_ARGS - 8; t = strtok_r(NULL, " \t", &save))
+		o->opts[o->nopts++] = t;
+	const char *backend = vs_section_str(
+		vs_plugin_section(ctx, "debootstrap"), "backend", "debootstrap");
+	o->mmdebstrap = !strcmp(backend, "mmdebstrap");
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--backend=mmdebstrap")) {
+			o->mmdebstrap = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--backend=debootstrap")) {
+			o->mmdebstrap = false;
+			continue;
+		}
+		if (o->nopts >= DB_MAX_ARGS - 8)
+			return vs_set_error(ctx, "debootstrap: too many options");
+		o->opts[o->nopts++] = argv[i];
+	}
+	vs_build_set_data(b, o);
+	return 0;
+}
+
+static int debootstrap_build(struct vs_build *b)
+{
+	struct vs_ctx *ctx = vs_build_ctx(b);
+	struct debootstrap_opts *o = vs_build_data(b);
+	char root[4096];
+	vs_host_real(ctx, vs_build_root(b), root, sizeof(root));
+	char *argv[DB_MAX_ARGS + 8];
+	int n = 0;
+	argv[n++] = o->mmdebstrap ? "mmdebstrap" : "debootstrap";
+	for (int i = 0; i < o->nopts; i++)
+		argv[n++] = o->opts[i];
+	argv[n++] = o->suite;
+	argv[n++] = root;
+	argv[n++] = o->mirror;
+	if (o->script[0] && !o->mmdebstrap)
+		argv[n++] = o->script;
+	argv[n] = NULL;
+	/* debootstrap makes its own device nodes: the skeleton's go first,
+	 * and /dev is the safe set again afterwards */
+	if (vs_build_clear_dev(b) < 0)
+		return -1;
+	int st = vs_build_run_private(b, argv);
+	if (st < 0)
+		return -1;
+	if (st != 0)
+		return vs_set_error(ctx, "%s failed with status %d (suite '%s', "
+					 "mirror '%s')",
+				    argv[0], st, o->suite, o->mirror);
+	return vs_build_reset_dev(b);
+}
+
+static const struct vs_build_ops debootstrap_ops = {
+	.usage = "-d <suite> [-m <mirror>] [-s <script>] [-- <debootstrap "
+		 "options>]",
+	.prepare = debootstrap_prepare,
+	.build = debootstrap_build,
+};
+
+VS_PLUGIN_DEFINE(debootstrap, VS_KIND_BUILD, "1.0",
+		 "Debian and Ubuntu guests with debootstrap (or mmdebstrap)",
+		 &debootstrap_ops, NULL);
