@@ -72,6 +72,9 @@ static _Noreturn void stub_init(char *const argv[], char *const env[],
 		}
 	}
 	close(errfd);
+	/* this init never execs: drop what CLOEXEC would have closed (the
+	 * monitor's status pipe among them, or `vs start` waits forever) */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	for (;;) {
 		siginfo_t si;
 		if (sigwaitinfo(&set, &si) < 0)

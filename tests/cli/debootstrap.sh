@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build method "debootstrap": the mirror and options lookups (with a stub
 # debootstrap that records its command line), failures, and a real
-# minbase guest from a cached tarball.
+# minbase guest from a cached tarball, started and entered.
 . "$srcdir/tests/cli/lib.sh"
 use_test_cgroups
 
@@ -55,6 +55,13 @@ if [ -s "$CACHE" ] && command -v debootstrap >/dev/null; then
 	check "its /dev is the safe set" test -c "$(rootof deb)/dev/null" -a ! -e "$(rootof deb)/dev/sda"
 	check "no debootstrap mount is left on the host" sh -c "! grep -q '$(rootof deb)' /proc/mounts"
 	check "its dpkg database lists dpkg" grep -q "^Package: dpkg$" "$(rootof deb)/var/lib/dpkg/status"
+	expect_ok "it starts (an idle init: minbase has no rc)" vsx deb start
+	run vsx deb exec sh -c '. /etc/os-release; echo $VERSION_CODENAME; hostname'
+	same "commands run in it" "bookworm
+deb.example" "$OUT"
+	run vsx deb exec dpkg -l dpkg
+	check "its dpkg works" test "$RC" = 0
+	expect_ok "it stops" vsx deb stop
 else
 	echo "# SKIP the real debootstrap run: no cached tarball and no mirror reachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
 fi
