@@ -1261,10 +1261,8 @@ int vs_build_clear_dev(struct vs_build *b)
 
 int vs_build_reset_dev(struct vs_build *b)
 {
-	const char *failed;
-	if (vs_rm_rf_at(b->rootfd, "dev", &failed) < 0)
-		return vs_set_errno(b->ctx, errno, "cannot clear '%s/dev' (at '%s')",
-				    b->vdir, failed);
+	if (vs_build_clear_dev(b) < 0)
+		return -1;
 	return populate_dev(b);
 }
 
@@ -1276,7 +1274,7 @@ int vs_build_conf_line(struct vs_build *b, const char *rel, bool shipped,
 	if (shipped) {
 		snprintf(path, sizeof(path), "%s/%s",
 			 vs_pkgdefaultsdir(b->ctx), rel);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd = open_source(b, path, false);
 		s = fd >= 0 ? vs_read_fd(fd, 65536, NULL) : NULL;
 		if (fd >= 0)
 			close(fd);

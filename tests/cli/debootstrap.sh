@@ -39,6 +39,7 @@ check "failure with --keep: kept" test "$RC" = 1 -a -d "$(rootof f2)" -a -L "$R$
 expect_error "no suite" 1 "debootstrap: no suite given (-d <suite>)" vsx f3 build -m debootstrap
 expect_error "a bad suite" 1 "debootstrap: invalid suite '../x'" vsx f3 build -m debootstrap -- -d ../x
 expect_error "an unknown option" 1 "debootstrap: unknown option '-x'" vsx f3 build -m debootstrap -- -x y
+check "bad options: nothing made" test ! -e "$(rootof f3)" -a ! -e "$R$CONFDIR/f3"
 rm -r "$R$CONFDIR/.defaults/apps/debootstrap" "$R$CONFDIR/.distributions"
 
 # a real guest from a cached tarball (made once, with the Debian mirror)

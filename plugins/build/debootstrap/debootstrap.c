@@ -99,7 +99,7 @@ static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
 	if (!o->mirror[0])
 		return vs_set_error(ctx, "debootstrap: no mirror (-m, or "
 					 ".defaults/apps/debootstrap/mirror)");
-	if (!strncmp(o->mirror, "/", 1)) { /* a local mirror */
+	if (o->mirror[0] == '/') { /* a local mirror */
 		char m[1100];
 		snprintf(m, sizeof(m), "file://%s", o->mirror);
 		snprintf(o->mirror, sizeof(o->mirror), "%s", m);
