@@ -151,6 +151,22 @@ void vs_build_want_pkgmgmt(struct vs_build *b);
 int vs_build_reset_dev(struct vs_build *b);
 /* Removes the new root's /dev (before a tool that makes its own). */
 int vs_build_clear_dev(struct vs_build *b);
+/* The package-management directory <pkgbase>/<name> (host view) when
+ * vs_build_want_pkgmgmt() was called, else NULL.  Created with the
+ * skeleton; a failed build removes it. */
+const char *vs_build_pkgdir(const struct vs_build *b);
+/* Sets NAME=value in the environment of the tools vs_build_run() starts
+ * (copied).  Returns 0, or -1 with the error set. */
+int vs_build_setenv(struct vs_build *b, const char *name, const char *value);
+/* Finds <rel> of the build's distribution: the host's
+ * <confdir>/.distributions/<dist>/<rel>, else the shipped
+ * <distribdir>/<dist>/<rel> ("" for the distribution directory itself).
+ * Writes the real path into buf and returns 1, or returns 0. */
+int vs_build_dist_find(struct vs_build *b, const char *rel, char *buf,
+		       size_t size);
+/* Fails (error set, "<method>: ...") unless a distribution is set and
+ * registered (one of the two directories exists). */
+int vs_build_dist_require(struct vs_build *b, const char *method);
 /* Private data of the method, kept from prepare() to build(). */
 void vs_build_set_data(struct vs_build *b, void *data);
 void *vs_build_data(const struct vs_build *b);

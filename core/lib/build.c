@@ -24,6 +24,7 @@
 
 #define MAX_IFACES 64
 #define MAX_FLAGS 64
+#define VS_BUILD_MAX_ENV 8
 
 struct vs_build {
 	struct vs_ctx *ctx;
@@ -33,7 +34,10 @@ struct vs_build {
 	char *dist;
 	/* host views */
 	char *rootdir, *vdir, *cfgdir, *cachebase, *lockfile, *pkgbase;
+	char *pkgdir; /* <pkgbase>/<name> when package management is wanted */
 	int rootfd, cfgfd;
+	char *env[VS_BUILD_MAX_ENV]; /* "NAME=value" for the method's tools */
+	size_t nenv;
 	void *data;
 	bool force, iknow, keep, pkgmgmt, cpusetvirt;
 	int debug;
@@ -47,8 +51,8 @@ struct vs_build {
 	char *flags[MAX_FLAGS];
 	size_t nflags;
 	/* cleanup state */
-	bool created_vdir, created_cfg;
-	char *moved_vdir, *moved_cfg;
+	bool created_vdir, created_cfg, created_pkg;
+	char *moved_vdir, *moved_cfg, *moved_pkg;
 };
 
 static const char *const init_styles[] = {
@@ -519,6 +523,21 @@ static int check_existing(struct vs_build *b)
 	return 0;
 }
 
+/* The package-management directory must be new (or empty) unless
+ * --force moves it aside: a failed build removes only what it made. */
+static int check_pkgdir(struct vs_build *b)
+{
+	char real[PATH_MAX];
+	bool exists;
+	b->pkgdir = vs_path_join(b->pkgbase, b->name);
+	if (b->force || dir_empty(b->ctx, b->pkgdir, &exists))
+		return 0;
+	return vs_set_error(b->ctx,
+			    "package directory '%s' exists and is not empty; "
+			    "use --force to move it aside",
+			    vs_host_real(b->ctx, b->pkgdir, real, sizeof(real)));
+}
+
 /* Renames path to path.~<secs>~ (host view); *moved gets the new name. */
 static int move_aside(struct vs_build *b, const char *path, char **moved)
 {
@@ -866,17 +885,39 @@ static int write_config(struct vs_build *b)
 	return 0;
 }
 
+/* Creates the parents of path and then path itself (host view).  An
+ * existing path is an error unless may_exist; *created tells which. */
+static int make_dir(struct vs_build *b, const char *path, bool may_exist,
+		    bool *created)
+{
+	const char *base;
+	char *parent = vs_strdup(path);
+	*strrchr(parent, '/') = '\0';
+	int r = vs_host_mkdir_p(b->ctx, *parent ? parent : "/", 0755);
+	free(parent);
+	if (r < 0)
+		return fail_path(b, "create", path);
+	int pfd = vs_host_parent(b->ctx, path, &base);
+	if (pfd < 0)
+		return fail_path(b, "open parent of", path);
+	r = mkdirat(pfd, base, 0755);
+	int e = errno;
+	close(pfd);
+	errno = e;
+	*created = r == 0;
+	if (r < 0 && !(may_exist && errno == EEXIST))
+		return fail_path(b, "create", path);
+	return 0;
+}
+
 static int make_pkgmgmt(struct vs_build *b)
 {
-	char *dir = vs_path_join(b->pkgbase, b->name);
-	int r = 0;
-	if (vs_host_mkdir_p(b->ctx, dir, 0755) < 0)
-		r = fail_path(b, "create", dir);
-	else if (vs_mkdir_p_at(b->cfgfd, "apps/pkgmgmt", 0755) < 0 ||
-		 symlinkat(dir, b->cfgfd, "apps/pkgmgmt/base") < 0)
-		r = fail_path(b, "create", "apps/pkgmgmt/base");
-	free(dir);
-	return r;
+	if (make_dir(b, b->pkgdir, true, &b->created_pkg) < 0)
+		return -1;
+	if (vs_mkdir_p_at(b->cfgfd, "apps/pkgmgmt", 0755) < 0 ||
+	    symlinkat(b->pkgdir, b->cfgfd, "apps/pkgmgmt/base") < 0)
+		return fail_path(b, "create", "apps/pkgmgmt/base");
+	return 0;
 }
 
 static int open_dir_fd(struct vs_build *b, const char *path, int *fd)
@@ -951,23 +992,8 @@ static int create_skeleton(struct vs_build *b)
 		return -1;
 
 	/* configuration directory */
-	const char *base;
-	char *parent = vs_strdup(b->cfgdir);
-	*strrchr(parent, '/') = '\0';
-	int r = vs_host_mkdir_p(ctx, *parent ? parent : "/", 0755);
-	free(parent);
-	if (r < 0)
-		return fail_path(b, "create", b->cfgdir);
-	int pfd = vs_host_parent(ctx, b->cfgdir, &base);
-	if (pfd < 0)
-		return fail_path(b, "open parent of", b->cfgdir);
-	r = mkdirat(pfd, base, 0755);
-	int e = errno;
-	close(pfd);
-	errno = e;
-	if (r < 0)
-		return fail_path(b, "create", b->cfgdir);
-	b->created_cfg = true;
+	if (make_dir(b, b->cfgdir, false, &b->created_cfg) < 0)
+		return -1;
 	if (open_dir_fd(b, b->cfgdir, &b->cfgfd) < 0)
 		return -1;
 
@@ -977,7 +1003,7 @@ static int create_skeleton(struct vs_build *b)
 		return vs_set_errno(ctx, errno, "cannot create '%s/etc'",
 				    b->vdir);
 	char *cache = vs_path_join(b->cachebase, b->name);
-	r = symlinkat(b->vdir, b->cfgfd, "vdir");
+	int r = symlinkat(b->vdir, b->cfgfd, "vdir");
 	if (r == 0)
 		r = symlinkat(cache, b->cfgfd, "cache");
 	free(cache);
@@ -1018,18 +1044,20 @@ static void cleanup(struct vs_build *b)
 		if (pfd >= 0)
 			close(pfd);
 	}
+	if (b->created_pkg) {
+		const char *base;
+		int pfd = vs_host_parent(ctx, b->pkgdir, &base);
+		if (pfd < 0 || vs_rm_rf_at(pfd, base, &failed) < 0)
+			vs_warn(ctx, "cannot remove '%s': %s",
+				vs_host_real(ctx, b->pkgdir, real, sizeof(real)),
+				strerror(errno));
+		if (pfd >= 0)
+			close(pfd);
+	}
 	move_back(b, b->cfgdir, b->moved_cfg);
 	move_back(b, b->vdir, b->moved_vdir);
-	if (b->pkgmgmt) {
-		char *dir = vs_path_join(b->pkgbase, b->name);
-		const char *base;
-		int pfd = vs_host_parent(ctx, dir, &base);
-		if (pfd >= 0) {
-			vs_rm_rf_at(pfd, base, &failed);
-			close(pfd);
-		}
-		free(dir);
-	}
+	if (b->pkgdir)
+		move_back(b, b->pkgdir, b->moved_pkg);
 }
 
 static void build_free(struct vs_build *b)
@@ -1044,6 +1072,10 @@ static void build_free(struct vs_build *b)
 	free(b->pkgbase);
 	free(b->moved_vdir);
 	free(b->moved_cfg);
+	free(b->pkgdir);
+	free(b->moved_pkg);
+	for (size_t i = 0; i < b->nenv; i++)
+		free(b->env[i]);
 	for (size_t i = 0; i < b->nflags; i++)
 		free(b->flags[i]);
 	if (b->rootfd >= 0)
@@ -1081,7 +1113,13 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 		goto out;
 	}
 	const struct vs_plugin_entry *refused;
-	b.plugin = vs_plugin_find(ctx, VS_KIND_BUILD, b.method, &refused);
+	/* plugin names are C identifiers: method apt-rpm is plugin apt_rpm */
+	char stem[64];
+	snprintf(stem, sizeof(stem), "%s", b.method);
+	for (char *c = stem; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	b.plugin = vs_plugin_find(ctx, VS_KIND_BUILD, stem, &refused);
 	if (!b.plugin) {
 		if (refused)
 			vs_set_error(ctx,
@@ -1117,6 +1155,8 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 			     b.method, margv[0]);
 		goto out;
 	}
+	if (b.pkgmgmt && check_pkgdir(&b) < 0)
+		goto out;
 	/* from here on, the disk changes */
 	if (b.force) {
 		bool exists;
@@ -1124,6 +1164,9 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 			goto fail;
 		if (!dir_empty(ctx, b.vdir, &exists) &&
 		    move_aside(&b, b.vdir, &b.moved_vdir) < 0)
+			goto fail;
+		if (b.pkgdir && !dir_empty(ctx, b.pkgdir, &exists) &&
+		    move_aside(&b, b.pkgdir, &b.moved_pkg) < 0)
 			goto fail;
 	}
 	if (create_skeleton(&b) < 0)
@@ -1205,6 +1248,81 @@ void vs_build_want_pkgmgmt(struct vs_build *b)
 	b->pkgmgmt = true;
 }
 
+const char *vs_build_pkgdir(const struct vs_build *b)
+{
+	return b->pkgdir;
+}
+
+int vs_build_setenv(struct vs_build *b, const char *name, const char *value)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < b->nenv; i++)
+		if (!strncmp(b->env[i], name, len) && b->env[i][len] == '=') {
+			free(b->env[i]);
+			b->env[i] = vs_asprintf("%s=%s", name, value);
+			return 0;
+		}
+	if (b->nenv == VS_BUILD_MAX_ENV)
+		return vs_set_error(b->ctx, "build: too many variables");
+	b->env[b->nenv++] = vs_asprintf("%s=%s", name, value);
+	return 0;
+}
+
+int vs_build_dist_find(struct vs_build *b, const char *rel, char *buf,
+		       size_t size)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (!b->dist)
+		return 0;
+	snprintf(path, sizeof(path), "%s/.distributions/%s%s%s",
+		 b->ctx->paths[VS_PATH_CONFDIR], b->dist, *rel ? "/" : "",
+		 rel);
+	if (vs_host_exists(b->ctx, path) == 1) {
+		vs_host_real(b->ctx, path, buf, size);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/%s%s%s", b->ctx->distribdir, b->dist,
+		 *rel ? "/" : "", rel);
+	if (stat(path, &st) == 0) {
+		snprintf(buf, size, "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+static bool valid_dist(const char *d)
+{
+	if (!*d || d[0] == '.' || strlen(d) > 64)
+		return false;
+	for (; *d; d++)
+		if (*d == '/' || *d <= ' ' || *d == 0x7f)
+			return false;
+	return true;
+}
+
+int vs_build_dist_require(struct vs_build *b, const char *method)
+{
+	char path[PATH_MAX];
+	if (!b->dist)
+		return vs_set_error(b->ctx, "%s: no distribution given (-d "
+					    "<dist>)",
+				    method);
+	if (!valid_dist(b->dist))
+		return vs_set_error(b->ctx, "%s: invalid distribution '%s'",
+				    method, b->dist);
+	if (!vs_build_dist_find(b, "", path, sizeof(path)))
+		return vs_set_error(b->ctx,
+				    "%s: unknown distribution '%s' (neither "
+				    "'%s/.distributions/%s' nor '%s/%s' exists)",
+				    method, b->dist,
+				    vs_host_real(b->ctx,
+						 b->ctx->paths[VS_PATH_CONFDIR],
+						 path, sizeof(path)),
+				    b->dist, b->ctx->distribdir, b->dist);
+	return 0;
+}
+
 static int build_run(struct vs_build *b, char *const argv[], bool newns);
 
 int vs_build_run(struct vs_build *b, char *const argv[])
@@ -1224,13 +1342,21 @@ static int build_run(struct vs_build *b, char *const argv[], bool newns)
 	size_t n = 0;
 	while (environ[n])
 		n++;
-	char **env = vs_xmalloc((n + 5) * sizeof(*env));
+	char **env = vs_xmalloc((n + 5 + b->nenv) * sizeof(*env));
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "VSERVER_NAME=", 13) &&
+	for (size_t i = 0; i < n; i++) {
+		bool mine = false;
+		for (size_t j = 0; j < b->nenv && !mine; j++) {
+			size_t len = strcspn(b->env[j], "=") + 1;
+			mine = !strncmp(environ[i], b->env[j], len);
+		}
+		if (!mine && strncmp(environ[i], "VSERVER_NAME=", 13) &&
 		    strncmp(environ[i], "VDIR=", 5) &&
 		    strncmp(environ[i], "CONFDIR=", 8))
 			env[k++] = environ[i];
+	}
+	for (size_t j = 0; j < b->nenv; j++)
+		env[k++] = b->env[j];
 	char *e1 = vs_asprintf("VSERVER_NAME=%s", b->name);
 	char *e2 = vs_asprintf("VDIR=%s",
 			       vs_host_real(b->ctx, b->vdir, vdir, sizeof(vdir)));

@@ -1,7 +1,7 @@
 #!/bin/bash
 # vs attr show|set (showattr, setattr): the 9-letter field, immutable and
 # barrier, recursion order, symlinks never followed, odd names.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 A=$T/attr
 mkdir -p "$A/d/sub" "$A/bar"

@@ -2,7 +2,7 @@
 # vs autostart / start-vservers: selectors (intersection, inversion, marks
 # of several lines), dependencies (outside the selection, order, cycles),
 # -j parallelism, exit codes.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
 for g in m1 m2 m3 u1 u2 d1 d2 d3 c1 c2 f1; do mkguest $g || exit 99; done

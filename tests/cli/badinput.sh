@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every bad input: one clear line, a non-zero exit status, nothing changed.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 run vsx a build -m skeleton --context 42
 check "setup: guest a" test "$RC" = 0

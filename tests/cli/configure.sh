@@ -2,7 +2,7 @@
 # ./configure: the default prefix puts everything under /usr/local, the
 # path options are honoured, and a missing library names its Debian
 # package.  Built in a copy of the source tree.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 S=$T/src
 mkdir -p "$S"

@@ -2,7 +2,7 @@
 # Build method "debootstrap": the mirror and options lookups (with a stub
 # debootstrap that records its command line), failures, and a real
 # minbase guest from a cached tarball, started and entered.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
 mkdir -p "$T/bin"

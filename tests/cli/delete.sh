@@ -2,7 +2,7 @@
 # vs delete: asks unless --yes/--silent, removes root, configuration,
 # cache and run targets; refuses what is not a guest's own; never follows
 # symlinks out of the root or crosses into mounts.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 mk() { vsx "$1" build -m skeleton >/dev/null 2>&1 || fail "setup $1"; }
 mk foo

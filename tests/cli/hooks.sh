@@ -2,7 +2,7 @@
 # Hooks: util-vserver's scripts/ (order, arguments, working directory,
 # .d directories, .defaults skipped, backups skipped, non-executable
 # refused, failures), and hook plugins selected per guest in vs.conf.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 install -m 0755 "$VS_FIXTURES/recorder.so" "$MODS/"
 cat >>"$R$CONFFILE" <<EOC

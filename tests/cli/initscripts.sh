@@ -3,7 +3,7 @@
 # is installed), the SysV initscript passes a shell syntax check and runs
 # start/status/stop against a temporary root, make install puts them and
 # start-vservers in place.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
 U=$top_builddir/conf.d/systemd

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The loader catalogue: every broken plugin refused with its exact line,
 # loaded ones listed; other verbs warn once per refusal.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 for f in "$VS_FIXTURES"/*.so; do install -m 0755 "$f" "$MODS/"; done
 : >"$MODS/empty.so"
@@ -16,13 +16,16 @@ install -m 0755 "$MODS/skeleton.so" "$MODS/Bad-Name.so"
 echo "not a module" >"$MODS/README"
 
 want="KIND   NAME             VERSION  ABI  FILE
+build  apt_rpm          1.0      1.0  $MODS/apt_rpm.so
 build  debootstrap      1.0      1.0  $MODS/debootstrap.so
 hook   recorder         1        1.0  $MODS/recorder.so
 unify  reference        1.0      1.0  $MODS/reference.so
+build  rpm              1.0      1.0  $MODS/rpm.so
 hook   scripts          1.0      1.0  $MODS/scripts.so
 build  skeleton         1.0      1.0  $MODS/skeleton.so
 build  template         1.0      1.0  $MODS/template.so
 hook   vshelper         1.0      1.0  $MODS/vshelper.so
+build  yum              1.0      1.0  $MODS/yum.so
 refused '$MODS/Bad-Name.so': file name is not a valid plugin name ([a-z][a-z0-9_]*.so)
 refused '$MODS/bad_kind.so': unknown kind 9
 refused '$MODS/bad_magic.so': bad magic 0x12345678 (expected 0x76735031)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every built module exports exactly one symbol: its descriptor.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 for m in $VS_MODULES; do
 	stem=$(basename "$m" .so)

@@ -3,7 +3,7 @@
 # made here: "host" (where vs runs, eth0 is one end of a veth pair) and
 # "lan" (the other end, 10.99.0.1).  Only these namespaces' addresses are
 # used; nothing leaves the machine.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 command -v ip >/dev/null || { echo "SKIP: no ip (iproute2)"; exit 77; }
 

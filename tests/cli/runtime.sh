@@ -2,7 +2,7 @@
 # start, stop, exec, enter, status, stat, ps on real guests (busybox) in
 # real namespaces: isolation, capabilities, cgroup limits, the kill
 # sequence, a killed monitor, concurrent starts, bad input.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
 mkguest g1 --hostname g1.example --context 101 || exit 99

@@ -2,7 +2,7 @@
 # vs <guest> build -m skeleton: the seed's example byte for byte, both
 # argument orders, context allocation, --force, --keep, cleanup on failure,
 # .defaults/apps/build/options, and the sysroot staying closed.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 # tree NAME: type|mode|link target|content of every entry of a guest
 tree() {

@@ -2,7 +2,7 @@
 # Build method "template": tarballs unpacked safely (compression found by
 # content), owners and modes kept, device nodes dropped, /dev reset, and
 # hostile archives refused with nothing left behind.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 S=$T/stage
 mkdir -p "$S/etc" "$S/usr/bin" "$S/dev" "$T/outside"

@@ -2,7 +2,7 @@
 # A plugin built out of tree with `pkg-config vs-plugin` against the
 # installed headers, dropped into the module directory: listed, and its
 # verbs run (one plain, one taking a guest).
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 if ! command -v pkg-config >/dev/null || ! command -v cc >/dev/null; then
 	echo "SKIP: needs pkg-config and cc"

@@ -3,7 +3,7 @@
 # asserted, content and xattr checks, hardlinks a guest cannot write,
 # deunify, reflinks on a loop-mounted XFS, hostile names and types, bad
 # input.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 ino() { stat -c %i "$1"; }
 

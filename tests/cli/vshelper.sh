@@ -2,7 +2,7 @@
 # vshelper: reboot and halt inside real guests (busybox init), disabled
 # globally and per guest, an action method script, handler scripts, and
 # a guest that reboots in a loop.
-. "$srcdir/tests/cli/lib.sh"
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 D=$R$CONFDIR/.defaults/apps/vshelper
 mkdir -p "$D"
