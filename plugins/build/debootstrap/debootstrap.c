@@ -8,15 +8,24 @@
  * debootstrap.options, else .defaults/apps/debootstrap/options, before the
  * user's.  mmdebstrap instead with `--backend=mmdebstrap` among the user's
  * options or `backend = "mmdebstrap"` in vs.conf's plugin "debootstrap"
- * section.  It runs in a mount namespace of its own; its failure fails the
- * build (and the build helper removes what was made unless --keep). */
+ * section (a local mirror is then copy://, as mmdebstrap needs, and
+ * --skip=check/empty lets it fill the skeleton).  It runs in a mount
+ * namespace of its own; its failure fails the build (and the build
+ * helper removes what was made unless --keep).  Without debootstrap in
+ * PATH, the .deb named by .defaults/apps/debootstrap/uri (or the shipped
+ * debootstrap.uri) is unpacked into a temporary directory and run from
+ * there (debfetch.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <vs/plugin.h>
+
+#include "debfetch.h"
 
 #define DB_MAX_ARGS 64
 
@@ -26,6 +35,7 @@ struct debootstrap_opts {
 	int nopts;
 	bool mmdebstrap;
 	char optline[1024];
+	char uri[1024]; /* set: debootstrap comes from this .deb */
 };
 
 static struct debootstrap_opts debootstrap_state;
@@ -39,6 +49,23 @@ static bool debootstrap_word(const char *s)
 		      *s == '-' || *s == '.' || *s == '_'))
 			return false;
 	return true;
+}
+
+/* True when name is an executable in PATH. */
+static bool debootstrap_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4200];
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
+		if (n && access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
 }
 
 static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
@@ -135,6 +162,24 @@ static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
 			return vs_set_error(ctx, "debootstrap: too many options");
 		o->opts[o->nopts++] = argv[i];
 	}
+	if (o->mmdebstrap && !strncmp(o->mirror, "file://", 7)) {
+		char m[1100]; /* mmdebstrap reads a local mirror with copy:// */
+		snprintf(m, sizeof(m), "copy://%s", o->mirror + 7);
+		snprintf(o->mirror, sizeof(o->mirror), "%s", m);
+	}
+	if (o->mmdebstrap && !debootstrap_in_path("mmdebstrap"))
+		return vs_set_error(ctx, "debootstrap: mmdebstrap is not "
+					 "installed (Debian package mmdebstrap)");
+	if (!o->mmdebstrap && !debootstrap_in_path("debootstrap") &&
+	    !vs_build_conf_line(b, ".defaults/apps/debootstrap/uri", false,
+				o->uri, sizeof(o->uri)) &&
+	    !vs_build_conf_line(b, "debootstrap.uri", true, o->uri,
+				sizeof(o->uri)))
+		return vs_set_error(ctx,
+				    "debootstrap: debootstrap is not installed "
+				    "and no .defaults/apps/debootstrap/uri names "
+				    "a debootstrap .deb (Debian package "
+				    "debootstrap)");
 	vs_build_set_data(b, o);
 	return 0;
 }
@@ -146,8 +191,25 @@ static int debootstrap_build(struct vs_build *b)
 	char root[4096];
 	vs_host_real(ctx, vs_build_root(b), root, sizeof(root));
 	char *argv[DB_MAX_ARGS + 8];
+	char dir[512], tool[600];
 	int n = 0;
 	argv[n++] = o->mmdebstrap ? "mmdebstrap" : "debootstrap";
+	if (o->uri[0]) {
+		if (debfetch_unpack(b, o->uri, dir, sizeof(dir)) < 0)
+			return -1;
+		vs_info(ctx, 0, "debootstrap is not installed: using '%s'",
+			o->uri);
+		snprintf(tool, sizeof(tool), "%s/usr/sbin/debootstrap", dir);
+		argv[0] = tool;
+		char share[600];
+		snprintf(share, sizeof(share), "%s/usr/share/debootstrap", dir);
+		if (vs_build_setenv(b, "DEBOOTSTRAP_DIR", share) < 0) {
+			debfetch_remove(dir);
+			return -1;
+		}
+	}
+	if (o->mmdebstrap) /* the skeleton is there already */
+		argv[n++] = "--skip=check/empty";
 	for (int i = 0; i < o->nopts; i++)
 		argv[n++] = o->opts[i];
 	argv[n++] = o->suite;
@@ -161,6 +223,8 @@ static int debootstrap_build(struct vs_build *b)
 	if (vs_build_clear_dev(b) < 0)
 		return -1;
 	int st = vs_build_run_private(b, argv);
+	if (o->uri[0])
+		debfetch_remove(dir);
 	if (st < 0)
 		return -1;
 	if (st != 0)

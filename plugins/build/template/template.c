@@ -19,6 +19,8 @@
 
 #include <vs/plugin.h>
 
+#include "../common/unpack.h"
+
 #define TEMPLATE_MAX 32
 
 struct template_opts {
@@ -109,18 +111,7 @@ static int template_unpack(struct vs_ctx *ctx, const char *path,
 					 name, path, archive_error_string(out));
 			goto out;
 		}
-		const void *buf;
-		size_t size;
-		la_int64_t off;
-		int d;
-		while ((d = archive_read_data_block(in, &buf, &size, &off)) ==
-		       ARCHIVE_OK)
-			if (archive_write_data_block(out, buf, size, off) !=
-			    ARCHIVE_OK) {
-				d = ARCHIVE_FATAL;
-				break;
-			}
-		if (d != ARCHIVE_EOF || archive_write_finish_entry(out) < ARCHIVE_WARN) {
+		if (unpack_entry_data(in, out) < 0) {
 			r = vs_set_error(ctx, "template: cannot unpack '%s' of '%s': %s",
 					 name, path,
 					 archive_error_string(out)

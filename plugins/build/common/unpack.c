@@ -1,0 +1,17 @@
+/* Shared archive extraction: see unpack.h. */
+#include "unpack.h"
+
+int unpack_entry_data(struct archive *in, struct archive *out)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int d;
+	while ((d = archive_read_data_block(in, &buf, &size, &off)) ==
+	       ARCHIVE_OK)
+		if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK)
+			return -1;
+	if (d != ARCHIVE_EOF || archive_write_finish_entry(out) < ARCHIVE_WARN)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,12 @@
+/* Shared by the build plugins that extract archives with libarchive. */
+#ifndef VS_UNPACK_H
+#define VS_UNPACK_H
+
+#include <archive.h>
+
+/* Copies the data of the current entry of in to out (whose header was
+ * written) and finishes the entry.  Returns 0, or -1 (the archives'
+ * error strings say why). */
+int unpack_entry_data(struct archive *in, struct archive *out);
+
+#endif
