@@ -36,6 +36,9 @@ expect_error "a failing debootstrap fails the build" 1 "debootstrap failed with 
 check "failure: nothing left" test ! -e "$(rootof f1)" -a ! -e "$R$CONFDIR/f1"
 run stub env STUB_RC=3 "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" f2 build -m debootstrap --keep -- -d bookworm
 check "failure with --keep: kept" test "$RC" = 1 -a -d "$(rootof f2)" -a -L "$R$CONFDIR/f2/vdir"
+if [ -d /usr/share/debootstrap/scripts ]; then
+	expect_error "an unknown suite" 1 "debootstrap: unknown suite 'nosuch' (no '/usr/share/debootstrap/scripts/nosuch'; -s <script> names one)" vsx f3 build -m debootstrap -- -d nosuch
+fi
 expect_error "no suite" 1 "debootstrap: no suite given (-d <suite>)" vsx f3 build -m debootstrap
 expect_error "a bad suite" 1 "debootstrap: invalid suite '../x'" vsx f3 build -m debootstrap -- -d ../x
 expect_error "an unknown option" 1 "debootstrap: unknown option '-x'" vsx f3 build -m debootstrap -- -x y
@@ -126,6 +129,8 @@ if ! cache_ok || ! command -v debootstrap >/dev/null; then
 elif [ "$(dpkg --print-architecture)" != amd64 ]; then
 	echo "# SKIP the real debootstrap runs: the cached mirror is for amd64"
 else
+	TOOL_OUTPUT=1 expect_error "an unreachable mirror (offline)" 1 "debootstrap failed with status 1 (suite 'bookworm', mirror 'http://127.0.0.1:9/debian')" \
+		unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" f5 build -m debootstrap -- -d bookworm -m http://127.0.0.1:9/debian
 	run mkmirror "$CACHE" "$T/mirror"
 	check "a local mirror from the cached tarball" test "$RC" = 0
 	run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" deb build -m debootstrap --hostname deb.example -- -d bookworm -m "$T/mirror" -- --variant=minbase

@@ -170,6 +170,20 @@ static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
 	if (o->mmdebstrap && !debootstrap_in_path("mmdebstrap"))
 		return vs_set_error(ctx, "debootstrap: mmdebstrap is not "
 					 "installed (Debian package mmdebstrap)");
+	if (!o->mmdebstrap && !o->script[0] &&
+	    debootstrap_in_path("debootstrap")) {
+		/* an unknown suite is known before anything is written */
+		const char *dir = getenv("DEBOOTSTRAP_DIR");
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/scripts/%s",
+			 dir && *dir ? dir : "/usr/share/debootstrap",
+			 o->suite);
+		if (access(path, R_OK) < 0)
+			return vs_set_error(ctx,
+					    "debootstrap: unknown suite '%s' (no "
+					    "'%s'; -s <script> names one)",
+					    o->suite, path);
+	}
 	if (!o->mmdebstrap && !debootstrap_in_path("debootstrap") &&
 	    !vs_build_conf_line(b, ".defaults/apps/debootstrap/uri", false,
 				o->uri, sizeof(o->uri)) &&
