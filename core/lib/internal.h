@@ -350,6 +350,21 @@ struct vs_unify_stats {
 	unsigned long long skipped[VS_UNIFY_NREASONS];
 };
 const char *vs_unify_reason(int reason);
+/* vs's own extended attributes (the digest cache): never compared or
+ * copied as a file's own. */
+#define VS_XATTR_PREFIX "trusted.vs."
+/* 1 when two open files have the same bytes, 0 when not, -1 on a read
+ * error; buf1/buf2 of size bytes are scratch space. */
+int vs_same_bytes(int a, int b, char *buf1, char *buf2, size_t size);
+/* Equal extended attributes, VS_XATTR_PREFIX names left out. */
+bool vs_same_xattrs(int a, int b);
+/* True when both files map to the same physical extents. */
+bool vs_same_extents(int a, int b);
+/* FIDEDUPERANGE of size bytes from src to dst: 0 shared, 1 the bytes
+ * differ, -1 with errno. */
+int vs_dedupe(int src, int dst, off_t size);
+int vs_set_immutable(int fd, bool on);
+bool vs_is_immutable(int fd);
 /* The strategy `auto` picks for two trees. */
 int vs_unify_link_mode(int dst_rootfd, int ref_rootfd);
 /* Shares the files of dst that are equal in a reference (the first one

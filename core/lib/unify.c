@@ -88,15 +88,15 @@ static void say_action(struct walk *w, const char *verb, const char *path,
 }
 
 /* Byte comparison of two open files from their start. */
-static int same_bytes(struct walk *w, int a, int b)
+int vs_same_bytes(int a, int b, char *buf1, char *buf2, size_t size)
 {
 	off_t off = 0;
 	for (;;) {
-		ssize_t n = pread(a, w->buf1, sizeof(w->buf1), off);
-		ssize_t m = pread(b, w->buf2, sizeof(w->buf2), off);
+		ssize_t n = pread(a, buf1, size, off);
+		ssize_t m = pread(b, buf2, size, off);
 		if (n < 0 || m < 0)
 			return -1;
-		if (n != m || memcmp(w->buf1, w->buf2, (size_t)n) != 0)
+		if (n != m || memcmp(buf1, buf2, (size_t)n) != 0)
 			return 0;
 		if (n == 0)
 			return 1;
@@ -104,28 +104,39 @@ static int same_bytes(struct walk *w, int a, int b)
 	}
 }
 
-/* Equal extended attributes (file capabilities, ACLs, ...). */
-static bool same_xattrs(int a, int b)
+static int same_bytes(struct walk *w, int a, int b)
+{
+	return vs_same_bytes(a, b, w->buf1, w->buf2, sizeof(w->buf1));
+}
+
+/* Equal extended attributes (file capabilities, ACLs, ...); vs's own
+ * digest cache (trusted.vs.*) does not count. */
+bool vs_same_xattrs(int a, int b)
 {
 	char la[8192], lb[8192];
 	ssize_t na = flistxattr(a, la, sizeof(la));
 	ssize_t nb = flistxattr(b, lb, sizeof(lb));
 	if (na < 0 || nb < 0)
 		return na < 0 && nb < 0 && errno == ENOTSUP;
-	if (na != nb)
-		return false;
+	size_t ca = 0, cb = 0; /* names that count, in each list */
 	for (char *n = la; n < la + na; n += strlen(n) + 1) {
+		if (!strncmp(n, VS_XATTR_PREFIX, strlen(VS_XATTR_PREFIX)))
+			continue;
+		ca++;
 		char va[4096], vb[4096];
 		ssize_t x = fgetxattr(a, n, va, sizeof(va));
 		ssize_t y = fgetxattr(b, n, vb, sizeof(vb));
 		if (x < 0 || x != y || memcmp(va, vb, (size_t)x) != 0)
 			return false;
 	}
-	return true;
+	for (char *n = lb; n < lb + nb; n += strlen(n) + 1)
+		if (strncmp(n, VS_XATTR_PREFIX, strlen(VS_XATTR_PREFIX)))
+			cb++;
+	return ca == cb;
 }
 
 /* True when both files map to the same physical extents (shared). */
-static bool same_extents(int a, int b)
+bool vs_same_extents(int a, int b)
 {
 	struct {
 		struct fiemap fm;
@@ -151,12 +162,8 @@ static bool same_extents(int a, int b)
 
 enum outcome { LINKED, ALREADY, DIFFERENT, CHANGED, FAILED };
 
-static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
+int vs_dedupe(int src, int dst, off_t size)
 {
-	if (same_extents(dfd, rfd))
-		return ALREADY;
-	if (w->o->dry_run)
-		return same_bytes(w, dfd, rfd) == 1 ? LINKED : DIFFERENT;
 	struct {
 		struct file_dedupe_range r;
 		struct file_dedupe_range_info i;
@@ -167,24 +174,36 @@ static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
 		d.r.src_length = (uint64_t)(size - off > (16 << 20) ? (16 << 20)
 								    : size - off);
 		d.r.dest_count = 1;
-		d.i.dest_fd = dfd;
+		d.i.dest_fd = dst;
 		d.i.dest_offset = (uint64_t)off;
-		if (ioctl(rfd, FIDEDUPERANGE, &d.r) < 0)
-			return FAILED;
+		if (ioctl(src, FIDEDUPERANGE, &d.r) < 0)
+			return -1;
 		if (d.i.status == FILE_DEDUPE_RANGE_DIFFERS)
-			return DIFFERENT;
+			return 1;
 		if (d.i.status < 0) {
 			errno = -d.i.status;
-			return FAILED;
+			return -1;
 		}
-		if (d.i.bytes_deduped == 0)
-			return FAILED;
+		if (d.i.bytes_deduped == 0) {
+			errno = EIO;
+			return -1;
+		}
 		off += (off_t)d.i.bytes_deduped;
 	}
-	return LINKED;
+	return 0;
 }
 
-static int set_immutable(int fd, bool on)
+static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
+{
+	if (vs_same_extents(dfd, rfd))
+		return ALREADY;
+	if (w->o->dry_run)
+		return same_bytes(w, dfd, rfd) == 1 ? LINKED : DIFFERENT;
+	int r = vs_dedupe(rfd, dfd, size);
+	return r == 0 ? LINKED : r == 1 ? DIFFERENT : FAILED;
+}
+
+int vs_set_immutable(int fd, bool on)
 {
 	int flags;
 	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
@@ -193,7 +212,7 @@ static int set_immutable(int fd, bool on)
 	return want == flags ? 0 : ioctl(fd, FS_IOC_SETFLAGS, &want);
 }
 
-static bool is_immutable(int fd)
+bool vs_is_immutable(int fd)
 {
 	int flags;
 	return ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
@@ -208,7 +227,7 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	if (ds->st_dev != rs->st_dev || ds->st_mode != rs->st_mode ||
 	    ds->st_uid != rs->st_uid || ds->st_gid != rs->st_gid ||
 	    (!w->o->ignore_mtime && ds->st_mtime != rs->st_mtime) ||
-	    !same_xattrs(dfd, rfd))
+	    !vs_same_xattrs(dfd, rfd))
 		return DIFFERENT;
 	int eq = same_bytes(w, dfd, rfd);
 	if (eq < 0)
@@ -224,8 +243,8 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	if (snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name) >=
 	    (int)sizeof(tmp))
 		return DIFFERENT; /* a name too long to have a temporary one */
-	bool was_immutable = is_immutable(rfd);
-	if (was_immutable && set_immutable(rfd, false) < 0)
+	bool was_immutable = vs_is_immutable(rfd);
+	if (was_immutable && vs_set_immutable(rfd, false) < 0)
 		return FAILED;
 	int r = linkat(rdir, rname, dirfd, tmp, 0);
 	if (r < 0 && errno == EEXIST) {
@@ -243,7 +262,7 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 		    now.st_ino != ds->st_ino || now.st_dev != ds->st_dev ||
 		    now.st_mtime != ds->st_mtime || now.st_size != ds->st_size) {
 			unlinkat(dirfd, tmp, 0);
-			set_immutable(rfd, true);
+			vs_set_immutable(rfd, true);
 			return CHANGED;
 		}
 		r = renameat(dirfd, tmp, dirfd, name);
@@ -251,7 +270,7 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 			unlinkat(dirfd, tmp, 0);
 	}
 	int e = errno;
-	if (set_immutable(rfd, true) < 0 && r == 0)
+	if (vs_set_immutable(rfd, true) < 0 && r == 0)
 		vs_warn(w->ctx, "cannot make a shared file immutable: %s",
 			strerror(errno));
 	errno = e;
@@ -353,12 +372,12 @@ static bool stale_tmp(struct walk *w, int dirfd, const char *tmp,
 		if (w->o->dry_run)
 			return true;
 		int fd = openat(dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		bool imm = fd >= 0 && is_immutable(fd);
+		bool imm = fd >= 0 && vs_is_immutable(fd);
 		if (imm)
-			set_immutable(fd, false);
+			vs_set_immutable(fd, false);
 		unlinkat(dirfd, tmp, 0);
 		if (imm)
-			set_immutable(fd, true);
+			vs_set_immutable(fd, true);
 		if (fd >= 0)
 			close(fd);
 		return true;
@@ -570,6 +589,8 @@ static int private_copy(int src, int dirfd, const char *tmp,
 	ssize_t nl = r == 0 ? flistxattr(src, names, sizeof(names)) : -1;
 	for (char *n = names; nl > 0 && n < names + nl; n += strlen(n) + 1) {
 		char v[4096];
+		if (!strncmp(n, VS_XATTR_PREFIX, strlen(VS_XATTR_PREFIX)))
+			continue; /* the digest cache belongs to the old inode */
 		ssize_t vl = fgetxattr(src, n, v, sizeof(v));
 		if (vl >= 0 && fsetxattr(fd, n, v, (size_t)vl, 0) < 0 &&
 		    strncmp(n, "security.capability", 19) != 0)
@@ -640,7 +661,7 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 					     O_CLOEXEC);
 	struct stat s;
 	if (fd < 0 || fstat(fd, &s) < 0 || !S_ISREG(s.st_mode) ||
-	    s.st_nlink < 2 || !is_immutable(fd)) {
+	    s.st_nlink < 2 || !vs_is_immutable(fd)) {
 		if (fd >= 0)
 			close(fd);
 		return 0; /* not a unified file */
@@ -665,14 +686,14 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 	if (r == 0) {
 		/* the shared inode is immutable: it cannot be renamed over
 		 * until the flag is off; it goes back on for the others */
-		set_immutable(fd, false);
+		vs_set_immutable(fd, false);
 		r = renameat(dirfd, tmp, dirfd, name);
 		int e = errno;
 		if (r < 0)
 			unlinkat(dirfd, tmp, 0);
 		struct stat after;
 		if (fstat(fd, &after) == 0 && after.st_nlink > 0)
-			set_immutable(fd, true);
+			vs_set_immutable(fd, true);
 		errno = e;
 	}
 	if (r < 0) {
