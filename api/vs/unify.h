@@ -38,6 +38,32 @@ int vs_unify_job_run(struct vs_unify_job *j, const char *link, unsigned flags,
 		     int verbose, char *const *paths);
 void vs_unify_job_free(struct vs_unify_job *j);
 
+/* Hashify (vhashify): a guest's files shared through a content-addressed
+ * store (the hash directory's store on the guest's filesystem). */
+#define VS_UNIFY_REFRESH 0x8u /* ignore the digest cache, recheck all */
+struct vs_hash_job;
+struct vs_hash_job *vs_hash_job_new(struct vs_ctx *ctx, int verbose);
+/* The guest (it needs apps/vunify/): its root, exclude list, package
+ * configuration files and hash directory (apps/vunify/hash, else
+ * .defaults/apps/vunify/hash).  -1 with the error set. */
+int vs_hash_job_set_guest(struct vs_hash_job *j, struct vs_guest *g);
+/* A tree by host-view path, its exclude list (NULL: none) and the hash
+ * directory (absolute, host view). */
+int vs_hash_job_set_tree(struct vs_hash_job *j, const char *root,
+			 const char *exclude, const char *hashdir);
+/* Runs it (link: "auto", "reflink", "hardlink" or NULL for vs.conf) and
+ * prints util-vserver's lines and a summary.  0, or -1 with the error
+ * set (per-file problems are warned about and make it -1 at the end). */
+int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags);
+void vs_hash_job_free(struct vs_hash_job *j);
+/* Removes the store entries of a hash directory (host view) that no
+ * guest uses any more (flags: VS_UNIFY_DRY_RUN).  0 or -1. */
+int vs_hash_gc(struct vs_ctx *ctx, const char *hashdir, unsigned flags,
+	       int verbose);
+/* Hashes every store entry again; -1 (error set) when one does not match
+ * its name (each is reported). */
+int vs_hash_verify(struct vs_ctx *ctx, const char *hashdir, int verbose);
+
 #ifdef __cplusplus
 }
 #endif

@@ -333,7 +333,7 @@ enum vs_link { VS_LINK_AUTO, VS_LINK_REFLINK, VS_LINK_HARDLINK };
 enum {
 	VS_SKIP_EXCLUDED, VS_SKIP_SYMLINK, VS_SKIP_SPECIAL, VS_SKIP_MISSING,
 	VS_SKIP_ALREADY, VS_SKIP_DIFFERENT, VS_SKIP_CHANGED, VS_SKIP_OTHERFS,
-	VS_SKIP_ERROR, VS_UNIFY_NREASONS
+	VS_SKIP_ERROR, VS_SKIP_SMALL, VS_SKIP_COLLISION, VS_UNIFY_NREASONS
 };
 struct vs_unify_tree {
 	const char *root; /* for messages */
@@ -350,6 +350,37 @@ struct vs_unify_stats {
 	unsigned long long skipped[VS_UNIFY_NREASONS];
 };
 const char *vs_unify_reason(int reason);
+/* Opens a tree for unify/hashify: its root (host view), the exclude list
+ * (host view, or a real path when excl_real; NULL: none) and, with
+ * conffiles, the package managers' configuration files.  t->root points
+ * into *rootbuf (malloc'd, the caller frees it). */
+int vs_tree_open(struct vs_ctx *ctx, struct vs_unify_tree *t, char **rootbuf,
+		 const char *root, const char *excl, bool excl_real,
+		 bool conffiles, int verbose);
+/* The same for a guest: it needs apps/vunify/; its exclude list comes from
+ * apps/vunify/exclude, .defaults or the shipped one. */
+int vs_tree_open_guest(struct vs_ctx *ctx, struct vs_unify_tree *t,
+		       char **rootbuf, struct vs_guest *g, int verbose);
+void vs_tree_close(struct vs_unify_tree *t);
+/* hashify.c: the hashify engine (hashstore.h for the store) */
+struct vs_hstore;
+struct vs_hash_opts {
+	bool dry_run, ignore_mtime, refresh, progress;
+	int verbose;
+	enum vs_link link; /* REFLINK or HARDLINK (resolved) */
+};
+struct vs_hash_stats {
+	unsigned long long examined, bytes_hashed, cached, new_entries, linked,
+		bytes_saved, errors;
+	unsigned long long skipped[VS_UNIFY_NREASONS];
+};
+/* Hashifies the files of t on store's filesystem into store.  Per-file
+ * problems are counted and warned about; -1 only when it cannot start. */
+int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
+		   struct vs_hstore *store, const struct vs_hash_opts *o,
+		   struct vs_hash_stats *st);
+/* -1 (error set, naming the guest and what) while any guest runs. */
+int vs_require_all_stopped(struct vs_ctx *ctx, const char *what);
 /* vs's own extended attributes (the digest cache): never compared or
  * copied as a file's own. */
 #define VS_XATTR_PREFIX "trusted.vs."

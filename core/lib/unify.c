@@ -43,6 +43,8 @@ static const char *const reason_text[VS_UNIFY_NREASONS] = {
 	[VS_SKIP_CHANGED] = "changed during the run",
 	[VS_SKIP_OTHERFS] = "other filesystem",
 	[VS_SKIP_ERROR] = "error",
+	[VS_SKIP_SMALL] = "too small",
+	[VS_SKIP_COLLISION] = "content differs from the store entry of its digest",
 };
 
 const char *vs_unify_reason(int r)

@@ -34,9 +34,7 @@ void vs_unify_job_free(struct vs_unify_job *j)
 	if (!j)
 		return;
 	for (size_t i = 0; i < j->n; i++) {
-		if (j->t[i].rootfd >= 0)
-			close(j->t[i].rootfd);
-		vs_excl_free(&j->t[i].excl);
+		vs_tree_close(&j->t[i]);
 		free(j->roots[i]);
 	}
 	free(j->t);
@@ -44,21 +42,15 @@ void vs_unify_job_free(struct vs_unify_job *j)
 	free(j);
 }
 
-/* Adds a tree: its root (host view), its exclude list (host view, or a
- * real path when excl_real; NULL for none). */
-static int add_tree(struct vs_unify_job *j, const char *root, const char *excl,
-		    bool excl_real, bool conffiles)
+int vs_tree_open(struct vs_ctx *ctx, struct vs_unify_tree *t, char **rootbuf,
+		 const char *root, const char *excl, bool excl_real,
+		 bool conffiles, int verbose)
 {
-	struct vs_ctx *ctx = j->ctx;
 	char real[PATH_MAX];
-	j->t = vs_xrealloc(j->t, (j->n + 1) * sizeof(*j->t));
-	j->roots = vs_xrealloc(j->roots, (j->n + 1) * sizeof(*j->roots));
-	struct vs_unify_tree *t = &j->t[j->n];
 	memset(t, 0, sizeof(*t));
-	j->roots[j->n] = vs_strdup(vs_host_real(ctx, root, real, sizeof(real)));
-	t->root = j->roots[j->n];
+	*rootbuf = vs_strdup(vs_host_real(ctx, root, real, sizeof(real)));
+	t->root = *rootbuf;
 	t->rootfd = vs_host_open(ctx, root, O_RDONLY | O_DIRECTORY, 0);
-	j->n++;
 	if (t->rootfd < 0)
 		return vs_set_errno(ctx, errno, "cannot open '%s'", t->root);
 	if (excl && *excl) {
@@ -83,7 +75,7 @@ static int add_tree(struct vs_unify_job *j, const char *root, const char *excl,
 			return -1;
 	}
 	if (conffiles) {
-		if (j->verbose >= 2)
+		if (verbose >= 2)
 			printf("  Fetching configuration-file list from "
 			       "packagemanagement\n");
 		vs_dpkg_conffiles(t->rootfd, &t->excl);
@@ -92,16 +84,12 @@ static int add_tree(struct vs_unify_job *j, const char *root, const char *excl,
 	return 0;
 }
 
-int vs_unify_job_add_tree(struct vs_unify_job *j, const char *root,
-			  const char *exclude)
+int vs_tree_open_guest(struct vs_ctx *ctx, struct vs_unify_tree *t,
+		       char **rootbuf, struct vs_guest *g, int verbose)
 {
-	return add_tree(j, root, exclude, false, false);
-}
-
-int vs_unify_job_add_guest(struct vs_unify_job *j, struct vs_guest *g)
-{
-	struct vs_ctx *ctx = j->ctx;
 	char path[PATH_MAX];
+	memset(t, 0, sizeof(*t));
+	t->rootfd = -1;
 	if (!vs_guest_cfg_exists(g, "apps/vunify"))
 		return vs_set_error(ctx,
 				    "guest '%s' has no apps/vunify/ (mkdir it "
@@ -109,15 +97,49 @@ int vs_unify_job_add_guest(struct vs_unify_job *j, struct vs_guest *g)
 				    g->name);
 	if (!g->root)
 		return vs_set_error(ctx, "guest '%s' has no root", g->name);
-	if (j->verbose >= 1) {
+	if (verbose >= 1) {
 		char real[PATH_MAX];
 		printf("Initializing exclude-list for %s (%s)\n",
 		       vs_host_real(ctx, g->root, real, sizeof(real)), g->name);
 	}
 	int kind = vs_guest_cfg_find(g, "apps/vunify/exclude", "vunify-exclude",
 				     path, sizeof(path));
-	return add_tree(j, g->root, kind ? path : NULL, kind == 2,
-			vs_guest_pkgmgmt(g));
+	return vs_tree_open(ctx, t, rootbuf, g->root, kind ? path : NULL,
+			    kind == 2, vs_guest_pkgmgmt(g), verbose);
+}
+
+void vs_tree_close(struct vs_unify_tree *t)
+{
+	if (t->rootfd >= 0)
+		close(t->rootfd);
+	t->rootfd = -1;
+	vs_excl_free(&t->excl);
+}
+
+static struct vs_unify_tree *job_slot(struct vs_unify_job *j)
+{
+	j->t = vs_xrealloc(j->t, (j->n + 1) * sizeof(*j->t));
+	j->roots = vs_xrealloc(j->roots, (j->n + 1) * sizeof(*j->roots));
+	j->roots[j->n] = NULL;
+	struct vs_unify_tree *t = &j->t[j->n++];
+	memset(t, 0, sizeof(*t));
+	t->rootfd = -1;
+	return t;
+}
+
+int vs_unify_job_add_tree(struct vs_unify_job *j, const char *root,
+			  const char *exclude)
+{
+	struct vs_unify_tree *t = job_slot(j);
+	return vs_tree_open(j->ctx, t, &j->roots[j->n - 1], root, exclude,
+			    false, false, j->verbose);
+}
+
+int vs_unify_job_add_guest(struct vs_unify_job *j, struct vs_guest *g)
+{
+	struct vs_unify_tree *t = job_slot(j);
+	return vs_tree_open_guest(j->ctx, t, &j->roots[j->n - 1], g,
+				  j->verbose);
 }
 
 static int check_trees(struct vs_ctx *ctx, const struct vs_unify_job *j)
@@ -142,7 +164,7 @@ static int check_trees(struct vs_ctx *ctx, const struct vs_unify_job *j)
 
 /* Hardlinks make a file of one guest another guest's: no guest may run
  * while that happens. */
-static int require_stopped(struct vs_ctx *ctx)
+int vs_require_all_stopped(struct vs_ctx *ctx, const char *what)
 {
 	char **ids = vs_guest_list(ctx);
 	int r = 0;
@@ -150,13 +172,12 @@ static int require_stopped(struct vs_ctx *ctx)
 		struct vs_guest *g = vs_guest_open(ctx, *id);
 		if (g && vs_guest_running(g))
 			r = vs_set_error(ctx,
-					 "hardlink unification needs every guest "
-					 "stopped (guest '%s' is running): a "
-					 "running guest could write to a file "
-					 "while it becomes shared; stop them, or "
-					 "keep the guests on XFS or btrfs "
-					 "(reflinks work live)",
-					 *id);
+					 "%s needs every guest stopped (guest "
+					 "'%s' is running): a running guest could "
+					 "write to a file while it becomes shared; "
+					 "stop them, or keep the guests on XFS or "
+					 "btrfs (reflinks work live)",
+					 what, *id);
 		vs_guest_free(g);
 	}
 	if (r == 0)
@@ -210,7 +231,7 @@ int vs_unify_job_run(struct vs_unify_job *j, const char *link, unsigned flags,
 	else
 		o.link = strcmp(link, "reflink") ? VS_LINK_HARDLINK
 						 : VS_LINK_REFLINK;
-	if (!o.dry_run && o.link == VS_LINK_HARDLINK && require_stopped(ctx) < 0)
+	if (!o.dry_run && o.link == VS_LINK_HARDLINK && vs_require_all_stopped(ctx, "hardlink unification") < 0)
 		return -1;
 	struct vs_unify_stats st = {0};
 	if (verbose >= 1 && !revert)

@@ -18,6 +18,7 @@ echo "not a module" >"$MODS/README"
 want="KIND   NAME             VERSION  ABI  FILE
 build  apt_rpm          1.0      1.0  $MODS/apt_rpm.so
 build  debootstrap      1.0      1.0  $MODS/debootstrap.so
+unify  hash             1.0      1.0  $MODS/hash.so
 hook   recorder         1        1.0  $MODS/recorder.so
 unify  reference        1.0      1.0  $MODS/reference.so
 build  rpm              1.0      1.0  $MODS/rpm.so

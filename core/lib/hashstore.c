@@ -1,0 +1,431 @@
+/* The hashify store, digests and the digest cache: see hashstore.h. */
+#define _GNU_SOURCE
+#include "hashstore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---- digests -------------------------------------------------------- */
+
+int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
+		 char *buf, size_t bufsize)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		errno = ENOMEM;
+		return -1;
+	}
+	off_t off = 0;
+	int r = 0;
+	for (;;) {
+		ssize_t n = pread(fd, buf, bufsize, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		off += n;
+		if (off > size)
+			break;
+	}
+	unsigned len = 0;
+	EVP_DigestFinal_ex(md, out, &len);
+	EVP_MD_CTX_free(md);
+	if (r == 0 && off != size) {
+		errno = ESTALE; /* truncated or grown while being hashed */
+		r = -1;
+	}
+	return r;
+}
+
+void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
+		   char hex[VS_DIGEST_HEX + 1])
+{
+	static const char x[] = "0123456789abcdef";
+	for (int i = 0; i < VS_DIGEST_LEN; i++) {
+		hex[2 * i] = x[d[i] >> 4];
+		hex[2 * i + 1] = x[d[i] & 15];
+	}
+	hex[VS_DIGEST_HEX] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool vs_digest_parse(const char *hex, unsigned char d[VS_DIGEST_LEN])
+{
+	for (int i = 0; i < VS_DIGEST_LEN; i++) {
+		int a = hexval(hex[2 * i]), b = a < 0 ? -1 : hexval(hex[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return false;
+		d[i] = (unsigned char)(a << 4 | b);
+	}
+	return true;
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vs_hclass(int fd, const struct stat *st, bool ignore_mtime, char *buf,
+	      size_t size)
+{
+	char list[8192], *names[256];
+	size_t n = 0;
+	ssize_t len = flistxattr(fd, list, sizeof(list));
+	if (len < 0 && errno != ENOTSUP)
+		return -1;
+	for (char *p = list; len > 0 && p < list + len; p += strlen(p) + 1)
+		if (strncmp(p, VS_XATTR_PREFIX, strlen(VS_XATTR_PREFIX)) &&
+		    n < 256)
+			names[n++] = p;
+	char xd[17] = "0";
+	if (n) {
+		qsort(names, n, sizeof(*names), cmp_str);
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		unsigned char d[VS_DIGEST_LEN];
+		unsigned dl;
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		for (size_t i = 0; i < n; i++) {
+			char v[65536];
+			ssize_t vl = fgetxattr(fd, names[i], v, sizeof(v));
+			if (vl < 0) {
+				EVP_MD_CTX_free(md);
+				return -1;
+			}
+			unsigned char l[4] = {(unsigned char)(vl >> 24),
+					      (unsigned char)(vl >> 16),
+					      (unsigned char)(vl >> 8),
+					      (unsigned char)vl};
+			EVP_DigestUpdate(md, names[i], strlen(names[i]) + 1);
+			EVP_DigestUpdate(md, l, 4);
+			EVP_DigestUpdate(md, v, (size_t)vl);
+		}
+		EVP_DigestFinal_ex(md, d, &dl);
+		EVP_MD_CTX_free(md);
+		char hex[VS_DIGEST_HEX + 1];
+		vs_digest_hex(d, hex);
+		memcpy(xd, hex, 16);
+		xd[16] = '\0';
+	}
+	char t[32] = "-";
+	if (!ignore_mtime)
+		snprintf(t, sizeof(t), "%lld", (long long)st->st_mtim.tv_sec);
+	snprintf(buf, size, "m%04o-u%u-g%u-t%s-x%s",
+		 (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid,
+		 (unsigned)st->st_gid, t, xd);
+	return 0;
+}
+
+void vs_hentry_name(const unsigned char d[VS_DIGEST_LEN], const char *class,
+		    char *buf, size_t size)
+{
+	char hex[VS_DIGEST_HEX + 1];
+	vs_digest_hex(d, hex);
+	snprintf(buf, size, "%.2s/%s%s%s", hex, hex, class ? "-" : "",
+		 class ? class : "");
+}
+
+/* ---- the digest cache ----------------------------------------------- */
+
+bool vs_hcache_get(int fd, const struct stat *st,
+		   unsigned char d[VS_DIGEST_LEN])
+{
+	char v[256], hex[VS_DIGEST_HEX + 1];
+	ssize_t n = fgetxattr(fd, VS_HASH_XATTR, v, sizeof(v) - 1);
+	if (n <= 0)
+		return false;
+	v[n] = '\0';
+	long long size, ms, mn, cs, cn;
+	unsigned long long ino;
+	if (sscanf(v, "v1 %64s %lld %lld.%lld %lld.%lld %llu", hex, &size, &ms,
+		   &mn, &cs, &cn, &ino) != 7 ||
+	    strlen(hex) != VS_DIGEST_HEX || !vs_digest_parse(hex, d))
+		return false;
+	long long now = (long long)st->st_ctim.tv_sec * 1000000000LL +
+			st->st_ctim.tv_nsec;
+	long long then = cs * 1000000000LL + cn;
+	return size == (long long)st->st_size && ms == st->st_mtim.tv_sec &&
+	       mn == st->st_mtim.tv_nsec && ino == (unsigned long long)st->st_ino &&
+	       now >= then && now - then <= 2000000000LL;
+}
+
+int vs_hcache_set(int fd, const struct stat *st,
+		  const unsigned char d[VS_DIGEST_LEN])
+{
+	char v[256], hex[VS_DIGEST_HEX + 1];
+	vs_digest_hex(d, hex);
+	int n = snprintf(v, sizeof(v), "v1 %s %lld %lld.%09ld %lld.%09ld %llu",
+			 hex, (long long)st->st_size,
+			 (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+			 (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
+			 (unsigned long long)st->st_ino);
+	return fsetxattr(fd, VS_HASH_XATTR, v, (size_t)n, 0);
+}
+
+/* ---- stores --------------------------------------------------------- */
+
+/* The store's method file: absent (made unless dry_run) or sha256. */
+static int check_method(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
+{
+	int fd = openat(s->fd, "method", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (dry_run)
+			return 0;
+		fd = openat(s->fd, "method",
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0644);
+		if (fd < 0 || write(fd, VS_DIGEST_NAME "\n",
+				    strlen(VS_DIGEST_NAME) + 1) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return vs_set_errno(ctx, e, "cannot write '%s/method'",
+					    s->path);
+		}
+		close(fd);
+		return 0;
+	}
+	if (fd < 0)
+		return vs_set_errno(ctx, errno, "cannot read '%s/method'",
+				    s->path);
+	char *text = vs_read_fd(fd, 4096, NULL);
+	close(fd);
+	if (!text)
+		return vs_set_errno(ctx, errno, "cannot read '%s/method'",
+				    s->path);
+	char norm[64];
+	size_t k = 0;
+	for (char *p = text; *p && k < sizeof(norm) - 1; p++)
+		if (*p != '-' && *p != ' ' && *p != '\n' && *p != '\t')
+			norm[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	norm[k] = '\0';
+	vs_first_line(text);
+	int r = strcmp(norm, VS_DIGEST_NAME) == 0
+			? 0
+			: vs_set_error(ctx,
+				       "store '%s' was made with '%s'; vs uses "
+				       "%s (start a new store)",
+				       s->path, text, VS_DIGEST_NAME);
+	free(text);
+	return r;
+}
+
+int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir, bool dry_run,
+		    struct vs_hstores *out)
+{
+	char real[PATH_MAX];
+	memset(out, 0, sizeof(*out));
+	out->dir = vs_strdup(vs_host_real(ctx, hashdir, real, sizeof(real)));
+	char **names = vs_host_list(ctx, hashdir);
+	if (!names)
+		return vs_set_errno(ctx, errno,
+				    "cannot read the hash directory '%s'",
+				    out->dir);
+	int r = 0;
+	for (char **nm = names; *nm && r == 0; nm++) {
+		char path[PATH_MAX], target[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", hashdir, *nm);
+		const char *base;
+		int pfd = vs_host_parent(ctx, path, &base);
+		ssize_t tl = pfd >= 0 ? readlinkat(pfd, base, target,
+						   sizeof(target) - 1)
+				      : -1;
+		if (pfd >= 0)
+			close(pfd);
+		if (tl > 0) {
+			target[tl] = '\0';
+			if (target[0] != '/') {
+				r = vs_set_error(ctx,
+						 "store '%s/%s' is a relative "
+						 "symlink ('%s'): the hash "
+						 "directory needs absolute paths",
+						 out->dir, *nm, target);
+				break;
+			}
+		}
+		int fd = vs_host_open(ctx, path, O_RDONLY | O_DIRECTORY, 0);
+		if (fd < 0 && (errno == ENOTDIR || errno == ENOENT))
+			continue; /* util-vserver: only directories count */
+		if (fd < 0) {
+			r = vs_set_errno(ctx, errno, "cannot open store '%s/%s'",
+					 out->dir, *nm);
+			break;
+		}
+		struct stat st;
+		fstat(fd, &st);
+		for (size_t i = 0; i < out->n; i++)
+			if (out->s[i].dev == st.st_dev) {
+				r = vs_set_error(ctx,
+						 "two stores on one filesystem: "
+						 "'%s' and '%s/%s' (at most one "
+						 "per filesystem)",
+						 out->s[i].path, out->dir, *nm);
+				break;
+			}
+		out->s = vs_xrealloc(out->s, (out->n + 1) * sizeof(*out->s));
+		struct vs_hstore *s = &out->s[out->n++];
+		memset(s, 0, sizeof(*s));
+		s->fd = fd;
+		s->dev = st.st_dev;
+		s->name = vs_strdup(*nm);
+		s->path = vs_asprintf("%s/%s", out->dir, *nm);
+		if (r == 0)
+			r = check_method(ctx, s, dry_run);
+	}
+	vs_strv_free(names);
+	if (r == 0 && out->n == 0)
+		r = vs_set_error(ctx,
+				 "no store in the hash directory '%s' (link "
+				 "'%s/0' to a store directory)",
+				 out->dir, out->dir);
+	if (r < 0)
+		vs_hstores_close(out);
+	return r;
+}
+
+void vs_hstores_close(struct vs_hstores *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		close(h->s[i].fd);
+		free(h->s[i].name);
+		free(h->s[i].path);
+		free(h->s[i].inos);
+	}
+	free(h->s);
+	free(h->dir);
+	memset(h, 0, sizeof(*h));
+}
+
+struct vs_hstore *vs_hstore_for(struct vs_hstores *h, dev_t dev)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->s[i].dev == dev)
+			return &h->s[i];
+	return NULL;
+}
+
+/* The inode set: open addressing, 0 is the empty slot (no inode is 0). */
+static size_t ino_slot(ino_t ino, size_t mask)
+{
+	unsigned long long h = (unsigned long long)ino * 0x9E3779B97F4A7C15ULL;
+	return (size_t)(h >> 20) & mask;
+}
+
+void vs_hstore_add_ino(struct vs_hstore *s, ino_t ino)
+{
+	if (!ino)
+		return;
+	if (2 * (s->ninos + 1) > s->cap) {
+		size_t ncap = s->cap ? 2 * s->cap : 4096;
+		ino_t *n = calloc(ncap, sizeof(*n));
+		if (!n)
+			abort();
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->inos[i]) {
+				size_t j = ino_slot(s->inos[i], ncap - 1);
+				while (n[j])
+					j = (j + 1) & (ncap - 1);
+				n[j] = s->inos[i];
+			}
+		free(s->inos);
+		s->inos = n;
+		s->cap = ncap;
+	}
+	size_t j = ino_slot(ino, s->cap - 1);
+	while (s->inos[j] && s->inos[j] != ino)
+		j = (j + 1) & (s->cap - 1);
+	if (!s->inos[j]) {
+		s->inos[j] = ino;
+		s->ninos++;
+	}
+}
+
+bool vs_hstore_has_ino(const struct vs_hstore *s, ino_t ino)
+{
+	if (!s->cap || !ino)
+		return false;
+	size_t j = ino_slot(ino, s->cap - 1);
+	while (s->inos[j]) {
+		if (s->inos[j] == ino)
+			return true;
+		j = (j + 1) & (s->cap - 1);
+	}
+	return false;
+}
+
+/* A temporary name left by a crashed run: its inode may be immutable
+ * (a guest file being frozen), so the flag goes before the name. */
+static void remove_tmp(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+				       O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    vs_is_immutable(fd) && st.st_nlink > 1)
+		vs_set_immutable(fd, false);
+	unlinkat(dfd, name, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
+{
+	free(s->inos);
+	s->inos = NULL;
+	s->ninos = s->cap = 0;
+	for (int i = 0; i < 256; i++) {
+		char xx[3];
+		snprintf(xx, sizeof(xx), "%02x", i);
+		int dfd = openat(s->fd, xx,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return vs_set_errno(ctx, errno, "cannot read '%s/%s'",
+					    s->path, xx);
+		}
+		DIR *d = fdopendir(dfd);
+		if (!d) {
+			close(dfd);
+			return vs_set_errno(ctx, errno, "cannot read '%s/%s'",
+					    s->path, xx);
+		}
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.') {
+				if (!dry_run &&
+				    !strncmp(e->d_name, VS_STORE_TMP,
+					     strlen(VS_STORE_TMP)))
+					remove_tmp(dirfd(d), e->d_name);
+				continue;
+			}
+			vs_hstore_add_ino(s, e->d_ino);
+		}
+		closedir(d);
+	}
+	return 0;
+}

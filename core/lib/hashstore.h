@@ -1,0 +1,93 @@
+/* The content-addressed store of hashify (vhashify): layout, digests, the
+ * digest cache.  Internal to libvs.
+ *
+ * A hash directory (apps/vunify/hash, .defaults/apps/vunify/hash or
+ * --destination) holds entries such as "0" that are (symlinks to) store
+ * directories, at most one per filesystem.  A store holds:
+ *   method          "sha256": the digest; another one is refused
+ *   <xx>/<digest>   reflink entries: a file with that content (its own
+ *                   inode, extents shared with the guests' files)
+ *   <xx>/<digest>-m<mode>-u<uid>-g<gid>-t<mtime|->-x<xattrs>
+ *                   hardlink entries: the guests' (immutable) inode with
+ *                   that content and metadata class; <xattrs> is "0" or
+ *                   16 hex digits of the SHA-256 of the sorted xattrs
+ * where <xx> are the digest's first two hex digits and <digest> its 64.
+ * `sha256sum` of an entry gives the start of its name. */
+#ifndef VS_HASHSTORE_H
+#define VS_HASHSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct vs_ctx;
+
+#define VS_DIGEST_LEN 32
+#define VS_DIGEST_HEX (2 * VS_DIGEST_LEN)
+#define VS_DIGEST_NAME "sha256"
+#define VS_HASH_XATTR "trusted.vs.sha256"
+#define VS_HASH_MIN_SIZE 16 /* smaller files are skipped, as util-vserver */
+#define VS_STORE_TMP ".tmp."
+
+struct vs_hstore {
+	char *name;  /* the hash-dir entry, e.g. "0" */
+	char *path;  /* the store directory (real path, for messages) */
+	int fd;      /* O_DIRECTORY */
+	dev_t dev;
+	ino_t *inos; /* entries' inodes: a hash set (vs_hstore_load) */
+	size_t ninos, cap;
+};
+
+struct vs_hstores {
+	struct vs_hstore *s;
+	size_t n;
+	char *dir; /* the hash directory (real path) */
+};
+
+/* Opens every store of a hash directory (host view).  Refuses a relative
+ * symlink, two stores on one filesystem, a store made with another
+ * digest, an empty hash directory.  Writes the method file of a new store
+ * unless dry_run.  Returns 0, or -1 with the error set. */
+int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir, bool dry_run,
+		    struct vs_hstores *out);
+void vs_hstores_close(struct vs_hstores *h);
+/* The store on filesystem dev, or NULL. */
+struct vs_hstore *vs_hstore_for(struct vs_hstores *h, dev_t dev);
+/* Reads the inodes of the store's entries (one readdir per <xx>
+ * directory, no stat); removes temporary names a crashed run left unless
+ * dry_run.  Returns 0 or -1 (error set). */
+int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run);
+bool vs_hstore_has_ino(const struct vs_hstore *s, ino_t ino);
+/* Adds an inode to the set. */
+void vs_hstore_add_ino(struct vs_hstore *s, ino_t ino);
+
+/* SHA-256 of an open file's first size bytes (from offset 0, pread), buf
+ * is scratch space.  Returns 0, or -1 with errno (ESTALE when the file
+ * is shorter or longer than size: it changed while being hashed). */
+int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
+		 char *buf, size_t bufsize);
+void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
+		   char hex[VS_DIGEST_HEX + 1]);
+/* Parses 64 hex digits; false when malformed. */
+bool vs_digest_parse(const char *hex, unsigned char d[VS_DIGEST_LEN]);
+
+/* The metadata class of a hardlink entry for an open file with stat st:
+ * "m0644-u0-g0-t1700000000-x0" (t- with ignore_mtime).  Returns 0 or -1
+ * (xattrs unreadable). */
+int vs_hclass(int fd, const struct stat *st, bool ignore_mtime, char *buf,
+	      size_t size);
+/* "<xx>/<hex>" or "<xx>/<hex>-<class>" (class NULL: reflink entry). */
+void vs_hentry_name(const unsigned char d[VS_DIGEST_LEN], const char *class,
+		    char *buf, size_t size);
+
+/* The digest cache of a file: valid when size, mtime and inode are those
+ * recorded and ctime is within two seconds after the recorded one (the
+ * cache's own write moves ctime).  Returns true and fills d when valid. */
+bool vs_hcache_get(int fd, const struct stat *st,
+		   unsigned char d[VS_DIGEST_LEN]);
+/* Records the digest of an open file whose stat is st; 0 or -1. */
+int vs_hcache_set(int fd, const struct stat *st,
+		  const unsigned char d[VS_DIGEST_LEN]);
+
+#endif

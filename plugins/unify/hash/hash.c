@@ -1,0 +1,209 @@
+/* Unify plugin "hash" (util-vserver's vhashify): shares a guest's files
+ * through a content-addressed store.
+ *   vs <guest> hashify [-n] [-v...] [--link=auto|reflink|hardlink]
+ *                      [--ignore-mtime] [--refresh]
+ *   vs hashify --manually [-n] [-v] --destination <hashdir> <path>
+ *              [<exclude-list>]
+ *   vs hashify --gc [-n] [-v] <hashdir>
+ *   vs hashify --verify [-v] <hashdir>
+ *   vs <guest> unhashify [-n] [-v] [path...]   (as deunify) */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vs/plugin.h>
+#include <vs/unify.h>
+
+struct hash_args {
+	unsigned flags;
+	int verbose;
+	const char *link, *dest;
+	bool manual, gc, verify;
+	int optind;
+};
+
+static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
+			struct hash_args *a)
+{
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"link", required_argument, NULL, 'l'},
+		{"ignore-mtime", no_argument, NULL, 'i'},
+		{"refresh", no_argument, NULL, 'r'},
+		{"manually", no_argument, NULL, 'm'},
+		{"destination", required_argument, NULL, 'd'},
+		{"gc", no_argument, NULL, 'g'},
+		{"verify", no_argument, NULL, 'V'},
+		{"insecure", no_argument, NULL, 'I'},
+		{"sledgehammer", no_argument, NULL, 'S'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	memset(a, 0, sizeof(*a));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+nv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			a->flags |= VS_UNIFY_DRY_RUN;
+			break;
+		case 'v':
+			a->verbose++;
+			break;
+		case 'l':
+			a->link = optarg;
+			break;
+		case 'i':
+			a->flags |= VS_UNIFY_IGNORE_MTIME;
+			break;
+		case 'r':
+			a->flags |= VS_UNIFY_REFRESH;
+			break;
+		case 'm':
+			a->manual = true;
+			break;
+		case 'd':
+			a->dest = optarg;
+			break;
+		case 'g':
+			a->gc = true;
+			break;
+		case 'V':
+			a->verify = true;
+			break;
+		case 'I': /* util-vserver: no effect */
+			break;
+		case 'S':
+			return vs_set_error(ctx,
+					    "%s: --sledgehammer is not supported: "
+					    "vs always compares contents before "
+					    "sharing",
+					    argv[0]);
+		default:
+			return vs_set_error(ctx,
+					    "%s: unknown or incomplete option '%s'",
+					    argv[0], argv[optind - 1]);
+		}
+	}
+	a->optind = optind;
+	if (a->link && strcmp(a->link, "auto") && strcmp(a->link, "reflink") &&
+	    strcmp(a->link, "hardlink"))
+		return vs_set_error(ctx,
+				    "%s: invalid --link '%s' (auto, reflink or "
+				    "hardlink)",
+				    argv[0], a->link);
+	if (a->gc + a->verify + a->manual > 1)
+		return vs_set_error(ctx, "%s: --manually, --gc and --verify "
+					 "exclude each other",
+				    argv[0]);
+	return 0;
+}
+
+/* --gc / --verify <hashdir> */
+static int hash_maintain(struct vs_ctx *ctx, struct vs_guest *g, int argc,
+			 char **argv, const struct hash_args *a)
+{
+	const char *what = a->gc ? "--gc" : "--verify";
+	if (g || argc - a->optind != 1)
+		return vs_set_error(ctx, "hashify %s: expected one hash "
+					 "directory",
+				    what),
+		       2;
+	const char *dir = argv[a->optind];
+	if (dir[0] != '/')
+		return vs_set_error(ctx,
+				    "hashify %s: hash directory '%s' is not an "
+				    "absolute path",
+				    what, dir),
+		       2;
+	int r = a->gc ? vs_hash_gc(ctx, dir, a->flags, a->verbose)
+		      : vs_hash_verify(ctx, dir, a->verbose);
+	return r < 0 ? 1 : 0;
+}
+
+static int hash_unhashify(struct vs_ctx *ctx, struct vs_guest *g, int argc,
+			  char **argv, const struct hash_args *a)
+{
+	if (!g)
+		return vs_set_error(ctx, "unhashify: no guest given"), 2;
+	struct vs_unify_job *j = vs_unify_job_new(ctx, a->verbose);
+	if (!j)
+		return vs_set_error(ctx, "out of memory"), 1;
+	(void)argc;
+	int r = vs_unify_job_add_guest(j, g);
+	if (r == 0)
+		r = vs_unify_job_run(j, NULL, a->flags | VS_UNIFY_REVERT,
+				     a->verbose, argv + a->optind);
+	vs_unify_job_free(j);
+	return r < 0 ? 1 : 0;
+}
+
+static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
+		     char **argv)
+{
+	struct hash_args a;
+	if (hash_options(ctx, argc, argv, &a) < 0)
+		return 2;
+	if (!strcmp(argv[0], "unhashify"))
+		return hash_unhashify(ctx, g, argc, argv, &a);
+	if (a.gc || a.verify)
+		return hash_maintain(ctx, g, argc, argv, &a);
+	int rest = argc - a.optind;
+	if (a.manual && (g || rest < 1 || rest > 2 || !a.dest))
+		return vs_set_error(ctx, "hashify --manually: expected "
+					 "--destination <hashdir> <path> "
+					 "[<exclude-list>]"),
+		       2;
+	if (!a.manual && a.dest)
+		return vs_set_error(ctx, "hashify: --destination needs "
+					 "--manually"),
+		       2;
+	if (!a.manual && !g)
+		return vs_set_error(ctx, "hashify: no guest given (or use "
+					 "--manually, --gc or --verify)"),
+		       2;
+	if (!a.manual && rest > 0)
+		return vs_set_error(ctx, "hashify: unexpected argument '%s'",
+				    argv[a.optind]),
+		       2;
+	struct vs_hash_job *j = vs_hash_job_new(ctx, a.verbose);
+	if (!j)
+		return vs_set_error(ctx, "out of memory"), 1;
+	int r = a.manual ? vs_hash_job_set_tree(j, argv[a.optind],
+						rest > 1 ? argv[a.optind + 1]
+							 : NULL,
+						a.dest)
+			 : vs_hash_job_set_guest(j, g);
+	if (r == 0)
+		r = vs_hash_job_run(j, a.link, a.flags);
+	vs_hash_job_free(j);
+	return r < 0 ? 1 : 0;
+}
+
+static int hash_run(struct vs_ctx *ctx, struct vs_guest *g, int argc,
+		    char **argv)
+{
+	return hash_verb(ctx, g, argc, argv);
+}
+
+static const struct vs_unify_ops hash_ops = {
+	.usage = "[-n] [-v...] [--link=auto|reflink|hardlink] "
+		 "[--ignore-mtime] [--refresh]",
+	.run = hash_run,
+};
+
+static const struct vs_verb_def hash_verbs[] = {
+	{"hashify", "share a guest's files through a content-addressed store "
+		    "(vhashify)",
+	 VS_VERB_GUEST | VS_VERB_OPTGUEST | VS_VERB_ROOT, hash_verb},
+	{"unhashify", "turn a guest's hashified files back into private copies",
+	 VS_VERB_GUEST | VS_VERB_ROOT, hash_verb},
+	{NULL, NULL, 0, NULL},
+};
+
+VS_PLUGIN_DEFINE(hash, VS_KIND_UNIFY, "1.0",
+		 "unification through a content-addressed store (vhashify)",
+		 &hash_ops, hash_verbs);

@@ -1,0 +1,174 @@
+/* The hashify store's digests (util-vserver's hashcalc cases, checked
+ * against sha256sum), sparse files, a file that changes size while being
+ * hashed, entry names and the digest cache. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "cu.h"
+#include "hashstore.h"
+
+static char buf[1 << 16];
+
+/* sha256sum's digest of a file, in hex. */
+static void sha256sum(const char *path, char hex[VS_DIGEST_HEX + 1])
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+	FILE *p = popen(cmd, "r");
+	hex[0] = '\0';
+	if (p && fscanf(p, "%64s", hex) != 1)
+		hex[0] = '\0';
+	if (p)
+		pclose(p);
+}
+
+static void check_file(const char *path)
+{
+	char want[VS_DIGEST_HEX + 1], got[VS_DIGEST_HEX + 1];
+	unsigned char d[VS_DIGEST_LEN];
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	CU_ASSERT_FATAL(fd >= 0 && fstat(fd, &st) == 0);
+	CU_ASSERT_EQUAL(vs_digest_fd(fd, st.st_size, d, buf, sizeof(buf)), 0);
+	vs_digest_hex(d, got);
+	sha256sum(path, want);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	if (strcmp(got, want))
+		fprintf(stderr, "\n  %s (%lld bytes): %s, sha256sum %s\n", path,
+			(long long)st.st_size, got, want);
+	close(fd);
+}
+
+static void test_sizes(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	long sizes[] = {0,	 1,	   2,	   4,	     8,	       15,
+			16,	 23,	   42,	   64,	     page - 1, page,
+			page + 1, 2 * page - 23, 23 * page + 42, 3 << 20};
+	char path[4200];
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+		snprintf(path, sizeof(path), "%s/f%zu", tmp_root(), i);
+		FILE *f = fopen(path, "w");
+		CU_ASSERT_FATAL(f != NULL);
+		for (long k = 0; k < sizes[i]; k++)
+			fputc((int)((k * 7 + i) & 0xff), f);
+		fclose(f);
+		check_file(path);
+	}
+}
+
+static void test_sparse(void)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/sparse", tmp_root());
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pwrite(fd, "head", 4, 0), 4);
+	CU_ASSERT_EQUAL(pwrite(fd, "middle", 6, 5 << 20), 6);
+	CU_ASSERT_EQUAL(ftruncate(fd, 9 << 20), 0); /* a hole at the end */
+	close(fd);
+	check_file(path);
+}
+
+static void test_changed_size(void)
+{
+	char path[4200];
+	unsigned char d[VS_DIGEST_LEN];
+	snprintf(path, sizeof(path), "%s/shrunk", tmp_root());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "0123456789abcdefghij", 20), 20);
+	/* hashed as 100 bytes (what the walk saw): truncated meanwhile */
+	errno = 0;
+	CU_ASSERT_EQUAL(vs_digest_fd(fd, 100, d, buf, sizeof(buf)), -1);
+	CU_ASSERT_EQUAL(errno, ESTALE);
+	/* hashed as 10 bytes: it grew meanwhile */
+	errno = 0;
+	CU_ASSERT_EQUAL(vs_digest_fd(fd, 10, d, buf, 4), -1);
+	CU_ASSERT_EQUAL(errno, ESTALE);
+	close(fd);
+}
+
+static void test_names(void)
+{
+	unsigned char d[VS_DIGEST_LEN];
+	char name[256], hex[VS_DIGEST_HEX + 1];
+	for (int i = 0; i < VS_DIGEST_LEN; i++)
+		d[i] = (unsigned char)(i * 9);
+	vs_digest_hex(d, hex);
+	CU_ASSERT_STRING_EQUAL(hex, "0009121b242d363f48515a636c757e87"
+				    "9099a2abb4bdc6cfd8e1eaf3fc050e17");
+	unsigned char back[VS_DIGEST_LEN];
+	CU_ASSERT(vs_digest_parse(hex, back) && !memcmp(back, d, sizeof(d)));
+	CU_ASSERT(!vs_digest_parse("0009121b242d363f48515a636c757e87"
+				   "9099a2abb4bdc6cfd8e1eaf3fc050e1G",
+				   back));
+	vs_hentry_name(d, NULL, name, sizeof(name));
+	CU_ASSERT_STRING_EQUAL(name, "00/0009121b242d363f48515a636c757e87"
+				     "9099a2abb4bdc6cfd8e1eaf3fc050e17");
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/classed", tmp_root());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0640);
+	struct stat st;
+	CU_ASSERT_FATAL(fd >= 0 && fchmod(fd, 04750) == 0 && fstat(fd, &st) == 0);
+	char class[128], want[128];
+	CU_ASSERT_EQUAL(vs_hclass(fd, &st, false, class, sizeof(class)), 0);
+	snprintf(want, sizeof(want), "m4750-u%u-g%u-t%lld-x0",
+		 (unsigned)st.st_uid, (unsigned)st.st_gid,
+		 (long long)st.st_mtim.tv_sec);
+	CU_ASSERT_STRING_EQUAL(class, want);
+	CU_ASSERT_EQUAL(vs_hclass(fd, &st, true, class, sizeof(class)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(class, "-t--x0"));
+	/* the digest cache is vs's own: it never changes the class */
+	CU_ASSERT_EQUAL(vs_hcache_set(fd, &st, d), 0);
+	CU_ASSERT_EQUAL(vs_hclass(fd, &st, false, class, sizeof(class)), 0);
+	CU_ASSERT_STRING_EQUAL(class, want);
+	close(fd);
+}
+
+static void test_cache(void)
+{
+	char path[4200];
+	unsigned char d[VS_DIGEST_LEN], got[VS_DIGEST_LEN];
+	memset(d, 0xab, sizeof(d));
+	snprintf(path, sizeof(path), "%s/cached", tmp_root());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "some content here", 17), 17);
+	struct stat st;
+	fstat(fd, &st);
+	CU_ASSERT(!vs_hcache_get(fd, &st, got));
+	CU_ASSERT_EQUAL(vs_hcache_set(fd, &st, d), 0);
+	fstat(fd, &st); /* the write of the xattr moved ctime a little */
+	CU_ASSERT(vs_hcache_get(fd, &st, got) && !memcmp(got, d, sizeof(d)));
+	/* content changed and mtime put back: ctime tells */
+	struct timespec ts[2] = {st.st_atim, st.st_mtim};
+	sleep(3);
+	CU_ASSERT_EQUAL(pwrite(fd, "S", 1, 0), 1);
+	futimens(fd, ts);
+	fstat(fd, &st);
+	CU_ASSERT(!vs_hcache_get(fd, &st, got));
+	/* a user.* attribute of the same name means nothing */
+	CU_ASSERT_EQUAL(fsetxattr(fd, "user.vs.sha256", "v1", 2, 0) == 0 ||
+				errno == ENOTSUP,
+			1);
+	close(fd);
+}
+
+int add_suites(void)
+{
+	CU_pSuite s = CU_add_suite("hashstore", NULL, NULL);
+	if (!s || !CU_add_test(s, "hashcalc sizes", test_sizes) ||
+	    !CU_add_test(s, "sparse file", test_sparse) ||
+	    !CU_add_test(s, "size changed while hashed", test_changed_size) ||
+	    !CU_add_test(s, "entry names and classes", test_names) ||
+	    !CU_add_test(s, "digest cache", test_cache))
+		return -1;
+	return 0;
+}
