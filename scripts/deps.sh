@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config libltdl-dev
 libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev libarchive-dev
-busybox-static procps libmnl-dev iproute2
+busybox-static procps libmnl-dev iproute2 libcap2-bin
 e2fsprogs xfsprogs attr rpm zstd bzip2 xz-utils debootstrap
 dnf createrepo-c gpg mmdebstrap"
 missing=

@@ -37,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "hashstore.h"
@@ -51,12 +53,22 @@ enum hstate { H_PENDING, H_CACHED, H_HASHED, H_CHANGED, H_ERROR };
 
 struct hcand {
 	char *path; /* "/etc/passwd": in the arena */
+	unsigned dir; /* its directory in hrun.dirs */
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
 	unsigned char digest[VS_DIGEST_LEN];
 	unsigned char state;
 	int err;
+};
+
+/* A directory of the walk: its times are put back when a file in it was
+ * replaced (the guest sees no change but ctime). */
+struct hdir {
+	char *path;
+	ino_t ino;
+	struct timespec atime, mtime;
+	bool touched;
 };
 
 struct hrun {
@@ -68,6 +80,8 @@ struct hrun {
 	dev_t dev;
 	struct hcand *c;
 	size_t n, cap;
+	struct hdir *dirs;
+	size_t ndirs, dcap;
 	char **arena;
 	size_t narena, arena_used;
 	atomic_size_t next, done;
@@ -108,6 +122,8 @@ static void hprogress(struct hrun *h, const char *what, size_t i, size_t n)
 		fprintf(stderr, "\rvs: hashify: %s %zu/%zu files", what, i, n);
 }
 
+static int open_beneath(int rootfd, const char *path, int flags);
+
 /* ---- walk --------------------------------------------------------------- */
 
 static char *arena_dup(struct hrun *h, const char *s)
@@ -125,7 +141,42 @@ static char *arena_dup(struct hrun *h, const char *s)
 	return p;
 }
 
-static void add_cand(struct hrun *h, const char *path, const struct stat *st)
+static unsigned add_dir(struct hrun *h, const char *path, const struct stat *st)
+{
+	if (h->ndirs == h->dcap) {
+		h->dcap = h->dcap ? 2 * h->dcap : 256;
+		h->dirs = vs_xrealloc(h->dirs, h->dcap * sizeof(*h->dirs));
+	}
+	struct hdir *d = &h->dirs[h->ndirs];
+	d->path = arena_dup(h, path);
+	d->ino = st->st_ino;
+	d->atime = st->st_atim;
+	d->mtime = st->st_mtim;
+	d->touched = false;
+	return (unsigned)h->ndirs++;
+}
+
+/* Puts back the times of the directories whose entries were replaced. */
+static void restore_dir_times(struct hrun *h)
+{
+	for (size_t i = 0; i < h->ndirs; i++) {
+		struct hdir *d = &h->dirs[i];
+		if (!d->touched)
+			continue;
+		int fd = i == 0 ? dup(h->t->rootfd)
+				: open_beneath(h->t->rootfd, d->path,
+					       O_RDONLY | O_DIRECTORY);
+		struct stat st;
+		struct timespec ts[2] = {d->atime, d->mtime};
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == d->ino)
+			futimens(fd, ts);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static void add_cand(struct hrun *h, const char *path, const struct stat *st,
+		     unsigned dir)
 {
 	if (h->n == h->cap) {
 		h->cap = h->cap ? 2 * h->cap : 4096;
@@ -134,6 +185,7 @@ static void add_cand(struct hrun *h, const char *path, const struct stat *st)
 	struct hcand *c = &h->c[h->n++];
 	memset(c, 0, sizeof(*c));
 	c->path = arena_dup(h, path);
+	c->dir = dir;
 	c->ino = st->st_ino;
 	c->size = st->st_size;
 	c->mtime = st->st_mtim;
@@ -163,8 +215,35 @@ static bool stale_guest_tmp(struct hrun *h, int dirfd, const char *name,
 	return true;
 }
 
-static void hwalk(struct hrun *h, int dirfd, const char *dirpath, bool inside,
-		  int depth)
+/* lstat plus the immutable attribute, in one statx. */
+static int walk_stat(int dirfd, const char *name, struct stat *st, bool *imm)
+{
+	struct statx x;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS, &x) < 0)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+	st->st_ino = x.stx_ino;
+	st->st_mode = x.stx_mode;
+	st->st_nlink = x.stx_nlink;
+	st->st_uid = x.stx_uid;
+	st->st_gid = x.stx_gid;
+	st->st_size = (off_t)x.stx_size;
+	st->st_blocks = (blkcnt_t)x.stx_blocks;
+	st->st_atim.tv_sec = x.stx_atime.tv_sec;
+	st->st_atim.tv_nsec = x.stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = x.stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = x.stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = x.stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = x.stx_ctime.tv_nsec;
+	*imm = (x.stx_attributes_mask & STATX_ATTR_IMMUTABLE) &&
+	       (x.stx_attributes & STATX_ATTR_IMMUTABLE);
+	return 0;
+}
+
+static void hwalk(struct hrun *h, int dirfd, const char *dirpath,
+		  unsigned dir, bool inside, int depth)
 {
 	DIR *d = fdopendir(dup(dirfd));
 	if (!d)
@@ -178,10 +257,13 @@ static void hwalk(struct hrun *h, int dirfd, const char *dirpath, bool inside,
 		    (int)sizeof(path))
 			continue;
 		struct stat st;
-		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		bool imm;
+		if (walk_stat(dirfd, e->d_name, &st, &imm) < 0)
 			continue;
-		if (stale_guest_tmp(h, dirfd, e->d_name, &st))
+		if (stale_guest_tmp(h, dirfd, e->d_name, &st)) {
+			h->dirs[dir].touched = true;
 			continue;
+		}
 		enum vs_excl_verdict v = vs_excl_match(
 			&h->t->excl, path, S_ISDIR(st.st_mode), inside);
 		if (v == VS_EXCLUDED) {
@@ -201,8 +283,8 @@ static void hwalk(struct hrun *h, int dirfd, const char *dirpath, bool inside,
 			    cs.st_dev != st.st_dev)
 				hskip(h, path, VS_SKIP_CHANGED);
 			else
-				hwalk(h, fd, path, inside || v == VS_DESCEND_EXCLUDED,
-				      depth + 1);
+				hwalk(h, fd, path, add_dir(h, path, &cs),
+				      inside || v == VS_DESCEND_EXCLUDED, depth + 1);
 			if (fd >= 0)
 				close(fd);
 		} else if (S_ISLNK(st.st_mode)) {
@@ -211,11 +293,14 @@ static void hwalk(struct hrun *h, int dirfd, const char *dirpath, bool inside,
 			hskip(h, path, VS_SKIP_SPECIAL);
 		} else if (st.st_size < VS_HASH_MIN_SIZE) {
 			hskip(h, path, VS_SKIP_SMALL);
-		} else if (!h->o->refresh && vs_hstore_has_ino(h->store, st.st_ino)) {
+		} else if (!h->o->refresh && imm &&
+			   vs_hstore_has_ino(h->store, st.st_ino)) {
+			/* a store entry (and immutable: a run killed between
+			 * the link and the flag leaves one to finish) */
 			h->st->examined++;
 			hskip(h, path, VS_SKIP_ALREADY);
 		} else {
-			add_cand(h, path, &st);
+			add_cand(h, path, &st, dir);
 		}
 	}
 	closedir(d);
@@ -389,10 +474,15 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 	int xfd = entry_dir(h, entry, false);
 	if (xfd < 0)
 		return R_FAILED;
+	/* the entry is writable for a moment: a read lease keeps every
+	 * writer out meanwhile (an opener waits, then finds it immutable) */
+	bool leased = vs_lease_read(efd);
 	bool imm = vs_is_immutable(efd);
-	if (imm && vs_set_immutable(efd, false) < 0) {
+	if (!leased || (imm && vs_set_immutable(efd, false) < 0)) {
+		if (leased)
+			vs_lease_end(efd);
 		close(xfd);
-		return R_FAILED;
+		return leased ? R_FAILED : R_CHANGED;
 	}
 	enum hresult r = R_FAILED;
 	unlinkat(dirfd, tmp, 0); /* a stale one: checked by the walk */
@@ -414,6 +504,7 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 	if (vs_set_immutable(efd, true) < 0 && r == R_LINKED)
 		vs_warn(h->ctx, "cannot make '%s/%s' immutable: %s",
 			h->store->path, entry, strerror(errno));
+	vs_lease_end(efd);
 	close(xfd);
 	errno = e;
 	return r;
@@ -456,8 +547,28 @@ static enum hresult link_hardlink(struct hrun *h, struct hcand *c, int dirfd,
 				  size_t esize)
 {
 	char class[128];
-	if (vs_hstore_has_ino(h->store, fs->st_ino))
-		return R_ALREADY;
+	if (vs_hstore_has_ino(h->store, fs->st_ino)) {
+		if (h->o->dry_run || vs_is_immutable(ffd))
+			return R_ALREADY;
+		/* linked by a run killed before the flag: finish it when the
+		 * content still matches its entry (the lease holds writers) */
+		if (vs_hclass(ffd, fs, h->o->ignore_mtime, class,
+			      sizeof(class)) < 0)
+			return R_FAILED;
+		vs_hentry_name(c->digest, class, entry, esize);
+		struct stat es;
+		if (!still_digest(h, ffd, fs->st_size, c->digest) ||
+		    fstatat(h->store->fd, entry, &es, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    es.st_ino != fs->st_ino) {
+			vs_warn(h->ctx,
+				"'%s%s' shares a store entry an interrupted run "
+				"left writable and has changed since: check the "
+				"store with 'vs hashify --verify'",
+				h->t->root, c->path);
+			return R_FAILED;
+		}
+		return vs_set_immutable(ffd, true) < 0 ? R_FAILED : R_ALREADY;
+	}
 	if (vs_hclass(ffd, fs, h->o->ignore_mtime, class, sizeof(class)) < 0)
 		return R_FAILED;
 	vs_hentry_name(c->digest, class, entry, esize);
@@ -537,9 +648,8 @@ static void link_one(struct hrun *h, struct hcand *c, char *cur, int *curfd)
 	/* hardlink: no writer may open the file while it is compared,
 	 * hashed, linked and frozen (a read lease; the opener waits) */
 	bool hard = h->o->link == VS_LINK_HARDLINK;
-	bool leased = hard && !h->o->dry_run &&
-		      fcntl(ffd, F_SETLEASE, F_RDLCK) == 0;
-	if (hard && !h->o->dry_run && !leased && errno == EAGAIN) {
+	bool leased = hard && !h->o->dry_run && vs_lease_read(ffd);
+	if (hard && !h->o->dry_run && !leased) {
 		close(ffd);
 		hskip(h, c->path, VS_SKIP_CHANGED); /* open for writing */
 		return;
@@ -570,13 +680,24 @@ static void link_one(struct hrun *h, struct hcand *c, char *cur, int *curfd)
 			vs_hcache_set(ffd, &now, c->digest);
 	}
 	if (leased)
-		fcntl(ffd, F_SETLEASE, F_UNLCK);
+		vs_lease_end(ffd);
 	close(ffd);
 	switch (r) {
 	case R_LINKED:
+		if (hard && !h->o->dry_run) {
+			/* the rename moved the directory's mtime: put it back
+			 * now (and once more at the end, for a crash between) */
+			struct hdir *d = &h->dirs[c->dir];
+			struct stat ds;
+			struct timespec ts[2] = {d->atime, d->mtime};
+			d->touched = true;
+			if (fstat(dirfd, &ds) == 0 && ds.st_ino == d->ino)
+				futimens(dirfd, ts);
+		}
 		hsay(h, c->path, entry);
 		h->st->linked++;
-		h->st->bytes_saved += (unsigned long long)fs.st_size;
+		if (fs.st_nlink == 1 || !hard) /* its last name: space freed */
+			h->st->bytes_saved += (unsigned long long)fs.st_size;
 		break;
 	case R_NEW:
 		hsay(h, c->path, entry);
@@ -623,9 +744,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
 	h->dev = rs.st_dev;
 	h->buf1 = vs_xmalloc(HBUF);
 	h->buf2 = vs_xmalloc(HBUF);
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	sigaction(SIGIO, &ign, &old); /* lease breaks: we let go soon */
-	hwalk(h, t->rootfd, "", false, 0);
+	hwalk(h, t->rootfd, "", add_dir(h, "", &rs), false, 0);
 	st->examined += h->n;
 	digest_pass(h);
 	st->bytes_hashed += atomic_load(&h->bytes_hashed);
@@ -638,13 +757,15 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
 	}
 	if (curfd >= 0)
 		close(curfd);
+	if (!o->dry_run)
+		restore_dir_times(h);
 	if (o->progress && h->n >= 256)
 		fputs("\r\033[K", stderr);
-	sigaction(SIGIO, &old, NULL);
 	for (size_t i = 0; i < h->narena; i++)
 		free(h->arena[i]);
 	free(h->arena);
 	free(h->c);
+	free(h->dirs);
 	free(h->buf1);
 	free(h->buf2);
 	free(h);

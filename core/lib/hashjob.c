@@ -120,7 +120,7 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 	if (j->t.rootfd < 0 || !j->hashdir)
 		return vs_set_error(ctx, "nothing to hashify");
 	struct vs_hstores hs;
-	if (vs_hstores_open(ctx, j->hashdir, o.dry_run, &hs) < 0)
+	if (vs_hstores_open(ctx, j->hashdir, &hs) < 0)
 		return -1;
 	struct stat rs;
 	fstat(j->t.rootfd, &rs);
@@ -151,7 +151,8 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 		r = -1;
 		goto out;
 	}
-	if (vs_hstore_load(ctx, store, o.dry_run) < 0) {
+	if ((!o.dry_run && vs_hstore_init(ctx, store) < 0) ||
+	    vs_hstore_load(ctx, store, o.dry_run) < 0) {
 		r = -1;
 		goto out;
 	}

@@ -219,7 +219,7 @@ int vs_hash_gc(struct vs_ctx *ctx, const char *hashdir, unsigned flags,
 	struct vs_hstores hs;
 	struct gc g = {.ctx = ctx, .dry_run = flags & VS_UNIFY_DRY_RUN,
 		       .verbose = verbose};
-	if (vs_hstores_open(ctx, hashdir, true, &hs) < 0)
+	if (vs_hstores_open(ctx, hashdir, &hs) < 0)
 		return -1;
 	int r = 0;
 	for (size_t i = 0; i < hs.n && r == 0; i++)
@@ -290,7 +290,7 @@ int vs_hash_verify(struct vs_ctx *ctx, const char *hashdir, int verbose)
 {
 	struct vs_hstores hs;
 	struct verify v = {.ctx = ctx, .verbose = verbose};
-	if (vs_hstores_open(ctx, hashdir, true, &hs) < 0)
+	if (vs_hstores_open(ctx, hashdir, &hs) < 0)
 		return -1;
 	v.buf = vs_xmalloc(1 << 20);
 	int r = 0;

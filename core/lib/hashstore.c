@@ -188,27 +188,28 @@ int vs_hcache_set(int fd, const struct stat *st,
 
 /* ---- stores --------------------------------------------------------- */
 
-/* The store's method file: absent (made unless dry_run) or sha256. */
-static int check_method(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
+int vs_hstore_init(struct vs_ctx *ctx, struct vs_hstore *s)
+{
+	int fd = openat(s->fd, "method",
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0 || write(fd, VS_DIGEST_NAME "\n", strlen(VS_DIGEST_NAME) + 1) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return vs_set_errno(ctx, e, "cannot write '%s/method'", s->path);
+	}
+	close(fd);
+	return 0;
+}
+
+/* The store's method file: absent (a new store) or sha256. */
+static int check_method(struct vs_ctx *ctx, struct vs_hstore *s)
 {
 	int fd = openat(s->fd, "method", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (dry_run)
-			return 0;
-		fd = openat(s->fd, "method",
-			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0644);
-		if (fd < 0 || write(fd, VS_DIGEST_NAME "\n",
-				    strlen(VS_DIGEST_NAME) + 1) < 0) {
-			int e = errno;
-			if (fd >= 0)
-				close(fd);
-			return vs_set_errno(ctx, e, "cannot write '%s/method'",
-					    s->path);
-		}
-		close(fd);
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	}
 	if (fd < 0)
 		return vs_set_errno(ctx, errno, "cannot read '%s/method'",
 				    s->path);
@@ -234,7 +235,7 @@ static int check_method(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
 	return r;
 }
 
-int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir, bool dry_run,
+int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir,
 		    struct vs_hstores *out)
 {
 	char real[PATH_MAX];
@@ -294,7 +295,7 @@ int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir, bool dry_run,
 		s->name = vs_strdup(*nm);
 		s->path = vs_asprintf("%s/%s", out->dir, *nm);
 		if (r == 0)
-			r = check_method(ctx, s, dry_run);
+			r = check_method(ctx, s);
 	}
 	vs_strv_free(names);
 	if (r == 0 && out->n == 0)

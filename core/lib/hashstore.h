@@ -47,10 +47,12 @@ struct vs_hstores {
 
 /* Opens every store of a hash directory (host view).  Refuses a relative
  * symlink, two stores on one filesystem, a store made with another
- * digest, an empty hash directory.  Writes the method file of a new store
- * unless dry_run.  Returns 0, or -1 with the error set. */
-int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir, bool dry_run,
+ * digest, an empty hash directory; changes nothing.  Returns 0, or -1
+ * with the error set. */
+int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir,
 		    struct vs_hstores *out);
+/* Writes the method file of a new store (before its first entry). */
+int vs_hstore_init(struct vs_ctx *ctx, struct vs_hstore *s);
 void vs_hstores_close(struct vs_hstores *h);
 /* The store on filesystem dev, or NULL. */
 struct vs_hstore *vs_hstore_for(struct vs_hstores *h, dev_t dev);

@@ -396,6 +396,11 @@ bool vs_same_extents(int a, int b);
 int vs_dedupe(int src, int dst, off_t size);
 int vs_set_immutable(int fd, bool on);
 bool vs_is_immutable(int fd);
+/* A read lease on fd (opened read-only): while it is held nobody can open
+ * the file for writing (the opener waits).  False when it cannot be had
+ * (a writer has it open, or the filesystem has no leases). */
+bool vs_lease_read(int fd);
+void vs_lease_end(int fd);
 /* The strategy `auto` picks for two trees. */
 int vs_unify_link_mode(int dst_rootfd, int ref_rootfd);
 /* Shares the files of dst that are equal in a reference (the first one

@@ -14,6 +14,7 @@
  *             every guest of the host stopped (the caller checks). */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fiemap.h>
@@ -205,6 +206,22 @@ static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
 	return r == 0 ? LINKED : r == 1 ? DIFFERENT : FAILED;
 }
 
+bool vs_lease_read(int fd)
+{
+	static bool ignoring;
+	if (!ignoring) { /* a lease break notifies us: nothing to do then */
+		struct sigaction ign = {.sa_handler = SIG_IGN};
+		sigaction(SIGIO, &ign, NULL);
+		ignoring = true;
+	}
+	return fcntl(fd, F_SETLEASE, F_RDLCK) == 0;
+}
+
+void vs_lease_end(int fd)
+{
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+}
+
 int vs_set_immutable(int fd, bool on)
 {
 	int flags;
@@ -245,9 +262,16 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	if (snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name) >=
 	    (int)sizeof(tmp))
 		return DIFFERENT; /* a name too long to have a temporary one */
+	/* while the shared inode is writable, a read lease keeps writers
+	 * out (an opener waits, then finds it immutable again) */
+	if (!vs_lease_read(rfd))
+		return CHANGED; /* somebody has it open for writing */
+	bool leased = true;
 	bool was_immutable = vs_is_immutable(rfd);
-	if (was_immutable && vs_set_immutable(rfd, false) < 0)
+	if (was_immutable && vs_set_immutable(rfd, false) < 0) {
+		vs_lease_end(rfd);
 		return FAILED;
+	}
 	int r = linkat(rdir, rname, dirfd, tmp, 0);
 	if (r < 0 && errno == EEXIST) {
 		struct stat old;
@@ -265,6 +289,8 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 		    now.st_mtime != ds->st_mtime || now.st_size != ds->st_size) {
 			unlinkat(dirfd, tmp, 0);
 			vs_set_immutable(rfd, true);
+			if (leased)
+				vs_lease_end(rfd);
 			return CHANGED;
 		}
 		r = renameat(dirfd, tmp, dirfd, name);
@@ -275,6 +301,8 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	if (vs_set_immutable(rfd, true) < 0 && r == 0)
 		vs_warn(w->ctx, "cannot make a shared file immutable: %s",
 			strerror(errno));
+	if (leased)
+		vs_lease_end(rfd);
 	errno = e;
 	return r == 0 ? LINKED : FAILED;
 }
@@ -678,6 +706,8 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 	}
 	char tmp[64];
 	int r = -1;
+	struct stat ds; /* the directory's times are put back afterwards */
+	bool dir_times = fstat(dirfd, &ds) == 0;
 	for (int i = 0; i < 100 && r < 0; i++) {
 		snprintf(tmp, sizeof(tmp), ".vs-deunify-tmp.%d.%d",
 			 (int)getpid(), i);
@@ -687,7 +717,9 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 	}
 	if (r == 0) {
 		/* the shared inode is immutable: it cannot be renamed over
-		 * until the flag is off; it goes back on for the others */
+		 * until the flag is off; it goes back on for the others.
+		 * Meanwhile a read lease keeps writers out. */
+		bool leased = vs_lease_read(fd);
 		vs_set_immutable(fd, false);
 		r = renameat(dirfd, tmp, dirfd, name);
 		int e = errno;
@@ -696,6 +728,8 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 		struct stat after;
 		if (fstat(fd, &after) == 0 && after.st_nlink > 0)
 			vs_set_immutable(fd, true);
+		if (leased)
+			vs_lease_end(fd);
 		errno = e;
 	}
 	if (r < 0) {
@@ -703,6 +737,10 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 		vs_warn(ctx, "cannot deunify '%s': %s", path, strerror(errno));
 	} else {
 		st->linked++;
+	}
+	if (dir_times) {
+		struct timespec ts[2] = {ds.st_atim, ds.st_mtim};
+		futimens(dirfd, ts);
 	}
 	close(fd);
 	return r;

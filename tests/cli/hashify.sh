@@ -1,0 +1,279 @@
+#!/bin/bash
+# hashify (vhashify): two guests built from one tarball made here share
+# their files through a content-addressed store; contents and metadata
+# stay; digests match sha256sum; the digest cache is used and cannot be
+# forged; forged store entries are never linked and --verify finds them;
+# files rewritten during a run and kill -9 at random points never lose or
+# change a guest file; gc, unhashify, every bad input; reflinks on a
+# loop-mounted XFS.
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
+
+C=$R$CONFDIR
+rootof() { printf '%s' "$R$VROOTDIR/$1"; }
+HD=$CONFDIR/.defaults/apps/vunify/hash
+STORE=$R$VROOTDIR/.hash
+
+# ---- the image: sizes of util-vserver's hashcalc cases, binaries, odd
+# names, xattrs, a file capability, setuid, other owners, a hard link
+IMG=$T/img
+mkdir -p "$IMG/bin" "$IMG/doc" "$IMG/sizes" "$IMG/etc" "$IMG/data" "$IMG/odd"
+cp -a /usr/share/doc/[a-c]* "$IMG/doc/"
+cp /bin/ls /bin/cp /bin/bash "$IMG/bin/"
+PAGE=$(getconf PAGESIZE)
+for n in 0 1 2 4 8 15 16 23 42 64 $((PAGE - 1)) $PAGE $((PAGE + 1)) $((2 * PAGE - 23)) $((23 * PAGE + 42)); do
+	head -c "$n" /dev/urandom >"$IMG/sizes/s$n"
+done
+truncate -s 5M "$IMG/sizes/sparse" && printf 'middle of a sparse file' | dd of="$IMG/sizes/sparse" bs=1 seek=2M conv=notrunc status=none
+printf 'a file with a space in its name\n' >"$IMG/odd/a b"
+printf 'a file with a newline in its name\n' >"$IMG/odd/new
+line"
+printf 'setting = excluded (/etc/*)\n' >"$IMG/etc/app.conf"
+printf 'setting = shared by every guest\n' >"$IMG/data/app.conf"
+printf 'this file has an extended attribute\n' >"$IMG/data/xattr"
+setfattr -n user.note -v hello "$IMG/data/xattr"
+cp /bin/ls "$IMG/bin/capls"
+setcap cap_net_raw+ep "$IMG/bin/capls" 2>/dev/null
+cp /bin/ls "$IMG/bin/suidls" && chmod 4755 "$IMG/bin/suidls"
+printf 'owned by somebody else entirely\n' >"$IMG/data/owned" && chown 1000:1000 "$IMG/data/owned"
+touch -d '2001-02-03 04:05:06' "$IMG/data/app.conf"
+ln "$IMG/doc/bash/RBASH" "$IMG/doc/RBASH.link"
+ln -s ../bin/ls "$IMG/odd/link"
+tar --xattrs --xattrs-include='*' -czf "$T/img.tgz" -C "$IMG" .
+
+mkguest() {
+	vsx "$1" build -m template -- -t "$T/img.tgz" >/dev/null && mkdir -p "$C/$1/apps/vunify"
+}
+# What must never change: names, types, modes, owners, sizes, mtimes,
+# link targets, contents, user and security xattrs (with a second
+# argument: not the directories' mtimes).
+manifest() {
+	(cd "$1" && find . -path ./dev -prune -o ${2:+! -type d} -printf '%p|%y|%m|%U|%G|%s|%T@|%l\n' -o -printf '%p|%y|%m|%U|%G\n' | LC_ALL=C sort &&
+		find . -path ./dev -prune -o -type f -print0 | xargs -0 sha256sum | LC_ALL=C sort &&
+		getfattr -h -R -d -m '^(user|security)\.' . 2>/dev/null | grep -v '^$' | LC_ALL=C sort)
+}
+inode() { stat -c %i "$1"; }
+summary_field() { sed -n "s/.*[:,(] *\([0-9][0-9]*\) $1.*/\1/p" "$T/out" | tail -n 1; }
+
+mkguest g1 && mkguest g2
+check "two guests from one tarball" test -f "$(rootof g2)/etc/app.conf" -a -f "$(rootof g1)/bin/capls"
+B1=$(manifest "$(rootof g1)")
+B2=$(manifest "$(rootof g2)")
+DU0=$(du -s -b --apparent-size "$(rootof g1)" "$(rootof g2)" | awk '{ s += $1 } END { print s }')
+
+# ---- bad input: one line, non-zero, nothing changed ------------------
+E=expect_error
+$E "no hash directory configured" 1 "no hash directory configured for guest 'g1' (apps/vunify/hash or .defaults/apps/vunify/hash)" vsx g1 hashify
+mkdir -p "$R$HD" "$STORE"
+$E "an empty hash directory" 1 "no store in the hash directory '$R$HD'" vsx g1 hashify
+ln -s ../../.hash "$R$HD/0"
+$E "a relative store symlink" 1 "store '$R$HD/0' is a relative symlink ('../../.hash')" vsx g1 hashify
+rm "$R$HD/0"
+ln -s "$VROOTDIR/.hash" "$R$HD/0"
+mkdir -p "$R$VROOTDIR/.hash2"
+ln -s "$VROOTDIR/.hash2" "$R$HD/1"
+$E "two stores on one filesystem" 1 "two stores on one filesystem: '$R$HD/0' and '$R$HD/1'" vsx g1 hashify
+rm "$R$HD/1"
+rmdir "$R$VROOTDIR/.hash2"
+mkdir -p "$R/other" "$R/tmp/hd"
+if mount -t tmpfs -o size=8m vs-test "$R/other" 2>/dev/null; then
+	mkdir -p "$R/other/store"
+	ln -s /other/store "$R/tmp/hd/0"
+	$E "a store on another filesystem than the guest" 1 "no store of '$R/tmp/hd' is on the filesystem of '$(rootof g1)'" \
+		vsx hashify --manually --destination /tmp/hd "$VROOTDIR/g1"
+	umount "$R/other"
+else
+	echo "# SKIP the other-filesystem case: cannot mount a tmpfs"
+fi
+echo md5 >"$STORE/method"
+$E "a store made with another digest" 1 "store '$R$HD/0' was made with 'md5'; vs uses sha256 (start a new store)" vsx g1 hashify
+rm "$STORE/method"
+$E "--destination not absolute" 1 "hash directory 'tmp/hd' is not an absolute path" vsx hashify --manually --destination tmp/hd "$VROOTDIR/g1"
+$E "--destination missing" 1 "hash directory '$R/nonexistent' does not exist or is not a directory" vsx hashify --manually --destination /nonexistent "$VROOTDIR/g1"
+$E "an unreadable exclude list" 1 "cannot read the exclude list '$R/nonexistent/list'" vsx hashify --manually --destination "$HD" "$VROOTDIR/g1" /nonexistent/list
+$E "--manually without --destination" 2 "hashify --manually: expected --destination <hashdir> <path> [<exclude-list>]" vsx hashify --manually "$VROOTDIR/g1"
+$E "--destination without --manually" 2 "hashify: --destination needs --manually" vsx g1 hashify --destination "$HD"
+$E "a bad --link" 2 "hashify: invalid --link 'copy' (auto, reflink or hardlink)" vsx g1 hashify --link=copy
+$E "--link=reflink on ext4" 1 "--link=reflink: the filesystem of '$(rootof g1)' cannot share extents" vsx g1 hashify --link=reflink
+$E "--sledgehammer" 2 "hashify: --sledgehammer is not supported" vsx g1 hashify --sledgehammer
+$E "an unknown option" 2 "hashify: unknown or incomplete option '-q'" vsx g1 hashify -q
+$E "--gc with a relative directory" 2 "hashify --gc: hash directory 'x' is not an absolute path" vsx hashify --gc x
+mkguest g3 && rmdir "$C/g3/apps/vunify"
+$E "a guest without apps/vunify" 1 "guest 'g3' has no apps/vunify/ (mkdir it to unify this guest)" vsx g3 hashify
+check "bad input: the store is still empty" test -z "$(ls -A "$STORE")"
+
+# ---- hardlink store (ext4) ----------------------------------------------
+expect_ok "-n says what it would do" vsx g1 hashify -n
+check "-n changes nothing (no method file either)" test -z "$(ls -A "$STORE")"
+expect_ok "hashify the first guest" vsx g1 hashify
+check "... writes the method file" test "$(cat "$STORE/method")" = sha256
+NEW=$(summary_field "new store entries")
+SAVED1=$(summary_field "bytes saved")
+expect_ok "hashify the second guest" vsx g2 hashify -v
+SAVED=$(( SAVED1 + $(summary_field "bytes saved") ))
+LINKED=$(summary_field linked)
+check "the first guest made store entries, the second linked to them" test "${NEW:-0}" -gt 250 -a "${LINKED:-0}" -ge "$((NEW - 2))"
+same "g1: nothing changed (contents, modes, owners, times, xattrs)" "$B1" "$(manifest "$(rootof g1)")"
+same "g2: nothing changed (contents, modes, owners, times, xattrs)" "$B2" "$(manifest "$(rootof g2)")"
+check "identical files share one inode" test "$(inode "$(rootof g1)/bin/ls")" = "$(inode "$(rootof g2)/bin/ls")" -a "$(stat -c %h "$(rootof g1)/bin/ls")" = 3
+check "a hard link inside the image stays one inode" test "$(inode "$(rootof g2)/doc/RBASH.link")" = "$(inode "$(rootof g2)/doc/bash/RBASH")"
+check "the file capability is kept" sh -c "getcap '$(rootof g2)/bin/capls' | grep -q cap_net_raw"
+check "a guest's shared file is immutable" sh -c "! printf x >>'$(rootof g2)/bin/cp' 2>/dev/null"
+DU1=$(du -s -b --apparent-size "$(rootof g1)" "$(rootof g2)" | awk '{ s += $1 } END { print s }')
+same "the bytes saved are what du sees" "$SAVED" "$((DU0 - DU1))"
+bad=0
+for f in "$(rootof g1)"/sizes/s* "$(rootof g1)/sizes/sparse" "$(rootof g1)/bin/bash" "$(rootof g1)/odd/new
+line"; do
+	size=$(stat -c %s "$f")
+	entry=$(find "$STORE" -inum "$(inode "$f")" -type f | head -n 1)
+	if [ "$size" -lt 16 ]; then
+		[ -z "$entry" ] || { echo "# $f: $size bytes, yet in the store"; bad=1; }
+	else
+		want=$(sha256sum <"$f" | cut -c1-64)
+		case ${entry##*/} in "$want"-m*) ;; *) echo "# $f: entry '${entry##*/}', sha256sum $want"; bad=1 ;; esac
+	fi
+done
+check "store names start with sha256sum of the content (hashcalc sizes, sparse, odd names); files under 16 bytes stay out" test $bad = 0
+expect_ok "a rerun" vsx g2 hashify
+same "a rerun reads no file contents" "0" "$(summary_field "bytes hashed")"
+check "... and finds them all already hashified" test "$(summary_field "already unified")" -ge "$LINKED"
+expect_ok "--verify: the store is sound" vsx hashify --verify "$HD"
+
+# one changed file: only it is read
+F=/doc/bash/NEWS.gz
+expect_ok "unhashify one file" vsx g2 unhashify "$F"
+check "... a private, writable copy" test "$(stat -c %h "$(rootof g2)$F")" = 1 -a "$(cmp "$(rootof g2)$F" "$(rootof g1)$F" && echo same)" = same
+printf 'changed' | dd of="$(rootof g2)$F" bs=1 seek=100 conv=notrunc status=none
+expect_ok "a rerun after one change" vsx g2 hashify
+same "... reads only the changed file (hashed, then verified as a new entry)" "$((2 * $(stat -c %s "$(rootof g2)$F")))" "$(summary_field "bytes hashed")"
+
+# a forged digest cache: the content decides
+G=/doc/bash/README.Debian.gz
+expect_ok "unhashify another file" vsx g2 unhashify "$G"
+other=$(sha256sum <"$(rootof g2)/data/app.conf" | cut -c1-64)
+# a cache entry that would be valid but for its digest (as root can make)
+ns() { stat -c "%$1" "$(rootof g2)$G" | sed 's/^[^.]*\.\([0-9]*\) .*/\1/'; }
+setfattr -n trusted.vs.sha256 -v "v1 $other $(stat -c '%s %Y' "$(rootof g2)$G" | tr ' ' '\n' | tail -n 1 | sed "s/^/$(stat -c %s "$(rootof g2)$G") /").$(ns y) $(stat -c %Z "$(rootof g2)$G").$(ns z) $(inode "$(rootof g2)$G")" "$(rootof g2)$G"
+expect_ok "hashify with a forged digest cache" vsx g2 hashify
+check "... the file is linked to the entry of its real content" test "$(inode "$(rootof g2)$G")" = "$(inode "$(rootof g1)$G")"
+check "... its content is its own" cmp -s "$(rootof g2)$G" "$IMG$G"
+
+# a user.* attribute a guest could plant: it is just an attribute
+mkguest g6
+printf 'a file of g6 with a planted attribute\n' >"$(rootof g6)/data/planted"
+setfattr -n user.vs.sha256 -v "v1 $other" "$(rootof g6)/data/planted"
+expect_ok "hashify a guest with a planted user.vs.sha256" vsx g6 hashify
+pe=$(find "$STORE" -inum "$(inode "$(rootof g6)/data/planted")" -type f)
+check "... its store entry is named by its real content" test "${pe##*/}" != "" -a "$(echo "${pe##*/}" | cut -c1-64)" = "$(sha256sum <"$(rootof g6)/data/planted" | cut -c1-64)"
+
+# a forged store entry under another content's digest
+expect_ok "unhashify a third file" vsx g2 unhashify /data/xattr
+X=$(rootof g2)/data/xattr
+xentry=$(find "$STORE" -inum "$(inode "$(rootof g1)/data/xattr")" -type f)
+chattr -i "$xentry" && rm "$xentry"   # its only other user is g1
+forged=$STORE/${xentry#"$STORE"/}
+head -c "$(stat -c %s "$X")" /dev/zero >"$forged"
+chown --reference="$X" "$forged"; chmod --reference="$X" "$forged"; touch -r "$X" "$forged"
+setfattr -n user.note -v hello "$forged"
+before=$(inode "$X")
+run vsx g2 hashify
+check "a forged entry is never linked" test "$(inode "$X")" = "$before" -a "$(cat "$X")" = "this file has an extended attribute"
+check "... and the file is reported" grep -q "content differs from the store entry" "$T/err"
+TOOL_OUTPUT=1 expect_error "--verify reports the forged entry" 1 "1 store entries do not match their names" vsx hashify --verify "$HD"
+check "... naming it" grep -q "store entry '$R$HD/0/${forged#"$STORE"/}' does not match its name" "$T/err"
+rm "$forged"
+expect_ok "with the forged entry gone the file is hashified" vsx g2 hashify
+expect_ok "--verify: sound again" vsx hashify --verify "$HD"
+same "g2: still nothing changed" "$(printf '%s\n' "$B2" | grep -v "$F")" "$(manifest "$(rootof g2)" | grep -v "$F")"
+
+# ---- a file rewritten during the runs ---------------------------------
+mkguest g4
+V=$(rootof g4)/data/victim
+printf 'content A of the victim file, long enough\n' >"$T/A"
+printf 'content B of the victim file, long enough\n' >"$T/B"
+cp "$T/A" "$V"
+( while [ ! -e "$T/stop" ]; do cp "$T/A" "$V"; cp "$T/B" "$V"; done ) 2>/dev/null &
+HELPER=$!
+for i in 1 2 3 4 5 6; do
+	vsx g4 hashify >/dev/null 2>&1
+	vsx g4 unhashify /data/victim >/dev/null 2>&1
+done
+vsx g4 hashify >/dev/null 2>&1
+touch "$T/stop"
+wait $HELPER 2>/dev/null
+check "a file rewritten during hashify holds A or B, nothing else" sh -c "cmp -s '$V' '$T/A' || cmp -s '$V' '$T/B'"
+expect_ok "--verify: no content under a wrong name" vsx hashify --verify "$HD"
+
+# ---- kill -9 at random points -----------------------------------------
+mkguest g5
+B5=$(manifest "$(rootof g5)")
+B5N=$(manifest "$(rootof g5)" nodirtimes)
+ok=1
+for i in $(seq 1 12); do
+	vsx g5 unhashify >/dev/null 2>&1
+	vsx g5 hashify >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$((RANDOM % 10))"
+	kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+	missing=$(LC_ALL=C comm -23 <(printf '%s\n' "$B5N") <(manifest "$(rootof g5)" nodirtimes) | head -n 3)
+	[ -z "$missing" ] || { echo "# trial $i: $missing"; ok=0; }
+	vsx hashify --verify "$HD" >/dev/null 2>&1 || { echo "# trial $i: --verify failed"; ok=0; }
+done
+check "12 kill -9 trials: no guest path missing or changed (directory mtimes aside), the store verified each time" test $ok = 1
+expect_ok "a rerun after the trials completes" vsx g5 hashify
+same "g5: exactly as built" "$B5" "$(manifest "$(rootof g5)")"
+
+# ---- gc and unhashify ---------------------------------------------------
+before=$(find "$STORE" -type f -name '*-m*' | wc -l)
+expect_ok "gc -n" vsx hashify --gc -n "$HD"
+same "gc -n lists the entries it would remove" "$(grep -c '^removing ' "$T/out")" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
+same "gc -n removes nothing" "$before" "$(find "$STORE" -type f -name '*-m*' | wc -l)"
+expect_ok "unhashify g1 entirely" vsx g1 unhashify
+same "g1: as built" "$B1" "$(manifest "$(rootof g1)")"
+check "g1: private copies again" test "$(stat -c %h "$(rootof g1)/bin/ls")" = 1 -a -w "$(rootof g1)/bin/ls"
+for g in g2 g4 g5 g6; do vsx $g unhashify >/dev/null; done
+expect_ok "gc with no guest using the store" vsx hashify --gc "$HD"
+same "gc removes every unused entry" "0" "$(find "$STORE" -type f -name '*-m*' | wc -l)"
+check "... there were some" test "$before" -gt 0
+
+# ---- reflinks on a loop-mounted XFS --------------------------------------
+if ! command -v mkfs.xfs >/dev/null; then
+	echo "# SKIP reflink: mkfs.xfs is not installed (Debian package xfsprogs)"
+elif ! truncate -s 512M "$T/xfs.img" || ! mkfs.xfs -q -m reflink=1 "$T/xfs.img" 2>/dev/null ||
+	! mkdir -p "$R/xfs" || ! mount -o loop "$T/xfs.img" "$R/xfs" 2>/dev/null; then
+	echo "# SKIP reflink: cannot mount a loop XFS image (no loop device?)"
+else
+	mkdir -p "$R/xfs/guests" "$R/xfs/.hash" "$C/.defaults"
+	echo /xfs/guests >"$C/.defaults/vdirbase" 2>/dev/null || true
+	rm -f "$C/.defaults/vdirbase"
+	mkdir -p "$R/xfs/hd" && ln -s /xfs/.hash "$R/xfs/hd/0"
+	for g in x1 x2; do
+		vsx $g build -m template --rootdir /xfs/guests -- -t "$T/img.tgz" >/dev/null
+	done
+	BX=$(manifest "$R/xfs/guests/x2")
+	expect_ok "reflink: hashify x1 (auto picks reflink on XFS)" vsx hashify --manually --destination /xfs/hd /xfs/guests/x1
+	expect_ok "reflink: hashify x2" vsx hashify --manually --link=reflink --destination /xfs/hd /xfs/guests/x2
+	XS=$(summary_field "bytes saved")
+	check "reflink: bytes were saved" test "${XS:-0}" -gt 1000000
+	same "reflink: x2 unchanged" "$BX" "$(manifest "$R/xfs/guests/x2")"
+	check "reflink: each guest keeps its own inode" test "$(inode "$R/xfs/guests/x1/bin/bash")" != "$(inode "$R/xfs/guests/x2/bin/bash")"
+	p1=$(filefrag -v "$R/xfs/guests/x1/bin/bash" | awk '/^ *0:/ { print $4 }')
+	p2=$(filefrag -v "$R/xfs/guests/x2/bin/bash" | awk '/^ *0:/ { print $4 }')
+	check "reflink: the extents are shared" test -n "$p1" -a "$p1" = "$p2"
+	check "reflink: x2's files stay writable (copy on write)" sh -c "printf x >>'$R/xfs/guests/x2/data/app.conf' && ! cmp -s '$R/xfs/guests/x2/data/app.conf' '$R/xfs/guests/x1/data/app.conf'"
+	expect_ok "reflink: a rerun" vsx hashify --manually --destination /xfs/hd /xfs/guests/x1
+	same "reflink: a rerun reads nothing (the digest cache)" "0" "$(summary_field "bytes hashed")"
+	check "reflink: ... every digest from the cache" test "$(summary_field "digests from the cache")" -gt 250
+	expect_ok "reflink: --verify" vsx hashify --verify /xfs/hd
+	expect_ok "reflink: a rerun after x2 changed a file" vsx hashify --manually --destination /xfs/hd /xfs/guests/x2
+	same "reflink: ... reads only that file (hashed, then its clone verified)" "$((2 * $(stat -c %s "$R/xfs/guests/x2/data/app.conf")))" "$(summary_field "bytes hashed")"
+	chattr -R -i "$R/xfs/guests/x2" 2>/dev/null
+	rm -rf "$R/xfs/guests/x2"
+	expect_ok "reflink: gc after x2 is gone" vsx hashify --gc /xfs/hd
+	same "reflink: gc removed the entry only x2 used (its changed file)" "1" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
+	chattr -R -i "$R/xfs/guests/x1" 2>/dev/null
+	rm -rf "$R/xfs/guests/x1"
+	expect_ok "reflink: gc with no guest left" vsx hashify --gc /xfs/hd
+	same "reflink: every entry removed" "0" "$(find "$R/xfs/.hash" -type f ! -name method | wc -l)"
+	umount "$R/xfs"
+fi
+finish
