@@ -2,7 +2,9 @@
 # Sets everything up and runs the demo on a private sysroot (./demo-root):
 # builds guests (two with a static busybox as their userland), starts one,
 # runs commands in it, shows vs stat and vs ps, stops it, unifies the two
-# busybox guests and shows the space saved, deletes one.
+# busybox guests and shows the space saved, builds two more guests from
+# one image and hashifies them into a store (the space saved again),
+# deletes one.
 # The host's own /etc/vservers and /vservers are never touched.
 set -e
 cd "$(dirname "$0")/.."
@@ -65,6 +67,24 @@ vs attr show "$root$vrootdir/web2/bin/busybox"
 vs web2 start
 vs web2 exec sh -c 'echo "web2 runs on the shared busybox: $(busybox | head -n 1)"'
 vs web2 stop
+# two guests from one image (the template method), hashified into a
+# store for all guests, as the util-vserver documentation sets it up
+tar -czf "$root.image.tgz" -C "$root$vrootdir/web" .
+vs img1 build -m template --hostname img1.example.org -- -t "$root.image.tgz"
+vs img2 build -m template --hostname img2.example.org -- -t "$root.image.tgz"
+rm -f "$root.image.tgz"
+mkdir -p "$root$confdir/.defaults/apps/vunify/hash" "$root$vrootdir/.hash"
+ln -s "$vrootdir/.hash" "$root$confdir/.defaults/apps/vunify/hash/0"
+mkdir -p "$root$confdir/img1/apps/vunify" "$root$confdir/img2/apps/vunify"
+before=$(du -sk "$root$vrootdir/img1" "$root$vrootdir/img2" | awk '{ s += $1 } END { print s }')
+vs img1 hashify
+vs img2 hashify
+after=$(du -sk "$root$vrootdir/img1" "$root$vrootdir/img2" | awk '{ s += $1 } END { print s }')
+echo "space used by img1 and img2: ${before} KiB before, ${after} KiB after hashification ($((before - after)) KiB saved)"
+vs hashify --verify "$confdir/.defaults/apps/vunify/hash"
+vs img2 start
+vs img2 exec sh -c 'echo "img2 runs on the store'"'"'s busybox: $(busybox | head -n 1)"'
+vs img2 stop
 vs tmp delete --yes
 vs list --json
 echo "demo: done; the demo's host root is $root (remove it with: chattr -R -i '$root'; rm -rf '$root' '$mods')"

@@ -1,27 +1,26 @@
 /* The hashify engine (vhashify): shares a guest's files through the
  * content-addressed store of hashstore.h.
  *
- * Three passes over one guest tree:
- *   walk    directory fds, O_NOFOLLOW, every directory checked against
- *           the walk's lstat; exclude lists; files under 16 bytes,
- *           symlinks and special files skipped; a file whose inode is
- *           already a store entry is recognised from readdir's inode
- *           numbers alone and skipped without being read.  The candidates
- *           are kept in an array: 56 bytes plus the path per file.
- *   digest  in parallel (one thread per CPU, at most 8): the digest cache
- *           (a trusted.* xattr a guest cannot forge) or SHA-256 of the
- *           content, read through a file opened beneath the root.
- *   link    one at a time, with the file open again and checked:
- *     reflink   a store entry is an O_TMPFILE reflink clone of the file,
- *               hashed again (it is private, so it cannot change) and
- *               linked under its digest only when it matches; an existing
- *               entry is shared with FIDEDUPERANGE, where the kernel
- *               compares the bytes.  The guest keeps its inode.
+ *   walk   directory fds, O_NOFOLLOW, every directory checked against the
+ *          walk's lstat; exclude lists; files under 16 bytes, symlinks and
+ *          special files skipped; a file whose inode is already an
+ *          (immutable) store entry is recognised from its statx alone and
+ *          skipped without being read.  The candidates are kept in an
+ *          array: 48 bytes plus the path per file.
+ *   link   in parallel (8 threads: enough readers for a cold cache), each
+ *          file opened again relative to its directory and checked:
  *     hardlink  under a read lease (no writer can open the file while it
- *               is held) the file's bytes are compared with the existing
- *               entry before a link to the entry replaces it (temporary
- *               name, rename), or, for a new entry, hashed again and the
- *               file's own inode linked into the store and made immutable.
+ *               is held) the file is hashed, then either compared byte
+ *               for byte with the existing entry and replaced by a link
+ *               to it (temporary name, rename), or, for a new entry, its
+ *               own inode is linked into the store and made immutable:
+ *               what gets the digest's name is exactly what was hashed.
+ *     reflink   the digest comes from the cache (a trusted.* xattr a guest
+ *               cannot forge) or the content; a new entry is an O_TMPFILE
+ *               reflink clone made while a read lease holds writers off
+ *               (without one, the private clone is hashed again); an
+ *               existing entry is shared with FIDEDUPERANGE, where the
+ *               kernel compares the bytes.  The guest keeps its inode.
  * A hash is never trusted alone: a forged or stale digest can only make
  * a comparison fail ("content differs from the store entry"). */
 #define _GNU_SOURCE
@@ -31,12 +30,12 @@
 #include <linux/fs.h>
 #include <linux/openat2.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -45,21 +44,18 @@
 #include "hashstore.h"
 #include "internal.h"
 
-#define HBUF (1 << 20)
+#define HBUF (256 << 10)
+#define MAP_MIN (1 << 20) /* larger files are read through mmap */
 #define GUEST_TMP ".vs-unify-tmp."
-#define MAX_THREADS 8
-
-enum hstate { H_PENDING, H_CACHED, H_HASHED, H_CHANGED, H_ERROR };
+#define THREADS 8
+#define CHUNK 16 /* candidates a thread takes at once (one directory) */
 
 struct hcand {
-	char *path; /* "/etc/passwd": in the arena */
+	char *path;   /* "/etc/passwd": in the arena */
 	unsigned dir; /* its directory in hrun.dirs */
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
-	unsigned char digest[VS_DIGEST_LEN];
-	unsigned char state;
-	int err;
 };
 
 /* A directory of the walk: its times are put back when a file in it was
@@ -85,16 +81,29 @@ struct hrun {
 	char **arena;
 	size_t narena, arena_used;
 	atomic_size_t next, done;
-	atomic_ullong bytes_hashed, cached;
+	pthread_mutex_t lock; /* the store's inode set, stats, dirs */
+	/* held while an entry's immutable flag is off: two threads linking
+	 * to one entry must not see each other's half */
+	pthread_mutex_t freeze;
+	struct hwork *walker; /* the walk's stats */
+};
+
+/* One thread's state. */
+struct hwork {
+	struct hrun *h;
+	bool reporter;
 	char *buf1, *buf2;
-	unsigned long tmpseq;
+	unsigned curdir;
+	int curfd;
+	struct vs_hash_stats st;
 };
 
 /* ---- output ----------------------------------------------------------- */
 
-static void hskip(struct hrun *h, const char *path, int reason)
+static void hskip(struct hwork *w, const char *path, int reason)
 {
-	h->st->skipped[reason]++;
+	struct hrun *h = w->h;
+	w->st.skipped[reason]++;
 	int v = h->o->verbose;
 	if (v < 1 || (reason == VS_SKIP_ALREADY && v < 3) ||
 	    (reason == VS_SKIP_SYMLINK && v < 6))
@@ -116,10 +125,10 @@ static void hsay(struct hrun *h, const char *path, const char *entry)
 		printf("unifying   '%s'\n", path);
 }
 
-static void hprogress(struct hrun *h, const char *what, size_t i, size_t n)
+static void hprogress(struct hrun *h, size_t i, size_t n)
 {
 	if (h->o->progress && (i % 256 == 0 || i == n))
-		fprintf(stderr, "\rvs: hashify: %s %zu/%zu files", what, i, n);
+		fprintf(stderr, "\rvs: hashify: %zu/%zu files", i, n);
 }
 
 static int open_beneath(int rootfd, const char *path, int flags);
@@ -128,7 +137,7 @@ static int open_beneath(int rootfd, const char *path, int flags);
 
 static char *arena_dup(struct hrun *h, const char *s)
 {
-	size_t len = strlen(s) + 1, chunk = 1 << 20;
+	size_t len = strlen(s) + 1, chunk = 256 << 10;
 	if (!h->narena || h->arena_used + len > chunk) {
 		h->arena = vs_xrealloc(h->arena,
 				       (h->narena + 1) * sizeof(*h->arena));
@@ -267,10 +276,10 @@ static void hwalk(struct hrun *h, int dirfd, const char *dirpath,
 		enum vs_excl_verdict v = vs_excl_match(
 			&h->t->excl, path, S_ISDIR(st.st_mode), inside);
 		if (v == VS_EXCLUDED) {
-			hskip(h, path, VS_SKIP_EXCLUDED);
+			hskip(h->walker, path, VS_SKIP_EXCLUDED);
 		} else if (S_ISDIR(st.st_mode)) {
 			if (st.st_dev != h->dev) {
-				hskip(h, path, VS_SKIP_OTHERFS);
+				hskip(h->walker, path, VS_SKIP_OTHERFS);
 				continue;
 			}
 			if (depth >= 256)
@@ -281,32 +290,30 @@ static void hwalk(struct hrun *h, int dirfd, const char *dirpath,
 			struct stat cs;
 			if (fd < 0 || fstat(fd, &cs) < 0 || cs.st_ino != st.st_ino ||
 			    cs.st_dev != st.st_dev)
-				hskip(h, path, VS_SKIP_CHANGED);
+				hskip(h->walker, path, VS_SKIP_CHANGED);
 			else
 				hwalk(h, fd, path, add_dir(h, path, &cs),
 				      inside || v == VS_DESCEND_EXCLUDED, depth + 1);
 			if (fd >= 0)
 				close(fd);
 		} else if (S_ISLNK(st.st_mode)) {
-			hskip(h, path, VS_SKIP_SYMLINK);
+			hskip(h->walker, path, VS_SKIP_SYMLINK);
 		} else if (!S_ISREG(st.st_mode)) {
-			hskip(h, path, VS_SKIP_SPECIAL);
+			hskip(h->walker, path, VS_SKIP_SPECIAL);
 		} else if (st.st_size < VS_HASH_MIN_SIZE) {
-			hskip(h, path, VS_SKIP_SMALL);
+			hskip(h->walker, path, VS_SKIP_SMALL);
 		} else if (!h->o->refresh && imm &&
 			   vs_hstore_has_ino(h->store, st.st_ino)) {
 			/* a store entry (and immutable: a run killed between
 			 * the link and the flag leaves one to finish) */
-			h->st->examined++;
-			hskip(h, path, VS_SKIP_ALREADY);
+			h->walker->st.examined++;
+			hskip(h->walker, path, VS_SKIP_ALREADY);
 		} else {
 			add_cand(h, path, &st, dir);
 		}
 	}
 	closedir(d);
 }
-
-/* ---- digest pass ----------------------------------------------------- */
 
 /* Opens a file of the tree by its path, beneath the root: no symlink, no
  * "..", no other filesystem on the way. */
@@ -327,6 +334,8 @@ static int open_beneath(int rootfd, const char *path, int flags)
 	return fd;
 }
 
+/* ---- link pass -------------------------------------------------------- */
+
 static bool same_as_walk(const struct hcand *c, const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && st->st_ino == c->ino &&
@@ -334,59 +343,45 @@ static bool same_as_walk(const struct hcand *c, const struct stat *st)
 	       st->st_mtim.tv_nsec == c->mtime.tv_nsec;
 }
 
-static void digest_one(struct hrun *h, struct hcand *c, char *buf)
+/* SHA-256 of an open file: mmap for large files when nobody can change
+ * them (lease held), else pread. */
+static int digest(struct hwork *w, int fd, off_t size, bool stable,
+		  unsigned char d[VS_DIGEST_LEN])
 {
-	int fd = open_beneath(h->t->rootfd, c->path,
-			      O_RDONLY | O_NONBLOCK | O_NOATIME);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !same_as_walk(c, &st)) {
-		c->state = H_CHANGED;
-	} else if (!h->o->refresh && vs_hcache_get(fd, &st, c->digest)) {
-		c->state = H_CACHED;
-		atomic_fetch_add(&h->cached, 1);
-	} else if (vs_digest_fd(fd, st.st_size, c->digest, buf, HBUF) == 0) {
-		c->state = H_HASHED;
-		atomic_fetch_add(&h->bytes_hashed, (unsigned long long)st.st_size);
-	} else {
-		c->err = errno;
-		c->state = errno == ESTALE ? H_CHANGED : H_ERROR;
+	w->st.bytes_hashed += (unsigned long long)size;
+	if (stable && size >= MAP_MIN) {
+		void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m != MAP_FAILED) {
+			madvise(m, (size_t)size, MADV_SEQUENTIAL | MADV_WILLNEED);
+			int r = vs_digest_mem(m, (size_t)size, d);
+			munmap(m, (size_t)size);
+			return r;
+		}
 	}
-	if (fd >= 0)
-		close(fd);
+	return vs_digest_fd(fd, size, d, w->buf1, HBUF);
 }
 
-static void *digest_worker(void *arg)
+/* Byte comparison, through mmap for large files (both are stable). */
+static int same_content(struct hwork *w, int a, int b, off_t size)
 {
-	struct hrun *h = arg;
-	char *buf = vs_xmalloc(HBUF);
-	for (;;) {
-		size_t i = atomic_fetch_add(&h->next, 1);
-		if (i >= h->n)
-			break;
-		digest_one(h, &h->c[i], buf);
-		size_t done = atomic_fetch_add(&h->done, 1) + 1;
-		if (arg == h && done % 256 == 0)
-			hprogress(h, "hashing", done, h->n);
+	if (size >= MAP_MIN) {
+		void *ma = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, a, 0);
+		void *mb = ma == MAP_FAILED ? MAP_FAILED
+					    : mmap(NULL, (size_t)size, PROT_READ,
+						   MAP_PRIVATE, b, 0);
+		if (mb != MAP_FAILED) {
+			madvise(ma, (size_t)size, MADV_SEQUENTIAL);
+			madvise(mb, (size_t)size, MADV_SEQUENTIAL);
+			int eq = memcmp(ma, mb, (size_t)size) == 0;
+			munmap(ma, (size_t)size);
+			munmap(mb, (size_t)size);
+			return eq;
+		}
+		if (ma != MAP_FAILED)
+			munmap(ma, (size_t)size);
 	}
-	free(buf);
-	return NULL;
+	return vs_same_bytes(a, b, w->buf1, w->buf2, HBUF);
 }
-
-static void digest_pass(struct hrun *h)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
-	pthread_t th[MAX_THREADS];
-	int started = 0;
-	for (int i = 1; i < n && (size_t)i < h->n; i++)
-		if (pthread_create(&th[started], NULL, digest_worker, h) == 0)
-			started++;
-	digest_worker(h); /* this thread too */
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-}
-
-/* ---- link pass -------------------------------------------------------- */
 
 enum hresult { R_LINKED, R_NEW, R_ALREADY, R_CHANGED, R_COLLISION, R_FAILED,
 	       R_RETRY };
@@ -401,34 +396,33 @@ static int entry_dir(struct hrun *h, const char *entry, bool create)
 		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* Hashes an open file again; true when it still has digest d. */
-static bool still_digest(struct hrun *h, int fd, off_t size,
-			 const unsigned char d[VS_DIGEST_LEN])
+static bool store_has(struct hrun *h, ino_t ino)
 {
-	unsigned char now[VS_DIGEST_LEN];
-	if (vs_digest_fd(fd, size, now, h->buf1, HBUF) < 0)
-		return false;
-	h->st->bytes_hashed += (unsigned long long)size;
-	return memcmp(now, d, VS_DIGEST_LEN) == 0;
+	pthread_mutex_lock(&h->lock);
+	bool r = vs_hstore_has_ino(h->store, ino);
+	pthread_mutex_unlock(&h->lock);
+	return r;
 }
 
-static enum hresult link_reflink(struct hrun *h, struct hcand *c, int ffd,
-				 const struct stat *fs, char *entry,
-				 size_t esize)
+static enum hresult link_reflink(struct hwork *w, int ffd,
+				 const struct stat *fs, bool leased,
+				 const unsigned char d[VS_DIGEST_LEN],
+				 char *entry, size_t esize)
 {
-	vs_hentry_name(c->digest, NULL, entry, esize);
+	struct hrun *h = w->h;
+	vs_hentry_name(d, NULL, entry, esize);
 	int efd = openat(h->store->fd, entry, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (efd >= 0) {
 		enum hresult r;
 		if (vs_same_extents(ffd, efd))
 			r = R_ALREADY;
 		else if (h->o->dry_run)
-			r = vs_same_bytes(ffd, efd, h->buf1, h->buf2, HBUF) == 1
+			r = vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1
 				    ? R_LINKED
 				    : R_COLLISION;
 		else {
-			int d = vs_dedupe(efd, ffd, fs->st_size);
-			r = d == 0 ? R_LINKED : d == 1 ? R_COLLISION : R_FAILED;
+			int x = vs_dedupe(efd, ffd, fs->st_size);
+			r = x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
 		}
 		int e = errno;
 		close(efd);
@@ -439,16 +433,18 @@ static enum hresult link_reflink(struct hrun *h, struct hcand *c, int ffd,
 		return R_FAILED;
 	if (h->o->dry_run)
 		return R_NEW;
-	/* a private clone, hashed: what goes under the digest's name is
-	 * exactly what was hashed */
 	int xfd = entry_dir(h, entry, true);
 	if (xfd < 0)
 		return R_FAILED;
 	int tfd = openat(xfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
 	enum hresult r = R_FAILED;
+	unsigned char now[VS_DIGEST_LEN];
 	if (tfd >= 0 && ioctl(tfd, FICLONE, ffd) == 0) {
-		if (!still_digest(h, tfd, fs->st_size, c->digest))
-			r = c->state == H_CACHED ? R_COLLISION : R_CHANGED;
+		/* with the lease, the clone is what was hashed; without one,
+		 * the private clone is hashed again */
+		if (!leased && (digest(w, tfd, fs->st_size, false, now) < 0 ||
+				memcmp(now, d, VS_DIGEST_LEN)))
+			r = R_COLLISION;
 		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0)
 			r = R_NEW;
 		else if (errno == EEXIST)
@@ -462,11 +458,12 @@ static enum hresult link_reflink(struct hrun *h, struct hcand *c, int ffd,
 	return r;
 }
 
-/* Replaces the guest's file (name in dirfd, open as ffd with stat fs) by
- * a link to the store entry efd (stat es), atomically. */
+/* Replaces the guest's file (name in dirfd, stat fs) by a link to the
+ * store entry efd, atomically. */
 static enum hresult replace_by_entry(struct hrun *h, int dirfd,
-				     const char *name, const struct stat *fs,
-				     const char *entry, int efd)
+				     unsigned dir, const char *name,
+				     const struct stat *fs, const char *entry,
+				     int efd)
 {
 	char tmp[NAME_MAX + 1];
 	if (snprintf(tmp, sizeof(tmp), GUEST_TMP "%s", name) >= (int)sizeof(tmp))
@@ -476,11 +473,13 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 		return R_FAILED;
 	/* the entry is writable for a moment: a read lease keeps every
 	 * writer out meanwhile (an opener waits, then finds it immutable) */
+	pthread_mutex_lock(&h->freeze);
 	bool leased = vs_lease_read(efd);
 	bool imm = vs_is_immutable(efd);
 	if (!leased || (imm && vs_set_immutable(efd, false) < 0)) {
 		if (leased)
 			vs_lease_end(efd);
+		pthread_mutex_unlock(&h->freeze);
 		close(xfd);
 		return leased ? R_FAILED : R_CHANGED;
 	}
@@ -496,6 +495,10 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 			r = R_CHANGED;
 		} else if (renameat(dirfd, tmp, dirfd, name) == 0) {
 			r = R_LINKED;
+			/* the rename moved the directory's mtime: back now */
+			struct hdir *dd = &h->dirs[dir];
+			struct timespec ts[2] = {dd->atime, dd->mtime};
+			futimens(dirfd, ts);
 		} else {
 			unlinkat(dirfd, tmp, 0);
 		}
@@ -505,22 +508,22 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 		vs_warn(h->ctx, "cannot make '%s/%s' immutable: %s",
 			h->store->path, entry, strerror(errno));
 	vs_lease_end(efd);
+	pthread_mutex_unlock(&h->freeze);
 	close(xfd);
 	errno = e;
 	return r;
 }
 
-/* The guest's own (verified) inode becomes the entry. */
-static enum hresult new_hard_entry(struct hrun *h, struct hcand *c, int ffd,
-				   const struct stat *fs, const char *entry)
+/* The guest's own inode, hashed under the lease, becomes the entry. */
+static enum hresult new_hard_entry(struct hrun *h, int ffd, const char *entry)
 {
-	if (!still_digest(h, ffd, fs->st_size, c->digest))
-		return c->state == H_CACHED ? R_COLLISION : R_CHANGED;
 	int xfd = entry_dir(h, entry, true);
 	if (xfd < 0)
 		return R_FAILED;
+	pthread_mutex_lock(&h->freeze);
 	bool imm = vs_is_immutable(ffd);
 	if (imm && vs_set_immutable(ffd, false) < 0) {
+		pthread_mutex_unlock(&h->freeze);
 		close(xfd);
 		return R_FAILED;
 	}
@@ -536,48 +539,46 @@ static enum hresult new_hard_entry(struct hrun *h, struct hcand *c, int ffd,
 		unlinkat(xfd, entry + 3, 0);
 		r = R_FAILED;
 	}
+	pthread_mutex_unlock(&h->freeze);
 	close(xfd);
 	errno = e;
 	return r;
 }
 
-static enum hresult link_hardlink(struct hrun *h, struct hcand *c, int dirfd,
-				  const char *name, int ffd,
-				  const struct stat *fs, char *entry,
-				  size_t esize)
+static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
+				  const char *name,
+				  int ffd, const struct stat *fs,
+				  const unsigned char d[VS_DIGEST_LEN],
+				  char *entry, size_t esize)
 {
+	struct hrun *h = w->h;
 	char class[128];
-	if (vs_hstore_has_ino(h->store, fs->st_ino)) {
+	if (vs_hclass(ffd, fs, h->o->ignore_mtime, class, sizeof(class)) < 0)
+		return R_FAILED;
+	vs_hentry_name(d, class, entry, esize);
+	if (store_has(h, fs->st_ino)) {
 		if (h->o->dry_run || vs_is_immutable(ffd))
 			return R_ALREADY;
-		/* linked by a run killed before the flag: finish it when the
-		 * content still matches its entry (the lease holds writers) */
-		if (vs_hclass(ffd, fs, h->o->ignore_mtime, class,
-			      sizeof(class)) < 0)
-			return R_FAILED;
-		vs_hentry_name(c->digest, class, entry, esize);
+		/* linked by a run killed before the flag: finish it when its
+		 * content still is its entry's (hashed under the lease) */
 		struct stat es;
-		if (!still_digest(h, ffd, fs->st_size, c->digest) ||
-		    fstatat(h->store->fd, entry, &es, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fstatat(h->store->fd, entry, &es, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    es.st_ino != fs->st_ino) {
 			vs_warn(h->ctx,
 				"'%s%s' shares a store entry an interrupted run "
 				"left writable and has changed since: check the "
 				"store with 'vs hashify --verify'",
-				h->t->root, c->path);
+				h->t->root, name);
 			return R_FAILED;
 		}
 		return vs_set_immutable(ffd, true) < 0 ? R_FAILED : R_ALREADY;
 	}
-	if (vs_hclass(ffd, fs, h->o->ignore_mtime, class, sizeof(class)) < 0)
-		return R_FAILED;
-	vs_hentry_name(c->digest, class, entry, esize);
 	int efd = openat(h->store->fd, entry,
 			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (efd < 0 && errno != ENOENT)
 		return R_FAILED;
 	if (efd < 0)
-		return h->o->dry_run ? R_NEW : new_hard_entry(h, c, ffd, fs, entry);
+		return h->o->dry_run ? R_NEW : new_hard_entry(h, ffd, entry);
 	struct stat es;
 	enum hresult r;
 	if (fstat(efd, &es) < 0) {
@@ -591,12 +592,12 @@ static enum hresult link_hardlink(struct hrun *h, struct hcand *c, int dirfd,
 		   !vs_same_xattrs(ffd, efd)) {
 		r = R_COLLISION; /* the entry is not what its name says */
 	} else {
-		int eq = vs_same_bytes(ffd, efd, h->buf1, h->buf2, HBUF);
+		int eq = same_content(w, ffd, efd, fs->st_size);
 		r = eq < 0	       ? R_FAILED
 		    : !eq	       ? R_COLLISION
 		    : h->o->dry_run ? R_LINKED
-				     : replace_by_entry(h, dirfd, name, fs, entry,
-							efd);
+				     : replace_by_entry(h, dirfd, dir, name, fs,
+							entry, efd);
 	}
 	int e = errno;
 	close(efd);
@@ -604,115 +605,125 @@ static enum hresult link_hardlink(struct hrun *h, struct hcand *c, int dirfd,
 	return r;
 }
 
-/* The parent directory of a candidate, opened beneath the root (kept
- * open for the next candidate of the same directory). */
-static int parent_fd(struct hrun *h, const char *path, char *cur, int *curfd)
+/* The directory of a candidate, opened beneath the root (kept for the
+ * next candidate of the same directory). */
+static int parent_fd(struct hwork *w, const struct hcand *c)
 {
-	const char *slash = strrchr(path, '/');
-	size_t len = (size_t)(slash - path);
-	if (*curfd >= 0 && strlen(cur) == len && !strncmp(cur, path, len))
-		return *curfd;
-	if (*curfd >= 0)
-		close(*curfd);
-	snprintf(cur, PATH_MAX, "%.*s", (int)len, path);
-	*curfd = len ? open_beneath(h->t->rootfd, cur, O_RDONLY | O_DIRECTORY)
-		     : dup(h->t->rootfd);
-	return *curfd;
+	struct hrun *h = w->h;
+	if (w->curfd >= 0 && w->curdir == c->dir)
+		return w->curfd;
+	if (w->curfd >= 0)
+		close(w->curfd);
+	w->curdir = c->dir;
+	w->curfd = c->dir == 0 ? dup(h->t->rootfd)
+			       : open_beneath(h->t->rootfd, h->dirs[c->dir].path,
+					      O_RDONLY | O_DIRECTORY);
+	struct stat ds;
+	if (w->curfd >= 0 &&
+	    (fstat(w->curfd, &ds) < 0 || ds.st_ino != h->dirs[c->dir].ino)) {
+		close(w->curfd);
+		w->curfd = -1;
+	}
+	return w->curfd;
 }
 
-static void link_one(struct hrun *h, struct hcand *c, char *cur, int *curfd)
+static void link_one(struct hwork *w, struct hcand *c)
 {
-	if (c->state == H_CHANGED) {
-		hskip(h, c->path, VS_SKIP_CHANGED);
-		return;
-	}
-	if (c->state == H_ERROR) {
-		h->st->errors++;
-		vs_warn(h->ctx, "cannot hash '%s%s': %s", h->t->root, c->path,
-			strerror(c->err));
-		return;
-	}
-	int dirfd = parent_fd(h, c->path, cur, curfd);
+	struct hrun *h = w->h;
+	int dirfd = parent_fd(w, c);
 	const char *name = strrchr(c->path, '/') + 1;
 	int ffd = dirfd < 0 ? -1
 			    : openat(dirfd, name,
 				     O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-					     O_CLOEXEC);
+					     O_NOATIME | O_CLOEXEC);
+	if (ffd < 0 && errno == EPERM && dirfd >= 0)
+		ffd = openat(dirfd, name,
+			     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat fs;
 	if (ffd < 0 || fstat(ffd, &fs) < 0 || !same_as_walk(c, &fs)) {
 		if (ffd >= 0)
 			close(ffd);
-		hskip(h, c->path, VS_SKIP_CHANGED);
+		hskip(w, c->path, VS_SKIP_CHANGED);
 		return;
 	}
-	/* hardlink: no writer may open the file while it is compared,
-	 * hashed, linked and frozen (a read lease; the opener waits) */
+	/* while the lease is held nobody can open the file for writing:
+	 * what is hashed is what gets linked */
 	bool hard = h->o->link == VS_LINK_HARDLINK;
-	bool leased = hard && !h->o->dry_run && vs_lease_read(ffd);
+	bool leased = !h->o->dry_run && vs_lease_read(ffd);
 	if (hard && !h->o->dry_run && !leased) {
 		close(ffd);
-		hskip(h, c->path, VS_SKIP_CHANGED); /* open for writing */
+		hskip(w, c->path, VS_SKIP_CHANGED); /* open for writing */
 		return;
 	}
+	unsigned char d[VS_DIGEST_LEN];
+	bool cached = !hard && !h->o->refresh && vs_hcache_get(ffd, &fs, d);
 	char entry[PATH_MAX];
 	enum hresult r = R_FAILED;
+	int e = 0;
+	if (cached)
+		w->st.cached++;
+	else if (digest(w, ffd, fs.st_size, leased, d) < 0) {
+		e = errno;
+		r = e == ESTALE ? R_CHANGED : R_FAILED;
+		goto done;
+	}
 	for (int attempt = 0; attempt < 3; attempt++) {
-		r = hard ? link_hardlink(h, c, dirfd, name, ffd, &fs, entry,
-					 sizeof(entry))
-			 : link_reflink(h, c, ffd, &fs, entry, sizeof(entry));
-		if (r == R_COLLISION && c->state == H_CACHED) {
-			/* a stale cache: the content decides */
-			if (vs_digest_fd(ffd, fs.st_size, c->digest, h->buf1,
-					 HBUF) < 0)
+		r = hard ? link_hardlink(w, dirfd, c->dir, name, ffd, &fs, d,
+					 entry, sizeof(entry))
+			 : link_reflink(w, ffd, &fs, leased, d, entry,
+					sizeof(entry));
+		if (r == R_COLLISION && cached) {
+			/* a stale or forged cache: the content decides */
+			if (digest(w, ffd, fs.st_size, leased, d) < 0)
 				break;
-			h->st->bytes_hashed += (unsigned long long)fs.st_size;
-			c->state = H_HASHED;
+			cached = false;
 			continue;
 		}
 		if (r != R_RETRY)
 			break;
 	}
-	int e = errno;
-	if (!hard && !h->o->dry_run && c->state == H_HASHED &&
+	e = errno;
+	if (!hard && !h->o->dry_run && !cached &&
 	    (r == R_LINKED || r == R_NEW || r == R_ALREADY)) {
 		struct stat now;
 		if (fstat(ffd, &now) == 0)
-			vs_hcache_set(ffd, &now, c->digest);
+			vs_hcache_set(ffd, &now, d);
 	}
+done:
 	if (leased)
 		vs_lease_end(ffd);
 	close(ffd);
 	switch (r) {
 	case R_LINKED:
 		if (hard && !h->o->dry_run) {
-			/* the rename moved the directory's mtime: put it back
-			 * now (and once more at the end, for a crash between) */
-			struct hdir *d = &h->dirs[c->dir];
-			struct stat ds;
-			struct timespec ts[2] = {d->atime, d->mtime};
-			d->touched = true;
-			if (fstat(dirfd, &ds) == 0 && ds.st_ino == d->ino)
-				futimens(dirfd, ts);
+			/* once more at the end: another thread's rename */
+			struct hdir *dd = &h->dirs[c->dir];
+			pthread_mutex_lock(&h->lock);
+			dd->touched = true;
+			pthread_mutex_unlock(&h->lock);
 		}
 		hsay(h, c->path, entry);
-		h->st->linked++;
+		w->st.linked++;
 		if (fs.st_nlink == 1 || !hard) /* its last name: space freed */
-			h->st->bytes_saved += (unsigned long long)fs.st_size;
+			w->st.bytes_saved += (unsigned long long)fs.st_size;
 		break;
 	case R_NEW:
 		hsay(h, c->path, entry);
-		h->st->new_entries++;
-		if (hard && !h->o->dry_run)
+		w->st.new_entries++;
+		if (hard && !h->o->dry_run) {
+			pthread_mutex_lock(&h->lock);
 			vs_hstore_add_ino(h->store, fs.st_ino);
+			pthread_mutex_unlock(&h->lock);
+		}
 		break;
 	case R_ALREADY:
-		hskip(h, c->path, VS_SKIP_ALREADY);
+		hskip(w, c->path, VS_SKIP_ALREADY);
 		break;
 	case R_CHANGED:
-		hskip(h, c->path, VS_SKIP_CHANGED);
+		hskip(w, c->path, VS_SKIP_CHANGED);
 		break;
 	case R_COLLISION:
-		hskip(h, c->path, VS_SKIP_COLLISION);
+		hskip(w, c->path, VS_SKIP_COLLISION);
 		if (h->o->verbose < 1)
 			vs_warn(h->ctx,
 				"'%s%s': its content differs from the store "
@@ -720,9 +731,68 @@ static void link_one(struct hrun *h, struct hcand *c, char *cur, int *curfd)
 				h->t->root, c->path, h->store->path, entry);
 		break;
 	default:
-		h->st->errors++;
+		w->st.errors++;
 		vs_warn(h->ctx, "cannot hashify '%s%s': %s", h->t->root,
 			c->path, strerror(e));
+	}
+}
+
+static void *link_worker(void *arg)
+{
+	struct hwork *w = arg;
+	struct hrun *h = w->h;
+	for (;;) {
+		size_t i = atomic_fetch_add(&h->next, CHUNK);
+		if (i >= h->n)
+			break;
+		size_t end = i + CHUNK < h->n ? i + CHUNK : h->n;
+		for (; i < end; i++)
+			link_one(w, &h->c[i]);
+		size_t done = atomic_fetch_add(&h->done, CHUNK) + CHUNK;
+		if (w->reporter)
+			hprogress(h, done < h->n ? done : h->n, h->n);
+	}
+	if (w->curfd >= 0)
+		close(w->curfd);
+	return NULL;
+}
+
+static void add_stats(struct vs_hash_stats *to, const struct vs_hash_stats *s)
+{
+	to->examined += s->examined;
+	to->bytes_hashed += s->bytes_hashed;
+	to->cached += s->cached;
+	to->new_entries += s->new_entries;
+	to->linked += s->linked;
+	to->bytes_saved += s->bytes_saved;
+	to->errors += s->errors;
+	for (int r = 0; r < VS_UNIFY_NREASONS; r++)
+		to->skipped[r] += s->skipped[r];
+}
+
+static void link_pass(struct hrun *h)
+{
+	struct hwork w[THREADS];
+	pthread_t th[THREADS];
+	int started = 0;
+	for (int i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].h = h;
+		w[i].reporter = i == 0;
+		w[i].curfd = -1;
+		w[i].buf1 = vs_xmalloc(HBUF);
+		w[i].buf2 = vs_xmalloc(HBUF);
+	}
+	for (int i = 1; i < THREADS && (size_t)i * CHUNK < h->n; i++)
+		if (pthread_create(&th[started], NULL, link_worker, &w[i]) == 0)
+			started++;
+	link_worker(&w[0]);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < THREADS; i++) {
+		add_stats(h->st, &w[i].st);
+		free(w[i].buf1);
+		free(w[i].buf2);
 	}
 }
 
@@ -742,32 +812,25 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
 	h->o = o;
 	h->st = st;
 	h->dev = rs.st_dev;
-	h->buf1 = vs_xmalloc(HBUF);
-	h->buf2 = vs_xmalloc(HBUF);
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->freeze, NULL);
+	struct hwork walker = {.h = h, .curfd = -1};
+	h->walker = &walker;
 	hwalk(h, t->rootfd, "", add_dir(h, "", &rs), false, 0);
+	add_stats(st, &walker.st);
 	st->examined += h->n;
-	digest_pass(h);
-	st->bytes_hashed += atomic_load(&h->bytes_hashed);
-	st->cached += atomic_load(&h->cached);
-	char cur[PATH_MAX] = "";
-	int curfd = -1;
-	for (size_t i = 0; i < h->n; i++) {
-		link_one(h, &h->c[i], cur, &curfd);
-		hprogress(h, "linking", i + 1, h->n);
-	}
-	if (curfd >= 0)
-		close(curfd);
+	link_pass(h);
 	if (!o->dry_run)
 		restore_dir_times(h);
 	if (o->progress && h->n >= 256)
 		fputs("\r\033[K", stderr);
+	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->freeze);
 	for (size_t i = 0; i < h->narena; i++)
 		free(h->arena[i]);
 	free(h->arena);
 	free(h->c);
 	free(h->dirs);
-	free(h->buf1);
-	free(h->buf2);
 	free(h);
 	fflush(stdout);
 	return 0;

@@ -52,6 +52,16 @@ int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 	return r;
 }
 
+int vs_digest_mem(const void *p, size_t len, unsigned char out[VS_DIGEST_LEN])
+{
+	unsigned dl = 0;
+	if (!EVP_Digest(p, len, out, &dl, EVP_sha256(), NULL)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
 void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
 		   char hex[VS_DIGEST_HEX + 1])
 {

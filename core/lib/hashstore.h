@@ -69,6 +69,8 @@ void vs_hstore_add_ino(struct vs_hstore *s, ino_t ino);
  * is shorter or longer than size: it changed while being hashed). */
 int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 		 char *buf, size_t bufsize);
+/* SHA-256 of a memory range (a mapped file); 0 or -1. */
+int vs_digest_mem(const void *p, size_t len, unsigned char out[VS_DIGEST_LEN]);
 void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
 		   char hex[VS_DIGEST_HEX + 1]);
 /* Parses 64 hex digits; false when malformed. */

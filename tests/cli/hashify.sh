@@ -137,6 +137,8 @@ expect_ok "a rerun" vsx g2 hashify
 same "a rerun reads no file contents" "0" "$(summary_field "bytes hashed")"
 check "... and finds them all already hashified" test "$(summary_field "already unified")" -ge "$LINKED"
 expect_ok "--verify: the store is sound" vsx hashify --verify "$HD"
+expect_ok "--refresh reads everything again" vsx g2 hashify --refresh
+check "... hashes every file and changes nothing" test "$(summary_field "bytes hashed")" -gt 1000000 -a "$(summary_field "new store entries")" = 0 -a "$(summary_field linked)" = 0
 
 # one changed file: only it is read
 F=/doc/bash/NEWS.gz
@@ -144,7 +146,7 @@ expect_ok "unhashify one file" vsx g2 unhashify "$F"
 check "... a private, writable copy" test "$(stat -c %h "$(rootof g2)$F")" = 1 -a "$(cmp "$(rootof g2)$F" "$(rootof g1)$F" && echo same)" = same
 printf 'changed' | dd of="$(rootof g2)$F" bs=1 seek=100 conv=notrunc status=none
 expect_ok "a rerun after one change" vsx g2 hashify
-same "... reads only the changed file (hashed, then verified as a new entry)" "$((2 * $(stat -c %s "$(rootof g2)$F")))" "$(summary_field "bytes hashed")"
+same "... reads only the changed file" "$(stat -c %s "$(rootof g2)$F")" "$(summary_field "bytes hashed")"
 
 # a forged digest cache: the content decides
 G=/doc/bash/README.Debian.gz
@@ -220,7 +222,7 @@ for i in $(seq 1 12); do
 done
 check "12 kill -9 trials: no guest path missing or changed (directory mtimes aside), the store verified each time" test $ok = 1
 expect_ok "a rerun after the trials completes" vsx g5 hashify
-same "g5: exactly as built" "$B5" "$(manifest "$(rootof g5)")"
+same "g5: exactly as built (directory mtimes aside: a run killed between a rename and putting the time back leaves one)" "$B5N" "$(manifest "$(rootof g5)" nodirtimes)"
 
 # ---- gc and unhashify ---------------------------------------------------
 before=$(find "$STORE" -type f -name '*-m*' | wc -l)
@@ -265,7 +267,7 @@ else
 	check "reflink: ... every digest from the cache" test "$(summary_field "digests from the cache")" -gt 250
 	expect_ok "reflink: --verify" vsx hashify --verify /xfs/hd
 	expect_ok "reflink: a rerun after x2 changed a file" vsx hashify --manually --destination /xfs/hd /xfs/guests/x2
-	same "reflink: ... reads only that file (hashed, then its clone verified)" "$((2 * $(stat -c %s "$R/xfs/guests/x2/data/app.conf")))" "$(summary_field "bytes hashed")"
+	same "reflink: ... reads only that file" "$(stat -c %s "$R/xfs/guests/x2/data/app.conf")" "$(summary_field "bytes hashed")"
 	chattr -R -i "$R/xfs/guests/x2" 2>/dev/null
 	rm -rf "$R/xfs/guests/x2"
 	expect_ok "reflink: gc after x2 is gone" vsx hashify --gc /xfs/hd
