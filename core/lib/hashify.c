@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -44,8 +43,7 @@
 #include "hashstore.h"
 #include "internal.h"
 
-#define HBUF (256 << 10)
-#define MAP_MIN (1 << 20) /* larger files are read through mmap */
+#define HBUF (64 << 10)
 #define GUEST_TMP ".vs-unify-tmp."
 #define THREADS 8
 #define CHUNK 16 /* candidates a thread takes at once (one directory) */
@@ -343,44 +341,13 @@ static bool same_as_walk(const struct hcand *c, const struct stat *st)
 	       st->st_mtim.tv_nsec == c->mtime.tv_nsec;
 }
 
-/* SHA-256 of an open file: mmap for large files when nobody can change
- * them (lease held), else pread. */
-static int digest(struct hwork *w, int fd, off_t size, bool stable,
+/* SHA-256 of an open file (pread: mapping would count the file's pages
+ * in the process's memory). */
+static int digest(struct hwork *w, int fd, off_t size,
 		  unsigned char d[VS_DIGEST_LEN])
 {
 	w->st.bytes_hashed += (unsigned long long)size;
-	if (stable && size >= MAP_MIN) {
-		void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m != MAP_FAILED) {
-			madvise(m, (size_t)size, MADV_SEQUENTIAL | MADV_WILLNEED);
-			int r = vs_digest_mem(m, (size_t)size, d);
-			munmap(m, (size_t)size);
-			return r;
-		}
-	}
 	return vs_digest_fd(fd, size, d, w->buf1, HBUF);
-}
-
-/* Byte comparison, through mmap for large files (both are stable). */
-static int same_content(struct hwork *w, int a, int b, off_t size)
-{
-	if (size >= MAP_MIN) {
-		void *ma = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, a, 0);
-		void *mb = ma == MAP_FAILED ? MAP_FAILED
-					    : mmap(NULL, (size_t)size, PROT_READ,
-						   MAP_PRIVATE, b, 0);
-		if (mb != MAP_FAILED) {
-			madvise(ma, (size_t)size, MADV_SEQUENTIAL);
-			madvise(mb, (size_t)size, MADV_SEQUENTIAL);
-			int eq = memcmp(ma, mb, (size_t)size) == 0;
-			munmap(ma, (size_t)size);
-			munmap(mb, (size_t)size);
-			return eq;
-		}
-		if (ma != MAP_FAILED)
-			munmap(ma, (size_t)size);
-	}
-	return vs_same_bytes(a, b, w->buf1, w->buf2, HBUF);
 }
 
 enum hresult { R_LINKED, R_NEW, R_ALREADY, R_CHANGED, R_COLLISION, R_FAILED,
@@ -442,7 +409,7 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 	if (tfd >= 0 && ioctl(tfd, FICLONE, ffd) == 0) {
 		/* with the lease, the clone is what was hashed; without one,
 		 * the private clone is hashed again */
-		if (!leased && (digest(w, tfd, fs->st_size, false, now) < 0 ||
+		if (!leased && (digest(w, tfd, fs->st_size, now) < 0 ||
 				memcmp(now, d, VS_DIGEST_LEN)))
 			r = R_COLLISION;
 		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0)
@@ -592,7 +559,7 @@ static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
 		   !vs_same_xattrs(ffd, efd)) {
 		r = R_COLLISION; /* the entry is not what its name says */
 	} else {
-		int eq = same_content(w, ffd, efd, fs->st_size);
+		int eq = vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF);
 		r = eq < 0	       ? R_FAILED
 		    : !eq	       ? R_COLLISION
 		    : h->o->dry_run ? R_LINKED
@@ -662,7 +629,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 	int e = 0;
 	if (cached)
 		w->st.cached++;
-	else if (digest(w, ffd, fs.st_size, leased, d) < 0) {
+	else if (digest(w, ffd, fs.st_size, d) < 0) {
 		e = errno;
 		r = e == ESTALE ? R_CHANGED : R_FAILED;
 		goto done;
@@ -674,7 +641,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 					sizeof(entry));
 		if (r == R_COLLISION && cached) {
 			/* a stale or forged cache: the content decides */
-			if (digest(w, ffd, fs.st_size, leased, d) < 0)
+			if (digest(w, ffd, fs.st_size, d) < 0)
 				break;
 			cached = false;
 			continue;
