@@ -512,40 +512,18 @@ static enum hresult new_hard_entry(struct hrun *h, int ffd, const char *entry)
 	return r;
 }
 
-static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
-				  const char *name,
-				  int ffd, const struct stat *fs,
-				  const unsigned char d[VS_DIGEST_LEN],
-				  char *entry, size_t esize)
+/* Links the guest's file to the existing entry of that name when its
+ * metadata and bytes are the entry's: R_LINKED, R_ALREADY, R_COLLISION
+ * (not the same), R_RETRY (no such entry), R_CHANGED or R_FAILED. */
+static enum hresult to_entry(struct hwork *w, int dirfd, unsigned dir,
+			     const char *name, int ffd, const struct stat *fs,
+			     const char *entry)
 {
 	struct hrun *h = w->h;
-	char class[128];
-	if (vs_hclass(ffd, fs, h->o->ignore_mtime, class, sizeof(class)) < 0)
-		return R_FAILED;
-	vs_hentry_name(d, class, entry, esize);
-	if (store_has(h, fs->st_ino)) {
-		if (h->o->dry_run || vs_is_immutable(ffd))
-			return R_ALREADY;
-		/* linked by a run killed before the flag: finish it when its
-		 * content still is its entry's (hashed under the lease) */
-		struct stat es;
-		if (fstatat(h->store->fd, entry, &es, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    es.st_ino != fs->st_ino) {
-			vs_warn(h->ctx,
-				"'%s%s' shares a store entry an interrupted run "
-				"left writable and has changed since: check the "
-				"store with 'vs hashify --verify'",
-				h->t->root, name);
-			return R_FAILED;
-		}
-		return vs_set_immutable(ffd, true) < 0 ? R_FAILED : R_ALREADY;
-	}
 	int efd = openat(h->store->fd, entry,
 			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (efd < 0 && errno != ENOENT)
-		return R_FAILED;
 	if (efd < 0)
-		return h->o->dry_run ? R_NEW : new_hard_entry(h, ffd, entry);
+		return errno == ENOENT ? R_RETRY : R_FAILED;
 	struct stat es;
 	enum hresult r;
 	if (fstat(efd, &es) < 0) {
@@ -570,6 +548,58 @@ static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
 	close(efd);
 	errno = e;
 	return r;
+}
+
+static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
+				  const char *name, int ffd,
+				  const struct stat *fs, const char *class,
+				  const unsigned char d[VS_DIGEST_LEN],
+				  char *entry, size_t esize)
+{
+	struct hrun *h = w->h;
+	vs_hentry_name(d, class, entry, esize);
+	if (store_has(h, fs->st_ino)) {
+		if (h->o->dry_run || vs_is_immutable(ffd))
+			return R_ALREADY;
+		/* linked by a run killed before the flag: finish it when its
+		 * content still is its entry's (hashed under the lease) */
+		struct stat es;
+		if (fstatat(h->store->fd, entry, &es, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    es.st_ino != fs->st_ino) {
+			vs_warn(h->ctx,
+				"'%s%s' shares a store entry an interrupted run "
+				"left writable and has changed since: check the "
+				"store with 'vs hashify --verify'",
+				h->t->root, name);
+			return R_FAILED;
+		}
+		return vs_set_immutable(ffd, true) < 0 ? R_FAILED : R_ALREADY;
+	}
+	enum hresult r = to_entry(w, dirfd, dir, name, ffd, fs, entry);
+	if (r != R_RETRY)
+		return r;
+	return h->o->dry_run ? R_NEW : new_hard_entry(h, ffd, entry);
+}
+
+/* The entries of the file's class and size, compared before any
+ * hashing: a file equal to one is linked to it (its name was verified
+ * when it was made), and is never hashed. */
+static enum hresult by_class(struct hwork *w, int dirfd, unsigned dir,
+			     const char *name, int ffd, const struct stat *fs,
+			     const char *class, char *entry, size_t esize)
+{
+	struct hrun *h = w->h;
+	unsigned char cand[4][VS_DIGEST_LEN];
+	pthread_mutex_lock(&h->lock);
+	int n = vs_hstore_candidates(h->store, class, fs->st_size, cand, 4);
+	pthread_mutex_unlock(&h->lock);
+	for (int k = 0; k < n; k++) {
+		vs_hentry_name(cand[k], class, entry, esize);
+		enum hresult r = to_entry(w, dirfd, dir, name, ffd, fs, entry);
+		if (r != R_COLLISION && r != R_RETRY)
+			return r;
+	}
+	return R_RETRY; /* none: hash it */
 }
 
 /* The directory of a candidate, opened beneath the root (kept for the
@@ -624,9 +654,25 @@ static void link_one(struct hwork *w, struct hcand *c)
 	}
 	unsigned char d[VS_DIGEST_LEN];
 	bool cached = !hard && !h->o->refresh && vs_hcache_get(ffd, &fs, d);
-	char entry[PATH_MAX];
+	char entry[PATH_MAX], class[128];
 	enum hresult r = R_FAILED;
 	int e = 0;
+	if (hard) {
+		if (vs_hclass(ffd, &fs, h->o->ignore_mtime, class,
+			      sizeof(class)) < 0) {
+			e = errno;
+			goto done;
+		}
+		if (!h->o->refresh && !store_has(h, fs.st_ino)) {
+			r = by_class(w, dirfd, c->dir, name, ffd, &fs, class,
+				     entry, sizeof(entry));
+			if (r != R_RETRY) {
+				e = errno;
+				goto done;
+			}
+			r = R_FAILED;
+		}
+	}
 	if (cached)
 		w->st.cached++;
 	else if (digest(w, ffd, fs.st_size, d) < 0) {
@@ -635,8 +681,8 @@ static void link_one(struct hwork *w, struct hcand *c)
 		goto done;
 	}
 	for (int attempt = 0; attempt < 3; attempt++) {
-		r = hard ? link_hardlink(w, dirfd, c->dir, name, ffd, &fs, d,
-					 entry, sizeof(entry))
+		r = hard ? link_hardlink(w, dirfd, c->dir, name, ffd, &fs,
+					 class, d, entry, sizeof(entry))
 			 : link_reflink(w, ffd, &fs, leased, d, entry,
 					sizeof(entry));
 		if (r == R_COLLISION && cached) {
@@ -680,6 +726,7 @@ done:
 		if (hard && !h->o->dry_run) {
 			pthread_mutex_lock(&h->lock);
 			vs_hstore_add_ino(h->store, fs.st_ino);
+			vs_hstore_index_add(h->store, d, class, fs.st_size);
 			pthread_mutex_unlock(&h->lock);
 		}
 		break;

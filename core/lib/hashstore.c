@@ -321,6 +321,10 @@ int vs_hstores_open(struct vs_ctx *ctx, const char *hashdir,
 void vs_hstores_close(struct vs_hstores *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
+		for (size_t k = 0; k < h->s[i].ccap; k++)
+			free(h->s[i].cls[k].name);
+		free(h->s[i].cls);
+		free(h->s[i].ents);
 		close(h->s[i].fd);
 		free(h->s[i].name);
 		free(h->s[i].path);
@@ -435,8 +439,95 @@ int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
 				continue;
 			}
 			vs_hstore_add_ino(s, e->d_ino);
+			unsigned char dg[VS_DIGEST_LEN];
+			if (strlen(e->d_name) > VS_DIGEST_HEX + 1 &&
+			    e->d_name[VS_DIGEST_HEX] == '-' &&
+			    vs_digest_parse(e->d_name, dg))
+				vs_hstore_index_add(s, dg,
+						    e->d_name + VS_DIGEST_HEX + 1, -1);
 		}
 		closedir(d);
 	}
 	return 0;
+}
+
+/* ---- the class index -------------------------------------------------- */
+
+static size_t str_hash(const char *p)
+{
+	size_t h = 1469598103934665603ULL;
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+static struct vs_hclass_slot *class_slot(struct vs_hstore *s, const char *cls,
+					 bool create)
+{
+	if (create && 2 * (s->ncls + 1) > s->ccap) {
+		size_t ncap = s->ccap ? 2 * s->ccap : 1024;
+		struct vs_hclass_slot *n = calloc(ncap, sizeof(*n));
+		if (!n)
+			abort();
+		for (size_t i = 0; i < s->ccap; i++)
+			if (s->cls[i].name) {
+				size_t j = str_hash(s->cls[i].name) & (ncap - 1);
+				while (n[j].name)
+					j = (j + 1) & (ncap - 1);
+				n[j] = s->cls[i];
+			}
+		free(s->cls);
+		s->cls = n;
+		s->ccap = ncap;
+	}
+	if (!s->ccap)
+		return NULL;
+	size_t j = str_hash(cls) & (s->ccap - 1);
+	while (s->cls[j].name && strcmp(s->cls[j].name, cls))
+		j = (j + 1) & (s->ccap - 1);
+	if (s->cls[j].name)
+		return &s->cls[j];
+	if (!create)
+		return NULL;
+	s->cls[j].name = vs_strdup(cls);
+	s->cls[j].first = (size_t)-1;
+	s->ncls++;
+	return &s->cls[j];
+}
+
+void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
+			 const char *class, off_t size)
+{
+	struct vs_hclass_slot *c = class_slot(s, class, true);
+	if (s->nents == s->ecap) {
+		s->ecap = s->ecap ? 2 * s->ecap : 1024;
+		s->ents = vs_xrealloc(s->ents, s->ecap * sizeof(*s->ents));
+	}
+	struct vs_hent *e = &s->ents[s->nents];
+	memcpy(e->d, d, VS_DIGEST_LEN);
+	e->size = size;
+	e->next = c->first;
+	c->first = s->nents++;
+}
+
+int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
+			 unsigned char (*out)[VS_DIGEST_LEN], int max)
+{
+	struct vs_hclass_slot *c = class_slot(s, class, false);
+	int n = 0;
+	for (size_t i = c ? c->first : (size_t)-1; i != (size_t)-1 && n < max;
+	     i = s->ents[i].next) {
+		struct vs_hent *e = &s->ents[i];
+		if (e->size < 0) {
+			char name[PATH_MAX];
+			struct stat st;
+			vs_hentry_name(e->d, class, name, sizeof(name));
+			e->size = fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+					  ? st.st_size
+					  : -2;
+		}
+		if (e->size == size)
+			memcpy(out[n++], e->d, VS_DIGEST_LEN);
+	}
+	return n;
 }

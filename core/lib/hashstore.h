@@ -30,6 +30,18 @@ struct vs_ctx;
 #define VS_HASH_MIN_SIZE 16 /* smaller files are skipped, as util-vserver */
 #define VS_STORE_TMP ".tmp."
 
+/* The hardlink entries of a store by metadata class: lets a file be
+ * compared with the entries of its class and size before it is hashed. */
+struct vs_hent {
+	unsigned char d[VS_DIGEST_LEN];
+	off_t size; /* -1: not known yet */
+	size_t next; /* the next entry of the class, or (size_t)-1 */
+};
+struct vs_hclass_slot {
+	char *name;  /* the class text, NULL: empty slot */
+	size_t first; /* its first entry, or (size_t)-1 */
+};
+
 struct vs_hstore {
 	char *name;  /* the hash-dir entry, e.g. "0" */
 	char *path;  /* the store directory (real path, for messages) */
@@ -37,6 +49,10 @@ struct vs_hstore {
 	dev_t dev;
 	ino_t *inos; /* entries' inodes: a hash set (vs_hstore_load) */
 	size_t ninos, cap;
+	struct vs_hent *ents; /* hardlink entries (vs_hstore_load) */
+	size_t nents, ecap;
+	struct vs_hclass_slot *cls; /* open addressing by class text */
+	size_t ncls, ccap;
 };
 
 struct vs_hstores {
@@ -61,6 +77,13 @@ struct vs_hstore *vs_hstore_for(struct vs_hstores *h, dev_t dev);
  * dry_run.  Returns 0 or -1 (error set). */
 int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run);
 bool vs_hstore_has_ino(const struct vs_hstore *s, ino_t ino);
+/* Records a hardlink entry (its name's digest and class) in the index. */
+void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
+			 const char *class, off_t size);
+/* Up to max digests of hardlink entries of class and size (sizes are
+ * looked up once per entry).  Returns how many. */
+int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
+			 unsigned char (*out)[VS_DIGEST_LEN], int max);
 /* Adds an inode to the set. */
 void vs_hstore_add_ino(struct vs_hstore *s, ino_t ino);
 
