@@ -7,7 +7,8 @@
  *          (immutable) store entry is recognised from its statx alone and
  *          skipped without being read.  The candidates are kept in an
  *          array: 48 bytes plus the path per file.
- *   link   in parallel (8 threads: enough readers for a cold cache), each
+ *   link   in parallel (2 threads per CPU, 4 to 8: readers enough for a
+ *          cold cache, few enough to keep memory small), each
  *          file opened again relative to its directory and checked:
  *     hardlink  under a read lease (no writer can open the file while it
  *               is held) the file is hashed, then either compared byte
@@ -26,6 +27,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/openat2.h>
@@ -37,6 +39,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -45,7 +48,7 @@
 
 #define HBUF (64 << 10)
 #define GUEST_TMP ".vs-unify-tmp."
-#define THREADS 8
+#define THREADS 8 /* at most; 2 per CPU, at least 4 */
 #define CHUNK 16 /* candidates a thread takes at once (one directory) */
 
 struct hcand {
@@ -371,6 +374,48 @@ static bool store_has(struct hrun *h, ino_t ino)
 	return r;
 }
 
+#define SRC_XATTR "trusted.vs.src"
+
+/* Records on a new reflink entry a handle of the guest file it was cloned
+ * from (a trusted.* attribute: no guest can forge it). */
+static void remember_source(int entryfd, int srcfd)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char b[MAX_HANDLE_SZ];
+	} hd;
+	int mount_id;
+	hd.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(srcfd, "", &hd.fh, &mount_id, AT_EMPTY_PATH) == 0)
+		fsetxattr(entryfd, SRC_XATTR, &hd.fh,
+			  sizeof(hd.fh) + hd.fh.handle_bytes, 0);
+}
+
+/* The file an entry was cloned from, opened by its handle, when it still
+ * shares the entry's extents (so it still has the entry's content);
+ * else -1. */
+static int clone_source(struct hrun *h, int entryfd)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char b[MAX_HANDLE_SZ];
+	} hd;
+	ssize_t n = fgetxattr(entryfd, SRC_XATTR, &hd, sizeof(hd));
+	if (n < (ssize_t)sizeof(hd.fh) ||
+	    (size_t)n != sizeof(hd.fh) + hd.fh.handle_bytes ||
+	    hd.fh.handle_bytes > MAX_HANDLE_SZ)
+		return -1;
+	int fd = open_by_handle_at(h->store->fd, &hd.fh,
+				   O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			!vs_same_extents(fd, entryfd))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static enum hresult link_reflink(struct hwork *w, int ffd,
 				 const struct stat *fs, bool leased,
 				 const unsigned char d[VS_DIGEST_LEN],
@@ -388,7 +433,16 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 				    ? R_LINKED
 				    : R_COLLISION;
 		else {
-			int x = vs_dedupe(efd, ffd, fs->st_size);
+			/* the file the entry was cloned from, when it still
+			 * shares the entry's extents, is the better source: its
+			 * pages are likely cached, the entry's are not (the
+			 * kernel compares the bytes either way) */
+			int src = clone_source(h, efd);
+			int x = vs_dedupe(src >= 0 ? src : efd, ffd, fs->st_size);
+			if (x != 0 && src >= 0)
+				x = vs_dedupe(efd, ffd, fs->st_size);
+			if (src >= 0)
+				close(src);
 			r = x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
 		}
 		int e = errno;
@@ -412,8 +466,10 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 		if (!leased && (digest(w, tfd, fs->st_size, now) < 0 ||
 				memcmp(now, d, VS_DIGEST_LEN)))
 			r = R_COLLISION;
-		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0)
+		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0) {
 			r = R_NEW;
+			remember_source(tfd, ffd);
+		}
 		else if (errno == EEXIST)
 			r = R_RETRY; /* made meanwhile: share it */
 	}
@@ -451,8 +507,10 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 		return leased ? R_FAILED : R_CHANGED;
 	}
 	enum hresult r = R_FAILED;
-	unlinkat(dirfd, tmp, 0); /* a stale one: checked by the walk */
-	if (linkat(xfd, entry + 3, dirfd, tmp, 0) == 0) {
+	int l = linkat(xfd, entry + 3, dirfd, tmp, 0);
+	if (l < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		l = linkat(xfd, entry + 3, dirfd, tmp, 0); /* a stale one */
+	if (l == 0) {
 		struct stat now;
 		if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    now.st_ino != fs->st_ino || now.st_size != fs->st_size ||
@@ -520,6 +578,10 @@ static enum hresult to_entry(struct hwork *w, int dirfd, unsigned dir,
 			     const char *entry)
 {
 	struct hrun *h = w->h;
+	/* the file's class (in the entry's name) says it has no xattrs:
+	 * then the entry must have none either */
+	size_t el = strlen(entry);
+	bool no_xattrs = el > 3 && !strcmp(entry + el - 3, "-x0");
 	int efd = openat(h->store->fd, entry,
 			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (efd < 0)
@@ -534,7 +596,8 @@ static enum hresult to_entry(struct hwork *w, int dirfd, unsigned dir,
 		   es.st_mode != fs->st_mode || es.st_uid != fs->st_uid ||
 		   es.st_gid != fs->st_gid ||
 		   (!h->o->ignore_mtime && es.st_mtim.tv_sec != fs->st_mtim.tv_sec) ||
-		   !vs_same_xattrs(ffd, efd)) {
+		   !((no_xattrs && flistxattr(efd, NULL, 0) == 0) ||
+		     vs_same_xattrs(ffd, efd))) {
 		r = R_COLLISION; /* the entry is not what its name says */
 	} else {
 		int eq = vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF);
@@ -786,10 +849,15 @@ static void add_stats(struct vs_hash_stats *to, const struct vs_hash_stats *s)
 
 static void link_pass(struct hrun *h)
 {
+	/* one malloc arena: threads allocate little, and an arena each would
+	 * cost memory for nothing */
+	mallopt(M_ARENA_MAX, 1);
 	struct hwork w[THREADS];
 	pthread_t th[THREADS];
 	int started = 0;
-	for (int i = 0; i < THREADS; i++) {
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int nth = cpus < 2 ? 4 : cpus >= THREADS / 2 ? THREADS : 2 * (int)cpus;
+	for (int i = 0; i < nth; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].h = h;
 		w[i].reporter = i == 0;
@@ -797,13 +865,13 @@ static void link_pass(struct hrun *h)
 		w[i].buf1 = vs_xmalloc(HBUF);
 		w[i].buf2 = vs_xmalloc(HBUF);
 	}
-	for (int i = 1; i < THREADS && (size_t)i * CHUNK < h->n; i++)
+	for (int i = 1; i < nth && (size_t)i * CHUNK < h->n; i++)
 		if (pthread_create(&th[started], NULL, link_worker, &w[i]) == 0)
 			started++;
 	link_worker(&w[0]);
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	for (int i = 0; i < THREADS; i++) {
+	for (int i = 0; i < nth; i++) {
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
 		free(w[i].buf2);
