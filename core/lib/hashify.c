@@ -665,6 +665,54 @@ static enum hresult by_class(struct hwork *w, int dirfd, unsigned dir,
 	return R_RETRY; /* none: hash it */
 }
 
+/* Reflink entries of the file's size, tried before any hashing: the
+ * kernel compares the bytes when it shares the extents, so a file equal
+ * to one is done without being hashed (d gets that entry's digest).
+ * R_RETRY when none is equal. */
+static enum hresult reflink_by_size(struct hwork *w, int ffd,
+				    const struct stat *fs,
+				    unsigned char d[VS_DIGEST_LEN], char *entry,
+				    size_t esize)
+{
+	struct hrun *h = w->h;
+	unsigned char cand[4][VS_DIGEST_LEN];
+	char key[32];
+	vs_hsize_key(fs->st_size, key, sizeof(key));
+	pthread_mutex_lock(&h->lock);
+	int n = vs_hstore_candidates(h->store, key, fs->st_size, cand, 4);
+	pthread_mutex_unlock(&h->lock);
+	for (int k = 0; k < n; k++) {
+		vs_hentry_name(cand[k], NULL, entry, esize);
+		int efd = openat(h->store->fd, entry,
+				 O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (efd < 0)
+			continue;
+		enum hresult r = R_RETRY;
+		if (vs_same_extents(ffd, efd)) {
+			r = R_ALREADY;
+		} else if (h->o->dry_run) {
+			if (vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1)
+				r = R_LINKED;
+		} else {
+			int src = clone_source(h, efd);
+			int x = vs_dedupe(src >= 0 ? src : efd, ffd, fs->st_size);
+			if (x != 0 && src >= 0)
+				x = vs_dedupe(efd, ffd, fs->st_size);
+			if (src >= 0)
+				close(src);
+			r = x == 0 ? R_LINKED : x == 1 ? R_RETRY : R_FAILED;
+		}
+		int e = errno;
+		close(efd);
+		errno = e;
+		if (r != R_RETRY) {
+			memcpy(d, cand[k], VS_DIGEST_LEN);
+			return r;
+		}
+	}
+	return R_RETRY;
+}
+
 /* The directory of a candidate, opened beneath the root (kept for the
  * next candidate of the same directory). */
 static int parent_fd(struct hwork *w, const struct hcand *c)
@@ -719,6 +767,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 	bool cached = !hard && !h->o->refresh && vs_hcache_get(ffd, &fs, d);
 	char entry[PATH_MAX], class[128];
 	enum hresult r = R_FAILED;
+	bool write_cache = false;
 	int e = 0;
 	if (hard) {
 		if (vs_hclass(ffd, &fs, h->o->ignore_mtime, class,
@@ -735,6 +784,15 @@ static void link_one(struct hwork *w, struct hcand *c)
 			}
 			r = R_FAILED;
 		}
+	}
+	if (!hard && !cached && !h->o->refresh) {
+		r = reflink_by_size(w, ffd, &fs, d, entry, sizeof(entry));
+		if (r != R_RETRY) {
+			e = errno;
+			write_cache = true; /* d is the entry's */
+			goto reflinked;
+		}
+		r = R_FAILED;
 	}
 	if (cached)
 		w->st.cached++;
@@ -759,7 +817,9 @@ static void link_one(struct hwork *w, struct hcand *c)
 			break;
 	}
 	e = errno;
-	if (!hard && !h->o->dry_run && !cached &&
+	write_cache = !cached;
+reflinked:
+	if (!hard && !h->o->dry_run && write_cache &&
 	    (r == R_LINKED || r == R_NEW || r == R_ALREADY)) {
 		struct stat now;
 		if (fstat(ffd, &now) == 0)
@@ -786,10 +846,14 @@ done:
 	case R_NEW:
 		hsay(h, c->path, entry);
 		w->st.new_entries++;
-		if (hard && !h->o->dry_run) {
+		if (!h->o->dry_run) {
+			char key[32];
+			vs_hsize_key(fs.st_size, key, sizeof(key));
 			pthread_mutex_lock(&h->lock);
-			vs_hstore_add_ino(h->store, fs.st_ino);
-			vs_hstore_index_add(h->store, d, class, fs.st_size);
+			if (hard)
+				vs_hstore_add_ino(h->store, fs.st_ino);
+			vs_hstore_index_add(h->store, d, hard ? class : key,
+					    fs.st_size);
 			pthread_mutex_unlock(&h->lock);
 		}
 		break;

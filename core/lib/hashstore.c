@@ -440,11 +440,22 @@ int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
 			}
 			vs_hstore_add_ino(s, e->d_ino);
 			unsigned char dg[VS_DIGEST_LEN];
-			if (strlen(e->d_name) > VS_DIGEST_HEX + 1 &&
+			size_t nl = strlen(e->d_name);
+			struct stat est;
+			if (nl > VS_DIGEST_HEX + 1 &&
 			    e->d_name[VS_DIGEST_HEX] == '-' &&
 			    vs_digest_parse(e->d_name, dg))
 				vs_hstore_index_add(s, dg,
 						    e->d_name + VS_DIGEST_HEX + 1, -1);
+			else if (nl == VS_DIGEST_HEX &&
+				 vs_digest_parse(e->d_name, dg) &&
+				 fstatat(dirfd(d), e->d_name, &est,
+					 AT_SYMLINK_NOFOLLOW) == 0) {
+				/* reflink entries: indexed by size */
+				char key[32];
+				vs_hsize_key(est.st_size, key, sizeof(key));
+				vs_hstore_index_add(s, dg, key, est.st_size);
+			}
 		}
 		closedir(d);
 	}
@@ -452,6 +463,11 @@ int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
 }
 
 /* ---- the class index -------------------------------------------------- */
+
+void vs_hsize_key(off_t size, char *buf, size_t len)
+{
+	snprintf(buf, len, "=%lld", (long long)size);
+}
 
 static size_t str_hash(const char *p)
 {
@@ -521,7 +537,8 @@ int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
 		if (e->size < 0) {
 			char name[PATH_MAX];
 			struct stat st;
-			vs_hentry_name(e->d, class, name, sizeof(name));
+			vs_hentry_name(e->d, class[0] == '=' ? NULL : class, name,
+				       sizeof(name));
 			e->size = fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
 					  ? st.st_size
 					  : -2;

@@ -77,11 +77,15 @@ struct vs_hstore *vs_hstore_for(struct vs_hstores *h, dev_t dev);
  * dry_run.  Returns 0 or -1 (error set). */
 int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run);
 bool vs_hstore_has_ino(const struct vs_hstore *s, ino_t ino);
-/* Records a hardlink entry (its name's digest and class) in the index. */
+/* The index key of reflink entries of a size ("=<size>": no class of a
+ * hardlink entry starts with '='). */
+void vs_hsize_key(off_t size, char *buf, size_t len);
+/* Records an entry in the index: a hardlink entry under its class, a
+ * reflink entry under vs_hsize_key(). */
 void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
 			 const char *class, off_t size);
-/* Up to max digests of hardlink entries of class and size (sizes are
- * looked up once per entry).  Returns how many. */
+/* Up to max digests of entries of class (or size key) and size (sizes
+ * are looked up once per entry).  Returns how many. */
 int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
 			 unsigned char (*out)[VS_DIGEST_LEN], int max);
 /* Adds an inode to the set. */
