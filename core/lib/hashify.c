@@ -484,7 +484,7 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 /* Replaces the guest's file (name in dirfd, stat fs) by a link to the
  * store entry efd, atomically. */
 static enum hresult replace_by_entry(struct hrun *h, int dirfd,
-				     unsigned dir, const char *name,
+				     const char *name,
 				     const struct stat *fs, const char *entry,
 				     int efd)
 {
@@ -498,8 +498,11 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 	 * writer out meanwhile (an opener waits, then finds it immutable) */
 	pthread_mutex_lock(&h->freeze);
 	bool leased = vs_lease_read(efd);
-	bool imm = vs_is_immutable(efd);
-	if (!leased || (imm && vs_set_immutable(efd, false) < 0)) {
+	int flags = 0;
+	bool imm = ioctl(efd, FS_IOC_GETFLAGS, &flags) == 0 &&
+		   (flags & FS_IMMUTABLE_FL);
+	int off = flags & ~FS_IMMUTABLE_FL, on = flags | FS_IMMUTABLE_FL;
+	if (!leased || (imm && ioctl(efd, FS_IOC_SETFLAGS, &off) < 0)) {
 		if (leased)
 			vs_lease_end(efd);
 		pthread_mutex_unlock(&h->freeze);
@@ -519,17 +522,13 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 			unlinkat(dirfd, tmp, 0);
 			r = R_CHANGED;
 		} else if (renameat(dirfd, tmp, dirfd, name) == 0) {
-			r = R_LINKED;
-			/* the rename moved the directory's mtime: back now */
-			struct hdir *dd = &h->dirs[dir];
-			struct timespec ts[2] = {dd->atime, dd->mtime};
-			futimens(dirfd, ts);
+			r = R_LINKED; /* the directory's times: at the end */
 		} else {
 			unlinkat(dirfd, tmp, 0);
 		}
 	}
 	int e = errno;
-	if (vs_set_immutable(efd, true) < 0 && r == R_LINKED)
+	if (ioctl(efd, FS_IOC_SETFLAGS, &on) < 0 && r == R_LINKED)
 		vs_warn(h->ctx, "cannot make '%s/%s' immutable: %s",
 			h->store->path, entry, strerror(errno));
 	vs_lease_end(efd);
@@ -573,7 +572,7 @@ static enum hresult new_hard_entry(struct hrun *h, int ffd, const char *entry)
 /* Links the guest's file to the existing entry of that name when its
  * metadata and bytes are the entry's: R_LINKED, R_ALREADY, R_COLLISION
  * (not the same), R_RETRY (no such entry), R_CHANGED or R_FAILED. */
-static enum hresult to_entry(struct hwork *w, int dirfd, unsigned dir,
+static enum hresult to_entry(struct hwork *w, int dirfd,
 			     const char *name, int ffd, const struct stat *fs,
 			     const char *entry)
 {
@@ -604,8 +603,8 @@ static enum hresult to_entry(struct hwork *w, int dirfd, unsigned dir,
 		r = eq < 0	       ? R_FAILED
 		    : !eq	       ? R_COLLISION
 		    : h->o->dry_run ? R_LINKED
-				     : replace_by_entry(h, dirfd, dir, name, fs,
-							entry, efd);
+				     : replace_by_entry(h, dirfd, name, fs, entry,
+							efd);
 	}
 	int e = errno;
 	close(efd);
@@ -613,7 +612,7 @@ static enum hresult to_entry(struct hwork *w, int dirfd, unsigned dir,
 	return r;
 }
 
-static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
+static enum hresult link_hardlink(struct hwork *w, int dirfd,
 				  const char *name, int ffd,
 				  const struct stat *fs, const char *class,
 				  const unsigned char d[VS_DIGEST_LEN],
@@ -638,7 +637,7 @@ static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
 		}
 		return vs_set_immutable(ffd, true) < 0 ? R_FAILED : R_ALREADY;
 	}
-	enum hresult r = to_entry(w, dirfd, dir, name, ffd, fs, entry);
+	enum hresult r = to_entry(w, dirfd, name, ffd, fs, entry);
 	if (r != R_RETRY)
 		return r;
 	return h->o->dry_run ? R_NEW : new_hard_entry(h, ffd, entry);
@@ -647,7 +646,7 @@ static enum hresult link_hardlink(struct hwork *w, int dirfd, unsigned dir,
 /* The entries of the file's class and size, compared before any
  * hashing: a file equal to one is linked to it (its name was verified
  * when it was made), and is never hashed. */
-static enum hresult by_class(struct hwork *w, int dirfd, unsigned dir,
+static enum hresult by_class(struct hwork *w, int dirfd,
 			     const char *name, int ffd, const struct stat *fs,
 			     const char *class, char *entry, size_t esize)
 {
@@ -658,7 +657,7 @@ static enum hresult by_class(struct hwork *w, int dirfd, unsigned dir,
 	pthread_mutex_unlock(&h->lock);
 	for (int k = 0; k < n; k++) {
 		vs_hentry_name(cand[k], class, entry, esize);
-		enum hresult r = to_entry(w, dirfd, dir, name, ffd, fs, entry);
+		enum hresult r = to_entry(w, dirfd, name, ffd, fs, entry);
 		if (r != R_COLLISION && r != R_RETRY)
 			return r;
 	}
@@ -776,7 +775,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 			goto done;
 		}
 		if (!h->o->refresh && !store_has(h, fs.st_ino)) {
-			r = by_class(w, dirfd, c->dir, name, ffd, &fs, class,
+			r = by_class(w, dirfd, name, ffd, &fs, class,
 				     entry, sizeof(entry));
 			if (r != R_RETRY) {
 				e = errno;
@@ -802,7 +801,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 		goto done;
 	}
 	for (int attempt = 0; attempt < 3; attempt++) {
-		r = hard ? link_hardlink(w, dirfd, c->dir, name, ffd, &fs,
+		r = hard ? link_hardlink(w, dirfd, name, ffd, &fs,
 					 class, d, entry, sizeof(entry))
 			 : link_reflink(w, ffd, &fs, leased, d, entry,
 					sizeof(entry));
