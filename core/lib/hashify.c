@@ -8,22 +8,27 @@
  *          skipped without being read.  The candidates are kept in an
  *          array: 48 bytes plus the path per file.
  *   link   in parallel (2 threads per CPU, 4 to 8: readers enough for a
- *          cold cache, few enough to keep memory small), each
- *          file opened again relative to its directory and checked:
+ *          cold cache, few enough to keep memory small), each file opened
+ *          again relative to its directory and checked:
  *     hardlink  under a read lease (no writer can open the file while it
- *               is held) the file is hashed, then either compared byte
- *               for byte with the existing entry and replaced by a link
- *               to it (temporary name, rename), or, for a new entry, its
- *               own inode is linked into the store and made immutable:
- *               what gets the digest's name is exactly what was hashed.
- *     reflink   the digest comes from the cache (a trusted.* xattr a guest
- *               cannot forge) or the content; a new entry is an O_TMPFILE
- *               reflink clone made while a read lease holds writers off
- *               (without one, the private clone is hashed again); an
- *               existing entry is shared with FIDEDUPERANGE, where the
- *               kernel compares the bytes.  The guest keeps its inode.
- * A hash is never trusted alone: a forged or stale digest can only make
- * a comparison fail ("content differs from the store entry"). */
+ *               is held), first compared byte for byte with the entries
+ *               of its metadata class and size and linked to an equal one
+ *               without being hashed (temporary name, rename); else
+ *               hashed, then compared with the entry of its digest, or
+ *               its own inode is linked into the store under that name
+ *               and made immutable: the name goes to what was hashed.
+ *     reflink   first deduplicated against the entries of its size (the
+ *               kernel compares the bytes), from the file an entry was
+ *               cloned from while that still shares the entry's extents;
+ *               else the digest comes from the cache (a trusted.* xattr a
+ *               guest cannot forge) or the content, and a new entry is an
+ *               O_TMPFILE reflink clone made while a read lease holds
+ *               writers off (without one, the private clone is hashed
+ *               again).  The guest keeps its inode.
+ * The digest covers the content only, so an entry is right for any file
+ * with its bytes.  A hash is never trusted alone: a forged or stale digest
+ * can only make a comparison fail ("content differs from the store
+ * entry"). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
