@@ -7,6 +7,7 @@
 # change a guest file; gc, unhashify, every bad input; reflinks on a
 # loop-mounted XFS.
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
+use_test_cgroups
 
 C=$R$CONFDIR
 rootof() { printf '%s' "$R$VROOTDIR/$1"; }
@@ -40,7 +41,7 @@ ln "$IMG/doc/bash/RBASH" "$IMG/doc/RBASH.link"
 ln -s ../bin/ls "$IMG/odd/link"
 tar --xattrs --xattrs-include='*' -czf "$T/img.tgz" -C "$IMG" .
 
-mkguest() {
+mkimgguest() {
 	vsx "$1" build -m template -- -t "$T/img.tgz" >/dev/null && mkdir -p "$C/$1/apps/vunify"
 }
 # What must never change: names, types, modes, owners, sizes, mtimes,
@@ -54,7 +55,7 @@ manifest() {
 inode() { stat -c %i "$1"; }
 summary_field() { sed -n "s/.*[:,(] *\([0-9][0-9]*\) $1.*/\1/p" "$T/out" | tail -n 1; }
 
-mkguest g1 && mkguest g2
+mkimgguest g1 && mkimgguest g2
 check "two guests from one tarball" test -f "$(rootof g2)/etc/app.conf" -a -f "$(rootof g1)/bin/capls"
 B1=$(manifest "$(rootof g1)")
 B2=$(manifest "$(rootof g2)")
@@ -97,7 +98,7 @@ $E "--link=reflink on ext4" 1 "--link=reflink: the filesystem of '$(rootof g1)' 
 $E "--sledgehammer" 2 "hashify: --sledgehammer is not supported" vsx g1 hashify --sledgehammer
 $E "an unknown option" 2 "hashify: unknown or incomplete option '-q'" vsx g1 hashify -q
 $E "--gc with a relative directory" 2 "hashify --gc: hash directory 'x' is not an absolute path" vsx hashify --gc x
-mkguest g3 && rmdir "$C/g3/apps/vunify"
+mkimgguest g3 && rmdir "$C/g3/apps/vunify"
 $E "a guest without apps/vunify" 1 "guest 'g3' has no apps/vunify/ (mkdir it to unify this guest)" vsx g3 hashify
 check "bad input: the store is still empty" test -z "$(ls -A "$STORE")"
 
@@ -160,7 +161,7 @@ check "... the file is linked to the entry of its real content" test "$(inode "$
 check "... its content is its own" cmp -s "$(rootof g2)$G" "$IMG$G"
 
 # a user.* attribute a guest could plant: it is just an attribute
-mkguest g6
+mkimgguest g6
 printf 'a file of g6 with a planted attribute\n' >"$(rootof g6)/data/planted"
 setfattr -n user.vs.sha256 -v "v1 $other" "$(rootof g6)/data/planted"
 expect_ok "hashify a guest with a planted user.vs.sha256" vsx g6 hashify
@@ -188,7 +189,7 @@ expect_ok "--verify: sound again" vsx hashify --verify "$HD"
 same "g2: still nothing changed" "$(printf '%s\n' "$B2" | grep -v "$F")" "$(manifest "$(rootof g2)" | grep -v "$F")"
 
 # ---- a file rewritten during the runs ---------------------------------
-mkguest g4
+mkimgguest g4
 V=$(rootof g4)/data/victim
 printf 'content A of the victim file, long enough\n' >"$T/A"
 printf 'content B of the victim file, long enough\n' >"$T/B"
@@ -206,7 +207,7 @@ check "a file rewritten during hashify holds A or B, nothing else" sh -c "cmp -s
 expect_ok "--verify: no content under a wrong name" vsx hashify --verify "$HD"
 
 # ---- kill -9 at random points -----------------------------------------
-mkguest g5
+mkimgguest g5
 B5=$(manifest "$(rootof g5)")
 B5N=$(manifest "$(rootof g5)" nodirtimes)
 ok=1
@@ -236,6 +237,14 @@ for g in g2 g4 g5 g6; do vsx $g unhashify >/dev/null; done
 expect_ok "gc with no guest using the store" vsx hashify --gc "$HD"
 same "gc removes every unused entry" "0" "$(find "$STORE" -type f -name '*-m*' | wc -l)"
 check "... there were some" test "$before" -gt 0
+
+# ---- a running guest: hardlinks refused ---------------------------------
+mkguest run1 || exit 99
+mkdir -p "$C/run1/apps/vunify"
+expect_ok "a guest starts" vsx run1 start
+expect_error "hardlink hashify while a guest runs" 1 "hardlink hashification needs every guest stopped (guest 'run1' is running)" vsx g1 hashify
+expect_ok "-n is allowed while a guest runs" vsx g1 hashify -n
+expect_ok "the guest stops" vsx run1 stop
 
 # ---- reflinks on a loop-mounted XFS --------------------------------------
 if ! command -v mkfs.xfs >/dev/null; then
