@@ -920,7 +920,7 @@ static void link_pass(struct hrun *h)
 	/* one malloc arena: threads allocate little, and an arena each would
 	 * cost memory for nothing */
 	mallopt(M_ARENA_MAX, 1);
-	struct hwork w[THREADS];
+	struct hwork w[THREADS] = {0};
 	pthread_t th[THREADS];
 	int started = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -187,7 +187,7 @@ static int aptrpm_run(struct vs_build *b, const char *conf,
 		pkgcmd_install(&c, l, true);
 	for (; verb && *verb; verb++)
 		pkgcmd_add(&c, *verb);
-	return rpmbase_run(b, "apt-rpm", &c, l ? "install" : verb[0],
+	return rpmbase_run(b, "apt-rpm", &c, l ? "install" : verb ? verb[0] : "",
 			   l && l->can_fail);
 }
 
