@@ -92,6 +92,8 @@ struct hrun {
 	 * to one entry must not see each other's half */
 	pthread_mutex_t freeze;
 	struct hwork *walker; /* the walk's stats */
+	ino_t *freed; /* inodes with several names whose last one went */
+	size_t nfreed;
 };
 
 /* One thread's state. */
@@ -771,7 +773,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 	bool cached = !hard && !h->o->refresh && vs_hcache_get(ffd, &fs, d);
 	char entry[PATH_MAX], class[128];
 	enum hresult r = R_FAILED;
-	bool write_cache = false;
+	bool write_cache = false, freed = false;
 	int e = 0;
 	if (hard) {
 		if (vs_hclass(ffd, &fs, h->o->ignore_mtime, class,
@@ -830,6 +832,24 @@ reflinked:
 			vs_hcache_set(ffd, &now, d);
 	}
 done:
+	/* a file with several names frees its space when its last name is
+	 * replaced: whichever thread sees the link count reach 0 first */
+	freed = r == R_LINKED && (!hard || fs.st_nlink == 1);
+	struct stat after;
+	if (r == R_LINKED && hard && !h->o->dry_run && fs.st_nlink > 1 &&
+	    fstat(ffd, &after) == 0 && after.st_nlink == 0) {
+		pthread_mutex_lock(&h->lock);
+		size_t k = 0;
+		while (k < h->nfreed && h->freed[k] != fs.st_ino)
+			k++;
+		if (k == h->nfreed) {
+			h->freed = vs_xrealloc(h->freed,
+					       (h->nfreed + 1) * sizeof(*h->freed));
+			h->freed[h->nfreed++] = fs.st_ino;
+			freed = true;
+		}
+		pthread_mutex_unlock(&h->lock);
+	}
 	if (leased)
 		vs_lease_end(ffd);
 	close(ffd);
@@ -844,7 +864,7 @@ done:
 		}
 		hsay(h, c->path, entry);
 		w->st.linked++;
-		if (fs.st_nlink == 1 || !hard) /* its last name: space freed */
+		if (freed)
 			w->st.bytes_saved += (unsigned long long)fs.st_size;
 		break;
 	case R_NEW:
@@ -981,6 +1001,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
 	free(h->arena);
 	free(h->c);
 	free(h->dirs);
+	free(h->freed);
 	free(h);
 	fflush(stdout);
 	return 0;
