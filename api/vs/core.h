@@ -130,6 +130,10 @@ int vs_host_stat(const struct vs_ctx *ctx, const char *path, struct stat *st);
  * the current environment, and cwd (host view, NULL: unchanged).  Returns
  * its exit status (128+signal when killed), or -1 with the error set when
  * it could not run. */
+/* Looks name up in PATH (a default one when unset) as exec does: writes
+ * the first executable's path into buf (NULL: not wanted) and returns
+ * true, or returns false. */
+bool vs_find_program(const char *name, char *buf, size_t size);
 int vs_host_run(struct vs_ctx *ctx, const char *path, char *const argv[],
 		const char *cwd);
 

@@ -37,6 +37,10 @@ int vs_unify_job_add_tree(struct vs_unify_job *j, const char *root,
 int vs_unify_job_run(struct vs_unify_job *j, const char *link, unsigned flags,
 		     int verbose, char *const *paths);
 void vs_unify_job_free(struct vs_unify_job *j);
+/* Checks a link strategy: "auto", "reflink", "hardlink" or NULL give 0;
+ * anything else -1 with "[<who>: ]invalid --link ..." set. */
+int vs_unify_link_check(struct vs_ctx *ctx, const char *who,
+			const char *link);
 
 /* Hashify (vhashify): a guest's files shared through a content-addressed
  * store (the hash directory's store on the guest's filesystem). */

@@ -52,7 +52,6 @@
 #include "internal.h"
 
 #define HBUF (64 << 10)
-#define GUEST_TMP ".vs-unify-tmp."
 #define THREADS 8 /* at most; 2 per CPU, at least 4 */
 #define CHUNK 16 /* candidates a thread takes at once (one directory) */
 
@@ -213,7 +212,7 @@ static void add_cand(struct hrun *h, const char *path, const struct stat *st,
 static bool stale_guest_tmp(struct hrun *h, int dirfd, const char *name,
 			    const struct stat *st)
 {
-	if (strncmp(name, GUEST_TMP, strlen(GUEST_TMP)) || !S_ISREG(st->st_mode) ||
+	if (strncmp(name, VS_UNIFY_TMP, strlen(VS_UNIFY_TMP)) || !S_ISREG(st->st_mode) ||
 	    st->st_nlink < 2 || st->st_dev != h->store->dev ||
 	    !vs_hstore_has_ino(h->store, st->st_ino))
 		return false;
@@ -423,6 +422,29 @@ static int clone_source(struct hrun *h, int entryfd)
 	return fd;
 }
 
+/* Shares the extents of the guest's file with the reflink entry efd:
+ * R_ALREADY, R_LINKED, R_COLLISION (other bytes) or R_FAILED.  The file
+ * the entry was cloned from, when it still shares the entry's extents,
+ * is the better source: its pages are likely cached, the entry's are not
+ * (the kernel compares the bytes either way). */
+static enum hresult share_extents(struct hwork *w, int ffd, int efd,
+				  off_t size)
+{
+	if (vs_same_extents(ffd, efd))
+		return R_ALREADY;
+	if (w->h->o->dry_run)
+		return vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1
+			       ? R_LINKED
+			       : R_COLLISION;
+	int src = clone_source(w->h, efd);
+	int x = vs_dedupe(src >= 0 ? src : efd, ffd, size);
+	if (x != 0 && src >= 0)
+		x = vs_dedupe(efd, ffd, size);
+	if (src >= 0)
+		close(src);
+	return x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
+}
+
 static enum hresult link_reflink(struct hwork *w, int ffd,
 				 const struct stat *fs, bool leased,
 				 const unsigned char d[VS_DIGEST_LEN],
@@ -432,26 +454,7 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 	vs_hentry_name(d, NULL, entry, esize);
 	int efd = openat(h->store->fd, entry, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (efd >= 0) {
-		enum hresult r;
-		if (vs_same_extents(ffd, efd))
-			r = R_ALREADY;
-		else if (h->o->dry_run)
-			r = vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1
-				    ? R_LINKED
-				    : R_COLLISION;
-		else {
-			/* the file the entry was cloned from, when it still
-			 * shares the entry's extents, is the better source: its
-			 * pages are likely cached, the entry's are not (the
-			 * kernel compares the bytes either way) */
-			int src = clone_source(h, efd);
-			int x = vs_dedupe(src >= 0 ? src : efd, ffd, fs->st_size);
-			if (x != 0 && src >= 0)
-				x = vs_dedupe(efd, ffd, fs->st_size);
-			if (src >= 0)
-				close(src);
-			r = x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
-		}
+		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
 		int e = errno;
 		close(efd);
 		errno = e;
@@ -496,7 +499,7 @@ static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 				     int efd)
 {
 	char tmp[NAME_MAX + 1];
-	if (snprintf(tmp, sizeof(tmp), GUEST_TMP "%s", name) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), VS_UNIFY_TMP "%s", name) >= (int)sizeof(tmp))
 		return R_COLLISION; /* no room for a temporary name */
 	int xfd = entry_dir(h, entry, false);
 	if (xfd < 0)
@@ -693,21 +696,9 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 				 O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (efd < 0)
 			continue;
-		enum hresult r = R_RETRY;
-		if (vs_same_extents(ffd, efd)) {
-			r = R_ALREADY;
-		} else if (h->o->dry_run) {
-			if (vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1)
-				r = R_LINKED;
-		} else {
-			int src = clone_source(h, efd);
-			int x = vs_dedupe(src >= 0 ? src : efd, ffd, fs->st_size);
-			if (x != 0 && src >= 0)
-				x = vs_dedupe(efd, ffd, fs->st_size);
-			if (src >= 0)
-				close(src);
-			r = x == 0 ? R_LINKED : x == 1 ? R_RETRY : R_FAILED;
-		}
+		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
+		if (r == R_COLLISION)
+			r = R_RETRY; /* another content of that size */
 		int e = errno;
 		close(efd);
 		errno = e;

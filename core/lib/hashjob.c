@@ -111,12 +111,8 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 	o.progress = j->verbose == 0 && isatty(2);
 	if (!link)
 		link = vs_conf_str(ctx, "link");
-	if (link && strcmp(link, "auto") && strcmp(link, "reflink") &&
-	    strcmp(link, "hardlink"))
-		return vs_set_error(ctx,
-				    "invalid --link '%s' (auto, reflink or "
-				    "hardlink)",
-				    link);
+	if (vs_unify_link_check(ctx, NULL, link) < 0)
+		return -1;
 	if (j->t.rootfd < 0 || !j->hashdir)
 		return vs_set_error(ctx, "nothing to hashify");
 	struct vs_hstores hs;

@@ -125,39 +125,6 @@ static void guest_digests(struct vs_ctx *ctx, struct dset *s)
 	vs_clear_error(ctx);
 }
 
-/* Calls fn for every entry (and stale temporary name) of a store. */
-typedef void entry_fn(int xfd, const char *name, const char *shown,
-		      void *arg);
-static int each_entry(struct vs_ctx *ctx, struct vs_hstore *s, entry_fn *fn,
-		      void *arg)
-{
-	for (int i = 0; i < 256; i++) {
-		char xx[3], shown[PATH_MAX];
-		snprintf(xx, sizeof(xx), "%02x", i);
-		int xfd = openat(s->fd, xx,
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (xfd < 0) {
-			if (errno == ENOENT)
-				continue;
-			return vs_set_errno(ctx, errno, "cannot read '%s/%s'",
-					    s->path, xx);
-		}
-		DIR *d = fdopendir(dup(xfd));
-		struct dirent *e;
-		while (d && (e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(shown, sizeof(shown), "%s/%s/%s", s->path, xx,
-				 e->d_name);
-			fn(xfd, e->d_name, shown, arg);
-		}
-		if (d)
-			closedir(d);
-		close(xfd);
-	}
-	return 0;
-}
-
 struct gc {
 	struct vs_ctx *ctx;
 	bool dry_run, need_digests, have_digests;
@@ -166,7 +133,8 @@ struct gc {
 	unsigned long long kept, removed, bytes, errors;
 };
 
-static void gc_entry(int xfd, const char *name, const char *shown, void *arg)
+static void gc_entry(int xfd, const char *name, ino_t ino, const char *shown,
+		     void *arg)
 {
 	struct gc *g = arg;
 	struct stat st;
@@ -223,7 +191,7 @@ int vs_hash_gc(struct vs_ctx *ctx, const char *hashdir, unsigned flags,
 		return -1;
 	int r = 0;
 	for (size_t i = 0; i < hs.n && r == 0; i++)
-		r = each_entry(ctx, &hs.s[i], gc_entry, &g);
+		r = vs_hstore_each(ctx, &hs.s[i], gc_entry, &g);
 	vs_hstores_close(&hs);
 	free(g.used.d);
 	if (r < 0)
@@ -243,8 +211,8 @@ struct verify {
 	unsigned long long checked, bad;
 };
 
-static void verify_entry(int xfd, const char *name, const char *shown,
-			 void *arg)
+static void verify_entry(int xfd, const char *name, ino_t ino,
+			 const char *shown, void *arg)
 {
 	struct verify *v = arg;
 	unsigned char want[VS_DIGEST_LEN], got[VS_DIGEST_LEN];
@@ -295,7 +263,7 @@ int vs_hash_verify(struct vs_ctx *ctx, const char *hashdir, int verbose)
 	v.buf = vs_xmalloc(1 << 20);
 	int r = 0;
 	for (size_t i = 0; i < hs.n && r == 0; i++)
-		r = each_entry(ctx, &hs.s[i], verify_entry, &v);
+		r = vs_hstore_each(ctx, &hs.s[i], verify_entry, &v);
 	vs_hstores_close(&hs);
 	free(v.buf);
 	if (r < 0)

@@ -52,16 +52,6 @@ int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 	return r;
 }
 
-int vs_digest_mem(const void *p, size_t len, unsigned char out[VS_DIGEST_LEN])
-{
-	unsigned dl = 0;
-	if (!EVP_Digest(p, len, out, &dl, EVP_sha256(), NULL)) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
-}
-
 void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
 		   char hex[VS_DIGEST_HEX + 1])
 {
@@ -407,59 +397,80 @@ static void remove_tmp(int dfd, const char *name)
 		close(fd);
 }
 
-int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
+int vs_hstore_each(struct vs_ctx *ctx, struct vs_hstore *s,
+		   vs_hstore_fn *fn, void *arg)
 {
-	free(s->inos);
-	s->inos = NULL;
-	s->ninos = s->cap = 0;
 	for (int i = 0; i < 256; i++) {
-		char xx[3];
+		char xx[3], shown[PATH_MAX];
 		snprintf(xx, sizeof(xx), "%02x", i);
-		int dfd = openat(s->fd, xx,
+		int xfd = openat(s->fd, xx,
 				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0) {
+		if (xfd < 0) {
 			if (errno == ENOENT)
 				continue;
 			return vs_set_errno(ctx, errno, "cannot read '%s/%s'",
 					    s->path, xx);
 		}
-		DIR *d = fdopendir(dfd);
+		DIR *d = fdopendir(dup(xfd));
 		if (!d) {
-			close(dfd);
-			return vs_set_errno(ctx, errno, "cannot read '%s/%s'",
-					    s->path, xx);
+			int e = errno;
+			close(xfd);
+			return vs_set_errno(ctx, e, "cannot read '%s/%s'", s->path,
+					    xx);
 		}
 		struct dirent *e;
 		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.') {
-				if (!dry_run &&
-				    !strncmp(e->d_name, VS_STORE_TMP,
-					     strlen(VS_STORE_TMP)))
-					remove_tmp(dirfd(d), e->d_name);
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
-			}
-			vs_hstore_add_ino(s, e->d_ino);
-			unsigned char dg[VS_DIGEST_LEN];
-			size_t nl = strlen(e->d_name);
-			struct stat est;
-			if (nl > VS_DIGEST_HEX + 1 &&
-			    e->d_name[VS_DIGEST_HEX] == '-' &&
-			    vs_digest_parse(e->d_name, dg))
-				vs_hstore_index_add(s, dg,
-						    e->d_name + VS_DIGEST_HEX + 1, -1);
-			else if (nl == VS_DIGEST_HEX &&
-				 vs_digest_parse(e->d_name, dg) &&
-				 fstatat(dirfd(d), e->d_name, &est,
-					 AT_SYMLINK_NOFOLLOW) == 0) {
-				/* reflink entries: indexed by size */
-				char key[32];
-				vs_hsize_key(est.st_size, key, sizeof(key));
-				vs_hstore_index_add(s, dg, key, est.st_size);
-			}
+			snprintf(shown, sizeof(shown), "%s/%s/%s", s->path, xx,
+				 e->d_name);
+			fn(xfd, e->d_name, e->d_ino, shown, arg);
 		}
 		closedir(d);
+		close(xfd);
 	}
 	return 0;
+}
+
+struct load {
+	struct vs_hstore *s;
+	bool dry_run;
+};
+
+static void load_entry(int xfd, const char *name, ino_t ino,
+		       const char *shown, void *arg)
+{
+	struct load *l = arg;
+	struct vs_hstore *s = l->s;
+	if (name[0] == '.') {
+		if (!l->dry_run &&
+		    !strncmp(name, VS_STORE_TMP, strlen(VS_STORE_TMP)))
+			remove_tmp(xfd, name);
+		return;
+	}
+	vs_hstore_add_ino(s, ino);
+	unsigned char dg[VS_DIGEST_LEN];
+	size_t nl = strlen(name);
+	struct stat est;
+	if (nl > VS_DIGEST_HEX + 1 && name[VS_DIGEST_HEX] == '-' &&
+	    vs_digest_parse(name, dg)) {
+		vs_hstore_index_add(s, dg, name + VS_DIGEST_HEX + 1, -1);
+	} else if (nl == VS_DIGEST_HEX && vs_digest_parse(name, dg) &&
+		   fstatat(xfd, name, &est, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* reflink entries: indexed by size */
+		char key[32];
+		vs_hsize_key(est.st_size, key, sizeof(key));
+		vs_hstore_index_add(s, dg, key, est.st_size);
+	}
+}
+
+int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
+{
+	struct load l = {s, dry_run};
+	free(s->inos);
+	s->inos = NULL;
+	s->ninos = s->cap = 0;
+	return vs_hstore_each(ctx, s, load_entry, &l);
 }
 
 /* ---- the class index -------------------------------------------------- */

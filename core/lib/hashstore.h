@@ -72,6 +72,14 @@ int vs_hstore_init(struct vs_ctx *ctx, struct vs_hstore *s);
 void vs_hstores_close(struct vs_hstores *h);
 /* The store on filesystem dev, or NULL. */
 struct vs_hstore *vs_hstore_for(struct vs_hstores *h, dev_t dev);
+/* Calls fn for every name in the store's <xx> directories (entries and
+ * temporary names) with that directory's fd, the name's inode and its
+ * path for messages.  Returns 0, or -1 (error set) when a directory
+ * cannot be read. */
+typedef void vs_hstore_fn(int xfd, const char *name, ino_t ino,
+			  const char *shown, void *arg);
+int vs_hstore_each(struct vs_ctx *ctx, struct vs_hstore *s, vs_hstore_fn *fn,
+		   void *arg);
 /* Reads the inodes of the store's entries (one readdir per <xx>
  * directory, no stat); removes temporary names a crashed run left unless
  * dry_run.  Returns 0 or -1 (error set). */
@@ -96,8 +104,6 @@ void vs_hstore_add_ino(struct vs_hstore *s, ino_t ino);
  * is shorter or longer than size: it changed while being hashed). */
 int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 		 char *buf, size_t bufsize);
-/* SHA-256 of a memory range (a mapped file); 0 or -1. */
-int vs_digest_mem(const void *p, size_t len, unsigned char out[VS_DIGEST_LEN]);
 void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
 		   char hex[VS_DIGEST_HEX + 1]);
 /* Parses 64 hex digits; false when malformed. */

@@ -381,6 +381,9 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
 		   struct vs_hash_stats *st);
 /* -1 (error set, naming the guest and what) while any guest runs. */
 int vs_require_all_stopped(struct vs_ctx *ctx, const char *what);
+/* The temporary name of a link that is about to replace a guest file (a
+ * leftover of an interrupted run is recognised and removed). */
+#define VS_UNIFY_TMP ".vs-unify-tmp."
 /* vs's own extended attributes (the digest cache): never compared or
  * copied as a file's own. */
 #define VS_XATTR_PREFIX "trusted.vs."

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <limits.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -110,4 +112,24 @@ int vs_spawn_fd(int exefd, char *const argv[], int cwdfd)
 {
 	struct fd_exec a = {exefd, cwdfd, argv};
 	return spawn_with(exec_fd, &a);
+}
+
+bool vs_find_program(const char *name, char *buf, size_t size)
+{
+	char tmp[PATH_MAX];
+	const char *path = getenv("PATH");
+	if (!buf) {
+		buf = tmp;
+		size = sizeof(tmp);
+	}
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		snprintf(buf, size, "%.*s/%s", (int)n, path, name);
+		if (n && access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
 }

@@ -32,7 +32,6 @@
 
 #include "internal.h"
 
-#define TMP_PREFIX ".vs-unify-tmp."
 
 static const char *const reason_text[VS_UNIFY_NREASONS] = {
 	[VS_SKIP_EXCLUDED] = "excluded",
@@ -259,7 +258,7 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	/* the temporary name tells the next run whose it is: a link to the
 	 * reference's file of the same name (a guest cannot make one) */
 	char tmp[NAME_MAX + 1];
-	if (snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name) >=
+	if (snprintf(tmp, sizeof(tmp), VS_UNIFY_TMP "%s", name) >=
 	    (int)sizeof(tmp))
 		return DIFFERENT; /* a name too long to have a temporary one */
 	/* while the shared inode is writable, a read lease keeps writers
@@ -392,7 +391,7 @@ out:
 static bool stale_tmp(struct walk *w, int dirfd, const char *tmp,
 		      const struct stat *st, const int *refdirs)
 {
-	const char *base = tmp + strlen(TMP_PREFIX);
+	const char *base = tmp + strlen(VS_UNIFY_TMP);
 	for (size_t k = 0; k < w->nrefs; k++) {
 		struct stat rs;
 		if (refdirs[k] < 0 ||
@@ -435,7 +434,7 @@ static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
 			free(path);
 			continue;
 		}
-		if (!strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) &&
+		if (!strncmp(e->d_name, VS_UNIFY_TMP, strlen(VS_UNIFY_TMP)) &&
 		    S_ISREG(st.st_mode) && st.st_nlink > 1 &&
 		    stale_tmp(w, dirfd, e->d_name, &st, refdirs)) {
 			free(path);

@@ -202,6 +202,17 @@ static void summary(const struct vs_unify_stats *st, bool revert)
 	putchar('\n');
 }
 
+int vs_unify_link_check(struct vs_ctx *ctx, const char *who,
+			const char *link)
+{
+	if (!link || !strcmp(link, "auto") || !strcmp(link, "reflink") ||
+	    !strcmp(link, "hardlink"))
+		return 0;
+	return vs_set_error(ctx,
+			    "%s%sinvalid --link '%s' (auto, reflink or hardlink)",
+			    who ? who : "", who ? ": " : "", link);
+}
+
 int vs_unify_job_run(struct vs_unify_job *j, const char *link, unsigned flags,
 		     int verbose, char *const *paths)
 {
@@ -214,12 +225,8 @@ int vs_unify_job_run(struct vs_unify_job *j, const char *link, unsigned flags,
 	o.progress = verbose == 0 && isatty(2); /* a line on a terminal */
 	if (!link)
 		link = vs_conf_str(ctx, "link");
-	if (link && strcmp(link, "auto") && strcmp(link, "reflink") &&
-	    strcmp(link, "hardlink"))
-		return vs_set_error(ctx,
-				    "invalid --link '%s' (auto, reflink or "
-				    "hardlink)",
-				    link);
+	if (vs_unify_link_check(ctx, NULL, link) < 0)
+		return -1;
 	if (j->n < 1 || (!revert && j->n < 2))
 		return vs_set_error(ctx, "nothing to unify against");
 	int r = check_trees(ctx, j);

@@ -130,16 +130,7 @@ static int aptrpm_configure(struct vs_build *b)
 			return -1;
 	}
 	struct stat st;
-	snprintf(path, sizeof(path), "%s/defaults/apt", vs_distribdir(ctx));
-	if (stat(path, &st) == 0 && rpmbase_copy_dir(b, path, "apt/etc") < 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s/apt", vs_distribdir(ctx), dist);
-	if (stat(path, &st) == 0 && rpmbase_copy_dir(b, path, "apt/etc") < 0)
-		return -1;
-	snprintf(host, sizeof(host), "%s/.distributions/%s/apt", confdir, dist);
-	if (vs_host_stat(ctx, host, &st) == 0 &&
-	    rpmbase_copy_dir(b, vs_host_real(ctx, host, path, sizeof(path)),
-			     "apt/etc") < 0)
+	if (rpmbase_populate(b, "apt", "apt/etc") < 0)
 		return -1;
 	char c1[PATH_MAX], c2[PATH_MAX], c3[PATH_MAX], c4[PATH_MAX];
 	snprintf(host, sizeof(host), "%s/.distributions/%s/apt.conf", confdir,

@@ -51,23 +51,6 @@ static bool debootstrap_word(const char *s)
 	return true;
 }
 
-/* True when name is an executable in PATH. */
-static bool debootstrap_in_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	char buf[4200];
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
-		if (n && access(buf, X_OK) == 0)
-			return true;
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
 static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
 {
 	struct vs_ctx *ctx = vs_build_ctx(b);
@@ -167,11 +150,11 @@ static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
 		snprintf(m, sizeof(m), "copy://%s", o->mirror + 7);
 		snprintf(o->mirror, sizeof(o->mirror), "%s", m);
 	}
-	if (o->mmdebstrap && !debootstrap_in_path("mmdebstrap"))
+	bool installed = vs_find_program("debootstrap", NULL, 0);
+	if (o->mmdebstrap && !vs_find_program("mmdebstrap", NULL, 0))
 		return vs_set_error(ctx, "debootstrap: mmdebstrap is not "
 					 "installed (Debian package mmdebstrap)");
-	if (!o->mmdebstrap && !o->script[0] &&
-	    debootstrap_in_path("debootstrap")) {
+	if (!o->mmdebstrap && !o->script[0] && installed) {
 		/* an unknown suite is known before anything is written */
 		const char *dir = getenv("DEBOOTSTRAP_DIR");
 		char path[1200];
@@ -184,7 +167,7 @@ static int debootstrap_prepare(struct vs_build *b, int argc, char **argv)
 					    "'%s'; -s <script> names one)",
 					    o->suite, path);
 	}
-	if (!o->mmdebstrap && !debootstrap_in_path("debootstrap") &&
+	if (!o->mmdebstrap && !installed &&
 	    !vs_build_conf_line(b, ".defaults/apps/debootstrap/uri", false,
 				o->uri, sizeof(o->uri)) &&
 	    !vs_build_conf_line(b, "debootstrap.uri", true, o->uri,

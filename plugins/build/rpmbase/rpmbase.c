@@ -152,7 +152,7 @@ char *rpmbase_read(struct vs_build *b, const char *path)
 	return read_real(b, path, &len);
 }
 
-static int regular_only(const struct dirent *e)
+static int not_hidden(const struct dirent *e)
 {
 	return e->d_name[0] != '.';
 }
@@ -160,7 +160,7 @@ static int regular_only(const struct dirent *e)
 int rpmbase_copy_dir(struct vs_build *b, const char *src, const char *rel)
 {
 	struct dirent **names;
-	int n = scandir(src, &names, regular_only, alphasort);
+	int n = scandir(src, &names, not_hidden, alphasort);
 	if (n < 0)
 		return vs_set_errno(vs_build_ctx(b), errno, "cannot read '%s'",
 				    src);
@@ -210,6 +210,27 @@ const char *rpmbase_debian_option(void)
 	return known ? "--force-debian" : NULL;
 }
 
+int rpmbase_populate(struct vs_build *b, const char *sub, const char *rel)
+{
+	struct vs_ctx *ctx = vs_build_ctx(b);
+	const char *dist = vs_build_dist(b);
+	char dir[PATH_MAX], host[PATH_MAX];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s/defaults/%s", vs_distribdir(ctx), sub);
+	if (stat(dir, &st) == 0 && rpmbase_copy_dir(b, dir, rel) < 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/%s/%s", vs_distribdir(ctx), dist, sub);
+	if (stat(dir, &st) == 0 && rpmbase_copy_dir(b, dir, rel) < 0)
+		return -1;
+	snprintf(host, sizeof(host), "%s/.distributions/%s/%s",
+		 vs_path(ctx, VS_PATH_CONFDIR), dist, sub);
+	if (vs_host_stat(ctx, host, &st) == 0 &&
+	    rpmbase_copy_dir(b, vs_host_real(ctx, host, dir, sizeof(dir)),
+			     rel) < 0)
+		return -1;
+	return 0;
+}
+
 int rpmbase_run(struct vs_build *b, const char *method, struct pkgcmd *c,
 		const char *verb, bool can_fail)
 {
@@ -235,7 +256,7 @@ int rpmbase_run(struct vs_build *b, const char *method, struct pkgcmd *c,
 static void add_keys(const char *dir, char **keys, int *n)
 {
 	struct dirent **names;
-	int m = scandir(dir, &names, regular_only, alphasort);
+	int m = scandir(dir, &names, not_hidden, alphasort);
 	for (int i = 0; i < m; i++) {
 		char path[PATH_MAX];
 		struct stat st;
@@ -312,7 +333,7 @@ int rpmbase_pkglists(struct vs_build *b, const char *method,
 	if (!vs_build_dist_find(b, "pkgs", dir, sizeof(dir)))
 		return 0;
 	struct dirent **names;
-	int m = scandir(dir, &names, regular_only, alphasort);
+	int m = scandir(dir, &names, not_hidden, alphasort);
 	if (m < 0)
 		return vs_set_errno(ctx, errno, "%s: cannot read '%s'", method,
 				    dir);

@@ -52,6 +52,10 @@ int rpmbase_write(struct vs_build *b, const char *rel, const char *text);
  * into <pkgdir>/<rel>, replacing files of the same name.  Returns the
  * number copied, or -1. */
 int rpmbase_copy_dir(struct vs_build *b, const char *src, const char *rel);
+/* Copies into <pkgdir>/<rel> the files of the shipped
+ * <distribdir>/defaults/<sub>, <distribdir>/<dist>/<sub> and the host's
+ * .distributions/<dist>/<sub>, in that order (later ones win).  0 or -1. */
+int rpmbase_populate(struct vs_build *b, const char *sub, const char *rel);
 /* Reads a whole real file (at most 1 MiB) into a malloc'd string, or NULL
  * with the error set. */
 char *rpmbase_read(struct vs_build *b, const char *path);

@@ -40,22 +40,6 @@ struct yum_opts {
 
 static struct yum_opts yum_state;
 
-/* The first executable name in PATH, or false. */
-static bool yum_which(const char *name, char *buf, size_t size)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		snprintf(buf, size, "%.*s/%s", (int)n, path, name);
-		if (n && access(buf, X_OK) == 0)
-			return true;
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
 static int yum_prepare(struct vs_build *b, int argc, char **argv)
 {
 	struct vs_ctx *ctx = vs_build_ctx(b);
@@ -88,8 +72,8 @@ static int yum_prepare(struct vs_build *b, int argc, char **argv)
 			return vs_set_errno(ctx, errno,
 					    "yum: cannot run '%s' (vs.conf)", tool);
 		snprintf(o->tool, sizeof(o->tool), "%s", tool);
-	} else if (!yum_which("dnf", o->tool, sizeof(o->tool)) &&
-		   !yum_which("yum", o->tool, sizeof(o->tool))) {
+	} else if (!vs_find_program("dnf", o->tool, sizeof(o->tool)) &&
+		   !vs_find_program("yum", o->tool, sizeof(o->tool))) {
 		return vs_set_error(ctx, "yum: neither dnf nor yum is installed "
 					 "(Debian package dnf)");
 	}
@@ -134,24 +118,13 @@ static int yum_prepare(struct vs_build *b, int argc, char **argv)
 static int yum_configure(struct vs_build *b, struct yum_opts *o)
 {
 	struct vs_ctx *ctx = vs_build_ctx(b);
-	char dir[PATH_MAX], host[PATH_MAX], etc[PATH_MAX], conf[PATH_MAX];
-	const char *dist = vs_build_dist(b);
+	char etc[PATH_MAX], conf[PATH_MAX];
 	if (rpmbase_mkdir(b, "yum/etc/yum.repos.d") < 0 ||
 	    rpmbase_mkdir(b, "yum/etc/vars") < 0)
 		return -1;
-	snprintf(dir, sizeof(dir), "%s/defaults/yum", vs_distribdir(ctx));
+	if (rpmbase_populate(b, "yum", "yum/etc") < 0)
+		return -1;
 	struct stat st;
-	if (stat(dir, &st) == 0 && rpmbase_copy_dir(b, dir, "yum/etc") < 0)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s/%s/yum", vs_distribdir(ctx), dist);
-	if (stat(dir, &st) == 0 && rpmbase_copy_dir(b, dir, "yum/etc") < 0)
-		return -1;
-	snprintf(host, sizeof(host), "%s/.distributions/%s/yum",
-		 vs_path(ctx, VS_PATH_CONFDIR), dist);
-	if (vs_host_stat(ctx, host, &st) == 0 &&
-	    rpmbase_copy_dir(b, vs_host_real(ctx, host, dir, sizeof(dir)),
-			     "yum/etc") < 0)
-		return -1;
 	rpmbase_path(b, "yum/etc/yum.conf", conf, sizeof(conf));
 	char *text = NULL;
 	if (stat(conf, &st) == 0)

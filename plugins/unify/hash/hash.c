@@ -89,12 +89,8 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 		}
 	}
 	a->optind = optind;
-	if (a->link && strcmp(a->link, "auto") && strcmp(a->link, "reflink") &&
-	    strcmp(a->link, "hardlink"))
-		return vs_set_error(ctx,
-				    "%s: invalid --link '%s' (auto, reflink or "
-				    "hardlink)",
-				    argv[0], a->link);
+	if (vs_unify_link_check(ctx, argv[0], a->link) < 0)
+		return -1;
 	if (a->gc + a->verify + a->manual > 1)
 		return vs_set_error(ctx, "%s: --manually, --gc and --verify "
 					 "exclude each other",

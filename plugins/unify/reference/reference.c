@@ -65,12 +65,8 @@ static int reference_options(struct vs_ctx *ctx, int argc, char **argv,
 		}
 	}
 	a->optind = optind;
-	if (a->link && strcmp(a->link, "auto") && strcmp(a->link, "reflink") &&
-	    strcmp(a->link, "hardlink"))
-		return vs_set_error(ctx,
-				    "%s: invalid --link '%s' (auto, reflink or "
-				    "hardlink)",
-				    argv[0], a->link);
+	if (vs_unify_link_check(ctx, argv[0], a->link) < 0)
+		return -1;
 	return 0;
 }
 
