@@ -47,16 +47,18 @@ int vs_unify_link_check(struct vs_ctx *ctx, const char *who,
 #define VS_UNIFY_REFRESH 0x8u /* ignore the digest cache, recheck all */
 struct vs_hash_job;
 struct vs_hash_job *vs_hash_job_new(struct vs_ctx *ctx, int verbose);
-/* The guest (it needs apps/vunify/): its root, exclude list, package
+/* Adds a guest (it needs apps/vunify/): its root, exclude list, package
  * configuration files and hash directory (apps/vunify/hash, else
- * .defaults/apps/vunify/hash).  -1 with the error set. */
-int vs_hash_job_set_guest(struct vs_hash_job *j, struct vs_guest *g);
-/* A tree by host-view path, its exclude list (NULL: none) and the hash
- * directory (absolute, host view). */
-int vs_hash_job_set_tree(struct vs_hash_job *j, const char *root,
+ * .defaults/apps/vunify/hash; every guest of a job must use the same).
+ * -1 with the error set. */
+int vs_hash_job_add_guest(struct vs_hash_job *j, struct vs_guest *g);
+/* Adds a tree by host-view path, its exclude list (NULL: none) and the
+ * hash directory (absolute, host view; the same for every tree). */
+int vs_hash_job_add_tree(struct vs_hash_job *j, const char *root,
 			 const char *exclude, const char *hashdir);
 /* Runs it (link: "auto", "reflink", "hardlink" or NULL for vs.conf) and
- * prints util-vserver's lines and a summary.  0, or -1 with the error
+ * prints util-vserver's lines and a summary: the trees on one store are
+ * hashified together (equal files read once).  0, or -1 with the error
  * set (per-file problems are warned about and make it -1 at the end). */
 int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags);
 void vs_hash_job_free(struct vs_hash_job *j);

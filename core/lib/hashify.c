@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -51,13 +52,18 @@
 #include "hashstore.h"
 #include "internal.h"
 
-#define HBUF (64 << 10)
+#define HBUF (32 << 10)
 #define THREADS 8 /* at most; 2 per CPU, at least 4 */
 #define CHUNK 16 /* candidates a thread takes at once (one directory) */
+#define FREEZE_LOCKS 64
+#define GMAX 16 /* candidates of a group handled at once */
 
 struct hcand {
-	char *path;   /* "/etc/passwd": in the arena */
-	unsigned dir; /* its directory in hrun.dirs */
+	char *name;   /* "passwd": in the arena */
+	unsigned dir; /* its directory in hrun.dirs ("/etc") */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
@@ -69,27 +75,38 @@ struct hdir {
 	char *path;
 	ino_t ino;
 	struct timespec atime, mtime;
+	int fd;        /* kept open from the walk, or -1 (opened again) */
+	unsigned tree; /* in hrun.trees */
 	bool touched;
 };
 
 struct hrun {
 	struct vs_ctx *ctx;
-	const struct vs_unify_tree *t;
+	const struct vs_unify_tree *const *trees;
+	unsigned ntrees, curtree; /* curtree: the one being walked */
 	struct vs_hstore *store;
 	const struct vs_hash_opts *o;
 	struct vs_hash_stats *st;
 	dev_t dev;
 	struct hcand *c;
 	size_t n, cap;
+	/* the candidates sorted (indexes into c, 4 bytes each: sorting c
+	 * itself would cost a copy of it), and their runs that may be equal
+	 * (size, mode, owner, mtime): group k is order[groups[k]] to
+	 * order[groups[k + 1]] */
+	unsigned *order, *groups;
+	size_t ngroups;
+	size_t keep_fds; /* directory fds the walk may keep open */
 	struct hdir *dirs;
 	size_t ndirs, dcap;
 	char **arena;
 	size_t narena, arena_used;
 	atomic_size_t next, done;
 	pthread_mutex_t lock; /* the store's inode set, stats, dirs */
-	/* held while an entry's immutable flag is off: two threads linking
-	 * to one entry must not see each other's half */
-	pthread_mutex_t freeze;
+	/* one held while an entry's immutable flag is off (by its inode):
+	 * two threads linking to one entry must not see each other's half */
+	pthread_mutex_t freeze[FREEZE_LOCKS];
+	atomic_int xfd[256]; /* the store's <xx> directories, opened once */
 	struct hwork *walker; /* the walk's stats */
 	ino_t *freed; /* inodes with several names whose last one went */
 	size_t nfreed;
@@ -100,12 +117,31 @@ struct hwork {
 	struct hrun *h;
 	bool reporter;
 	char *buf1, *buf2;
+	const struct hcand *cur; /* the candidate at hand (messages) */
+	/* hardlink: new entries go into the class index only when a later
+	 * batch of their group looks them up (files that may be equal are
+	 * one group: no other lookup in this run can need them) */
+	bool index_new;
 	unsigned curdir;
 	int curfd;
 	struct vs_hash_stats st;
 };
 
 /* ---- output ----------------------------------------------------------- */
+
+/* The root of a candidate's tree, for messages. */
+static const char *troot(const struct hrun *h, const struct hcand *c)
+{
+	return h->trees[h->dirs[c->dir].tree]->root;
+}
+
+/* A candidate's path in its tree ("/etc/passwd"), into buf. */
+static const char *cpath(const struct hrun *h, const struct hcand *c,
+			 char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", h->dirs[c->dir].path, c->name);
+	return buf;
+}
 
 static void hskip(struct hwork *w, const char *path, int reason)
 {
@@ -157,7 +193,10 @@ static char *arena_dup(struct hrun *h, const char *s)
 	return p;
 }
 
-static unsigned add_dir(struct hrun *h, const char *path, const struct stat *st)
+/* A directory of the walk (fd: its open descriptor, kept while there is
+ * room, else closed by the caller). */
+static unsigned add_dir(struct hrun *h, const char *path, const struct stat *st,
+			int *fd)
 {
 	if (h->ndirs == h->dcap) {
 		h->dcap = h->dcap ? 2 * h->dcap : 256;
@@ -168,8 +207,23 @@ static unsigned add_dir(struct hrun *h, const char *path, const struct stat *st)
 	d->ino = st->st_ino;
 	d->atime = st->st_atim;
 	d->mtime = st->st_mtim;
+	d->tree = h->curtree;
 	d->touched = false;
+	d->fd = -1;
+	if (h->ndirs < h->keep_fds) {
+		d->fd = *fd;
+		*fd = -1;
+	}
 	return (unsigned)h->ndirs++;
+}
+
+/* A directory of the walk opened again beneath its tree's root (a new
+ * descriptor; its inode is still to be checked). */
+static int dir_reopen(struct hrun *h, const struct hdir *d)
+{
+	int rootfd = h->trees[d->tree]->rootfd;
+	return d->path[0] ? open_beneath(rootfd, d->path, O_RDONLY | O_DIRECTORY)
+			  : dup(rootfd);
 }
 
 /* Puts back the times of the directories whose entries were replaced. */
@@ -179,9 +233,7 @@ static void restore_dir_times(struct hrun *h)
 		struct hdir *d = &h->dirs[i];
 		if (!d->touched)
 			continue;
-		int fd = i == 0 ? dup(h->t->rootfd)
-				: open_beneath(h->t->rootfd, d->path,
-					       O_RDONLY | O_DIRECTORY);
+		int fd = d->fd >= 0 ? dup(d->fd) : dir_reopen(h, d);
 		struct stat st;
 		struct timespec ts[2] = {d->atime, d->mtime};
 		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == d->ino)
@@ -200,8 +252,11 @@ static void add_cand(struct hrun *h, const char *path, const struct stat *st,
 	}
 	struct hcand *c = &h->c[h->n++];
 	memset(c, 0, sizeof(*c));
-	c->path = arena_dup(h, path);
+	c->name = arena_dup(h, strrchr(path, '/') + 1);
 	c->dir = dir;
+	c->mode = st->st_mode;
+	c->uid = st->st_uid;
+	c->gid = st->st_gid;
 	c->ino = st->st_ino;
 	c->size = st->st_size;
 	c->mtime = st->st_mtim;
@@ -281,7 +336,8 @@ static void hwalk(struct hrun *h, int dirfd, const char *dirpath,
 			continue;
 		}
 		enum vs_excl_verdict v = vs_excl_match(
-			&h->t->excl, path, S_ISDIR(st.st_mode), inside);
+			&h->trees[h->curtree]->excl, path, S_ISDIR(st.st_mode),
+			inside);
 		if (v == VS_EXCLUDED) {
 			hskip(h->walker, path, VS_SKIP_EXCLUDED);
 		} else if (S_ISDIR(st.st_mode)) {
@@ -298,9 +354,12 @@ static void hwalk(struct hrun *h, int dirfd, const char *dirpath,
 			if (fd < 0 || fstat(fd, &cs) < 0 || cs.st_ino != st.st_ino ||
 			    cs.st_dev != st.st_dev)
 				hskip(h->walker, path, VS_SKIP_CHANGED);
-			else
-				hwalk(h, fd, path, add_dir(h, path, &cs),
+			else {
+				int walkfd = fd;
+				unsigned nd = add_dir(h, path, &cs, &fd);
+				hwalk(h, walkfd, path, nd,
 				      inside || v == VS_DESCEND_EXCLUDED, depth + 1);
+			}
 			if (fd >= 0)
 				close(fd);
 		} else if (S_ISLNK(st.st_mode)) {
@@ -360,16 +419,50 @@ static int digest(struct hwork *w, int fd, off_t size,
 }
 
 enum hresult { R_LINKED, R_NEW, R_ALREADY, R_CHANGED, R_COLLISION, R_FAILED,
-	       R_RETRY };
+	       R_RETRY, R_PENDING };
 
-/* The <xx> directory of an entry name, created when asked. */
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The <xx> directory of an entry name, created when asked: opened once
+ * per run and kept (the caller does not close it); -1 with errno. */
 static int entry_dir(struct hrun *h, const char *entry, bool create)
 {
-	char xx[3] = {entry[0], entry[1], '\0'};
-	if (create && mkdirat(h->store->fd, xx, 0700) < 0 && errno != EEXIST)
+	int hi = hexval(entry[0]), lo = hexval(entry[1]);
+	if (hi < 0 || lo < 0 || entry[2] != '/') {
+		errno = EINVAL;
 		return -1;
-	return openat(h->store->fd, xx,
-		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	atomic_int *slot = &h->xfd[hi << 4 | lo];
+	int fd = atomic_load(slot);
+	if (fd >= 0)
+		return fd;
+	char xx[3] = {entry[0], entry[1], '\0'};
+	pthread_mutex_lock(&h->lock);
+	fd = atomic_load(slot);
+	if (fd < 0 &&
+	    (!create || mkdirat(h->store->fd, xx, 0700) == 0 || errno == EEXIST)) {
+		fd = openat(h->store->fd, xx,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			atomic_store(slot, fd);
+	}
+	int e = errno;
+	pthread_mutex_unlock(&h->lock);
+	errno = e;
+	return fd;
+}
+
+/* An entry ("xx/name") opened read-only in its directory; -1 with errno
+ * (ENOENT when there is none). */
+static int entry_open(struct hrun *h, const char *entry, int flags)
+{
+	int xfd = entry_dir(h, entry, false);
+	return xfd < 0 ? -1
+		       : openat(xfd, entry + 3,
+				O_RDONLY | O_NOFOLLOW | O_CLOEXEC | flags);
 }
 
 static bool store_has(struct hrun *h, ino_t ino)
@@ -452,7 +545,7 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 {
 	struct hrun *h = w->h;
 	vs_hentry_name(d, NULL, entry, esize);
-	int efd = openat(h->store->fd, entry, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int efd = entry_open(h, entry, 0);
 	if (efd >= 0) {
 		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
 		int e = errno;
@@ -486,79 +579,132 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 	int e = errno;
 	if (tfd >= 0)
 		close(tfd);
-	close(xfd);
 	errno = e;
 	return r;
 }
 
-/* Replaces the guest's file (name in dirfd, stat fs) by a link to the
- * store entry efd, atomically. */
-static enum hresult replace_by_entry(struct hrun *h, int dirfd,
-				     const char *name,
-				     const struct stat *fs, const char *entry,
-				     int efd)
+/* The lock held while the immutable flag of inode ino is off. */
+static pthread_mutex_t *freeze_lock(struct hrun *h, ino_t ino)
 {
+	return &h->freeze[(ino * 0x9e3779b97f4a7c15ULL) >> 58];
+}
+
+/* A guest file on its way to a store entry. */
+struct gmem {
+	const struct hcand *c;
+	int dirfd;	 /* its directory (kept by the walk or owned) */
+	bool owned_dir;
+	int fd;		 /* -1 once closed */
+	bool leased;
+	struct stat st;
+	char class[128];
+	enum hresult r;	 /* R_PENDING until decided */
+	int e;		 /* errno of an R_FAILED */
+	bool eq;	 /* still equal in a comparison */
+	unsigned char d[VS_DIGEST_LEN]; /* its entry's digest (R_NEW, R_LINKED) */
+};
+
+/* Gives the guest's name of m to the entry xx/ename (xfd: its <xx>
+ * directory) through a temporary link and a rename, only when the name
+ * still is the file that was compared (leased: nobody wrote to it).  The
+ * entry's immutable flag must be off. */
+static enum hresult swap_in(int xfd, const char *ename, struct gmem *m)
+{
+	const char *name = m->c->name;
 	char tmp[NAME_MAX + 1];
 	if (snprintf(tmp, sizeof(tmp), VS_UNIFY_TMP "%s", name) >= (int)sizeof(tmp))
 		return R_COLLISION; /* no room for a temporary name */
-	int xfd = entry_dir(h, entry, false);
-	if (xfd < 0)
+	int dirfd = m->dirfd;
+	int l = linkat(xfd, ename, dirfd, tmp, 0);
+	if (l < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		l = linkat(xfd, ename, dirfd, tmp, 0); /* a stale one */
+	if (l < 0)
 		return R_FAILED;
-	/* the entry is writable for a moment: a read lease keeps every
-	 * writer out meanwhile (an opener waits, then finds it immutable) */
-	pthread_mutex_lock(&h->freeze);
-	bool leased = vs_lease_read(efd);
-	int flags = 0;
-	bool imm = ioctl(efd, FS_IOC_GETFLAGS, &flags) == 0 &&
+	struct stat now;
+	const struct stat *fs = &m->st;
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    now.st_ino != fs->st_ino || now.st_size != fs->st_size ||
+	    now.st_mtim.tv_sec != fs->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != fs->st_mtim.tv_nsec) {
+		unlinkat(dirfd, tmp, 0);
+		return R_CHANGED;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) == 0)
+		return R_LINKED; /* the directory's times: at the end */
+	int e = errno;
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return R_FAILED;
+}
+
+/* Replaces the guest files of m[0..n) with eq set by links to the store
+ * entry efd (inode eino), each atomically, setting their r and e.  The
+ * entry is writable meanwhile: a read lease (already held when held is
+ * true) keeps every writer out (an opener waits, then finds it
+ * immutable), and the freeze lock keeps other threads from seeing half
+ * of it.  A name of an immutable inode can be neither moved nor removed:
+ * the guest's names are replaced before the flag goes back on. */
+static void link_to_entry(struct hrun *h, int efd, ino_t eino,
+			  const char *entry, bool held, struct gmem *m, int n)
+{
+	int xfd = entry_dir(h, entry, false);
+	pthread_mutex_t *fz = freeze_lock(h, eino);
+	pthread_mutex_lock(fz);
+	bool leased = xfd >= 0 && (held || vs_lease_read(efd));
+	int e = errno, flags = 0;
+	bool imm = leased && ioctl(efd, FS_IOC_GETFLAGS, &flags) == 0 &&
 		   (flags & FS_IMMUTABLE_FL);
 	int off = flags & ~FS_IMMUTABLE_FL, on = flags | FS_IMMUTABLE_FL;
-	if (!leased || (imm && ioctl(efd, FS_IOC_SETFLAGS, &off) < 0)) {
-		if (leased)
-			vs_lease_end(efd);
-		pthread_mutex_unlock(&h->freeze);
-		close(xfd);
-		return leased ? R_FAILED : R_CHANGED;
-	}
-	enum hresult r = R_FAILED;
-	int l = linkat(xfd, entry + 3, dirfd, tmp, 0);
-	if (l < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
-		l = linkat(xfd, entry + 3, dirfd, tmp, 0); /* a stale one */
-	if (l == 0) {
-		struct stat now;
-		if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    now.st_ino != fs->st_ino || now.st_size != fs->st_size ||
-		    now.st_mtim.tv_sec != fs->st_mtim.tv_sec ||
-		    now.st_mtim.tv_nsec != fs->st_mtim.tv_nsec) {
-			unlinkat(dirfd, tmp, 0);
-			r = R_CHANGED;
-		} else if (renameat(dirfd, tmp, dirfd, name) == 0) {
-			r = R_LINKED; /* the directory's times: at the end */
-		} else {
-			unlinkat(dirfd, tmp, 0);
+	bool open = leased && (!imm || ioctl(efd, FS_IOC_SETFLAGS, &off) == 0);
+	if (!open)
+		e = errno;
+	bool linked = false;
+	for (int k = 0; k < n; k++) {
+		if (!m[k].eq)
+			continue;
+		if (!open) {
+			/* no lease: somebody has the entry open for writing */
+			m[k].r = xfd >= 0 && !leased ? R_CHANGED : R_FAILED;
+			m[k].e = e;
+			continue;
 		}
+		m[k].r = swap_in(xfd, entry + 3, &m[k]);
+		m[k].e = errno;
+		linked |= m[k].r == R_LINKED;
 	}
-	int e = errno;
-	if (ioctl(efd, FS_IOC_SETFLAGS, &on) < 0 && r == R_LINKED)
+	if (open && ioctl(efd, FS_IOC_SETFLAGS, &on) < 0 && linked)
 		vs_warn(h->ctx, "cannot make '%s/%s' immutable: %s",
 			h->store->path, entry, strerror(errno));
-	vs_lease_end(efd);
-	pthread_mutex_unlock(&h->freeze);
-	close(xfd);
-	errno = e;
-	return r;
+	if (leased && !held)
+		vs_lease_end(efd);
+	pthread_mutex_unlock(fz);
+}
+
+/* Replaces the guest's file (name in dirfd, stat fs) by a link to the
+ * store entry efd (inode eino), atomically. */
+static enum hresult replace_by_entry(struct hrun *h, int dirfd,
+				     const struct hcand *c,
+				     const struct stat *fs, const char *entry,
+				     int efd, ino_t eino)
+{
+	struct gmem m = {.c = c, .dirfd = dirfd, .st = *fs, .eq = true};
+	link_to_entry(h, efd, eino, entry, false, &m, 1);
+	errno = m.e;
+	return m.r;
 }
 
 /* The guest's own inode, hashed under the lease, becomes the entry. */
-static enum hresult new_hard_entry(struct hrun *h, int ffd, const char *entry)
+static enum hresult new_hard_entry(struct hrun *h, int ffd, ino_t ino,
+				   const char *entry)
 {
 	int xfd = entry_dir(h, entry, true);
 	if (xfd < 0)
 		return R_FAILED;
-	pthread_mutex_lock(&h->freeze);
+	pthread_mutex_t *fz = freeze_lock(h, ino);
+	pthread_mutex_lock(fz);
 	bool imm = vs_is_immutable(ffd);
 	if (imm && vs_set_immutable(ffd, false) < 0) {
-		pthread_mutex_unlock(&h->freeze);
-		close(xfd);
+		pthread_mutex_unlock(fz);
 		return R_FAILED;
 	}
 	enum hresult r = R_FAILED;
@@ -573,8 +719,7 @@ static enum hresult new_hard_entry(struct hrun *h, int ffd, const char *entry)
 		unlinkat(xfd, entry + 3, 0);
 		r = R_FAILED;
 	}
-	pthread_mutex_unlock(&h->freeze);
-	close(xfd);
+	pthread_mutex_unlock(fz);
 	errno = e;
 	return r;
 }
@@ -591,8 +736,7 @@ static enum hresult to_entry(struct hwork *w, int dirfd,
 	 * then the entry must have none either */
 	size_t el = strlen(entry);
 	bool no_xattrs = el > 3 && !strcmp(entry + el - 3, "-x0");
-	int efd = openat(h->store->fd, entry,
-			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int efd = entry_open(h, entry, O_NONBLOCK);
 	if (efd < 0)
 		return errno == ENOENT ? R_RETRY : R_FAILED;
 	struct stat es;
@@ -613,8 +757,8 @@ static enum hresult to_entry(struct hwork *w, int dirfd,
 		r = eq < 0	       ? R_FAILED
 		    : !eq	       ? R_COLLISION
 		    : h->o->dry_run ? R_LINKED
-				     : replace_by_entry(h, dirfd, name, fs, entry,
-							efd);
+				     : replace_by_entry(h, dirfd, w->cur, fs,
+							entry, efd, es.st_ino);
 	}
 	int e = errno;
 	close(efd);
@@ -636,13 +780,14 @@ static enum hresult link_hardlink(struct hwork *w, int dirfd,
 		/* linked by a run killed before the flag: finish it when its
 		 * content still is its entry's (hashed under the lease) */
 		struct stat es;
+		char path[PATH_MAX];
 		if (fstatat(h->store->fd, entry, &es, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    es.st_ino != fs->st_ino) {
 			vs_warn(h->ctx,
 				"'%s%s' shares a store entry an interrupted run "
 				"left writable and has changed since: check the "
 				"store with 'vs hashify --verify'",
-				h->t->root, name);
+				troot(h, w->cur), cpath(h, w->cur, path, sizeof(path)));
 			return R_FAILED;
 		}
 		return vs_set_immutable(ffd, true) < 0 ? R_FAILED : R_ALREADY;
@@ -650,7 +795,7 @@ static enum hresult link_hardlink(struct hwork *w, int dirfd,
 	enum hresult r = to_entry(w, dirfd, name, ffd, fs, entry);
 	if (r != R_RETRY)
 		return r;
-	return h->o->dry_run ? R_NEW : new_hard_entry(h, ffd, entry);
+	return h->o->dry_run ? R_NEW : new_hard_entry(h, ffd, fs->st_ino, entry);
 }
 
 /* The entries of the file's class and size, compared before any
@@ -692,8 +837,7 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 	pthread_mutex_unlock(&h->lock);
 	for (int k = 0; k < n; k++) {
 		vs_hentry_name(cand[k], NULL, entry, esize);
-		int efd = openat(h->store->fd, entry,
-				 O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int efd = entry_open(h, entry, 0);
 		if (efd < 0)
 			continue;
 		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
@@ -715,14 +859,15 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 static int parent_fd(struct hwork *w, const struct hcand *c)
 {
 	struct hrun *h = w->h;
+	struct hdir *d = &h->dirs[c->dir];
+	if (d->fd >= 0)
+		return d->fd; /* checked by the walk */
 	if (w->curfd >= 0 && w->curdir == c->dir)
 		return w->curfd;
 	if (w->curfd >= 0)
 		close(w->curfd);
 	w->curdir = c->dir;
-	w->curfd = c->dir == 0 ? dup(h->t->rootfd)
-			       : open_beneath(h->t->rootfd, h->dirs[c->dir].path,
-					      O_RDONLY | O_DIRECTORY);
+	w->curfd = dir_reopen(h, d);
 	struct stat ds;
 	if (w->curfd >= 0 &&
 	    (fstat(w->curfd, &ds) < 0 || ds.st_ino != h->dirs[c->dir].ino)) {
@@ -732,11 +877,100 @@ static int parent_fd(struct hwork *w, const struct hcand *c)
 	return w->curfd;
 }
 
+/* Whether replacing this name of a (hardlink) file freed its space: a
+ * file with several names frees it when its last name is replaced, and
+ * whichever thread sees its link count reach 0 first counts it. */
+static bool frees_space(struct hwork *w, int ffd, const struct stat *fs)
+{
+	struct hrun *h = w->h;
+	if (fs->st_nlink == 1)
+		return true;
+	struct stat after;
+	if (h->o->dry_run || fstat(ffd, &after) < 0 || after.st_nlink != 0)
+		return false;
+	bool freed = false;
+	pthread_mutex_lock(&h->lock);
+	size_t k = 0;
+	while (k < h->nfreed && h->freed[k] != fs->st_ino)
+		k++;
+	if (k == h->nfreed) {
+		h->freed = vs_xrealloc(h->freed,
+				       (h->nfreed + 1) * sizeof(*h->freed));
+		h->freed[h->nfreed++] = fs->st_ino;
+		freed = true;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return freed;
+}
+
+/* Counts and reports the outcome r (errno e) of candidate c; entry is
+ * the store entry's name, d its digest, class the file's class (hardlink)
+ * or NULL. */
+static void hreport(struct hwork *w, const struct hcand *c, enum hresult r,
+		    int e, const char *entry, const unsigned char *d,
+		    const char *class, off_t size, bool freed)
+{
+	struct hrun *h = w->h;
+	bool hard = h->o->link == VS_LINK_HARDLINK;
+	char path[PATH_MAX];
+	cpath(h, c, path, sizeof(path));
+	switch (r) {
+	case R_LINKED:
+		if (hard && !h->o->dry_run) {
+			/* once more at the end: another thread's rename */
+			struct hdir *dd = &h->dirs[c->dir];
+			pthread_mutex_lock(&h->lock);
+			dd->touched = true;
+			pthread_mutex_unlock(&h->lock);
+		}
+		hsay(h, path, entry);
+		w->st.linked++;
+		if (freed)
+			w->st.bytes_saved += (unsigned long long)size;
+		break;
+	case R_NEW:
+		hsay(h, path, entry);
+		w->st.new_entries++;
+		if (!h->o->dry_run) {
+			char key[32];
+			vs_hsize_key(size, key, sizeof(key));
+			pthread_mutex_lock(&h->lock);
+			if (hard)
+				vs_hstore_add_ino(h->store, c->ino);
+			if (!hard || w->index_new)
+				vs_hstore_index_add(h->store, d,
+						    hard ? class : key, size);
+			pthread_mutex_unlock(&h->lock);
+		}
+		break;
+	case R_ALREADY:
+		hskip(w, path, VS_SKIP_ALREADY);
+		break;
+	case R_CHANGED:
+		hskip(w, path, VS_SKIP_CHANGED);
+		break;
+	case R_COLLISION:
+		hskip(w, path, VS_SKIP_COLLISION);
+		if (h->o->verbose < 1)
+			vs_warn(h->ctx,
+				"'%s%s': its content differs from the store "
+				"entry '%s/%s' of its digest (not linked)",
+				troot(h, c), path, h->store->path, entry);
+		break;
+	default:
+		w->st.errors++;
+		vs_warn(h->ctx, "cannot hashify '%s%s': %s", troot(h, c),
+			path, strerror(e));
+	}
+}
+
 static void link_one(struct hwork *w, struct hcand *c)
 {
 	struct hrun *h = w->h;
+	char path[PATH_MAX];
+	w->cur = c;
 	int dirfd = parent_fd(w, c);
-	const char *name = strrchr(c->path, '/') + 1;
+	const char *name = c->name;
 	int ffd = dirfd < 0 ? -1
 			    : openat(dirfd, name,
 				     O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -748,7 +982,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 	if (ffd < 0 || fstat(ffd, &fs) < 0 || !same_as_walk(c, &fs)) {
 		if (ffd >= 0)
 			close(ffd);
-		hskip(w, c->path, VS_SKIP_CHANGED);
+		hskip(w, cpath(h, c, path, sizeof(path)), VS_SKIP_CHANGED);
 		return;
 	}
 	/* while the lease is held nobody can open the file for writing:
@@ -757,7 +991,8 @@ static void link_one(struct hwork *w, struct hcand *c)
 	bool leased = !h->o->dry_run && vs_lease_read(ffd);
 	if (hard && !h->o->dry_run && !leased) {
 		close(ffd);
-		hskip(w, c->path, VS_SKIP_CHANGED); /* open for writing */
+		/* open for writing */
+		hskip(w, cpath(h, c, path, sizeof(path)), VS_SKIP_CHANGED);
 		return;
 	}
 	unsigned char d[VS_DIGEST_LEN];
@@ -823,73 +1058,257 @@ reflinked:
 			vs_hcache_set(ffd, &now, d);
 	}
 done:
-	/* a file with several names frees its space when its last name is
-	 * replaced: whichever thread sees the link count reach 0 first */
-	freed = r == R_LINKED && (!hard || fs.st_nlink == 1);
-	struct stat after;
-	if (r == R_LINKED && hard && !h->o->dry_run && fs.st_nlink > 1 &&
-	    fstat(ffd, &after) == 0 && after.st_nlink == 0) {
-		pthread_mutex_lock(&h->lock);
-		size_t k = 0;
-		while (k < h->nfreed && h->freed[k] != fs.st_ino)
-			k++;
-		if (k == h->nfreed) {
-			h->freed = vs_xrealloc(h->freed,
-					       (h->nfreed + 1) * sizeof(*h->freed));
-			h->freed[h->nfreed++] = fs.st_ino;
-			freed = true;
-		}
-		pthread_mutex_unlock(&h->lock);
-	}
+	freed = r == R_LINKED && (hard ? frees_space(w, ffd, &fs) : true);
 	if (leased)
 		vs_lease_end(ffd);
 	close(ffd);
-	switch (r) {
-	case R_LINKED:
-		if (hard && !h->o->dry_run) {
-			/* once more at the end: another thread's rename */
-			struct hdir *dd = &h->dirs[c->dir];
-			pthread_mutex_lock(&h->lock);
-			dd->touched = true;
-			pthread_mutex_unlock(&h->lock);
+	hreport(w, c, r, e, entry, d, class, fs.st_size, freed);
+}
+
+/* ---- groups (hardlink) ------------------------------------------------ */
+
+struct gcmp {
+	struct hwork *w;
+	struct gmem *m;
+	int n;
+};
+
+/* vs_chunk_fn: compares a chunk of the source with the same bytes of
+ * every member still equal. */
+static void cmp_chunk(void *arg, off_t off, const char *buf, size_t len)
+{
+	struct gcmp *g = arg;
+	for (int k = 0; k < g->n; k++) {
+		struct gmem *m = &g->m[k];
+		if (m->eq && (pread(m->fd, g->w->buf2, len, off) != (ssize_t)len ||
+			      memcmp(buf, g->w->buf2, len)))
+			m->eq = false;
+	}
+}
+
+/* Reads src (size bytes) once, into the digest d unless NULL, comparing
+ * the members with eq set with it (eq cleared at their first difference
+ * or when longer).  0, or -1 with errno (ESTALE: src changed). */
+static int stream_compare(struct hwork *w, int src, off_t size,
+			  unsigned char *d, struct gmem *m, int n)
+{
+	struct gcmp g = {w, m, n};
+	if (d)
+		w->st.bytes_hashed += (unsigned long long)size;
+	if (vs_digest_stream(src, size, d, w->buf1, HBUF, cmp_chunk, &g) < 0)
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (m[k].eq && pread(m[k].fd, w->buf2, 1, size) != 0)
+			m[k].eq = false;
+	return 0;
+}
+
+/* Opens a member beneath its directory and checks it against the walk:
+ * false when it is to be reported as it is (r set). */
+static bool gopen(struct hwork *w, struct gmem *m)
+{
+	struct hrun *h = w->h;
+	const struct hcand *c = m->c;
+	struct hdir *d = &h->dirs[c->dir];
+	m->fd = -1;
+	m->r = R_PENDING;
+	m->dirfd = d->fd;
+	if (m->dirfd < 0) {
+		m->dirfd = dir_reopen(h, d);
+		struct stat ds;
+		if (m->dirfd >= 0 &&
+		    (fstat(m->dirfd, &ds) < 0 || ds.st_ino != d->ino)) {
+			close(m->dirfd);
+			m->dirfd = -1;
 		}
-		hsay(h, c->path, entry);
-		w->st.linked++;
-		if (freed)
-			w->st.bytes_saved += (unsigned long long)fs.st_size;
-		break;
-	case R_NEW:
-		hsay(h, c->path, entry);
-		w->st.new_entries++;
-		if (!h->o->dry_run) {
-			char key[32];
-			vs_hsize_key(fs.st_size, key, sizeof(key));
-			pthread_mutex_lock(&h->lock);
-			if (hard)
-				vs_hstore_add_ino(h->store, fs.st_ino);
-			vs_hstore_index_add(h->store, d, hard ? class : key,
-					    fs.st_size);
-			pthread_mutex_unlock(&h->lock);
+		m->owned_dir = m->dirfd >= 0;
+	}
+	const char *name = c->name;
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	if (m->dirfd >= 0) {
+		m->fd = openat(m->dirfd, name, flags | O_NOATIME);
+		if (m->fd < 0 && errno == EPERM)
+			m->fd = openat(m->dirfd, name, flags);
+	}
+	if (m->fd < 0 || fstat(m->fd, &m->st) < 0 || !same_as_walk(c, &m->st)) {
+		m->r = R_CHANGED;
+		return false;
+	}
+	/* while the lease is held nobody can open the file for writing */
+	if (!h->o->dry_run && !(m->leased = vs_lease_read(m->fd))) {
+		m->r = R_CHANGED; /* open for writing */
+		return false;
+	}
+	if (vs_hclass(m->fd, &m->st, h->o->ignore_mtime, m->class,
+		      sizeof(m->class)) < 0) {
+		m->r = R_FAILED;
+		m->e = errno;
+		return false;
+	}
+	return true;
+}
+
+/* Links the pending members of class cls equal to an existing store
+ * entry of their class and size to it (compared byte for byte, one read
+ * of the entry for all). */
+static void group_to_existing(struct hwork *w, struct gmem *m, int n,
+			      const char *cls, off_t size)
+{
+	struct hrun *h = w->h;
+	unsigned char cand[4][VS_DIGEST_LEN];
+	pthread_mutex_lock(&h->lock);
+	int nc = vs_hstore_candidates(h->store, cls, size, cand, 4);
+	pthread_mutex_unlock(&h->lock);
+	size_t cl = strlen(cls);
+	bool no_xattrs = cl > 3 && !strcmp(cls + cl - 3, "-x0");
+	for (int k = 0; k < nc; k++) {
+		char entry[PATH_MAX];
+		vs_hentry_name(cand[k], cls, entry, sizeof(entry));
+		int efd = entry_open(h, entry, O_NONBLOCK);
+		struct stat es;
+		if (efd < 0)
+			continue;
+		const struct stat *fs = NULL;
+		int want = 0;
+		for (int i = 0; i < n; i++) {
+			m[i].eq = m[i].r == R_PENDING && !strcmp(m[i].class, cls);
+			fs = m[i].eq && !fs ? &m[i].st : fs;
 		}
-		break;
-	case R_ALREADY:
-		hskip(w, c->path, VS_SKIP_ALREADY);
-		break;
-	case R_CHANGED:
-		hskip(w, c->path, VS_SKIP_CHANGED);
-		break;
-	case R_COLLISION:
-		hskip(w, c->path, VS_SKIP_COLLISION);
-		if (h->o->verbose < 1)
-			vs_warn(h->ctx,
-				"'%s%s': its content differs from the store "
-				"entry '%s/%s' of its digest (not linked)",
-				h->t->root, c->path, h->store->path, entry);
-		break;
-	default:
-		w->st.errors++;
-		vs_warn(h->ctx, "cannot hashify '%s%s': %s", h->t->root,
-			c->path, strerror(e));
+		bool fits = fs && fstat(efd, &es) == 0 && S_ISREG(es.st_mode) &&
+			    es.st_size == size && es.st_mode == fs->st_mode &&
+			    es.st_uid == fs->st_uid && es.st_gid == fs->st_gid &&
+			    (h->o->ignore_mtime ||
+			     es.st_mtim.tv_sec == fs->st_mtim.tv_sec);
+		bool ex_none = fits && no_xattrs && flistxattr(efd, NULL, 0) == 0;
+		for (int i = 0; i < n; i++) {
+			if (!m[i].eq)
+				continue;
+			if (!fits || (!ex_none && !vs_same_xattrs(m[i].fd, efd)))
+				m[i].eq = false;
+			want += m[i].eq;
+		}
+		if (want && stream_compare(w, efd, size, NULL, m, n) == 0) {
+			for (int i = 0; i < n; i++)
+				if (m[i].eq)
+					memcpy(m[i].d, cand[k], VS_DIGEST_LEN);
+			if (h->o->dry_run) {
+				for (int i = 0; i < n; i++)
+					if (m[i].eq)
+						m[i].r = R_LINKED;
+			} else {
+				link_to_entry(h, efd, es.st_ino, entry, false,
+					      m, n);
+			}
+		}
+		close(efd);
+	}
+}
+
+/* Hashes the first pending member of class cls, comparing the others of
+ * that class with it on the way, makes it a new store entry and links
+ * the equal ones to it.  Members that differ stay pending; the ones
+ * that cannot be done here are marked R_RETRY (each on its own later). */
+static void group_to_new(struct hwork *w, struct gmem *m, int n,
+			 const char *cls, off_t size)
+{
+	struct hrun *h = w->h;
+	int rep = -1;
+	for (int i = 0; i < n; i++) {
+		m[i].eq = false;
+		if (m[i].r != R_PENDING || strcmp(m[i].class, cls))
+			continue;
+		if (rep < 0)
+			rep = i;
+		else if (m[i].st.st_ino == m[rep].st.st_ino)
+			m[i].r = R_RETRY; /* another name of the same file */
+		else
+			m[i].eq = true;
+	}
+	if (rep < 0)
+		return;
+	struct gmem *r = &m[rep];
+	unsigned char d[VS_DIGEST_LEN];
+	if (stream_compare(w, r->fd, size, d, m, n) < 0) {
+		r->e = errno;
+		r->r = errno == ESTALE ? R_CHANGED : R_FAILED;
+		return;
+	}
+	char entry[PATH_MAX];
+	vs_hentry_name(d, cls, entry, sizeof(entry));
+	for (int i = 0; i < n; i++)
+		if (m[i].eq || i == rep)
+			memcpy(m[i].d, d, VS_DIGEST_LEN);
+	if (h->o->dry_run) {
+		r->r = R_NEW;
+		for (int i = 0; i < n; i++)
+			if (m[i].eq)
+				m[i].r = R_LINKED;
+		return;
+	}
+	r->r = new_hard_entry(h, r->fd, r->st.st_ino, entry);
+	r->e = errno;
+	if (r->r != R_NEW) {
+		/* an entry of that name exists, or none could be made: each
+		 * on its own (compared with that entry) */
+		for (int i = 0; i < n; i++)
+			if (m[i].eq || i == rep)
+				m[i].r = R_RETRY;
+		return;
+	}
+	link_to_entry(h, r->fd, r->st.st_ino, entry, true, m, n);
+}
+
+/* Up to GMAX candidates that may be equal (same size, mode, owner and
+ * mtime; see group_key): each opened and leased once, every byte read
+ * once, equal files linked to one entry with one flip of its flag. */
+static void link_batch(struct hwork *w, struct hcand **c, int n)
+{
+	struct hrun *h = w->h;
+	struct gmem m[GMAX];
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < n; i++) {
+		m[i].c = c[i];
+		m[i].dirfd = -1;
+		if (gopen(w, &m[i]) && store_has(h, m[i].st.st_ino))
+			m[i].r = R_RETRY; /* an entry already: on its own */
+	}
+	off_t size = c[0]->size;
+	for (int i = 0; i < n; i++) {
+		if (m[i].r != R_PENDING)
+			continue;
+		char cls[128];
+		snprintf(cls, sizeof(cls), "%s", m[i].class);
+		group_to_existing(w, m, n, cls, size);
+		for (int k = 0; k < n; k++) {
+			int pending = 0;
+			for (int j = 0; j < n; j++)
+				pending += m[j].r == R_PENDING &&
+					   !strcmp(m[j].class, cls);
+			if (!pending)
+				break;
+			group_to_new(w, m, n, cls, size);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		struct gmem *x = &m[i];
+		bool freed = x->r == R_LINKED && x->fd >= 0 &&
+			     frees_space(w, x->fd, &x->st);
+		if (x->leased)
+			vs_lease_end(x->fd);
+		if (x->fd >= 0)
+			close(x->fd);
+		if (x->owned_dir)
+			close(x->dirfd);
+		if (x->r == R_RETRY) {
+			link_one(w, c[i]);
+			continue;
+		}
+		char entry[PATH_MAX] = "";
+		if (x->r == R_NEW || x->r == R_LINKED)
+			vs_hentry_name(x->d, x->class, entry, sizeof(entry));
+		w->cur = x->c;
+		hreport(w, x->c, x->r == R_PENDING ? R_FAILED : x->r, x->e, entry,
+			x->d, x->class, x->c->size, freed);
 	}
 }
 
@@ -897,20 +1316,87 @@ static void *link_worker(void *arg)
 {
 	struct hwork *w = arg;
 	struct hrun *h = w->h;
+	bool groups = h->o->link == VS_LINK_HARDLINK && !h->o->refresh;
 	for (;;) {
-		size_t i = atomic_fetch_add(&h->next, CHUNK);
-		if (i >= h->n)
+		size_t g = atomic_fetch_add(&h->next, 1);
+		if (g >= h->ngroups)
 			break;
-		size_t end = i + CHUNK < h->n ? i + CHUNK : h->n;
-		for (; i < end; i++)
-			link_one(w, &h->c[i]);
-		size_t done = atomic_fetch_add(&h->done, CHUNK) + CHUNK;
+		size_t i = h->groups[g], end = h->groups[g + 1];
+		w->index_new = end - i > GMAX;
+		if (!groups || end - i == 1) {
+			for (; i < end; i++)
+				link_one(w, &h->c[h->order[i]]);
+		} else {
+			for (; i < end; i += GMAX) {
+				struct hcand *b[GMAX];
+				int n = end - i < GMAX ? (int)(end - i) : GMAX;
+				for (int k = 0; k < n; k++)
+					b[k] = &h->c[h->order[i + k]];
+				link_batch(w, b, n);
+			}
+		}
+		size_t n = h->groups[g + 1] - h->groups[g];
+		size_t done = atomic_fetch_add(&h->done, n) + n;
 		if (w->reporter)
-			hprogress(h, done < h->n ? done : h->n, h->n);
+			hprogress(h, done, h->n);
 	}
 	if (w->curfd >= 0)
 		close(w->curfd);
 	return NULL;
+}
+
+/* Candidates that may be equal sort next to each other: by size (the
+ * largest first, so that the threads end together), then, for hardlink,
+ * mode, owner and mtime; then in walk order. */
+static int group_key(const struct hrun *h, const struct hcand *a,
+		     const struct hcand *b)
+{
+	const struct vs_hash_opts *o = h->o;
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	if (o->link != VS_LINK_HARDLINK)
+		return 0;
+	if (a->mode != b->mode)
+		return a->mode < b->mode ? -1 : 1;
+	if (a->uid != b->uid)
+		return a->uid < b->uid ? -1 : 1;
+	if (a->gid != b->gid)
+		return a->gid < b->gid ? -1 : 1;
+	if (!o->ignore_mtime && a->mtime.tv_sec != b->mtime.tv_sec)
+		return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
+	return 0;
+}
+
+static int cand_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct hrun *h = arg;
+	const struct hcand *a = &h->c[*(const unsigned *)pa],
+			   *b = &h->c[*(const unsigned *)pb];
+	int k = group_key(h, a, b);
+	if (k)
+		return k;
+	if (a->dir != b->dir)
+		return a->dir < b->dir ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+static void make_groups(struct hrun *h)
+{
+	h->order = vs_xmalloc((h->n + 1) * sizeof(*h->order));
+	for (size_t i = 0; i < h->n; i++)
+		h->order[i] = (unsigned)i;
+	qsort_r(h->order, h->n, sizeof(*h->order), cand_cmp, h);
+	size_t ng = 0;
+	for (size_t i = 0; i < h->n; i++)
+		ng += i == 0 ||
+		      group_key(h, &h->c[h->order[i - 1]], &h->c[h->order[i]]);
+	h->groups = vs_xmalloc((ng + 1) * sizeof(*h->groups));
+	h->ngroups = 0;
+	for (size_t i = 0; i < h->n; i++)
+		if (i == 0 ||
+		    group_key(h, &h->c[h->order[i - 1]], &h->c[h->order[i]]))
+			h->groups[h->ngroups++] = (unsigned)i;
+	h->groups[h->ngroups] = (unsigned)h->n;
 }
 
 static void add_stats(struct vs_hash_stats *to, const struct vs_hash_stats *s)
@@ -957,36 +1443,76 @@ static void link_pass(struct hrun *h)
 	}
 }
 
-int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
-		   struct vs_hstore *store, const struct vs_hash_opts *o,
-		   struct vs_hash_stats *st)
+int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
+		   unsigned ntrees, struct vs_hstore *store,
+		   const struct vs_hash_opts *o, struct vs_hash_stats *st)
 {
-	struct stat rs;
-	if (fstat(t->rootfd, &rs) < 0)
-		return vs_set_errno(ctx, errno, "cannot stat '%s'", t->root);
 	struct hrun *h = calloc(1, sizeof(*h));
 	if (!h)
 		abort();
 	h->ctx = ctx;
-	h->t = t;
+	h->trees = trees;
+	h->ntrees = ntrees;
 	h->store = store;
 	h->o = o;
 	h->st = st;
-	h->dev = rs.st_dev;
+	h->dev = store->dev;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_mutex_init(&h->freeze, NULL);
+	for (int i = 0; i < 256; i++)
+		atomic_init(&h->xfd[i], -1);
+	for (int i = 0; i < FREEZE_LOCKS; i++)
+		pthread_mutex_init(&h->freeze[i], NULL);
+	/* the walk keeps the directories open (the groups need them in no
+	 * order) while there are descriptors to spare */
+	struct rlimit old, nl;
+	bool raised = getrlimit(RLIMIT_NOFILE, &old) == 0;
+	nl = old;
+	if (raised) {
+		nl.rlim_cur = old.rlim_max < (1u << 20) ? old.rlim_max : (1u << 20);
+		raised = setrlimit(RLIMIT_NOFILE, &nl) == 0;
+		if (!raised)
+			nl = old;
+	}
+	size_t reserve = 256 + THREADS * (GMAX + 8);
+	h->keep_fds = nl.rlim_cur > 2 * reserve ? nl.rlim_cur - reserve : 0;
 	struct hwork walker = {.h = h, .curfd = -1};
 	h->walker = &walker;
-	hwalk(h, t->rootfd, "", add_dir(h, "", &rs), false, 0);
+	for (unsigned t = 0; t < ntrees; t++) {
+		struct stat rs;
+		if (fstat(trees[t]->rootfd, &rs) < 0) {
+			walker.st.errors++;
+			vs_warn(ctx, "cannot stat '%s': %s", trees[t]->root,
+				strerror(errno));
+			continue;
+		}
+		h->curtree = t;
+		int fd = dup(trees[t]->rootfd);
+		unsigned root = add_dir(h, "", &rs, &fd);
+		if (fd >= 0)
+			close(fd);
+		hwalk(h, trees[t]->rootfd, "", root, false, 0);
+	}
 	add_stats(st, &walker.st);
 	st->examined += h->n;
+	make_groups(h);
 	link_pass(h);
 	if (!o->dry_run)
 		restore_dir_times(h);
 	if (o->progress && h->n >= 256)
 		fputs("\r\033[K", stderr);
 	pthread_mutex_destroy(&h->lock);
-	pthread_mutex_destroy(&h->freeze);
+	for (int i = 0; i < 256; i++)
+		if (h->xfd[i] >= 0)
+			close(h->xfd[i]);
+	for (int i = 0; i < FREEZE_LOCKS; i++)
+		pthread_mutex_destroy(&h->freeze[i]);
+	for (size_t i = 0; i < h->ndirs; i++)
+		if (h->dirs[i].fd >= 0)
+			close(h->dirs[i].fd);
+	if (raised)
+		setrlimit(RLIMIT_NOFILE, &old);
+	free(h->groups);
+	free(h->order);
 	for (size_t i = 0; i < h->narena; i++)
 		free(h->arena[i]);
 	free(h->arena);

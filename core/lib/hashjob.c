@@ -14,8 +14,9 @@
 
 struct vs_hash_job {
 	struct vs_ctx *ctx;
-	struct vs_unify_tree t;
-	char *root;
+	struct vs_unify_tree *t; /* the trees, in the order added */
+	char **root;
+	unsigned n;
 	char *hashdir; /* host view */
 	int verbose;
 };
@@ -26,7 +27,6 @@ struct vs_hash_job *vs_hash_job_new(struct vs_ctx *ctx, int verbose)
 	if (j) {
 		j->ctx = ctx;
 		j->verbose = verbose;
-		j->t.rootfd = -1;
 	}
 	return j;
 }
@@ -35,33 +35,68 @@ void vs_hash_job_free(struct vs_hash_job *j)
 {
 	if (!j)
 		return;
-	vs_tree_close(&j->t);
+	for (unsigned i = 0; i < j->n; i++) {
+		vs_tree_close(&j->t[i]);
+		free(j->root[i]);
+	}
+	free(j->t);
 	free(j->root);
 	free(j->hashdir);
 	free(j);
 }
 
-int vs_hash_job_set_guest(struct vs_hash_job *j, struct vs_guest *g)
+/* A new tree slot (not yet counted). */
+static struct vs_unify_tree *new_tree(struct vs_hash_job *j)
+{
+	j->t = vs_xrealloc(j->t, (j->n + 1) * sizeof(*j->t));
+	j->root = vs_xrealloc(j->root, (j->n + 1) * sizeof(*j->root));
+	memset(&j->t[j->n], 0, sizeof(*j->t));
+	j->t[j->n].rootfd = -1;
+	j->root[j->n] = NULL;
+	return &j->t[j->n];
+}
+
+/* The job's hash directory: the first one given, and every later one
+ * the same. */
+static int use_hashdir(struct vs_hash_job *j, const char *dir, const char *who)
+{
+	if (!j->hashdir) {
+		j->hashdir = vs_strdup(dir);
+		return 0;
+	}
+	if (!strcmp(j->hashdir, dir))
+		return 0;
+	return vs_set_error(j->ctx,
+			    "%s uses the hash directory '%s', not '%s': "
+			    "hashify them separately",
+			    who, dir, j->hashdir);
+}
+
+int vs_hash_job_add_guest(struct vs_hash_job *j, struct vs_guest *g)
 {
 	struct vs_ctx *ctx = j->ctx;
-	char path[PATH_MAX];
-	if (vs_tree_open_guest(ctx, &j->t, &j->root, g, j->verbose) < 0)
-		return -1;
+	char path[PATH_MAX], who[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/apps/vunify/hash", g->cfgdir);
 	if (!vs_host_isdir(ctx, path))
 		snprintf(path, sizeof(path), "%s/.defaults/apps/vunify/hash",
 			 ctx->paths[VS_PATH_CONFDIR]);
+	struct vs_unify_tree *t = new_tree(j);
+	if (vs_tree_open_guest(ctx, t, &j->root[j->n], g, j->verbose) < 0) {
+		free(j->root[j->n]);
+		return -1;
+	}
+	j->n++;
 	if (!vs_host_isdir(ctx, path))
 		return vs_set_error(ctx,
 				    "no hash directory configured for guest '%s' "
 				    "(apps/vunify/hash or "
 				    ".defaults/apps/vunify/hash)",
 				    g->name);
-	j->hashdir = vs_strdup(path);
-	return 0;
+	snprintf(who, sizeof(who), "guest '%s'", g->name);
+	return use_hashdir(j, path, who);
 }
 
-int vs_hash_job_set_tree(struct vs_hash_job *j, const char *root,
+int vs_hash_job_add_tree(struct vs_hash_job *j, const char *root,
 			 const char *exclude, const char *hashdir)
 {
 	if (!hashdir || hashdir[0] != '/')
@@ -76,9 +111,16 @@ int vs_hash_job_set_tree(struct vs_hash_job *j, const char *root,
 				    vs_host_real(j->ctx, hashdir, real,
 						 sizeof(real)));
 	}
-	j->hashdir = vs_strdup(hashdir);
-	return vs_tree_open(j->ctx, &j->t, &j->root, root, exclude, false,
-			    false, j->verbose);
+	if (use_hashdir(j, hashdir, "a tree") < 0)
+		return -1;
+	struct vs_unify_tree *t = new_tree(j);
+	if (vs_tree_open(j->ctx, t, &j->root[j->n], root, exclude, false,
+			 false, j->verbose) < 0) {
+		free(j->root[j->n]);
+		return -1;
+	}
+	j->n++;
+	return 0;
 }
 
 static void summary(const struct vs_hash_stats *st)
@@ -100,6 +142,30 @@ static void summary(const struct vs_hash_stats *st)
 	putchar('\n');
 }
 
+/* The link strategy for the trees on store s: -1 with the error set
+ * when reflink was asked for and one of them cannot share extents. */
+static int resolve_link(struct vs_ctx *ctx, const char *link,
+			const struct vs_hstore *s, struct vs_unify_tree *const *t,
+			unsigned n, enum vs_link *out)
+{
+	bool want_reflink = link && !strcmp(link, "reflink");
+	bool want_hard = link && !strcmp(link, "hardlink");
+	enum vs_link mode = VS_LINK_REFLINK;
+	for (unsigned i = 0; i < n; i++) {
+		int possible = vs_unify_link_mode(s->fd, t[i]->rootfd);
+		if (want_reflink && possible != VS_LINK_REFLINK)
+			return vs_set_error(ctx,
+					    "--link=reflink: the filesystem of "
+					    "'%s' cannot share extents (XFS with "
+					    "reflink, btrfs)",
+					    t[i]->root);
+		if (possible != VS_LINK_REFLINK)
+			mode = VS_LINK_HARDLINK;
+	}
+	*out = want_hard ? VS_LINK_HARDLINK : mode;
+	return 0;
+}
+
 int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 {
 	struct vs_ctx *ctx = j->ctx;
@@ -113,56 +179,66 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 		link = vs_conf_str(ctx, "link");
 	if (vs_unify_link_check(ctx, NULL, link) < 0)
 		return -1;
-	if (j->t.rootfd < 0 || !j->hashdir)
+	if (!j->n || !j->hashdir)
 		return vs_set_error(ctx, "nothing to hashify");
 	struct vs_hstores hs;
 	if (vs_hstores_open(ctx, j->hashdir, &hs) < 0)
 		return -1;
-	struct stat rs;
-	fstat(j->t.rootfd, &rs);
-	struct vs_hstore *store = vs_hstore_for(&hs, rs.st_dev);
+	/* every tree needs the store of its filesystem, checked before
+	 * anything is written */
+	struct vs_hstore **of = vs_xmalloc(j->n * sizeof(*of));
+	struct vs_unify_tree **run = vs_xmalloc(j->n * sizeof(*run));
 	int r = 0;
-	if (!store) {
-		r = vs_set_error(ctx,
-				 "no store of '%s' is on the filesystem of '%s' "
-				 "(a store must be on the guest's filesystem)",
-				 hs.dir, j->t.root);
-		goto out;
+	for (unsigned i = 0; i < j->n && r == 0; i++) {
+		struct stat rs;
+		of[i] = fstat(j->t[i].rootfd, &rs) == 0
+				? vs_hstore_for(&hs, rs.st_dev)
+				: NULL;
+		if (!of[i])
+			r = vs_set_error(ctx,
+					 "no store of '%s' is on the filesystem "
+					 "of '%s' (a store must be on the guest's "
+					 "filesystem)",
+					 hs.dir, j->t[i].root);
 	}
-	int possible = vs_unify_link_mode(store->fd, j->t.rootfd);
-	if (!link || !strcmp(link, "auto"))
-		o.link = possible;
-	else if (!strcmp(link, "reflink") && possible != VS_LINK_REFLINK) {
-		r = vs_set_error(ctx,
-				 "--link=reflink: the filesystem of '%s' cannot "
-				 "share extents (XFS with reflink, btrfs)",
-				 j->t.root);
-		goto out;
-	} else {
-		o.link = strcmp(link, "reflink") ? VS_LINK_HARDLINK
-						 : VS_LINK_REFLINK;
+	bool hard = false;
+	for (unsigned i = 0; i < j->n && r == 0; i++) {
+		struct vs_unify_tree *one = &j->t[i];
+		enum vs_link m;
+		r = resolve_link(ctx, link, of[i], &one, 1, &m);
+		hard |= m == VS_LINK_HARDLINK;
 	}
-	if (!o.dry_run && o.link == VS_LINK_HARDLINK &&
-	    vs_require_all_stopped(ctx, "hardlink hashification") < 0) {
+	if (r == 0 && hard && !o.dry_run &&
+	    vs_require_all_stopped(ctx, "hardlink hashification") < 0)
 		r = -1;
-		goto out;
-	}
-	if ((!o.dry_run && vs_hstore_init(ctx, store) < 0) ||
-	    vs_hstore_load(ctx, store, o.dry_run) < 0) {
-		r = -1;
-		goto out;
-	}
 	struct vs_hash_stats st = {0};
-	if (j->verbose >= 1)
+	if (r == 0 && j->verbose >= 1)
 		printf("Starting to traverse directories...\n");
-	r = vs_hashify_run(ctx, &j->t, store, &o, &st);
+	/* one run per store, with all of its trees */
+	for (size_t s = 0; s < hs.n && r == 0; s++) {
+		unsigned n = 0;
+		for (unsigned i = 0; i < j->n; i++)
+			if (of[i] == &hs.s[s])
+				run[n++] = &j->t[i];
+		if (!n)
+			continue;
+		if (resolve_link(ctx, link, &hs.s[s], run, n, &o.link) < 0 ||
+		    (!o.dry_run && vs_hstore_init(ctx, &hs.s[s]) < 0) ||
+		    vs_hstore_load(ctx, &hs.s[s], o.dry_run) < 0) {
+			r = -1;
+			break;
+		}
+		r = vs_hashify_run(ctx, (const struct vs_unify_tree *const *)run,
+				   n, &hs.s[s], &o, &st);
+	}
 	if (r == 0) {
 		summary(&st);
 		if (st.errors)
 			r = vs_set_error(ctx, "%llu files could not be hashified",
 					 st.errors);
 	}
-out:
+	free(of);
+	free(run);
 	vs_hstores_close(&hs);
 	return r;
 }

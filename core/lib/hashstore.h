@@ -99,6 +99,15 @@ int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
 /* Adds an inode to the set. */
 void vs_hstore_add_ino(struct vs_hstore *s, ino_t ino);
 
+/* Called with each chunk of a file read by vs_digest_stream (off: where
+ * it starts; buf is valid for the call only). */
+typedef void vs_chunk_fn(void *arg, off_t off, const char *buf, size_t len);
+/* Reads fd (expected to be size bytes) once, in chunks of bufsize through
+ * buf: the SHA-256 of the content into out (unless NULL), and every chunk
+ * within size to chunk (unless NULL).  0, or -1 with errno (ESTALE: the
+ * file is not size bytes long). */
+int vs_digest_stream(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
+		     char *buf, size_t bufsize, vs_chunk_fn *chunk, void *arg);
 /* SHA-256 of an open file's first size bytes (from offset 0, pread), buf
  * is scratch space.  Returns 0, or -1 with errno (ESTALE when the file
  * is shorter or longer than size: it changed while being hashed). */

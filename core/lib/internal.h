@@ -374,11 +374,13 @@ struct vs_hash_stats {
 		bytes_saved, errors;
 	unsigned long long skipped[VS_UNIFY_NREASONS];
 };
-/* Hashifies the files of t on store's filesystem into store.  Per-file
- * problems are counted and warned about; -1 only when it cannot start. */
-int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *t,
-		   struct vs_hstore *store, const struct vs_hash_opts *o,
-		   struct vs_hash_stats *st);
+/* Hashifies the files of the trees (all on store's filesystem) into
+ * store, in one pass: equal files of different trees are read once.
+ * Per-file problems are counted and warned about; -1 only when it
+ * cannot start. */
+int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
+		   unsigned ntrees, struct vs_hstore *store,
+		   const struct vs_hash_opts *o, struct vs_hash_stats *st);
 /* -1 (error set, naming the guest and what) while any guest runs. */
 int vs_require_all_stopped(struct vs_ctx *ctx, const char *what);
 /* The temporary name of a link that is about to replace a guest file (a

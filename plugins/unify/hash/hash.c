@@ -2,8 +2,9 @@
  * through a content-addressed store.
  *   vs <guest> hashify [-n] [-v...] [--link=auto|reflink|hardlink]
  *                      [--ignore-mtime] [--refresh]
+ *   vs hashify [options] <guest> <guest>...   (hashified together)
  *   vs hashify --manually [-n] [-v] --destination <hashdir> <path>
- *              [<exclude-list>]
+ *              [<exclude-list>] [<path> <exclude-list>]...
  *   vs hashify --gc [-n] [-v] <hashdir>
  *   vs hashify --verify [-v] <hashdir>
  *   vs <guest> unhashify [-n] [-v] [path...]   (as deunify) */
@@ -148,31 +149,45 @@ static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 	if (a.gc || a.verify)
 		return hash_maintain(ctx, g, argc, argv, &a);
 	int rest = argc - a.optind;
-	if (a.manual && (g || rest < 1 || rest > 2 || !a.dest))
+	char **arg = argv + a.optind;
+	if (a.manual && (g || rest < 1 || !a.dest || (rest > 2 && rest % 2)))
 		return vs_set_error(ctx, "hashify --manually: expected "
 					 "--destination <hashdir> <path> "
-					 "[<exclude-list>]"),
+					 "[<exclude-list>] (with several paths, "
+					 "each followed by its exclude list, '' "
+					 "for none)"),
 		       2;
 	if (!a.manual && a.dest)
 		return vs_set_error(ctx, "hashify: --destination needs "
 					 "--manually"),
 		       2;
-	if (!a.manual && !g)
+	if (!a.manual && !g && rest == 0)
 		return vs_set_error(ctx, "hashify: no guest given (or use "
 					 "--manually, --gc or --verify)"),
 		       2;
-	if (!a.manual && rest > 0)
+	if (!a.manual && g && rest > 0)
 		return vs_set_error(ctx, "hashify: unexpected argument '%s'",
-				    argv[a.optind]),
+				    arg[0]),
 		       2;
 	struct vs_hash_job *j = vs_hash_job_new(ctx, a.verbose);
 	if (!j)
 		return vs_set_error(ctx, "out of memory"), 1;
-	int r = a.manual ? vs_hash_job_set_tree(j, argv[a.optind],
-						rest > 1 ? argv[a.optind + 1]
-							 : NULL,
-						a.dest)
-			 : vs_hash_job_set_guest(j, g);
+	int r = 0;
+	if (a.manual) {
+		for (int i = 0; i < rest && r == 0; i += 2)
+			r = vs_hash_job_add_tree(j, arg[i],
+						 i + 1 < rest ? arg[i + 1] : NULL,
+						 a.dest);
+	} else if (g) {
+		r = vs_hash_job_add_guest(j, g);
+	} else {
+		/* vs hashify [options] <guest>...: hashified together */
+		for (int i = 0; i < rest && r == 0; i++) {
+			struct vs_guest *o = vs_guest_get(ctx, arg[i]);
+			r = o ? vs_hash_job_add_guest(j, o) : -1;
+			vs_guest_put(o);
+		}
+	}
 	if (r == 0)
 		r = vs_hash_job_run(j, a.link, a.flags);
 	vs_hash_job_free(j);
