@@ -647,6 +647,11 @@ static enum hresult swap_in(int xfd, const char *ename, struct gmem *m)
 static void link_to_entry(struct hrun *h, int efd, ino_t eino,
 			  const char *entry, bool held, struct gmem *m, int n)
 {
+	int want = 0;
+	for (int k = 0; k < n; k++)
+		want += m[k].eq;
+	if (!want)
+		return;
 	int xfd = entry_dir(h, entry, false);
 	pthread_mutex_t *fz = freeze_lock(h, eino);
 	pthread_mutex_lock(fz);
@@ -672,7 +677,10 @@ static void link_to_entry(struct hrun *h, int efd, ino_t eino,
 		m[k].e = errno;
 		linked |= m[k].r == R_LINKED;
 	}
-	if (open && ioctl(efd, FS_IOC_SETFLAGS, &on) < 0 && linked)
+	/* on again; or on at last for an entry an interrupted run left
+	 * writable, once a guest file shares it */
+	if (open && (imm || linked) && ioctl(efd, FS_IOC_SETFLAGS, &on) < 0 &&
+	    linked)
 		vs_warn(h->ctx, "cannot make '%s/%s' immutable: %s",
 			h->store->path, entry, strerror(errno));
 	if (leased && !held)

@@ -66,10 +66,12 @@ static int use_hashdir(struct vs_hash_job *j, const char *dir, const char *who)
 	}
 	if (!strcmp(j->hashdir, dir))
 		return 0;
+	char a[PATH_MAX], b[PATH_MAX];
 	return vs_set_error(j->ctx,
 			    "%s uses the hash directory '%s', not '%s': "
 			    "hashify them separately",
-			    who, dir, j->hashdir);
+			    who, vs_host_real(j->ctx, dir, a, sizeof(a)),
+			    vs_host_real(j->ctx, j->hashdir, b, sizeof(b)));
 }
 
 int vs_hash_job_add_guest(struct vs_hash_job *j, struct vs_guest *g)

@@ -100,6 +100,12 @@ $E "an unknown option" 2 "hashify: unknown or incomplete option '-q'" vsx g1 has
 $E "--gc with a relative directory" 2 "hashify --gc: hash directory 'x' is not an absolute path" vsx hashify --gc x
 mkimgguest g3 && rmdir "$C/g3/apps/vunify"
 $E "a guest without apps/vunify" 1 "guest 'g3' has no apps/vunify/ (mkdir it to unify this guest)" vsx g3 hashify
+$E "several guests, one without apps/vunify" 1 "guest 'g3' has no apps/vunify/ (mkdir it to unify this guest)" vsx hashify g1 g3
+$E "several guests, one unknown" 1 "guest 'nosuch'" vsx hashify g1 nosuch
+mkdir -p "$C/g2/apps/vunify/hash"
+$E "several guests with other hash directories" 1 "guest 'g2' uses the hash directory '$C/g2/apps/vunify/hash', not '$C/.defaults/apps/vunify/hash': hashify them separately" vsx hashify g1 g2
+rmdir "$C/g2/apps/vunify/hash"
+$E "--manually: several paths, one without its exclude list" 2 "hashify --manually: expected --destination <hashdir> <path> [<exclude-list>] (with several paths, each followed by its exclude list, '' for none)" vsx hashify --manually --destination "$HD" "$VROOTDIR/g1" '' "$VROOTDIR/g2"
 check "bad input: the store is still empty" test -z "$(ls -A "$STORE")"
 
 # ---- hardlink store (ext4) ----------------------------------------------
@@ -140,6 +146,47 @@ check "... and finds them all already hashified" test "$(summary_field "already 
 expect_ok "--verify: the store is sound" vsx hashify --verify "$HD"
 expect_ok "--refresh reads everything again" vsx g2 hashify --refresh
 check "... hashes every file and changes nothing" test "$(summary_field "bytes hashed")" -gt 1000000 -a "$(summary_field "new store entries")" = 0 -a "$(summary_field linked)" = 0
+
+# ---- several guests in one run: files that may be equal are one group,
+# read once; new content, content of the store, more than a batch, and
+# a forged entry under the name of a group's content -------------------
+mkimgguest g7 && mkimgguest g8
+for g in g7 g8; do
+	r=$(rootof $g)
+	mkdir -p "$r/data/many"
+	printf 'content that only g7 and g8 have\n' >"$r/data/both"
+	printf 'same size, other bytes: %s\n' "$g" >"$r/data/sized"
+	printf 'g7 and g8 have it, and so has a forged entry\n' >"$r/data/forged"
+	for i in $(seq 1 20); do printf 'twenty copies of one file\n' >"$r/data/many/f$i"; done
+	touch -d '2002-03-04 05:06:07' "$r/data/both" "$r/data/sized" "$r/data/forged" "$r/data/many"/f*
+done
+B7=$(manifest "$(rootof g7)")
+B8=$(manifest "$(rootof g8)")
+X=$(rootof g7)/data/forged
+xd=$(sha256sum <"$X" | cut -c1-64)
+forged=$STORE/${xd:0:2}/$xd-m0644-u0-g0-t$(stat -c %Y "$X")-x0
+mkdir -p "${forged%/*}"
+head -c "$(stat -c %s "$X")" /dev/zero >"$forged" && touch -r "$X" "$forged"
+run vsx hashify g7 g8
+check "two guests in one run" test "$RC" = 0
+same "g7: nothing changed" "$B7" "$(manifest "$(rootof g7)")"
+same "g8: nothing changed" "$B8" "$(manifest "$(rootof g8)")"
+check "a file only they have: one inode for both, in the store" test "$(inode "$(rootof g7)/data/both")" = "$(inode "$(rootof g8)/data/both")" -a "$(stat -c %h "$(rootof g7)/data/both")" = 3
+check "the same size with other bytes: two entries" test "$(inode "$(rootof g7)/data/sized")" != "$(inode "$(rootof g8)/data/sized")" -a "$(stat -c %h "$(rootof g8)/data/sized")" = 2
+check "forty equal files (batches of a group): one inode" test "$(stat -c %i "$(rootof g7)"/data/many/* "$(rootof g8)"/data/many/* | sort -u | wc -l)" = 1 -a "$(stat -c %h "$(rootof g8)/data/many/f1")" = 41
+check "files the store had are linked to its entries" test "$(inode "$(rootof g7)/bin/ls")" = "$(inode "$(rootof g1)/bin/ls")" -a "$(inode "$(rootof g8)/bin/bash")" = "$(inode "$(rootof g1)/bin/bash")"
+check "a hard link inside the image stays one inode" test "$(inode "$(rootof g8)/doc/RBASH.link")" = "$(inode "$(rootof g8)/doc/bash/RBASH")"
+check "a group whose digest has a forged entry: not linked" test "$(stat -c %h "$X")" = 1 -a "$(stat -c %h "$(rootof g8)/data/forged")" = 1
+check "... and reported" grep -q "'$X': its content differs from the store entry" "$T/err"
+check "... the forged entry is left as it was (not made immutable)" rm "$forged"
+expect_ok "the forged entry gone, a rerun" vsx hashify g7 g8
+same "... hashes one of the two files of the forged entry's content (the other is compared with it)" "$(stat -c %s "$X")" "$(summary_field "bytes hashed")"
+check "... and links them" test "$(inode "$X")" = "$(inode "$(rootof g8)/data/forged")"
+expect_ok "--manually with two <path> <exclude-list> pairs (none)" vsx hashify --manually --destination "$HD" "$VROOTDIR/g7" '' "$VROOTDIR/g8" ''
+check "... hashifies what the guests' exclude lists left out" test "$(inode "$(rootof g7)/etc/app.conf")" = "$(inode "$(rootof g8)/etc/app.conf")"
+expect_ok "a rerun of both reads no file contents" vsx hashify g7 g8
+same "... (none hashed)" "0" "$(summary_field "bytes hashed")"
+expect_ok "--verify: the store is sound" vsx hashify --verify "$HD"
 
 # one changed file: only it is read
 F=/doc/bash/NEWS.gz
@@ -233,7 +280,7 @@ same "gc -n removes nothing" "$before" "$(find "$STORE" -type f -name '*-m*' | w
 expect_ok "unhashify g1 entirely" vsx g1 unhashify
 same "g1: as built" "$B1" "$(manifest "$(rootof g1)")"
 check "g1: private copies again" test "$(stat -c %h "$(rootof g1)/bin/ls")" = 1 -a -w "$(rootof g1)/bin/ls"
-for g in g2 g4 g5 g6; do vsx $g unhashify >/dev/null; done
+for g in g2 g4 g5 g6 g7 g8 g9; do vsx $g unhashify >/dev/null; done
 expect_ok "gc with no guest using the store" vsx hashify --gc "$HD"
 same "gc removes every unused entry" "0" "$(find "$STORE" -type f -name '*-m*' | wc -l)"
 check "... there were some" test "$before" -gt 0

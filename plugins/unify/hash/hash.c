@@ -165,10 +165,6 @@ static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 		return vs_set_error(ctx, "hashify: no guest given (or use "
 					 "--manually, --gc or --verify)"),
 		       2;
-	if (!a.manual && g && rest > 0)
-		return vs_set_error(ctx, "hashify: unexpected argument '%s'",
-				    arg[0]),
-		       2;
 	struct vs_hash_job *j = vs_hash_job_new(ctx, a.verbose);
 	if (!j)
 		return vs_set_error(ctx, "out of memory"), 1;
@@ -178,10 +174,10 @@ static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 			r = vs_hash_job_add_tree(j, arg[i],
 						 i + 1 < rest ? arg[i + 1] : NULL,
 						 a.dest);
-	} else if (g) {
-		r = vs_hash_job_add_guest(j, g);
 	} else {
-		/* vs hashify [options] <guest>...: hashified together */
+		/* vs hashify [options] <guest> <guest>...: together */
+		if (g)
+			r = vs_hash_job_add_guest(j, g);
 		for (int i = 0; i < rest && r == 0; i++) {
 			struct vs_guest *o = vs_guest_get(ctx, arg[i]);
 			r = o ? vs_hash_job_add_guest(j, o) : -1;
