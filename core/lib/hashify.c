@@ -57,6 +57,7 @@
 #define CHUNK 16 /* candidates a thread takes at once (one directory) */
 #define FREEZE_LOCKS 64
 #define GMAX 16 /* candidates of a group handled at once */
+#define NSRC 16 /* reflink: contents of a group remembered with a file */
 
 struct hcand {
 	char *name;   /* "passwd": in the arena */
@@ -122,6 +123,10 @@ struct hwork {
 	 * batch of their group looks them up (files that may be equal are
 	 * one group: no other lookup in this run can need them) */
 	bool index_new;
+	/* reflink: files of the group at hand sharing the extents of the
+	 * entries with digests src_d */
+	int src_fd[NSRC], nsrc;
+	unsigned char src_d[NSRC][VS_DIGEST_LEN];
 	unsigned curdir;
 	int curfd;
 	struct vs_hash_stats st;
@@ -538,13 +543,26 @@ static enum hresult share_extents(struct hwork *w, int ffd, int efd,
 	return x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
 }
 
+/* The file of this thread's group that shares the extents of the entry
+ * with digest d, or -1. */
+static int src_of(const struct hwork *w, const unsigned char *d)
+{
+	for (int s = 0; s < w->nsrc; s++)
+		if (!memcmp(d, w->src_d[s], VS_DIGEST_LEN))
+			return w->src_fd[s];
+	return -1;
+}
+
 static enum hresult link_reflink(struct hwork *w, int ffd,
-				 const struct stat *fs, bool leased,
+				 const struct stat *fs, bool verified,
 				 const unsigned char d[VS_DIGEST_LEN],
 				 char *entry, size_t esize)
 {
 	struct hrun *h = w->h;
 	vs_hentry_name(d, NULL, entry, esize);
+	int src = h->o->dry_run ? -1 : src_of(w, d);
+	if (src >= 0 && vs_dedupe(src, ffd, fs->st_size) == 0)
+		return R_LINKED;
 	int efd = entry_open(h, entry, 0);
 	if (efd >= 0) {
 		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
@@ -565,8 +583,9 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 	unsigned char now[VS_DIGEST_LEN];
 	if (tfd >= 0 && ioctl(tfd, FICLONE, ffd) == 0) {
 		/* with the lease, the clone is what was hashed; without one,
-		 * the private clone is hashed again */
-		if (!leased && (digest(w, tfd, fs->st_size, now) < 0 ||
+		 * or when the digest came from the cache, the private clone
+		 * is hashed */
+		if (!verified && (digest(w, tfd, fs->st_size, now) < 0 ||
 				memcmp(now, d, VS_DIGEST_LEN)))
 			r = R_COLLISION;
 		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0) {
@@ -843,7 +862,18 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 	pthread_mutex_lock(&h->lock);
 	int n = vs_hstore_candidates(h->store, key, fs->st_size, cand, 4);
 	pthread_mutex_unlock(&h->lock);
+	for (int s = 0; s < w->nsrc && !h->o->dry_run; s++) {
+		/* the files this thread made or shared the group's entries
+		 * from, a moment ago: the kernel compares them with this one */
+		if (vs_dedupe(w->src_fd[s], ffd, fs->st_size) == 0) {
+			vs_hentry_name(w->src_d[s], NULL, entry, esize);
+			memcpy(d, w->src_d[s], VS_DIGEST_LEN);
+			return R_LINKED;
+		}
+	}
 	for (int k = 0; k < n; k++) {
+		if (src_of(w, cand[k]) >= 0)
+			continue; /* tried above */
 		vs_hentry_name(cand[k], NULL, entry, esize);
 		int efd = entry_open(h, entry, 0);
 		if (efd < 0)
@@ -996,7 +1026,9 @@ static void link_one(struct hwork *w, struct hcand *c)
 	/* while the lease is held nobody can open the file for writing:
 	 * what is hashed is what gets linked */
 	bool hard = h->o->link == VS_LINK_HARDLINK;
-	bool leased = !h->o->dry_run && vs_lease_read(ffd);
+	/* reflink: the kernel compares what it deduplicates; the lease is
+	 * taken before hashing (below) */
+	bool leased = hard && !h->o->dry_run && vs_lease_read(ffd);
 	if (hard && !h->o->dry_run && !leased) {
 		close(ffd);
 		/* open for writing */
@@ -1034,6 +1066,8 @@ static void link_one(struct hwork *w, struct hcand *c)
 		}
 		r = R_FAILED;
 	}
+	if (!hard && !h->o->dry_run)
+		leased = vs_lease_read(ffd);
 	if (cached)
 		w->st.cached++;
 	else if (digest(w, ffd, fs.st_size, d) < 0) {
@@ -1044,7 +1078,7 @@ static void link_one(struct hwork *w, struct hcand *c)
 	for (int attempt = 0; attempt < 3; attempt++) {
 		r = hard ? link_hardlink(w, dirfd, name, ffd, &fs,
 					 class, d, entry, sizeof(entry))
-			 : link_reflink(w, ffd, &fs, leased, d, entry,
+			 : link_reflink(w, ffd, &fs, leased && !cached, d, entry,
 					sizeof(entry));
 		if (r == R_COLLISION && cached) {
 			/* a stale or forged cache: the content decides */
@@ -1058,6 +1092,11 @@ static void link_one(struct hwork *w, struct hcand *c)
 	}
 	e = errno;
 	write_cache = !cached;
+	if (!hard && r == R_NEW && !h->o->dry_run && w->nsrc < NSRC &&
+	    (w->src_fd[w->nsrc] = dup(ffd)) >= 0) {
+		/* it shares the new entry's extents */
+		memcpy(w->src_d[w->nsrc++], d, VS_DIGEST_LEN);
+	}
 reflinked:
 	if (!hard && !h->o->dry_run && write_cache &&
 	    (r == R_LINKED || r == R_NEW || r == R_ALREADY)) {
@@ -1142,6 +1181,8 @@ static bool gopen(struct hwork *w, struct gmem *m)
 		m->r = R_CHANGED;
 		return false;
 	}
+	/* every member is read at once: the disk gets them all to do */
+	posix_fadvise(m->fd, 0, 0, POSIX_FADV_WILLNEED);
 	/* while the lease is held nobody can open the file for writing */
 	if (!h->o->dry_run && !(m->leased = vs_lease_read(m->fd))) {
 		m->r = R_CHANGED; /* open for writing */
@@ -1331,6 +1372,8 @@ static void *link_worker(void *arg)
 			break;
 		size_t i = h->groups[g], end = h->groups[g + 1];
 		w->index_new = end - i > GMAX;
+		while (w->nsrc > 0)
+			close(w->src_fd[--w->nsrc]);
 		if (!groups || end - i == 1) {
 			for (; i < end; i++)
 				link_one(w, &h->c[h->order[i]]);
@@ -1350,6 +1393,8 @@ static void *link_worker(void *arg)
 	}
 	if (w->curfd >= 0)
 		close(w->curfd);
+	while (w->nsrc > 0)
+		close(w->src_fd[--w->nsrc]);
 	return NULL;
 }
 

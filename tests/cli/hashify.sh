@@ -322,12 +322,30 @@ else
 	same "reflink: a rerun reads nothing (the digest cache)" "0" "$(summary_field "bytes hashed")"
 	check "reflink: ... every digest from the cache" test "$(summary_field "digests from the cache")" -gt 250
 	expect_ok "reflink: --verify" vsx hashify --verify /xfs/hd
+	# two guests in one run: a group of one size holds several contents
+	for g in x3 x4; do
+		vsx $g build -m template --rootdir /xfs/guests -- -t "$T/img.tgz" >/dev/null
+		printf 'same size, other bytes: %s\n' $g >"$R/xfs/guests/$g/data/sized"
+		printf 'new to the store, in x3 and x4 alike\n' >"$R/xfs/guests/$g/data/both"
+	done
+	B3=$(manifest "$R/xfs/guests/x3")
+	B4=$(manifest "$R/xfs/guests/x4")
+	expect_ok "reflink: two guests in one run" vsx hashify --manually --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
+	same "reflink: x3 unchanged" "$B3" "$(manifest "$R/xfs/guests/x3")"
+	same "reflink: x4 unchanged" "$B4" "$(manifest "$R/xfs/guests/x4")"
+	ext() { filefrag -v "$1" | awk '/^ *0:/ { print $4 }'; }
+	check "reflink: new content shared between them" test -n "$(ext "$R/xfs/guests/x3/data/both")" -a "$(ext "$R/xfs/guests/x3/data/both")" = "$(ext "$R/xfs/guests/x4/data/both")"
+	check "reflink: the same size with other bytes keeps apart" test "$(ext "$R/xfs/guests/x3/data/sized")" != "$(ext "$R/xfs/guests/x4/data/sized")"
+	check "reflink: content the store had is shared with it" test "$(ext "$R/xfs/guests/x4/bin/bash")" = "$(ext "$R/xfs/guests/x1/bin/bash")"
+	expect_ok "reflink: --verify after the two" vsx hashify --verify /xfs/hd
+	chattr -R -i "$R/xfs/guests/x3" "$R/xfs/guests/x4" 2>/dev/null
+	rm -rf "$R/xfs/guests/x3" "$R/xfs/guests/x4"
 	expect_ok "reflink: a rerun after x2 changed a file" vsx hashify --manually --destination /xfs/hd /xfs/guests/x2
 	same "reflink: ... reads only that file" "$(stat -c %s "$R/xfs/guests/x2/data/app.conf")" "$(summary_field "bytes hashed")"
 	chattr -R -i "$R/xfs/guests/x2" 2>/dev/null
 	rm -rf "$R/xfs/guests/x2"
 	expect_ok "reflink: gc after x2 is gone" vsx hashify --gc /xfs/hd
-	same "reflink: gc removed the entry only x2 used (its changed file)" "1" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
+	same "reflink: gc removed the entries only x2, x3 and x4 used (x2's changed file, x3's and x4's own)" "4" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
 	chattr -R -i "$R/xfs/guests/x1" 2>/dev/null
 	rm -rf "$R/xfs/guests/x1"
 	expect_ok "reflink: gc with no guest left" vsx hashify --gc /xfs/hd
