@@ -77,8 +77,7 @@ mkdir -p "$root$confdir/.defaults/apps/vunify/hash" "$root$vrootdir/.hash"
 ln -s "$vrootdir/.hash" "$root$confdir/.defaults/apps/vunify/hash/0"
 mkdir -p "$root$confdir/img1/apps/vunify" "$root$confdir/img2/apps/vunify"
 before=$(du -sk "$root$vrootdir/img1" "$root$vrootdir/img2" | awk '{ s += $1 } END { print s }')
-vs img1 hashify
-vs img2 hashify
+vs hashify img1 img2
 after=$(du -sk "$root$vrootdir/img1" "$root$vrootdir/img2" | awk '{ s += $1 } END { print s }')
 echo "space used by img1 and img2: ${before} KiB before, ${after} KiB after hashification ($((before - after)) KiB saved)"
 vs hashify --verify "$confdir/.defaults/apps/vunify/hash"
