@@ -158,7 +158,11 @@ for g in g7 g8; do
 	printf 'same size, other bytes: %s\n' "$g" >"$r/data/sized"
 	printf 'g7 and g8 have it, and so has a forged entry\n' >"$r/data/forged"
 	for i in $(seq 1 20); do printf 'twenty copies of one file\n' >"$r/data/many/f$i"; done
-	touch -d '2002-03-04 05:06:07' "$r/data/both" "$r/data/sized" "$r/data/forged" "$r/data/many"/f*
+	printf 'one content, other attributes\n' >"$r/data/attrs"
+	setfattr -n user.note -v "written in $g" "$r/data/attrs"
+	printf 'one content, the same attributes\n' >"$r/data/sameattrs"
+	setfattr -n user.note -v "the same everywhere" "$r/data/sameattrs"
+	touch -d '2002-03-04 05:06:07' "$r/data/both" "$r/data/sized" "$r/data/forged" "$r/data/many"/f* "$r/data/attrs" "$r/data/sameattrs"
 done
 B7=$(manifest "$(rootof g7)")
 B8=$(manifest "$(rootof g8)")
@@ -176,6 +180,8 @@ check "the same size with other bytes: two entries" test "$(inode "$(rootof g7)/
 check "forty equal files (batches of a group): one inode" test "$(stat -c %i "$(rootof g7)"/data/many/* "$(rootof g8)"/data/many/* | sort -u | wc -l)" = 1 -a "$(stat -c %h "$(rootof g8)/data/many/f1")" = 41
 check "files the store had are linked to its entries" test "$(inode "$(rootof g7)/bin/ls")" = "$(inode "$(rootof g1)/bin/ls")" -a "$(inode "$(rootof g8)/bin/bash")" = "$(inode "$(rootof g1)/bin/bash")"
 check "a hard link inside the image stays one inode" test "$(inode "$(rootof g8)/doc/RBASH.link")" = "$(inode "$(rootof g8)/doc/bash/RBASH")"
+check "one content with other extended attributes: not shared" test "$(inode "$(rootof g7)/data/attrs")" != "$(inode "$(rootof g8)/data/attrs")"
+check "one content with the same extended attributes: shared" test "$(inode "$(rootof g7)/data/sameattrs")" = "$(inode "$(rootof g8)/data/sameattrs")"
 check "a group whose digest has a forged entry: not linked" test "$(stat -c %h "$X")" = 1 -a "$(stat -c %h "$(rootof g8)/data/forged")" = 1
 check "... and reported" grep -q "'$X': its content differs from the store entry" "$T/err"
 check "... the forged entry is left as it was (not made immutable)" rm "$forged"
