@@ -45,6 +45,58 @@ static void check_file(const char *path)
 	close(fd);
 }
 
+/* vs_chunk_fn for test_stream: the chunks must tile the file in order. */
+struct tile {
+	off_t next;
+	unsigned long long sum;
+	int calls;
+};
+
+static void tile_chunk(void *arg, off_t off, const char *b, size_t len)
+{
+	struct tile *t = arg;
+	CU_ASSERT_EQUAL(off, t->next);
+	t->next = off + (off_t)len;
+	for (size_t i = 0; i < len; i++)
+		t->sum += (unsigned char)b[i];
+	t->calls++;
+}
+
+/* One read gives the digest and every chunk, once, in order; without a
+ * digest the chunks alone; a file longer than said is ESTALE. */
+static void test_stream(void)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/stream", tmp_root());
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	unsigned long long sum = 0;
+	for (long k = 0; k < 200000; k++) {
+		fputc((int)(k * 13 & 0xff), f);
+		sum += (unsigned long long)(k * 13 & 0xff);
+	}
+	fclose(f);
+	int fd = open(path, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	unsigned char d[VS_DIGEST_LEN], e[VS_DIGEST_LEN];
+	struct tile t = {0, 0, 0};
+	CU_ASSERT_EQUAL(vs_digest_stream(fd, 200000, d, buf, 4096, tile_chunk, &t), 0);
+	CU_ASSERT_EQUAL(t.next, 200000);
+	CU_ASSERT_EQUAL(t.sum, sum);
+	CU_ASSERT_EQUAL(t.calls, (200000 + 4095) / 4096);
+	CU_ASSERT_EQUAL(vs_digest_fd(fd, 200000, e, buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL(memcmp(d, e, sizeof(d)), 0);
+	struct tile u = {0, 0, 0};
+	CU_ASSERT_EQUAL(vs_digest_stream(fd, 200000, NULL, buf, 65536, tile_chunk, &u), 0);
+	CU_ASSERT_EQUAL(u.sum, sum);
+	struct tile v = {0, 0, 0};
+	errno = 0;
+	CU_ASSERT_EQUAL(vs_digest_stream(fd, 100000, d, buf, 65536, tile_chunk, &v), -1);
+	CU_ASSERT_EQUAL(errno, ESTALE);
+	CU_ASSERT(v.next <= 100000); /* nothing past the size it was told */
+	close(fd);
+}
+
 static void test_sizes(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -166,6 +218,7 @@ int add_suites(void)
 	CU_pSuite s = CU_add_suite("hashstore", NULL, NULL);
 	if (!s || !CU_add_test(s, "hashcalc sizes", test_sizes) ||
 	    !CU_add_test(s, "sparse file", test_sparse) ||
+	    !CU_add_test(s, "one read, digest and chunks", test_stream) ||
 	    !CU_add_test(s, "size changed while hashed", test_changed_size) ||
 	    !CU_add_test(s, "entry names and classes", test_names) ||
 	    !CU_add_test(s, "digest cache", test_cache))
