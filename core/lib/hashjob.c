@@ -89,11 +89,12 @@ int vs_hash_job_add_guest(struct vs_hash_job *j, struct vs_guest *g)
 	}
 	j->n++;
 	if (!vs_host_isdir(ctx, path))
-		return vs_set_error(ctx,
-				    "no hash directory configured for guest '%s' "
-				    "(apps/vunify/hash or "
-				    ".defaults/apps/vunify/hash)",
-				    g->name);
+		return vs_set_error(
+		    ctx,
+		    "no hash directory configured for guest '%s' "
+		    "(apps/vunify/hash or "
+		    ".defaults/apps/vunify/hash)",
+		    g->name);
 	snprintf(who, sizeof(who), "guest '%s'", g->name);
 	return use_hashdir(j, path, who);
 }
@@ -102,22 +103,22 @@ int vs_hash_job_add_tree(struct vs_hash_job *j, const char *root,
 			 const char *exclude, const char *hashdir)
 {
 	if (!hashdir || hashdir[0] != '/')
-		return vs_set_error(j->ctx,
-				    "hash directory '%s' is not an absolute path",
-				    hashdir ? hashdir : "");
+		return vs_set_error(
+		    j->ctx, "hash directory '%s' is not an absolute path",
+		    hashdir ? hashdir : "");
 	if (!vs_host_isdir(j->ctx, hashdir)) {
 		char real[PATH_MAX];
-		return vs_set_error(j->ctx,
-				    "hash directory '%s' does not exist or is "
-				    "not a directory",
-				    vs_host_real(j->ctx, hashdir, real,
-						 sizeof(real)));
+		return vs_set_error(
+		    j->ctx,
+		    "hash directory '%s' does not exist or is "
+		    "not a directory",
+		    vs_host_real(j->ctx, hashdir, real, sizeof(real)));
 	}
 	if (use_hashdir(j, hashdir, "a tree") < 0)
 		return -1;
 	struct vs_unify_tree *t = new_tree(j);
-	if (vs_tree_open(j->ctx, t, &j->root[j->n], root, exclude, false,
-			 false, j->verbose) < 0) {
+	if (vs_tree_open(j->ctx, t, &j->root[j->n], root, exclude, false, false,
+			 j->verbose) < 0) {
 		free(j->root[j->n]);
 		return -1;
 	}
@@ -147,8 +148,9 @@ static void summary(const struct vs_hash_stats *st)
 /* The link strategy for the trees on store s: -1 with the error set
  * when reflink was asked for and one of them cannot share extents. */
 static int resolve_link(struct vs_ctx *ctx, const char *link,
-			const struct vs_hstore *s, struct vs_unify_tree *const *t,
-			unsigned n, enum vs_link *out)
+			const struct vs_hstore *s,
+			struct vs_unify_tree *const *t, unsigned n,
+			enum vs_link *out)
 {
 	bool want_reflink = link && !strcmp(link, "reflink");
 	bool want_hard = link && !strcmp(link, "hardlink");
@@ -156,11 +158,12 @@ static int resolve_link(struct vs_ctx *ctx, const char *link,
 	for (unsigned i = 0; i < n; i++) {
 		int possible = vs_unify_link_mode(s->fd, t[i]->rootfd);
 		if (want_reflink && possible != VS_LINK_REFLINK)
-			return vs_set_error(ctx,
-					    "--link=reflink: the filesystem of "
-					    "'%s' cannot share extents (XFS with "
-					    "reflink, btrfs)",
-					    t[i]->root);
+			return vs_set_error(
+			    ctx,
+			    "--link=reflink: the filesystem of "
+			    "'%s' cannot share extents (XFS with "
+			    "reflink, btrfs)",
+			    t[i]->root);
 		if (possible != VS_LINK_REFLINK)
 			mode = VS_LINK_HARDLINK;
 	}
@@ -194,14 +197,15 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 	for (unsigned i = 0; i < j->n && r == 0; i++) {
 		struct stat rs;
 		of[i] = fstat(j->t[i].rootfd, &rs) == 0
-				? vs_hstore_for(&hs, rs.st_dev)
-				: NULL;
+			    ? vs_hstore_for(&hs, rs.st_dev)
+			    : NULL;
 		if (!of[i])
-			r = vs_set_error(ctx,
-					 "no store of '%s' is on the filesystem "
-					 "of '%s' (a store must be on the guest's "
-					 "filesystem)",
-					 hs.dir, j->t[i].root);
+			r = vs_set_error(
+			    ctx,
+			    "no store of '%s' is on the filesystem "
+			    "of '%s' (a store must be on the guest's "
+			    "filesystem)",
+			    hs.dir, j->t[i].root);
 	}
 	bool hard = false;
 	for (unsigned i = 0; i < j->n && r == 0; i++) {
@@ -230,13 +234,15 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 			r = -1;
 			break;
 		}
-		r = vs_hashify_run(ctx, (const struct vs_unify_tree *const *)run,
-				   n, &hs.s[s], &o, &st);
+		r = vs_hashify_run(ctx,
+				   (const struct vs_unify_tree *const *)run, n,
+				   &hs.s[s], &o, &st);
 	}
 	if (r == 0) {
 		summary(&st);
 		if (st.errors)
-			r = vs_set_error(ctx, "%llu files could not be hashified",
+			r = vs_set_error(ctx,
+					 "%llu files could not be hashified",
 					 st.errors);
 	}
 	free(of);

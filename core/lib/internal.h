@@ -383,6 +383,9 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 		   const struct vs_hash_opts *o, struct vs_hash_stats *st);
 /* -1 (error set, naming the guest and what) while any guest runs. */
 int vs_require_all_stopped(struct vs_ctx *ctx, const char *what);
+/* Removes a name (in dirfd) of a file that may be a shared, immutable
+ * inode: its flag off for the moment of the unlink, then on again. */
+void vs_unlink_shared(int dirfd, const char *name);
 /* The temporary name of a link that is about to replace a guest file (a
  * leftover of an interrupted run is recognised and removed). */
 #define VS_UNIFY_TMP ".vs-unify-tmp."

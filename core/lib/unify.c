@@ -205,6 +205,20 @@ static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
 	return r == 0 ? LINKED : r == 1 ? DIFFERENT : FAILED;
 }
 
+void vs_unlink_shared(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name,
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	bool imm = fd >= 0 && vs_is_immutable(fd);
+	if (imm)
+		vs_set_immutable(fd, false);
+	unlinkat(dirfd, name, 0);
+	if (imm)
+		vs_set_immutable(fd, true);
+	if (fd >= 0)
+		close(fd);
+}
+
 bool vs_lease_read(int fd)
 {
 	static bool ignoring;
@@ -400,15 +414,7 @@ static bool stale_tmp(struct walk *w, int dirfd, const char *tmp,
 			continue;
 		if (w->o->dry_run)
 			return true;
-		int fd = openat(dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		bool imm = fd >= 0 && vs_is_immutable(fd);
-		if (imm)
-			vs_set_immutable(fd, false);
-		unlinkat(dirfd, tmp, 0);
-		if (imm)
-			vs_set_immutable(fd, true);
-		if (fd >= 0)
-			close(fd);
+		vs_unlink_shared(dirfd, tmp);
 		return true;
 	}
 	return false;

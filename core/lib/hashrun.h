@@ -1,0 +1,223 @@
+/* The hashify engine's private parts, shared by hashify.c (the run, the
+ * per-file path and the report), hashwalk.c (the walk), hashlink.c
+ * (linking guest files and store entries) and hashgroup.c (files that
+ * may be equal, handled together).  Not installed. */
+#ifndef VS_HASHRUN_H
+#define VS_HASHRUN_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/openat2.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "hashstore.h"
+#include "internal.h"
+
+/* internal to libvs: not exported */
+#define HF_INTERNAL __attribute__((visibility("hidden")))
+
+#define HBUF	     (32 << 10)
+#define THREADS	     8	/* at most; 2 per CPU, at least 4 */
+#define FREEZE_LOCKS 64
+#define GMAX	     16 /* candidates of a group handled at once */
+#define NSRC	     16 /* reflink: contents of a group remembered with a file */
+
+struct hcand {
+	char *name;   /* "passwd": in the arena */
+	unsigned dir; /* its directory in hrun.dirs ("/etc") */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+/* A directory of the walk: its times are put back when a file in it was
+ * replaced (the guest sees no change but ctime). */
+struct hdir {
+	char *path;
+	ino_t ino;
+	struct timespec atime, mtime;
+	int fd;	       /* kept open from the walk, or -1 (opened again) */
+	unsigned tree; /* in hrun.trees */
+	bool touched;
+};
+
+struct hrun {
+	struct vs_ctx *ctx;
+	const struct vs_unify_tree *const *trees;
+	unsigned ntrees, curtree; /* curtree: the one being walked */
+	struct vs_hstore *store;
+	const struct vs_hash_opts *o;
+	struct vs_hash_stats *st;
+	dev_t dev;
+	struct hcand *c;
+	size_t n, cap;
+	/* the candidates sorted (indexes into c, 4 bytes each: sorting c
+	 * itself would cost a copy of it), and their runs that may be equal
+	 * (size, mode, owner, mtime): group k is order[groups[k]] to
+	 * order[groups[k + 1]] */
+	unsigned *order, *groups;
+	size_t ngroups;
+	size_t keep_fds; /* directory fds the walk may keep open */
+	struct hdir *dirs;
+	size_t ndirs, dcap;
+	char **arena;
+	size_t narena, arena_used;
+	atomic_size_t next, done;
+	pthread_mutex_t lock; /* the store's inode set, stats, dirs */
+	/* one held while an entry's immutable flag is off (by its inode):
+	 * two threads linking to one entry must not see each other's half */
+	pthread_mutex_t freeze[FREEZE_LOCKS];
+	atomic_int xfd[256];  /* the store's <xx> directories, opened once */
+	struct hwork *walker; /* the walk's stats */
+	ino_t *freed; /* inodes with several names whose last one went */
+	size_t nfreed;
+};
+
+/* One thread's state. */
+struct hwork {
+	struct hrun *h;
+	bool reporter;
+	char *buf1, *buf2;
+	const struct hcand *cur; /* the candidate at hand (messages) */
+	/* hardlink: new entries go into the class index only when a later
+	 * batch of their group looks them up (files that may be equal are
+	 * one group: no other lookup in this run can need them) */
+	bool index_new;
+	/* reflink: files of the group at hand sharing the extents of the
+	 * entries with digests src_d */
+	int src_fd[NSRC], nsrc;
+	unsigned char src_d[NSRC][VS_DIGEST_LEN];
+	unsigned curdir;
+	int curfd;
+	struct vs_hash_stats st;
+};
+
+enum hresult {
+	R_LINKED,
+	R_NEW,
+	R_ALREADY,
+	R_CHANGED,
+	R_COLLISION,
+	R_FAILED,
+	R_RETRY,
+	R_PENDING
+};
+
+/* A guest file on its way to a store entry. */
+struct gmem {
+	const struct hcand *c;
+	int dirfd; /* its directory (kept by the walk or owned) */
+	bool owned_dir;
+	int fd; /* -1 once closed */
+	bool leased;
+	struct stat st;
+	char class[128];
+	enum hresult r; /* R_PENDING until decided */
+	int e;		/* errno of an R_FAILED */
+	bool eq;	/* still equal in a comparison */
+	unsigned char
+	    d[VS_DIGEST_LEN]; /* its entry's digest (R_NEW, R_LINKED) */
+};
+
+/* The root of a candidate's tree, for messages. */
+static inline const char *hf_troot(const struct hrun *h, const struct hcand *c)
+{
+	return h->trees[h->dirs[c->dir].tree]->root;
+}
+
+/* A candidate's path in its tree ("/etc/passwd"), into buf. */
+static inline const char *hf_cpath(const struct hrun *h, const struct hcand *c,
+				   char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", h->dirs[c->dir].path, c->name);
+	return buf;
+}
+
+/* ---- link pass -------------------------------------------------------- */
+
+static inline bool hf_same_as_walk(const struct hcand *c, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_ino == c->ino &&
+	       st->st_size == c->size &&
+	       st->st_mtim.tv_sec == c->mtime.tv_sec &&
+	       st->st_mtim.tv_nsec == c->mtime.tv_nsec;
+}
+
+/* The lock held while the immutable flag of inode ino is off. */
+static inline pthread_mutex_t *hf_freeze_lock(struct hrun *h, ino_t ino)
+{
+	return &h->freeze[(ino * 0x9e3779b97f4a7c15ULL) >> 58];
+}
+
+/* ---- hashify.c ----------------------------------------------------------- */
+/* Counts a skipped file and says so as verbose asks. */
+HF_INTERNAL void hf_skip(struct hwork *w, const char *path, int reason);
+/* Counts and reports the outcome r (errno e) of candidate c; entry is
+ * the store entry's name, d its digest, class the file's class (hardlink)
+ * or NULL; freed: its space was freed. */
+HF_INTERNAL void hf_report(struct hwork *w, const struct hcand *c,
+			   enum hresult r, int e, const char *entry,
+			   const unsigned char *d, const char *class,
+			   off_t size, bool freed);
+/* Whether replacing a name of the (hardlink) file ffd freed its space. */
+HF_INTERNAL bool hf_frees_space(struct hwork *w, int ffd,
+				const struct stat *fs);
+/* Hashifies one candidate on its own, reporting it. */
+HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c);
+
+/* ---- hashwalk.c ---------------------------------------------------------- */
+/* Adds a directory of the walk; takes *fd (sets it to -1) while there is
+ * room to keep it open.  Returns its index. */
+HF_INTERNAL unsigned hf_add_dir(struct hrun *h, const char *path,
+				const struct stat *st, int *fd);
+/* Walks the tree h->curtree from dirfd (dirpath, directory index dir). */
+HF_INTERNAL void hf_walk(struct hrun *h, int dirfd, const char *dirpath,
+			 unsigned dir, bool inside, int depth);
+/* A directory of the walk opened again beneath its tree's root (a new
+ * descriptor; its inode is still to be checked), or -1. */
+HF_INTERNAL int hf_dir_reopen(struct hrun *h, const struct hdir *d);
+/* Puts back the times of the directories whose entries were replaced. */
+HF_INTERNAL void hf_restore_dir_times(struct hrun *h);
+
+/* ---- hashlink.c ---------------------------------------------------------- */
+/* The <xx> directory of an entry name ("xx/..."), created when asked,
+ * opened once per run (not to be closed); -1 with errno. */
+HF_INTERNAL int hf_entry_dir(struct hrun *h, const char *entry, bool create);
+/* An entry opened read-only (plus flags); -1 with errno (ENOENT: none). */
+HF_INTERNAL int hf_entry_open(struct hrun *h, const char *entry, int flags);
+/* Whether inode ino is a store entry. */
+HF_INTERNAL bool hf_store_has(struct hrun *h, ino_t ino);
+/* Replaces the guest files of m[0..n) with eq set by links to the entry
+ * efd (inode eino), each atomically, setting their r and e (held: the
+ * caller holds a read lease on efd). */
+HF_INTERNAL void hf_link_to_entry(struct hrun *h, int efd, ino_t eino,
+				  const char *entry, bool held, struct gmem *m,
+				  int n);
+/* Makes the guest's own inode ffd (hashed under its lease) the entry:
+ * R_NEW, R_RETRY (an entry of that name exists) or R_FAILED. */
+HF_INTERNAL enum hresult hf_new_hard_entry(struct hrun *h, int ffd, ino_t ino,
+					   const char *entry);
+
+/* ---- hashgroup.c --------------------------------------------------------- */
+/* Hashifies up to GMAX candidates that may be equal (hardlink), every
+ * byte read once, reporting each. */
+HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n);
+
+#endif

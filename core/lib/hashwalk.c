@@ -1,0 +1,224 @@
+/* The hashify walk: directory fds, O_NOFOLLOW, statx, exclude lists;
+ * candidates and directories recorded for the link pass. */
+#define _GNU_SOURCE
+#include "hashrun.h"
+
+static int open_beneath(int rootfd, const char *path, int flags);
+
+/* ---- walk --------------------------------------------------------------- */
+
+static char *arena_dup(struct hrun *h, const char *s)
+{
+	size_t len = strlen(s) + 1, chunk = 256 << 10;
+	if (!h->narena || h->arena_used + len > chunk) {
+		h->arena =
+		    vs_xrealloc(h->arena, (h->narena + 1) * sizeof(*h->arena));
+		h->arena[h->narena++] = vs_xmalloc(len > chunk ? len : chunk);
+		h->arena_used = 0;
+	}
+	char *p = h->arena[h->narena - 1] + h->arena_used;
+	memcpy(p, s, len);
+	h->arena_used += len;
+	return p;
+}
+
+/* A directory of the walk (fd: its open descriptor, kept while there is
+ * room, else closed by the caller). */
+HF_INTERNAL unsigned hf_add_dir(struct hrun *h, const char *path,
+				const struct stat *st, int *fd)
+{
+	if (h->ndirs == h->dcap) {
+		h->dcap = h->dcap ? 2 * h->dcap : 256;
+		h->dirs = vs_xrealloc(h->dirs, h->dcap * sizeof(*h->dirs));
+	}
+	struct hdir *d = &h->dirs[h->ndirs];
+	d->path = arena_dup(h, path);
+	d->ino = st->st_ino;
+	d->atime = st->st_atim;
+	d->mtime = st->st_mtim;
+	d->tree = h->curtree;
+	d->touched = false;
+	d->fd = -1;
+	if (h->ndirs < h->keep_fds) {
+		d->fd = *fd;
+		*fd = -1;
+	}
+	return (unsigned)h->ndirs++;
+}
+
+/* A directory of the walk opened again beneath its tree's root (a new
+ * descriptor; its inode is still to be checked). */
+HF_INTERNAL int hf_dir_reopen(struct hrun *h, const struct hdir *d)
+{
+	int rootfd = h->trees[d->tree]->rootfd;
+	return d->path[0]
+		   ? open_beneath(rootfd, d->path, O_RDONLY | O_DIRECTORY)
+		   : dup(rootfd);
+}
+
+/* Puts back the times of the directories whose entries were replaced. */
+HF_INTERNAL void hf_restore_dir_times(struct hrun *h)
+{
+	for (size_t i = 0; i < h->ndirs; i++) {
+		struct hdir *d = &h->dirs[i];
+		if (!d->touched)
+			continue;
+		int fd = d->fd >= 0 ? dup(d->fd) : hf_dir_reopen(h, d);
+		struct stat st;
+		struct timespec ts[2] = {d->atime, d->mtime};
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == d->ino)
+			futimens(fd, ts);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static void add_cand(struct hrun *h, const char *path, const struct stat *st,
+		     unsigned dir)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 4096;
+		h->c = vs_xrealloc(h->c, h->cap * sizeof(*h->c));
+	}
+	struct hcand *c = &h->c[h->n++];
+	memset(c, 0, sizeof(*c));
+	c->name = arena_dup(h, strrchr(path, '/') + 1);
+	c->dir = dir;
+	c->mode = st->st_mode;
+	c->uid = st->st_uid;
+	c->gid = st->st_gid;
+	c->ino = st->st_ino;
+	c->size = st->st_size;
+	c->mtime = st->st_mtim;
+}
+
+/* A temporary link of an interrupted run in a guest directory: a link
+ * to a store entry (a guest cannot make one). */
+static bool stale_guest_tmp(struct hrun *h, int dirfd, const char *name,
+			    const struct stat *st)
+{
+	if (strncmp(name, VS_UNIFY_TMP, strlen(VS_UNIFY_TMP)) ||
+	    !S_ISREG(st->st_mode) || st->st_nlink < 2 ||
+	    st->st_dev != h->store->dev ||
+	    !vs_hstore_has_ino(h->store, st->st_ino))
+		return false;
+	if (h->o->dry_run)
+		return true;
+	vs_unlink_shared(dirfd, name);
+	return true;
+}
+
+/* lstat plus the immutable attribute, in one statx. */
+static int walk_stat(int dirfd, const char *name, struct stat *st, bool *imm)
+{
+	struct statx x;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS, &x) < 0)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+	st->st_ino = x.stx_ino;
+	st->st_mode = x.stx_mode;
+	st->st_nlink = x.stx_nlink;
+	st->st_uid = x.stx_uid;
+	st->st_gid = x.stx_gid;
+	st->st_size = (off_t)x.stx_size;
+	st->st_blocks = (blkcnt_t)x.stx_blocks;
+	st->st_atim.tv_sec = x.stx_atime.tv_sec;
+	st->st_atim.tv_nsec = x.stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = x.stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = x.stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = x.stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = x.stx_ctime.tv_nsec;
+	*imm = (x.stx_attributes_mask & STATX_ATTR_IMMUTABLE) &&
+	       (x.stx_attributes & STATX_ATTR_IMMUTABLE);
+	return 0;
+}
+
+HF_INTERNAL void hf_walk(struct hrun *h, int dirfd, const char *dirpath,
+			 unsigned dir, bool inside, int depth)
+{
+	DIR *d = fdopendir(dup(dirfd));
+	if (!d)
+		return;
+	struct dirent *e;
+	char path[PATH_MAX];
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dirpath, e->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		struct stat st;
+		bool imm;
+		if (walk_stat(dirfd, e->d_name, &st, &imm) < 0)
+			continue;
+		if (stale_guest_tmp(h, dirfd, e->d_name, &st)) {
+			h->dirs[dir].touched = true;
+			continue;
+		}
+		enum vs_excl_verdict v =
+		    vs_excl_match(&h->trees[h->curtree]->excl, path,
+				  S_ISDIR(st.st_mode), inside);
+		if (v == VS_EXCLUDED) {
+			hf_skip(h->walker, path, VS_SKIP_EXCLUDED);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev != h->dev) {
+				hf_skip(h->walker, path, VS_SKIP_OTHERFS);
+				continue;
+			}
+			if (depth >= 256)
+				continue;
+			int fd = openat(dirfd, e->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					    O_CLOEXEC);
+			struct stat cs;
+			if (fd < 0 || fstat(fd, &cs) < 0 ||
+			    cs.st_ino != st.st_ino || cs.st_dev != st.st_dev)
+				hf_skip(h->walker, path, VS_SKIP_CHANGED);
+			else {
+				int walkfd = fd;
+				unsigned nd = hf_add_dir(h, path, &cs, &fd);
+				hf_walk(h, walkfd, path, nd,
+					inside || v == VS_DESCEND_EXCLUDED,
+					depth + 1);
+			}
+			if (fd >= 0)
+				close(fd);
+		} else if (S_ISLNK(st.st_mode)) {
+			hf_skip(h->walker, path, VS_SKIP_SYMLINK);
+		} else if (!S_ISREG(st.st_mode)) {
+			hf_skip(h->walker, path, VS_SKIP_SPECIAL);
+		} else if (st.st_size < VS_HASH_MIN_SIZE) {
+			hf_skip(h->walker, path, VS_SKIP_SMALL);
+		} else if (!h->o->refresh && imm &&
+			   vs_hstore_has_ino(h->store, st.st_ino)) {
+			/* a store entry (and immutable: a run killed between
+			 * the link and the flag leaves one to finish) */
+			h->walker->st.examined++;
+			hf_skip(h->walker, path, VS_SKIP_ALREADY);
+		} else {
+			add_cand(h, path, &st, dir);
+		}
+	}
+	closedir(d);
+}
+
+/* Opens a file of the tree by its path, beneath the root: no symlink, no
+ * "..", no other filesystem on the way. */
+static int open_beneath(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+	    .flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		       RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	while (*path == '/')
+		path++;
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == EPERM && (flags & O_NOATIME)) {
+		how.flags &= ~(unsigned long long)O_NOATIME;
+		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	}
+	return fd;
+}
