@@ -150,8 +150,8 @@ static enum hresult share_extents(struct hwork *w, int ffd, int efd, off_t size)
 static int src_of(const struct hwork *w, const unsigned char *d)
 {
 	for (int s = 0; s < w->nsrc; s++)
-		if (!memcmp(d, w->src_d[s], VS_DIGEST_LEN))
-			return w->src_fd[s];
+		if (!memcmp(d, w->src[s].d, VS_DIGEST_LEN))
+			return w->src[s].fd;
 	return -1;
 }
 
@@ -331,12 +331,21 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 	pthread_mutex_lock(&h->lock);
 	int n = vs_hstore_candidates(h->store, key, fs->st_size, cand, 4);
 	pthread_mutex_unlock(&h->lock);
-	for (int s = 0; s < w->nsrc && !h->o->dry_run; s++) {
+	unsigned char head[SRC_HEAD];
+	size_t hl = fs->st_size < SRC_HEAD ? (size_t)fs->st_size : SRC_HEAD;
+	/* a group of many contents: hashing finds the one (a dedupe per
+	 * content tried would cost more) */
+	int tries = w->nsrc <= SRC_TRIES ? w->nsrc : 0;
+	if (tries && pread(ffd, head, hl, 0) != (ssize_t)hl)
+		hl = 0; /* unreadable: the kernel decides */
+	for (int s = 0; s < tries && !h->o->dry_run; s++) {
+		if (hl && memcmp(head, w->src[s].head, hl))
+			continue; /* other bytes */
 		/* the files this thread made or shared the group's entries
 		 * from, a moment ago: the kernel compares them with this one */
-		if (vs_dedupe(w->src_fd[s], ffd, fs->st_size) == 0) {
-			vs_hentry_name(w->src_d[s], NULL, entry, esize);
-			memcpy(d, w->src_d[s], VS_DIGEST_LEN);
+		if (vs_dedupe(w->src[s].fd, ffd, fs->st_size) == 0) {
+			vs_hentry_name(w->src[s].d, NULL, entry, esize);
+			memcpy(d, w->src[s].d, VS_DIGEST_LEN);
 			return R_LINKED;
 		}
 	}
@@ -562,10 +571,17 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 	}
 	e = errno;
 	write_cache = !cached;
-	if (!hard && r == R_NEW && !h->o->dry_run && w->nsrc < NSRC &&
-	    (w->src_fd[w->nsrc] = dup(ffd)) >= 0) {
+	if (!hard && r == R_NEW && !h->o->dry_run && w->nsrc < NSRC) {
 		/* it shares the new entry's extents */
-		memcpy(w->src_d[w->nsrc++], d, VS_DIGEST_LEN);
+		if (!w->src)
+			w->src = vs_xmalloc(NSRC * sizeof(*w->src));
+		struct hsrc *x = &w->src[w->nsrc];
+		if (pread(ffd, x->head, SRC_HEAD, 0) >=
+			    (fs.st_size < SRC_HEAD ? fs.st_size : SRC_HEAD) &&
+		    (x->fd = dup(ffd)) >= 0) {
+			memcpy(x->d, d, VS_DIGEST_LEN);
+			w->nsrc++;
+		}
 	}
 reflinked:
 	if (!hard && !h->o->dry_run && write_cache &&
@@ -594,7 +610,7 @@ static void *link_worker(void *arg)
 		size_t i = h->groups[g], end = h->groups[g + 1];
 		w->index_new = end - i > GMAX;
 		while (w->nsrc > 0)
-			close(w->src_fd[--w->nsrc]);
+			close(w->src[--w->nsrc].fd);
 		if (!groups || end - i == 1) {
 			for (; i < end; i++)
 				hf_link_one(w, &h->c[h->order[i]]);
@@ -615,7 +631,7 @@ static void *link_worker(void *arg)
 	if (w->curfd >= 0)
 		close(w->curfd);
 	while (w->nsrc > 0)
-		close(w->src_fd[--w->nsrc]);
+		close(w->src[--w->nsrc].fd);
 	return NULL;
 }
 
@@ -714,6 +730,7 @@ static void link_pass(struct hrun *h)
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
 		free(w[i].buf2);
+		free(w[i].src);
 	}
 }
 
@@ -748,7 +765,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 		if (!raised)
 			nl = old;
 	}
-	size_t reserve = 256 + THREADS * (GMAX + 8);
+	size_t reserve = 256 + THREADS * (GMAX + NSRC + 8);
 	h->keep_fds = nl.rlim_cur > 2 * reserve ? nl.rlim_cur - reserve : 0;
 	struct hwork walker = {.h = h, .curfd = -1};
 	h->walker = &walker;

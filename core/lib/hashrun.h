@@ -34,7 +34,9 @@
 #define THREADS	     8	/* at most; 2 per CPU, at least 4 */
 #define FREEZE_LOCKS 64
 #define GMAX	     16 /* candidates of a group handled at once */
-#define NSRC	     16 /* reflink: contents of a group remembered with a file */
+#define SRC_TRIES 4 /* reflink: group contents tried before hashing */
+#define SRC_HEAD 64 /* reflink: first bytes of a group's file compared */
+#define NSRC 256 /* reflink: contents of a group remembered with a file */
 
 struct hcand {
 	char *name;   /* "passwd": in the arena */
@@ -90,6 +92,16 @@ struct hrun {
 	size_t nfreed;
 };
 
+/* Reflink: a file of a thread's size group that shares the extents of
+ * the entry with digest d, and its first bytes (a file is deduplicated
+ * only from those that start as it does: a failed dedupe costs the
+ * kernel more than this). */
+struct hsrc {
+	int fd;
+	unsigned char d[VS_DIGEST_LEN];
+	unsigned char head[SRC_HEAD];
+};
+
 /* One thread's state. */
 struct hwork {
 	struct hrun *h;
@@ -102,8 +114,8 @@ struct hwork {
 	bool index_new;
 	/* reflink: files of the group at hand sharing the extents of the
 	 * entries with digests src_d */
-	int src_fd[NSRC], nsrc;
-	unsigned char src_d[NSRC][VS_DIGEST_LEN];
+	struct hsrc *src; /* NSRC of them, allocated when first needed */
+	int nsrc;
 	unsigned curdir;
 	int curfd;
 	struct vs_hash_stats st;

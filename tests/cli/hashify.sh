@@ -333,6 +333,11 @@ else
 		vsx $g build -m template --rootdir /xfs/guests -- -t "$T/img.tgz" >/dev/null
 		printf 'same size, other bytes: %s\n' $g >"$R/xfs/guests/$g/data/sized"
 		printf 'new to the store, in x3 and x4 alike\n' >"$R/xfs/guests/$g/data/both"
+		# one size, eight contents alike in their first 64 bytes
+		mkdir -p "$R/xfs/guests/$g/data/same"
+		for i in 1 2 3 4 5 6 7 8; do
+			{ head -c 64 /dev/zero; printf 'content %s of one size, and a long enough tail\n' $i; } >"$R/xfs/guests/$g/data/same/f$i"
+		done
 	done
 	B3=$(manifest "$R/xfs/guests/x3")
 	B4=$(manifest "$R/xfs/guests/x4")
@@ -342,6 +347,12 @@ else
 	ext() { filefrag -v "$1" | awk '/^ *0:/ { print $4 }'; }
 	check "reflink: new content shared between them" test -n "$(ext "$R/xfs/guests/x3/data/both")" -a "$(ext "$R/xfs/guests/x3/data/both")" = "$(ext "$R/xfs/guests/x4/data/both")"
 	check "reflink: the same size with other bytes keeps apart" test "$(ext "$R/xfs/guests/x3/data/sized")" != "$(ext "$R/xfs/guests/x4/data/sized")"
+	bad=0
+	for i in 1 2 3 4 5 6 7 8; do
+		[ "$(ext "$R/xfs/guests/x3/data/same/f$i")" = "$(ext "$R/xfs/guests/x4/data/same/f$i")" ] || bad=1
+		[ "$i" = 1 ] || [ "$(ext "$R/xfs/guests/x3/data/same/f$i")" != "$(ext "$R/xfs/guests/x3/data/same/f1")" ] || bad=1
+	done
+	check "reflink: eight contents of one size: each shared with its twin only" test $bad = 0
 	check "reflink: content the store had is shared with it" test "$(ext "$R/xfs/guests/x4/bin/bash")" = "$(ext "$R/xfs/guests/x1/bin/bash")"
 	expect_ok "reflink: --verify after the two" vsx hashify --verify /xfs/hd
 	chattr -R -i "$R/xfs/guests/x3" "$R/xfs/guests/x4" 2>/dev/null
@@ -351,7 +362,7 @@ else
 	chattr -R -i "$R/xfs/guests/x2" 2>/dev/null
 	rm -rf "$R/xfs/guests/x2"
 	expect_ok "reflink: gc after x2 is gone" vsx hashify --gc /xfs/hd
-	same "reflink: gc removed the entries only x2, x3 and x4 used (x2's changed file, x3's and x4's own)" "4" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
+	same "reflink: gc removed the entries only x2, x3 and x4 used (x2's changed file; x3's and x4's own, both, eight of one size)" "12" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
 	chattr -R -i "$R/xfs/guests/x1" 2>/dev/null
 	rm -rf "$R/xfs/guests/x1"
 	expect_ok "reflink: gc with no guest left" vsx hashify --gc /xfs/hd
