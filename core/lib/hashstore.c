@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -183,10 +184,15 @@ int vs_hcache_set(int fd, const struct stat *st,
 {
 	char v[256], hex[VS_DIGEST_HEX + 1];
 	vs_digest_hex(d, hex);
+	/* writing the attribute sets the ctime to the time of the write:
+	 * that is what is recorded (the coarse clock now, which the kernel's
+	 * stamp cannot precede), not the file's ctime before it */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
 	int n = snprintf(v, sizeof(v), "v1 %s %lld %lld.%09ld %lld.%09ld %llu",
 			 hex, (long long)st->st_size,
 			 (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-			 (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
+			 (long long)now.tv_sec, now.tv_nsec,
 			 (unsigned long long)st->st_ino);
 	return fsetxattr(fd, VS_HASH_XATTR, v, (size_t)n, 0);
 }
