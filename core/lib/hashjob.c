@@ -140,6 +140,10 @@ static void summary(const struct vs_hash_stats *st)
 			       vs_unify_reason(r));
 			sep = ", ";
 		}
+	if (st->prefixes)
+		printf("; %llu new files share their beginning (%llu bytes) "
+		       "with an earlier guest's",
+		       st->prefixes, st->prefix_bytes);
 	if (st->errors)
 		printf("; %llu errors", st->errors);
 	putchar('\n');

@@ -34,6 +34,7 @@
 #define THREADS	     8	/* at most; 2 per CPU, at least 4 */
 #define FREEZE_LOCKS 64
 #define GMAX	     16 /* candidates of a group handled at once */
+#define PREFIX_MIN (64 << 10) /* reflink: shortest beginning shared */
 #define SRC_TRIES 4 /* reflink: group contents tried before hashing */
 #define SRC_HEAD 64 /* reflink: first bytes of a group's file compared */
 #define NSRC 256 /* reflink: contents of a group remembered with a file */
@@ -77,6 +78,7 @@ struct hrun {
 	unsigned *order, *groups;
 	size_t ngroups;
 	size_t keep_fds; /* directory fds the walk may keep open */
+	unsigned char *fresh; /* reflink, several trees: c[i] made an entry */
 	struct hdir *dirs;
 	size_t ndirs, dcap;
 	char **arena;
@@ -202,6 +204,9 @@ HF_INTERNAL unsigned hf_add_dir(struct hrun *h, const char *path,
 /* Walks the tree h->curtree from dirfd (dirpath, directory index dir). */
 HF_INTERNAL void hf_walk(struct hrun *h, int dirfd, const char *dirpath,
 			 unsigned dir, bool inside, int depth);
+/* Opens a path of a tree beneath its root: no symlink, no "..", no other
+ * filesystem on the way; -1 with errno. */
+HF_INTERNAL int hf_open_beneath(int rootfd, const char *path, int flags);
 /* A directory of the walk opened again beneath its tree's root (a new
  * descriptor; its inode is still to be checked), or -1. */
 HF_INTERNAL int hf_dir_reopen(struct hrun *h, const struct hdir *d);

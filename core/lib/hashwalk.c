@@ -3,8 +3,6 @@
 #define _GNU_SOURCE
 #include "hashrun.h"
 
-static int open_beneath(int rootfd, const char *path, int flags);
-
 /* ---- walk --------------------------------------------------------------- */
 
 static char *arena_dup(struct hrun *h, const char *s)
@@ -52,7 +50,7 @@ HF_INTERNAL int hf_dir_reopen(struct hrun *h, const struct hdir *d)
 {
 	int rootfd = h->trees[d->tree]->rootfd;
 	return d->path[0]
-		   ? open_beneath(rootfd, d->path, O_RDONLY | O_DIRECTORY)
+		   ? hf_open_beneath(rootfd, d->path, O_RDONLY | O_DIRECTORY)
 		   : dup(rootfd);
 }
 
@@ -206,7 +204,7 @@ HF_INTERNAL void hf_walk(struct hrun *h, int dirfd, const char *dirpath,
 
 /* Opens a file of the tree by its path, beneath the root: no symlink, no
  * "..", no other filesystem on the way. */
-static int open_beneath(int rootfd, const char *path, int flags)
+HF_INTERNAL int hf_open_beneath(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
 	    .flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),

@@ -372,6 +372,9 @@ struct vs_hash_opts {
 struct vs_hash_stats {
 	unsigned long long examined, bytes_hashed, cached, new_entries, linked,
 		bytes_saved, errors;
+	/* reflink: new files sharing their beginning with the file at their
+	 * path in an earlier tree of the run, and the bytes shared */
+	unsigned long long prefixes, prefix_bytes;
 	unsigned long long skipped[VS_UNIFY_NREASONS];
 };
 /* Hashifies the files of the trees (all on store's filesystem) into

@@ -334,6 +334,9 @@ else
 		vsx $g build -m template --rootdir /xfs/guests -- -t "$T/img.tgz" >/dev/null
 		printf 'same size, other bytes: %s\n' $g >"$R/xfs/guests/$g/data/sized"
 		printf 'new to the store, in x3 and x4 alike\n' >"$R/xfs/guests/$g/data/both"
+		# a file x4 has longer: the image's part shared, x4's own kept
+		head -c 300000 /bin/bash >"$R/xfs/guests/$g/data/grown"
+		[ $g = x4 ] && printf 'appended in x4 only\n' >>"$R/xfs/guests/$g/data/grown"
 		# one size, eight contents alike in their first 64 bytes
 		mkdir -p "$R/xfs/guests/$g/data/same"
 		for i in 1 2 3 4 5 6 7 8; do
@@ -348,6 +351,8 @@ else
 	ext() { filefrag -v "$1" | awk '/^ *0:/ { print $4 }'; }
 	check "reflink: new content shared between them" test -n "$(ext "$R/xfs/guests/x3/data/both")" -a "$(ext "$R/xfs/guests/x3/data/both")" = "$(ext "$R/xfs/guests/x4/data/both")"
 	check "reflink: the same size with other bytes keeps apart" test "$(ext "$R/xfs/guests/x3/data/sized")" != "$(ext "$R/xfs/guests/x4/data/sized")"
+	check "reflink: a longer copy in x4 shares its beginning with x3's" test "$(ext "$R/xfs/guests/x3/data/grown")" = "$(ext "$R/xfs/guests/x4/data/grown")"
+	check "reflink: ... and says so" grep -q "1 new files share their beginning" "$T/out"
 	bad=0
 	for i in 1 2 3 4 5 6 7 8; do
 		[ "$(ext "$R/xfs/guests/x3/data/same/f$i")" = "$(ext "$R/xfs/guests/x4/data/same/f$i")" ] || bad=1
@@ -355,7 +360,9 @@ else
 	done
 	check "reflink: eight contents of one size: each shared with its twin only" test $bad = 0
 	check "reflink: content the store had is shared with it" test "$(ext "$R/xfs/guests/x4/bin/bash")" = "$(ext "$R/xfs/guests/x1/bin/bash")"
-	expect_ok "reflink: --verify after the two" vsx hashify --verify /xfs/hd
+	expect_ok "reflink: --verify after the two (the entry made again from the longer copy)" vsx hashify --verify /xfs/hd
+	expect_ok "reflink: a rerun of the two" vsx hashify --manually --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
+	same "reflink: ... links nothing, reads nothing" "0 0" "$(summary_field linked) $(summary_field "bytes hashed")"
 	chattr -R -i "$R/xfs/guests/x3" "$R/xfs/guests/x4" 2>/dev/null
 	rm -rf "$R/xfs/guests/x3" "$R/xfs/guests/x4"
 	expect_ok "reflink: a rerun after x2 changed a file" vsx hashify --manually --destination /xfs/hd /xfs/guests/x2
@@ -363,7 +370,7 @@ else
 	chattr -R -i "$R/xfs/guests/x2" 2>/dev/null
 	rm -rf "$R/xfs/guests/x2"
 	expect_ok "reflink: gc after x2 is gone" vsx hashify --gc /xfs/hd
-	same "reflink: gc removed the entries only x2, x3 and x4 used (x2's changed file; x3's and x4's own, both, eight of one size)" "12" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
+	same "reflink: gc removed the entries only x2, x3 and x4 used (x2's changed file; x3's and x4's own, both, eight of one size, the shorter and the longer copy)" "14" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
 	chattr -R -i "$R/xfs/guests/x1" 2>/dev/null
 	rm -rf "$R/xfs/guests/x1"
 	expect_ok "reflink: gc with no guest left" vsx hashify --gc /xfs/hd
