@@ -781,7 +781,9 @@ static int share_prefix(struct hrun *h, const struct hcand *c, int ffd,
 	int r = -1;
 	/* leased, and still sharing every extent of its entry: it still
 	 * has the entry's bytes and keeps them */
-	if (efd >= 0 && vs_lease_read(ffd)) {
+	struct stat es;
+	if (efd >= 0 && fstat(efd, &es) == 0 && es.st_size == fs->st_size &&
+	    vs_lease_read(ffd)) {
 		if (vs_same_extents(ffd, efd) &&
 		    vs_dedupe(gfd, ffd, common) == 0 &&
 		    renew_entry(h, ffd, entry) == 0) {

@@ -400,7 +400,8 @@ void vs_unlink_shared(int dirfd, const char *name);
 int vs_same_bytes(int a, int b, char *buf1, char *buf2, size_t size);
 /* Equal extended attributes, VS_XATTR_PREFIX names left out. */
 bool vs_same_xattrs(int a, int b);
-/* True when both files map to the same physical extents. */
+/* True when both files map the same blocks at the same offsets, written
+ * or unwritten alike (so they have the same bytes). */
 bool vs_same_extents(int a, int b);
 /* FIDEDUPERANGE of size bytes from src to dst: 0 shared, 1 the bytes
  * differ, -1 with errno. */

@@ -155,9 +155,14 @@ bool vs_same_extents(int a, int b)
 	if (x.fm.fm_mapped_extents != y.fm.fm_mapped_extents ||
 	    x.fm.fm_mapped_extents == 0 || x.fm.fm_mapped_extents == 32)
 		return false;
+	/* the same blocks at the same offsets, written or not alike: the
+	 * same bytes (holes included) */
 	for (unsigned i = 0; i < x.fm.fm_mapped_extents; i++)
 		if (x.ext[i].fe_physical != y.ext[i].fe_physical ||
-		    x.ext[i].fe_length != y.ext[i].fe_length)
+		    x.ext[i].fe_logical != y.ext[i].fe_logical ||
+		    x.ext[i].fe_length != y.ext[i].fe_length ||
+		    (x.ext[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) !=
+			    (y.ext[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN))
 			return false;
 	return true;
 }
