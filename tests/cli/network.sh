@@ -70,10 +70,18 @@ same "the veth guest is reachable from the host namespace by its route" 0 "$RC"
 run vsn c exec ping -c 1 -W 2 10.99.0.2
 same "the veth guest reaches the host" 0 "$RC"
 vsn a exec sh -c 'nc -l -p 5000 >/tmp/received 2>/dev/null &'
-sleep 0.3
+# under load the listener and the write take their time: wait for each
+# (port 5000 is 1388 in /proc/net/tcp, state 0A listening)
+for i in $(seq 1 50); do
+	vsn a exec cat /proc/net/tcp 2>/dev/null | grep -q ':1388 00000000:0000 0A' && break
+	sleep 0.1
+done
 run vsn b exec sh -c 'echo carried-over-tcp | nc -w 2 10.99.0.11 5000'
-sleep 0.3
-run vsn a exec cat /tmp/received
+for i in $(seq 1 50); do
+	run vsn a exec cat /tmp/received
+	[ -n "$OUT" ] && break
+	sleep 0.1
+done
 same "a TCP connection between two guests carries data" "carried-over-tcp" "$OUT"
 run vsn list --json
 check "list --json shows the addresses" grep -q '"name": "a", .*"addresses": \["10.99.0.11/24", "2001:db8:99::11/64", "192.0.2.77/32"\]' "$T/out"
