@@ -85,7 +85,7 @@ static int digest(struct hwork *w, int fd, off_t size,
 
 /* Records on a new reflink entry a handle of the guest file it was cloned
  * from (a trusted.* attribute: no guest can forge it). */
-static void remember_source(int entryfd, int srcfd)
+HF_INTERNAL void hf_remember_source(int entryfd, int srcfd)
 {
 	struct {
 		struct file_handle fh;
@@ -192,7 +192,7 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 			r = R_COLLISION;
 		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0) {
 			r = R_NEW;
-			remember_source(tfd, ffd);
+			hf_remember_source(tfd, ffd);
 		} else if (errno == EEXIST)
 			r = R_RETRY; /* made meanwhile: share it */
 	}
@@ -579,7 +579,7 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 			w->src = vs_xmalloc(NSRC * sizeof(*w->src));
 		struct hsrc *x = &w->src[w->nsrc];
 		if (pread(ffd, x->head, SRC_HEAD, 0) >=
-			    (fs.st_size < SRC_HEAD ? fs.st_size : SRC_HEAD) &&
+			(fs.st_size < SRC_HEAD ? fs.st_size : SRC_HEAD) &&
 		    (x->fd = dup(ffd)) >= 0) {
 			memcpy(x->d, d, VS_DIGEST_LEN);
 			w->nsrc++;
@@ -704,149 +704,6 @@ static void add_stats(struct vs_hash_stats *to, const struct vs_hash_stats *s)
 		to->skipped[r] += s->skipped[r];
 }
 
-/* Replaces the reflink entry (name "xx/...") by a new clone of ffd, which
- * has its bytes and is leased: the entry then shares ffd's extents, and
- * the old ones are freed.  0 or -1. */
-static int renew_entry(struct hrun *h, int ffd, const char *entry)
-{
-	int xfd = hf_entry_dir(h, entry, false);
-	char tmp[NAME_MAX + 1];
-	snprintf(tmp, sizeof(tmp), VS_STORE_TMP "%.64s", entry + 3);
-	int tfd = xfd < 0 ? -1
-			  : openat(xfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
-	int r = -1;
-	if (tfd >= 0 && ioctl(tfd, FICLONE, ffd) == 0 &&
-	    linkat(tfd, "", xfd, tmp, AT_EMPTY_PATH) == 0) {
-		remember_source(tfd, ffd);
-		r = renameat(xfd, tmp, xfd, entry + 3);
-		if (r < 0)
-			unlinkat(xfd, tmp, 0);
-	}
-	if (tfd >= 0)
-		close(tfd);
-	return r;
-}
-
-/* Reflink, several trees: a file whose content was new to the store (a
- * guest's changed or extended copy, say) shares its beginning with the
- * file at its path in an earlier tree, and so does its entry (else the
- * entry would keep the old extents).  The kernel compares the bytes;
- * nothing is shared when they differ. */
-/* A candidate opened again and checked against the walk; -1 if not. */
-static int cand_open(struct hrun *h, const struct hcand *c, struct stat *st)
-{
-	const struct hdir *dd = &h->dirs[c->dir];
-	char path[PATH_MAX];
-	int fd = dd->fd >= 0
-			 ? openat(dd->fd, c->name,
-				  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-			 : hf_open_beneath(h->trees[dd->tree]->rootfd,
-					   hf_cpath(h, c, path, sizeof(path)),
-					   O_RDONLY | O_NONBLOCK);
-	if (fd >= 0 && (fstat(fd, st) < 0 || !hf_same_as_walk(c, st))) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-/* Shares the beginning of candidate c (an entry's source, of digest d,
- * open as ffd) with the file at its path in an earlier tree; 0 when
- * done (the entry made again from it). */
-static int share_prefix(struct hrun *h, const struct hcand *c, int ffd,
-			const struct stat *fs, const unsigned char *d)
-{
-	const struct hdir *dd = &h->dirs[c->dir];
-	char path[PATH_MAX];
-	hf_cpath(h, c, path, sizeof(path));
-	int gfd = -1;
-	struct stat gs = {0};
-	for (unsigned t = 0; t < dd->tree && gfd < 0; t++) {
-		gfd = hf_open_beneath(h->trees[t]->rootfd, path,
-				      O_RDONLY | O_NONBLOCK);
-		if (gfd >= 0 && (fstat(gfd, &gs) < 0 || !S_ISREG(gs.st_mode) ||
-				 gs.st_dev != fs->st_dev ||
-				 gs.st_ino == fs->st_ino)) {
-			close(gfd);
-			gfd = -1;
-		}
-	}
-	off_t blk = fs->st_blksize > 0 ? fs->st_blksize : 4096;
-	off_t common = fs->st_size < gs.st_size ? fs->st_size : gs.st_size;
-	common -= common % blk;
-	char entry[PATH_MAX];
-	vs_hentry_name(d, NULL, entry, sizeof(entry));
-	int efd = gfd < 0 || common < PREFIX_MIN ? -1
-						  : hf_entry_open(h, entry, 0);
-	int r = -1;
-	/* leased, and still sharing every extent of its entry: it still
-	 * has the entry's bytes and keeps them */
-	struct stat es;
-	if (efd >= 0 && fstat(efd, &es) == 0 && es.st_size == fs->st_size &&
-	    vs_lease_read(ffd)) {
-		if (vs_same_extents(ffd, efd) &&
-		    vs_dedupe(gfd, ffd, common) == 0 &&
-		    renew_entry(h, ffd, entry) == 0) {
-			h->st->prefixes++;
-			h->st->prefix_bytes += (unsigned long long)common;
-			h->st->bytes_saved += (unsigned long long)common;
-			r = 0;
-		}
-		vs_lease_end(ffd);
-	}
-	if (efd >= 0)
-		close(efd);
-	if (gfd >= 0)
-		close(gfd);
-	return r;
-}
-
-/* Whether another candidate of group positions [a, b) (not k) has the
- * content of digest d: it shares the extents d's entry has now. */
-static bool content_shared(struct hrun *h, size_t a, size_t b, size_t k,
-			   const unsigned char *d)
-{
-	for (size_t x = a; x < b; x++) {
-		struct stat ms;
-		unsigned char md[VS_DIGEST_LEN];
-		if (x == k)
-			continue;
-		int mfd = cand_open(h, &h->c[h->order[x]], &ms);
-		bool same = mfd >= 0 && vs_hcache_get(mfd, &ms, md) &&
-			    !memcmp(md, d, VS_DIGEST_LEN);
-		if (mfd >= 0)
-			close(mfd);
-		if (same)
-			return true;
-	}
-	return false;
-}
-
-static void share_prefixes(struct hrun *h)
-{
-	for (size_t g = 0; g < h->ngroups; g++) {
-		size_t a = h->groups[g], b = h->groups[g + 1];
-		if (h->c[h->order[a]].size < PREFIX_MIN)
-			break; /* largest first: the rest are smaller */
-		for (size_t k = a; k < b; k++) {
-			size_t i = h->order[k];
-			const struct hcand *c = &h->c[i];
-			if (!h->fresh[i] || h->dirs[c->dir].tree == 0)
-				continue;
-			struct stat fs;
-			unsigned char d[VS_DIGEST_LEN];
-			int ffd = cand_open(h, c, &fs);
-			/* only a content no other file has: one that others
-			 * share would keep its old extents through them */
-			if (ffd >= 0 && vs_hcache_get(ffd, &fs, d) &&
-			    !content_shared(h, a, b, k, d))
-				share_prefix(h, c, ffd, &fs, d);
-			if (ffd >= 0)
-				close(ffd);
-		}
-	}
-}
-
 static void link_pass(struct hrun *h)
 {
 	/* one malloc arena: threads allocate little, and an arena each would
@@ -936,7 +793,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 		h->fresh = calloc(h->n ? h->n : 1, 1);
 	link_pass(h);
 	if (h->fresh)
-		share_prefixes(h);
+		hf_share_prefixes(h);
 	if (!o->dry_run)
 		hf_restore_dir_times(h);
 	if (o->progress && h->n >= 256)

@@ -31,13 +31,13 @@
 #define HF_INTERNAL __attribute__((visibility("hidden")))
 
 #define HBUF	     (32 << 10)
-#define THREADS	     8	/* at most; 2 per CPU, at least 4 */
+#define THREADS	     8 /* at most; 2 per CPU, at least 4 */
 #define FREEZE_LOCKS 64
-#define GMAX	     16 /* candidates of a group handled at once */
-#define PREFIX_MIN (64 << 10) /* reflink: shortest beginning shared */
-#define SRC_TRIES 4 /* reflink: group contents tried before hashing */
-#define SRC_HEAD 64 /* reflink: first bytes of a group's file compared */
-#define NSRC 256 /* reflink: contents of a group remembered with a file */
+#define GMAX	     16		/* candidates of a group handled at once */
+#define PREFIX_MIN   (64 << 10) /* reflink: shortest beginning shared */
+#define SRC_TRIES    4	/* reflink: group contents tried before hashing */
+#define SRC_HEAD     64 /* reflink: first bytes of a group's file compared */
+#define NSRC	     256 /* reflink: contents of a group remembered with a file */
 
 struct hcand {
 	char *name;   /* "passwd": in the arena */
@@ -77,7 +77,7 @@ struct hrun {
 	 * order[groups[k + 1]] */
 	unsigned *order, *groups;
 	size_t ngroups;
-	size_t keep_fds; /* directory fds the walk may keep open */
+	size_t keep_fds;      /* directory fds the walk may keep open */
 	unsigned char *fresh; /* reflink, several trees: c[i] made an entry */
 	struct hdir *dirs;
 	size_t ndirs, dcap;
@@ -195,6 +195,15 @@ HF_INTERNAL bool hf_frees_space(struct hwork *w, int ffd,
 				const struct stat *fs);
 /* Hashifies one candidate on its own, reporting it. */
 HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c);
+
+/* Records on a new reflink entry a handle of the guest file it was cloned
+ * from (a trusted.* attribute: no guest can forge it). */
+HF_INTERNAL void hf_remember_source(int entryfd, int srcfd);
+
+/* ---- hashprefix.c -------------------------------------------------------- */
+/* Reflink, several trees: files new to the store share their beginning
+ * with the file at their path in an earlier tree (h->fresh marks them). */
+HF_INTERNAL void hf_share_prefixes(struct hrun *h);
 
 /* ---- hashwalk.c ---------------------------------------------------------- */
 /* Adds a directory of the walk; takes *fd (sets it to -1) while there is
