@@ -258,6 +258,23 @@ touch "$T/stop"
 wait $HELPER 2>/dev/null
 check "a file rewritten during hashify holds A or B, nothing else" sh -c "cmp -s '$V' '$T/A' || cmp -s '$V' '$T/B'"
 expect_ok "--verify: no content under a wrong name" vsx hashify --verify "$HD"
+# the same in a group: g4b holds the other victims (A and B, as g4's can
+# be), so with --ignore-mtime g4's rewritten file is grouped with them
+mkimgguest g4b
+W=$(rootof g4b)/data
+cp "$T/A" "$W/victim" && cp "$T/B" "$W/victim-b"
+rm -f "$T/stop"
+( while [ ! -e "$T/stop" ]; do cp "$T/A" "$V"; cp "$T/B" "$V"; done ) 2>/dev/null &
+HELPER=$!
+for i in 1 2 3 4 5 6; do
+	vsx hashify --ignore-mtime g4 g4b >/dev/null 2>&1
+	vsx g4 unhashify /data/victim >/dev/null 2>&1
+done
+touch "$T/stop"
+wait $HELPER 2>/dev/null
+check "rewritten while its group is hashified: A or B, nothing else" sh -c "cmp -s '$V' '$T/A' || cmp -s '$V' '$T/B'"
+check "... the group's other files keep their content" sh -c "cmp -s '$W/victim' '$T/A' && cmp -s '$W/victim-b' '$T/B'"
+expect_ok "--verify: no content under a wrong name" vsx hashify --verify "$HD"
 
 # ---- kill -9 at random points -----------------------------------------
 mkimgguest g5
@@ -286,7 +303,7 @@ same "gc -n removes nothing" "$before" "$(find "$STORE" -type f -name '*-m*' | w
 expect_ok "unhashify g1 entirely" vsx g1 unhashify
 same "g1: as built" "$B1" "$(manifest "$(rootof g1)")"
 check "g1: private copies again" test "$(stat -c %h "$(rootof g1)/bin/ls")" = 1 -a -w "$(rootof g1)/bin/ls"
-for g in g2 g4 g5 g6 g7 g8 g9; do vsx $g unhashify >/dev/null; done
+for g in g2 g4 g4b g5 g6 g7 g8 g9; do vsx $g unhashify >/dev/null; done
 expect_ok "gc with no guest using the store" vsx hashify --gc "$HD"
 same "gc removes every unused entry" "0" "$(find "$STORE" -type f -name '*-m*' | wc -l)"
 check "... there were some" test "$before" -gt 0
