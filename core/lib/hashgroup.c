@@ -53,23 +53,10 @@ static bool gopen(struct hwork *w, struct gmem *m)
 	m->dirfd = d->fd;
 	if (m->dirfd < 0) {
 		m->dirfd = hf_dir_reopen(h, d);
-		struct stat ds;
-		if (m->dirfd >= 0 &&
-		    (fstat(m->dirfd, &ds) < 0 || ds.st_ino != d->ino)) {
-			close(m->dirfd);
-			m->dirfd = -1;
-		}
 		m->owned_dir = m->dirfd >= 0;
 	}
-	const char *name = c->name;
-	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-	if (m->dirfd >= 0) {
-		m->fd = openat(m->dirfd, name, flags | O_NOATIME);
-		if (m->fd < 0 && errno == EPERM)
-			m->fd = openat(m->dirfd, name, flags);
-	}
-	if (m->fd < 0 || fstat(m->fd, &m->st) < 0 ||
-	    !hf_same_as_walk(c, &m->st)) {
+	m->fd = hf_cand_open(c, m->dirfd, &m->st);
+	if (m->fd < 0) {
 		m->r = R_CHANGED;
 		return false;
 	}

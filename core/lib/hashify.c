@@ -384,12 +384,6 @@ static int parent_fd(struct hwork *w, const struct hcand *c)
 		close(w->curfd);
 	w->curdir = c->dir;
 	w->curfd = hf_dir_reopen(h, d);
-	struct stat ds;
-	if (w->curfd >= 0 &&
-	    (fstat(w->curfd, &ds) < 0 || ds.st_ino != h->dirs[c->dir].ino)) {
-		close(w->curfd);
-		w->curfd = -1;
-	}
 	return w->curfd;
 }
 
@@ -490,17 +484,9 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 	w->cur = c;
 	int dirfd = parent_fd(w, c);
 	const char *name = c->name;
-	int ffd = dirfd < 0 ? -1
-			    : openat(dirfd, name,
-				     O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-					 O_NOATIME | O_CLOEXEC);
-	if (ffd < 0 && errno == EPERM && dirfd >= 0)
-		ffd = openat(dirfd, name,
-			     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat fs;
-	if (ffd < 0 || fstat(ffd, &fs) < 0 || !hf_same_as_walk(c, &fs)) {
-		if (ffd >= 0)
-			close(ffd);
+	int ffd = hf_cand_open(c, dirfd, &fs);
+	if (ffd < 0) {
 		hf_skip(w, hf_cpath(h, c, path, sizeof(path)), VS_SKIP_CHANGED);
 		return;
 	}

@@ -4,18 +4,11 @@
 #define _GNU_SOURCE
 #include "hashrun.h"
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-				      : -1;
-}
-
 /* The <xx> directory of an entry name, created when asked: opened once
  * per run and kept (the caller does not close it); -1 with errno. */
 HF_INTERNAL int hf_entry_dir(struct hrun *h, const char *entry, bool create)
 {
-	int hi = hexval(entry[0]), lo = hexval(entry[1]);
+	int hi = vs_hex_digit(entry[0]), lo = vs_hex_digit(entry[1]);
 	if (hi < 0 || lo < 0 || entry[2] != '/') {
 		errno = EINVAL;
 		return -1;

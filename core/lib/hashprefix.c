@@ -32,17 +32,10 @@ static int renew_entry(struct hrun *h, int ffd, const char *entry)
 static int cand_open(struct hrun *h, const struct hcand *c, struct stat *st)
 {
 	const struct hdir *dd = &h->dirs[c->dir];
-	char path[PATH_MAX];
-	int fd = dd->fd >= 0
-		     ? openat(dd->fd, c->name,
-			      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-		     : hf_open_beneath(h->trees[dd->tree]->rootfd,
-				       hf_cpath(h, c, path, sizeof(path)),
-				       O_RDONLY | O_NONBLOCK);
-	if (fd >= 0 && (fstat(fd, st) < 0 || !hf_same_as_walk(c, st))) {
-		close(fd);
-		fd = -1;
-	}
+	int dirfd = dd->fd >= 0 ? dd->fd : hf_dir_reopen(h, dd);
+	int fd = hf_cand_open(c, dirfd, st);
+	if (dd->fd < 0 && dirfd >= 0)
+		close(dirfd);
 	return fd;
 }
 

@@ -216,9 +216,13 @@ HF_INTERNAL void hf_walk(struct hrun *h, int dirfd, const char *dirpath,
 /* Opens a path of a tree beneath its root: no symlink, no "..", no other
  * filesystem on the way; -1 with errno. */
 HF_INTERNAL int hf_open_beneath(int rootfd, const char *path, int flags);
-/* A directory of the walk opened again beneath its tree's root (a new
- * descriptor; its inode is still to be checked), or -1. */
+/* A directory of the walk opened again beneath its tree's root: a new
+ * descriptor, or -1 (also when it is no longer the walk's inode). */
 HF_INTERNAL int hf_dir_reopen(struct hrun *h, const struct hdir *d);
+/* A candidate opened read-only in its directory dirfd (O_NOATIME when
+ * allowed) and checked against the walk: -1 when it cannot be opened or
+ * is not the file walked (st filled otherwise). */
+HF_INTERNAL int hf_cand_open(const struct hcand *c, int dirfd, struct stat *st);
 /* Puts back the times of the directories whose entries were replaced. */
 HF_INTERNAL void hf_restore_dir_times(struct hrun *h);
 

@@ -73,7 +73,7 @@ void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
 	hex[VS_DIGEST_HEX] = '\0';
 }
 
-static int hexval(char c)
+int vs_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -85,7 +85,7 @@ static int hexval(char c)
 bool vs_digest_parse(const char *hex, unsigned char d[VS_DIGEST_LEN])
 {
 	for (int i = 0; i < VS_DIGEST_LEN; i++) {
-		int a = hexval(hex[2 * i]), b = a < 0 ? -1 : hexval(hex[2 * i + 1]);
+		int a = vs_hex_digit(hex[2 * i]), b = a < 0 ? -1 : vs_hex_digit(hex[2 * i + 1]);
 		if (a < 0 || b < 0)
 			return false;
 		d[i] = (unsigned char)(a << 4 | b);

@@ -115,6 +115,8 @@ int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 		 char *buf, size_t bufsize);
 void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
 		   char hex[VS_DIGEST_HEX + 1]);
+/* The value of a lowercase hex digit, or -1. */
+int vs_hex_digit(char c);
 /* Parses 64 hex digits; false when malformed. */
 bool vs_digest_parse(const char *hex, unsigned char d[VS_DIGEST_LEN]);
 

@@ -49,9 +49,28 @@ HF_INTERNAL unsigned hf_add_dir(struct hrun *h, const char *path,
 HF_INTERNAL int hf_dir_reopen(struct hrun *h, const struct hdir *d)
 {
 	int rootfd = h->trees[d->tree]->rootfd;
-	return d->path[0]
-		   ? hf_open_beneath(rootfd, d->path, O_RDONLY | O_DIRECTORY)
-		   : dup(rootfd);
+	int fd = d->path[0]
+		     ? hf_open_beneath(rootfd, d->path, O_RDONLY | O_DIRECTORY)
+		     : dup(rootfd);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_ino != d->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+HF_INTERNAL int hf_cand_open(const struct hcand *c, int dirfd, struct stat *st)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int fd = dirfd < 0 ? -1 : openat(dirfd, c->name, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM && dirfd >= 0)
+		fd = openat(dirfd, c->name, flags); /* not the owner's */
+	if (fd >= 0 && (fstat(fd, st) < 0 || !hf_same_as_walk(c, st))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 /* Puts back the times of the directories whose entries were replaced. */
@@ -62,9 +81,8 @@ HF_INTERNAL void hf_restore_dir_times(struct hrun *h)
 		if (!d->touched)
 			continue;
 		int fd = d->fd >= 0 ? dup(d->fd) : hf_dir_reopen(h, d);
-		struct stat st;
 		struct timespec ts[2] = {d->atime, d->mtime};
-		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == d->ino)
+		if (fd >= 0)
 			futimens(fd, ts);
 		if (fd >= 0)
 			close(fd);
