@@ -127,15 +127,16 @@ void vs_strv_free(char **v);
 /* stat() inside the sysroot (symlinks followed inside it). */
 int vs_host_stat(const struct vs_ctx *ctx, const char *path, struct stat *st);
 /* Runs the executable at a host-view path with argv (argv[0] as given),
- * the current environment, and cwd (host view, NULL: unchanged).  Returns
- * its exit status (128+signal when killed), or -1 with the error set when
- * it could not run. */
+ * the current environment, and cwd (host view, NULL: unchanged); after
+ * vs.conf hook_timeout seconds it is killed with its process group.
+ * Returns its exit status (128+signal when killed by a signal), or -1
+ * with the error set when it could not run or ran out of time. */
+int vs_host_run(struct vs_ctx *ctx, const char *path, char *const argv[],
+		const char *cwd);
 /* Looks name up in PATH (a default one when unset) as exec does: writes
  * the first executable's path into buf (NULL: not wanted) and returns
  * true, or returns false. */
 bool vs_find_program(const char *name, char *buf, size_t size);
-int vs_host_run(struct vs_ctx *ctx, const char *path, char *const argv[],
-		const char *cwd);
 
 /* Build helper (for build plugins). */
 struct vs_ctx *vs_build_ctx(struct vs_build *b);

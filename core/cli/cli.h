@@ -40,6 +40,7 @@ int cmd_autostart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		  char **);
 int cmd_enter(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_exec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_suexec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,
 		  char **);
 int cmd_ps(struct vs_ctx *, struct vs_guest *, const char *, int, char **);

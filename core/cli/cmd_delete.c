@@ -116,6 +116,17 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 		bad = cache;
 	else if (pkg && protected_path(ctx, pkg))
 		bad = pkg;
+	/* a directory another guest has too (a copied configuration) would
+	 * take that guest's data with it */
+	const char *kind = NULL, *okind = NULL;
+	char *other = NULL;
+	for (const char *const *k = vs_guest_dir_kinds; !bad && *k && !other;
+	     k++) {
+		char *c = vs_guest_dir_canon(g, *k);
+		if (c && (other = vs_guest_dir_owner(ctx, c, g->name, &okind)))
+			kind = *k;
+		free(c);
+	}
 	/* unified files: their links go only while no guest runs */
 	bool shared = false;
 	if (!bad && g->root) {
@@ -139,6 +150,12 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 				  "own directory",
 			     vs_host_real(ctx, bad, real, sizeof(real)));
 		r = 1;
+	} else if (other) {
+		vs_set_error(ctx,
+			     "refusing to delete guest '%s': its %s is also "
+			     "the %s of guest '%s' (a copied configuration?)",
+			     g->name, kind, okind, other);
+		r = 1;
 	} else if (running) {
 		vs_set_error(ctx,
 			     "guest '%s' has files shared with other guests "
@@ -160,5 +177,6 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 	free(run);
 	free(pkg);
 	free((char *)running);
+	free(other);
 	return r;
 }

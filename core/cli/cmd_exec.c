@@ -1,24 +1,43 @@
-/* vs <guest> exec CMD..., vs <guest> enter, vs namespace --enter XID -- CMD */
+/* vs <guest> exec CMD..., vs <guest> suexec USER CMD..., vs <guest> enter,
+ * vs namespace --enter XID -- CMD */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static int run_in(struct vs_ctx *ctx, struct vs_guest *g, char *const *argv,
-		  const char *const *cands, char **env)
+static int run_as(struct vs_ctx *ctx, struct vs_guest *g, char *const *argv,
+		  const char *const *cands, char **env, bool pty,
+		  const char *user)
 {
 	struct vs_runstate rs;
 	if (vs_guest_state(g, &rs) != VS_RUNNING)
 		return vs_set_error(ctx, "guest '%s' is not running", g->name),
 		       1;
-	struct vs_exec_opts o = {
-		.argv = argv, .candidates = cands, .env = env, .timeout_ms = -1};
+	struct vs_exec_opts o = {.argv = argv,
+				 .candidates = cands,
+				 .env = env,
+				 .timeout_ms = -1,
+				 .pty = pty,
+				 .user = user};
 	int status = 0;
 	if (vs_guest_exec(g, &rs, &o, &status) < 0)
 		return 1;
 	return status;
+}
+
+static int run_in(struct vs_ctx *ctx, struct vs_guest *g, char *const *argv,
+		  const char *const *cands, char **env)
+{
+	return run_as(ctx, g, argv, cands, env, false, NULL);
+}
+
+/* A terminal of the guest's own when vs itself runs on one. */
+static bool on_terminal(void)
+{
+	return isatty(0) || isatty(1) || isatty(2);
 }
 
 int cmd_exec(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
@@ -26,11 +45,31 @@ int cmd_exec(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 {
 	(void)n;
 	int i = 1;
+	bool tty = false;
+	if (i < argc && (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--tty"))) {
+		tty = true;
+		i++;
+	}
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 	if (i >= argc)
 		return vs_set_error(ctx, "exec: no command given"), 2;
-	return run_in(ctx, g, argv + i, NULL, NULL);
+	return run_as(ctx, g, argv + i, NULL, NULL, tty, NULL);
+}
+
+int cmd_suexec(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
+	       int argc, char **argv)
+{
+	(void)n;
+	int i = 1;
+	if (i >= argc || !argv[i][0])
+		return vs_set_error(ctx, "suexec: no user given"), 2;
+	const char *user = argv[i++];
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return vs_set_error(ctx, "suexec: no command given"), 2;
+	return run_as(ctx, g, argv + i, NULL, NULL, false, user);
 }
 
 int cmd_enter(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
@@ -70,11 +109,11 @@ int cmd_enter(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 		for (char *t = strtok_r(line, " \t", &save); t && k < 7;
 		     t = strtok_r(NULL, " \t", &save))
 			shell_argv[k++] = t;
-		r = run_in(ctx, g, shell_argv, NULL, env);
+		r = run_as(ctx, g, shell_argv, NULL, env, on_terminal(), NULL);
 	} else {
 		shell_argv[0] = NULL; /* the candidate found */
 		shell_argv[1] = "-l";
-		r = run_in(ctx, g, shell_argv, cands, env);
+		r = run_as(ctx, g, shell_argv, cands, env, on_terminal(), NULL);
 	}
 	vs_strv_free(env);
 	return r;

@@ -31,10 +31,14 @@ static const struct cmd core_cmds[] = {
 	 NULL},
 	{"enter", cmd_enter, CMD_GUEST | CMD_ROOT,
 	 "a login shell inside a running guest",
-	 "usage: vs <guest> enter\n", NULL},
+	 "usage: vs <guest> enter\n"
+	 "  the shell runs on a terminal of the guest's own, relayed by vs,\n"
+	 "  when vs runs on one\n", NULL},
 	{"exec", cmd_exec, CMD_GUEST | CMD_ROOT | CMD_ARGS,
 	 "run a command inside a running guest",
-	 "usage: vs <guest> exec [--] <command> [args]\n", NULL},
+	 "usage: vs <guest> exec [-t] [--] <command> [args]\n"
+	 "  -t, --tty   run the command on a terminal of the guest's own\n",
+	 NULL},
 	{"help", cmd_help, CMD_PLUGINS, "show help for vs or for one verb",
 	 "usage: vs help [verb]\n", NULL},
 	{"list", cmd_list, 0, "list guests with context, state and root",
@@ -66,6 +70,12 @@ static const struct cmd core_cmds[] = {
 	 "usage: vs <guest> status [-v] [--silent]\n", NULL},
 	{"stop", cmd_stop, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop a guest",
 	 "usage: vs <guest> stop\n", NULL},
+	{"suexec", cmd_suexec, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "run a command as a user of a running guest",
+	 "usage: vs <guest> suexec <user> [--] <command> [args]\n"
+	 "  the user (a name or a number) comes from the guest's own "
+	 "/etc/passwd\n",
+	 NULL},
 };
 #define NCORE (sizeof(core_cmds) / sizeof(core_cmds[0]))
 

@@ -504,6 +504,19 @@ static int check_existing(struct vs_build *b)
 	struct stat st;
 	if (!cfg_exists && vs_host_lstat(ctx, b->cfgdir, &st) == 0)
 		cfg_exists = true; /* a dangling symlink counts too */
+	/* never a root another guest has: deleting one would take both */
+	char *canon = vdir_exists ? vs_host_canon(ctx, b->vdir) : NULL;
+	const char *kind = NULL;
+	char *other = canon ? vs_guest_dir_owner(ctx, canon, b->name, &kind)
+			    : NULL;
+	free(canon);
+	if (other) {
+		vs_set_error(ctx, "root '%s' is also the %s of guest '%s'",
+			     vs_host_real(ctx, b->vdir, real, sizeof(real)),
+			     kind, other);
+		free(other);
+		return -1;
+	}
 	if (b->force)
 		return 0;
 	if (cfg_exists)

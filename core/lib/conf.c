@@ -86,6 +86,17 @@ static int validate_name(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+static int validate_seconds(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, cfg_opt_size(opt) - 1);
+	if (v < 1 || v > 86400) {
+		cfg_error(cfg, "option '%s' must be 1 to 86400 seconds, not %ld",
+			  cfg_opt_name(opt), v);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *const path_keys[] = {
 	"confdir", "vrootdir", "rundir",  "cachedir",
 	"lockdir", "plugindir", "datadir", NULL,
@@ -107,6 +118,7 @@ int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd)
 		CFG_STR("cgroup_base", NULL, CFGF_NONE),
 		CFG_STR("net", NULL, CFGF_NONE),
 		CFG_STR("net_type", NULL, CFGF_NONE),
+		CFG_INT("hook_timeout", 300, CFGF_NONE),
 		CFG_SEC("plugin", section_opts,
 			CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES |
 				CFGF_KEYSTRVAL),
@@ -135,6 +147,7 @@ int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd)
 	cfg_set_validate_func(cfg, "net", validate_net);
 	cfg_set_validate_func(cfg, "net_type", validate_net_type);
 	cfg_set_validate_func(cfg, "cgroup_base", validate_name);
+	cfg_set_validate_func(cfg, "hook_timeout", validate_seconds);
 
 	parsing_ctx = ctx;
 	parsing_file = shown;
@@ -166,6 +179,12 @@ const char *vs_conf_str(const struct vs_ctx *ctx, const char *key)
 	if (!ctx->conf)
 		return NULL;
 	return cfg_getstr(ctx->conf->cfg, key);
+}
+
+int vs_conf_hook_timeout(const struct vs_ctx *ctx)
+{
+	return ctx->conf ? (int)cfg_getint(ctx->conf->cfg, "hook_timeout")
+			 : 300;
 }
 
 const struct vs_section *vs_plugin_section(const struct vs_ctx *ctx,

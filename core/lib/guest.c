@@ -263,3 +263,53 @@ void vs_guest_put(struct vs_guest *g)
 {
 	vs_guest_free(g);
 }
+
+/* Is one of a and b (canonical paths) the other, or inside it? */
+static bool nested(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+	return strncmp(a, b, n) == 0 &&
+	       (na == nb || (na < nb ? b[n] : a[n]) == '/');
+}
+
+char *vs_guest_dir_canon(struct vs_guest *g, const char *what)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	if (!strcmp(what, "root"))
+		return g->root ? vs_host_canon(g->ctx, g->root) : NULL;
+	snprintf(path, sizeof(path), "%s/%s", g->cfgdir,
+		 strcmp(what, "package directory") == 0 ? "apps/pkgmgmt/base"
+							: what);
+	ssize_t n = vs_host_readlink(g->ctx, path, target, sizeof(target));
+	if (n <= 0 || target[0] != '/')
+		return NULL;
+	return vs_host_canon(g->ctx, target);
+}
+
+const char *const vs_guest_dir_kinds[] = {"root", "cache", "run",
+					  "package directory", NULL};
+
+char *vs_guest_dir_owner(struct vs_ctx *ctx, const char *canon,
+			 const char *self, const char **what)
+{
+	char **names = vs_guest_list(ctx);
+	char *owner = NULL;
+	for (char **n = names; n && *n && !owner; n++) {
+		if (self && !strcmp(*n, self))
+			continue;
+		struct vs_guest *o = vs_guest_open(ctx, *n);
+		for (const char *const *k = vs_guest_dir_kinds; o && *k && !owner;
+		     k++) {
+			char *c = vs_guest_dir_canon(o, *k);
+			if (c && nested(c, canon)) {
+				owner = vs_strdup(*n);
+				*what = *k;
+			}
+			free(c);
+		}
+		vs_guest_free(o);
+	}
+	vs_strv_free(names);
+	vs_clear_error(ctx);
+	return owner;
+}

@@ -462,6 +462,14 @@ HF_INTERNAL void hf_report(struct hwork *w, const struct hcand *c,
 	case R_CHANGED:
 		hf_skip(w, path, VS_SKIP_CHANGED);
 		break;
+	case R_LINKS:
+		hf_skip(w, path, VS_SKIP_LINKS);
+		if (h->o->verbose < 2)
+			vs_warn(h->ctx,
+				"not hashifying '%s%s': it has other hard "
+				"links",
+				hf_troot(h, c), path);
+		break;
 	case R_COLLISION:
 		hf_skip(w, path, VS_SKIP_COLLISION);
 		if (h->o->verbose < 1)

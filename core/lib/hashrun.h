@@ -131,7 +131,8 @@ enum hresult {
 	R_COLLISION,
 	R_FAILED,
 	R_RETRY,
-	R_PENDING
+	R_PENDING,
+	R_LINKS /* its inode has other names: it never becomes an entry */
 };
 
 /* A guest file on its way to a store entry. */

@@ -243,11 +243,17 @@ int vs_host_run(struct vs_ctx *ctx, const char *path, char *const argv[],
 		vs_host_real(ctx, cwd, real, sizeof(real));
 		return vs_set_errno(ctx, e, "cannot enter '%s'", real);
 	}
-	int st = vs_spawn_fd(fd, argv, cwdfd);
+	int timeout = vs_conf_hook_timeout(ctx);
+	int st = vs_spawn_fd(fd, argv, cwdfd, timeout * 1000);
 	int e = errno;
 	close(fd);
 	if (cwdfd >= 0)
 		close(cwdfd);
+	if (st < 0 && e == ETIMEDOUT)
+		return vs_set_error(ctx,
+				    "'%s' did not end within %d s "
+				    "(hook_timeout): killed",
+				    real, timeout);
 	if (st < 0)
 		return vs_set_errno(ctx, e, "cannot run '%s'", real);
 	return st;

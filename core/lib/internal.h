@@ -78,6 +78,8 @@ void *vs_xrealloc(void *p, size_t n);
 /* conf.c (libconfuse stays inside this file) */
 int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd);
 void vs_conf_free(struct vs_conf *conf);
+/* vs.conf hook_timeout: seconds a hook may run before it is killed. */
+int vs_conf_hook_timeout(const struct vs_ctx *ctx);
 const char *vs_conf_str(const struct vs_ctx *ctx, const char *key);
 
 /* hostpath.c: host-view paths resolved inside the sysroot */
@@ -225,12 +227,42 @@ struct vs_plan {
 	int killseq[32];
 	size_t nkill;
 	int timeout; /* seconds a stop may take before the kill sequence */
+	void *seccomp;     /* the filter (NULL: none) */
+	bool no_new_privs; /* apps/seccomp/no-new-privs */
 };
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
 void vs_plan_free(struct vs_plan *p);
 /* Lines of <cfgdir>/<rel> (empty ones skipped), NULL when missing;
  * *err is -1 (error set) when it could not be read. */
 char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err);
+
+/* guest.c: directories shared between guests */
+/* The kinds of a guest's own directories: "root", "cache", "run",
+ * "package directory" (NULL-terminated). */
+extern const char *const vs_guest_dir_kinds[];
+/* The canonical host-view path of one of them (malloc'd), or NULL. */
+char *vs_guest_dir_canon(struct vs_guest *g, const char *kind);
+/* The name (malloc'd) of a configured guest other than self with a
+ * directory that is canon, inside it or around it (*kind says which of
+ * its own), or NULL. */
+char *vs_guest_dir_owner(struct vs_ctx *ctx, const char *canon,
+			 const char *self, const char **kind);
+
+/* spawn.c */
+/* Closes every descriptor above 2 but those in keep (an inherited one
+ * must never reach a guest or stay open in a monitor). */
+void vs_close_fds_except(const int *keep, size_t n);
+
+/* seccomp.c */
+/* Builds the guest's system call filter from its configuration
+ * (apps/seccomp/); *filter is NULL when the guest has none (a warning
+ * says so).  Warns when bcaps keeps CAP_DAC_READ_SEARCH and handles are
+ * not filtered.  0, or -1 with the error set. */
+int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, void **filter);
+/* Loads the filter into this process (no_new_privs is not set: the
+ * caller still holds CAP_SYS_ADMIN).  0, or -1 with errno. */
+int vs_seccomp_load(void *filter);
+void vs_seccomp_free(void *filter);
 
 /* mounts.c */
 /* In the future init: builds the guest's mounts and enters its root
@@ -254,7 +286,24 @@ struct vs_exec_opts {
 	const char *const *candidates; /* first executable inside wins */
 	char *const *env;              /* NULL: the guest's environment */
 	int timeout_ms;                /* -1: wait for ever, else kill */
+	bool pty;                      /* a pty of the guest's devpts */
+	const char *user;              /* suexec: a user of the guest */
 };
+/* A user of the guest, from its own /etc/passwd and /etc/group (read
+ * inside the guest's mount namespace, never the host's). */
+struct vs_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	size_t ngroups;
+	char home[256];
+};
+/* Looks up name (or a number) in ./etc/passwd and ./etc/group of the
+ * current root.  0, or -1 with errno (ENOENT: no such user). */
+int vs_guest_user(const char *name, struct vs_user *u);
+/* Relays the terminal (stdin/stdout) and the pty master until the
+ * process of pidfd ends; forwards the window size. */
+void vs_pty_relay(int master, int pidfd);
 /* A pidfd of pid if it still has that start time; -1 with errno. */
 int vs_pidfd_open(pid_t pid, unsigned long long start);
 /* The guest's init environment (apps/init/environment precedence). */
@@ -333,7 +382,8 @@ enum vs_link { VS_LINK_AUTO, VS_LINK_REFLINK, VS_LINK_HARDLINK };
 enum {
 	VS_SKIP_EXCLUDED, VS_SKIP_SYMLINK, VS_SKIP_SPECIAL, VS_SKIP_MISSING,
 	VS_SKIP_ALREADY, VS_SKIP_DIFFERENT, VS_SKIP_CHANGED, VS_SKIP_OTHERFS,
-	VS_SKIP_ERROR, VS_SKIP_SMALL, VS_SKIP_COLLISION, VS_UNIFY_NREASONS
+	VS_SKIP_ERROR, VS_SKIP_SMALL, VS_SKIP_COLLISION, VS_SKIP_LINKS,
+	VS_UNIFY_NREASONS
 };
 struct vs_unify_tree {
 	const char *root; /* for messages */
@@ -539,8 +589,9 @@ int vs_spawn(char *const argv[], char *const envp[], const char *cwd);
 /* The same in a private mount namespace of its own. */
 int vs_spawn_newns(char *const argv[], char *const envp[], const char *cwd);
 /* Runs the executable open at exefd (a script too) with the current
- * environment, in cwdfd (-1: unchanged); exit status or -1 with errno. */
-int vs_spawn_fd(int exefd, char *const argv[], int cwdfd);
+ * environment, in cwdfd (-1: unchanged), its process group killed after
+ * timeout_ms (-1: never); exit status or -1 with errno (ETIMEDOUT). */
+int vs_spawn_fd(int exefd, char *const argv[], int cwdfd, int timeout_ms);
 
 /* build.c */
 int vs_build_main(struct vs_ctx *ctx, const char *name, int argc,

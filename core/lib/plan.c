@@ -296,6 +296,10 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 		 * CAP_SYS_CHROOT could leave (double chroot) */
 		p->bcaps &= ~(1ULL << 18);
 	}
+	if (vs_seccomp_prepare(g, p->bcaps, &p->seccomp) < 0)
+		return -1;
+	p->no_new_privs = vs_guest_flag_or(g, "apps/seccomp/no-new-privs",
+					   NULL);
 	if (vs_net_load(g, &p->net) < 0)
 		return -1;
 	const char *netconf = vs_conf_str(ctx, "net");
@@ -462,5 +466,6 @@ void vs_plan_free(struct vs_plan *p)
 		free(p->mounts[i].data);
 	}
 	free(p->mounts);
+	vs_seccomp_free(p->seccomp);
 	memset(p, 0, sizeof(*p));
 }

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,10 +18,41 @@
 
 extern char **environ;
 
+/* Waits for pid; after timeout_ms (-1: never) kills its process group.
+ * false with errno (ETIMEDOUT when it was killed). */
+static bool wait_for(pid_t pid, int timeout_ms, int *status)
+{
+	bool killed = false;
+	if (timeout_ms >= 0) {
+		int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
+		int r;
+		do
+			r = pfd >= 0 ? poll(&p, 1, timeout_ms) : 1;
+		while (r < 0 && errno == EINTR);
+		if (r == 0) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			killed = true;
+		}
+		if (pfd >= 0)
+			close(pfd);
+	}
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	if (killed)
+		errno = ETIMEDOUT;
+	return !killed;
+}
+
 /* Forks; the child calls exec(arg), which returns only on failure (errno
- * set); that errno reaches the parent through a close-on-exec pipe.
- * Returns the exit status, 128+signal, or -1 with errno. */
-static int spawn_with(void (*exec)(const void *arg), const void *arg)
+ * set); that errno reaches the parent through a close-on-exec pipe.  With
+ * a timeout the child leads a process group of its own, killed whole when
+ * the time is up.  Returns the exit status, 128+signal, or -1 with errno
+ * (ETIMEDOUT: killed). */
+static int spawn_with(void (*exec)(const void *arg), const void *arg,
+		      int timeout_ms)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -37,12 +70,16 @@ static int spawn_with(void (*exec)(const void *arg), const void *arg)
 	if (pid == 0) {
 		close(pipefd[0]);
 		signal(SIGPIPE, SIG_DFL);
+		if (timeout_ms >= 0)
+			setpgid(0, 0);
 		exec(arg);
 		int e = errno;
 		ssize_t w = write(pipefd[1], &e, sizeof(e));
 		(void)w;
 		_exit(127);
 	}
+	if (timeout_ms >= 0)
+		setpgid(pid, pid);
 	close(pipefd[1]);
 	int err = 0;
 	ssize_t r;
@@ -51,9 +88,8 @@ static int spawn_with(void (*exec)(const void *arg), const void *arg)
 	while (r < 0 && errno == EINTR);
 	close(pipefd[0]);
 	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
+	if (!wait_for(pid, timeout_ms, &status))
+		return -1;
 	if (r == (ssize_t)sizeof(err)) {
 		errno = err;
 		return -1;
@@ -83,13 +119,13 @@ static void exec_path(const void *arg)
 int vs_spawn(char *const argv[], char *const envp[], const char *cwd)
 {
 	struct path_exec a = {argv, envp, cwd, false};
-	return spawn_with(exec_path, &a);
+	return spawn_with(exec_path, &a, -1);
 }
 
 int vs_spawn_newns(char *const argv[], char *const envp[], const char *cwd)
 {
 	struct path_exec a = {argv, envp, cwd, true};
-	return spawn_with(exec_path, &a);
+	return spawn_with(exec_path, &a, -1);
 }
 
 struct fd_exec {
@@ -108,10 +144,10 @@ static void exec_fd(const void *arg)
 		fexecve(a->exefd, a->argv, environ);
 }
 
-int vs_spawn_fd(int exefd, char *const argv[], int cwdfd)
+int vs_spawn_fd(int exefd, char *const argv[], int cwdfd, int timeout_ms)
 {
 	struct fd_exec a = {exefd, cwdfd, argv};
-	return spawn_with(exec_fd, &a);
+	return spawn_with(exec_fd, &a, timeout_ms);
 }
 
 bool vs_find_program(const char *name, char *buf, size_t size)
@@ -132,4 +168,22 @@ bool vs_find_program(const char *name, char *buf, size_t size)
 		path += n + (path[n] == ':');
 	}
 	return false;
+}
+
+void vs_close_fds_except(const int *keep, size_t n)
+{
+	unsigned lo = 3;
+	for (;;) {
+		/* the lowest kept descriptor at or above lo */
+		unsigned next = ~0U;
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next > lo)
+			syscall(SYS_close_range, lo, next == ~0U ? ~0U : next - 1,
+				0);
+		if (next == ~0U)
+			return;
+		lo = next + 1;
+	}
 }

@@ -148,6 +148,16 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		dup2(nullfd, 1);
 		dup2(nullfd, 2);
 	}
+	/* the filter first: loading it needs CAP_SYS_ADMIN (or
+	 * no_new_privs, which would break setuid programs in the guest) */
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		vs_set_errno(ctx, errno, "cannot set no_new_privs");
+		init_fail(ctx, errfd);
+	}
+	if (vs_seccomp_load(p->seccomp) < 0) {
+		vs_set_errno(ctx, errno, "cannot load the system call filter");
+		init_fail(ctx, errfd);
+	}
 	if (vs_caps_limit(p->bcaps) < 0) {
 		vs_set_errno(ctx, errno, "cannot limit the capabilities");
 		init_fail(ctx, errfd);
@@ -551,6 +561,8 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 	if (r < 0)
 		goto out;
 	if (foreground) {
+		int keep[] = {lock, ctx->rootfd};
+		vs_close_fds_except(keep, 2);
 		r = spawn_init(&plan, &cg, true, &init);
 		if (r < 0) {
 			undo_start(g, &plan, &cg);
@@ -577,6 +589,9 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 	if (mon == 0) {
 		close(rep[0]);
 		close(lock);
+		/* nothing the caller had open lives on in the monitor */
+		int keep[] = {rep[1], ctx->rootfd};
+		vs_close_fds_except(keep, 2);
 		setsid();
 		if (spawn_init(&plan, &cg, false, &init) < 0) {
 			write_all(rep[1], ctx->err);

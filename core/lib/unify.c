@@ -45,6 +45,7 @@ static const char *const reason_text[VS_UNIFY_NREASONS] = {
 	[VS_SKIP_ERROR] = "error",
 	[VS_SKIP_SMALL] = "too small",
 	[VS_SKIP_COLLISION] = "content differs from the store entry of its digest",
+	[VS_SKIP_LINKS] = "other hard links",
 };
 
 const char *vs_unify_reason(int r)
@@ -167,7 +168,7 @@ bool vs_same_extents(int a, int b)
 	return true;
 }
 
-enum outcome { LINKED, ALREADY, DIFFERENT, CHANGED, FAILED };
+enum outcome { LINKED, ALREADY, DIFFERENT, CHANGED, FAILED, LINKS };
 
 int vs_dedupe(int src, int dst, off_t size)
 {
@@ -271,6 +272,11 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 		return FAILED;
 	if (!eq)
 		return DIFFERENT;
+	/* an inode with names the run does not know of (a host file linked
+	 * into the reference, say) is never shared nor made immutable; an
+	 * immutable one with several names is already a shared one */
+	if (rs->st_nlink > 1 && !vs_is_immutable(rfd))
+		return LINKS;
 	if (w->o->dry_run)
 		return LINKED;
 	/* the destination must not have changed since it was compared */
@@ -390,6 +396,15 @@ static void unify_file(struct walk *w, int dirfd, const char *name,
 		}
 		if (oc == CHANGED) {
 			skip(w, path, VS_SKIP_CHANGED, NULL);
+			goto out;
+		}
+		if (oc == LINKS) {
+			skip(w, path, VS_SKIP_LINKS, NULL);
+			if (w->o->verbose < 2)
+				vs_warn(w->ctx,
+					"not unifying '%s%s': the reference's "
+					"file has other hard links",
+					w->dst->root, path);
 			goto out;
 		}
 		if (oc == FAILED) {

@@ -1,0 +1,122 @@
+/* The host side of a guest's terminal (enter, exec -t): vs holds the
+ * master of a pty allocated from the guest's own devpts and copies bytes
+ * between it and its own stdin/stdout, so no guest process ever holds the
+ * admin's terminal (no TIOCSTI into it, no handle on it afterwards). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static volatile sig_atomic_t winch;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch = 1;
+}
+
+static void copy_winsize(int master)
+{
+	struct winsize ws;
+	for (int fd = 0; fd <= 2; fd++)
+		if (ioctl(fd, TIOCGWINSZ, &ws) == 0) {
+			ioctl(master, TIOCSWINSZ, &ws);
+			return;
+		}
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Copies what the master has; false at its end (EIO: no slave left). */
+static bool drain(int master, bool block)
+{
+	char buf[16384];
+	for (;;) {
+		ssize_t n = read(master, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n <= 0)
+			return false;
+		write_all(1, buf, (size_t)n);
+		if (block)
+			return true;
+	}
+}
+
+void vs_pty_relay(int master, int pidfd)
+{
+	struct termios saved, raw;
+	bool tty = tcgetattr(0, &saved) == 0;
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	struct sigaction sa = {.sa_handler = on_winch}, old;
+	sigaction(SIGWINCH, &sa, &old);
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
+	sigaction(SIGPIPE, &ign, &oldpipe);
+	copy_winsize(master);
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	bool in_open = true, out_open = true;
+	for (;;) {
+		struct pollfd p[3] = {
+			{.fd = pidfd, .events = POLLIN},
+			{.fd = out_open ? master : -1, .events = POLLIN},
+			{.fd = in_open ? 0 : -1, .events = POLLIN},
+		};
+		int r = poll(p, 3, -1);
+		if (winch) {
+			winch = 0;
+			copy_winsize(master);
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			out_open = drain(master, true);
+		if (p[2].revents) {
+			char buf[4096];
+			ssize_t n = read(0, buf, sizeof(buf));
+			if (n > 0) {
+				write_all(master, buf, (size_t)n);
+			} else if (n == 0 || errno != EINTR) {
+				/* end of input: an end-of-file for the reader */
+				in_open = false;
+				char eof = tty ? (char)saved.c_cc[VEOF] : 4;
+				write_all(master, &eof, 1);
+			}
+		}
+		if (p[0].revents)
+			break; /* the command has ended */
+	}
+	if (out_open)
+		drain(master, false);
+	sigaction(SIGWINCH, &old, NULL);
+	sigaction(SIGPIPE, &oldpipe, NULL);
+	if (tty)
+		tcsetattr(0, TCSANOW, &saved);
+}

@@ -1,0 +1,195 @@
+#!/bin/bash
+# A hostile guest: every attack of the containment issue, run for real
+# from inside a running guest with a static program (tests/fixtures/
+# hostile.c), each expected to fail; a marker file outside the guest
+# must never be read or written.
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
+use_test_cgroups
+HOSTILE=$top_builddir/tests/fixtures/hostile
+
+mkguest h1 --context 201 || exit 99
+install -m 0755 "$HOSTILE" "$R$VROOTDIR/h1/bin/hostile"
+echo host-secret >"$T/host-marker"
+mkdir -p "$T/hostdir" && echo host-secret >"$T/hostdir/inside"
+marker_state() { stat -c '%s %Y %Z %i' "$T/host-marker"; md5sum <"$T/host-marker"; }
+MARKER0=$(marker_state)
+# "contained" from a mode of the hostile program, exit 0
+contained() {
+	name=$1
+	shift
+	run "$@"
+	if [ "$RC" = 0 ] && printf '%s' "$OUT" | grep -q '^contained'; then
+		pass "$name"
+	else
+		fail "$name" "exit $RC" "out: $OUT" "err: $ERR"
+	fi
+}
+
+expect_ok "start h1" vsx h1 start
+
+# 1. file handles (Shocker): the marker's own handle, and ext4's root
+handle=$("$HOSTILE" handle-of "$T/host-marker")
+# shellcheck disable=SC2086
+contained "open_by_handle_at with the marker's handle fails (ext4)" \
+	vsx h1 exec hostile open-handle $handle /
+mnt=$(findmnt -no TARGET -T "$T")
+rel=${T#"$mnt"}
+rel=${rel#/}/host-marker
+if [ "$(findmnt -no FSTYPE -T "$T")" = ext4 ]; then
+	contained "open_by_handle_at of ext4's root inode fails" vsx h1 exec hostile shocker "$rel"
+else
+	echo "# SKIP inode-2 attack: $T is not on ext4"
+fi
+run vsx h1 exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
+check "CAP_DAC_READ_SEARCH is not in the default bounding set" \
+	test $(( 0x$OUT & (1 << 2) )) = 0
+
+# 2. the /proc/<pid>/root window of exec: a watcher races 50 execs
+vsx h1 exec hostile procroot "$T/host-marker" 4 /root/procroot.out >/dev/null 2>&1 &
+watcher=$!
+for _ in $(seq 50); do
+	[ -s "$R$VROOTDIR/h1/root/procroot.out" ] && break
+	sleep 0.05
+done
+for _ in $(seq 50); do vsx h1 exec true; done
+wait $watcher
+out=$(cat "$R$VROOTDIR/h1/root/procroot.out" 2>/dev/null)
+check "a /proc watcher racing 50 execs never reaches the host root ($out)" \
+	sh -c "echo '$out' | grep -Eq '^contained ([1-9][0-9]+) processes'"
+
+# 3. descriptors of the caller and of the monitor
+run vsx h1 exec hostile fd 7 7<"$T/hostdir"
+same "exec: a descriptor of the caller is closed" "0|contained no such descriptor" "$RC|$OUT"
+run vsx h1 exec sh -c 'ls /proc/self/fd/7/' 7<"$T/hostdir"
+check "exec: the caller's directory cannot be listed" sh -c "[ $RC != 0 ] && ! grep -q inside '$T/out'"
+run sh -c 'echo "hostile fd 7; exit" | "$@"' _ "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" h1 enter 7<"$T/hostdir"
+check "enter: a descriptor of the caller is closed" grep -q '^contained no such descriptor' "$T/out"
+mkguest h2 --context 202 || exit 99
+expect_ok "start h2 with an open descriptor" vsx h2 start 7<"$T/hostdir" 8>"$T/host-marker.fd"
+monitor=$(awk '$1 == "monitor" { print $2 }' "$R$RUNDIR/h2")
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/h2")
+check "the monitor keeps none of the caller's descriptors" \
+	sh -c "[ -n '$monitor' ] && [ -d /proc/$monitor/fd ] && ! ls -l /proc/$monitor/fd | grep -Eq 'hostdir|host-marker'"
+check "the guest's init has none either" \
+	sh -c "[ -n '$init' ] && [ -d /proc/$init/fd ] && ! ls -l /proc/$init/fd | grep -Eq 'hostdir|host-marker'"
+expect_ok "stop h2" vsx h2 stop
+
+# 4. the keyring
+host_key=$("$HOSTILE" keyring)
+run vsx h1 exec hostile keyring
+check "the guest cannot reach the host's user keyring ($OUT, host $host_key)" \
+	sh -c "[ '$RC' = 0 ] && [ '$OUT' != '$host_key' ] && echo '$OUT' | grep -q '^denied'"
+
+# 5. user namespaces, and the i386/x32 entries
+contained "no user namespace by unshare, clone or clone3" vsx h1 exec hostile userns
+contained "the i386 and x32 entries are filtered too" vsx h1 exec hostile compat
+contained "bpf, perf, userfaultfd, open_tree, keys, handles, io_uring refused" vsx h1 exec hostile denied
+run vsx h1 exec unshare -U -r true
+check "unshare -U -r fails" test "$RC" != 0
+
+# 6. TIOCSTI from a process left behind by enter: the filter refuses it,
+# and without the filter the pty of the guest's own stops it
+tiocsti_attack() {
+	rm -f "$R$VROOTDIR/h1/root/tiocsti.out"
+	printf 'hostile tiocsti 1 /root/tiocsti.out\nexit\n' |
+		script -qec "'$VS' --sysroot '$R' --plugindir '$MODS' --datadir '$srcdir/conf.d' h1 enter" /dev/null >"$T/script.out" 2>&1
+	for _ in $(seq 60); do
+		[ -s "$R$VROOTDIR/h1/root/tiocsti.out" ] && break
+		sleep 0.1
+	done
+	cat "$R$VROOTDIR/h1/root/tiocsti.out" 2>/dev/null
+}
+out=$(tiocsti_attack)
+check "a process left behind by enter cannot push keys into the admin's terminal ($out)" \
+	sh -c "echo '$out' | grep -q '^contained 0 injected (Operation not permitted) stdin own-pty'"
+mkdir -p "$R$CONFDIR/h1/apps/seccomp"
+echo ioctl >"$R$CONFDIR/h1/apps/seccomp/allow"
+out=$(tiocsti_attack)
+check "with ioctl allowed, the left-behind process holds a hung-up pty of the guest ($out)" \
+	sh -c "echo '$out' | grep -q '^contained 0 injected (Input/output error) stdin own-pty'"
+rm -r "$R$CONFDIR/h1/apps/seccomp"
+check "enter relayed the shell's output" grep -q tiocsti "$T/script.out"
+
+# the marker was never read nor written
+same "the host marker is unchanged" "$MARKER0" "$(marker_state)"
+grep -rl host-secret "$R$VROOTDIR/h1/root" >/dev/null 2>&1 &&
+	fail "no attack output holds the marker's content" || pass "no attack output holds the marker's content"
+
+# 7. suexec: the user comes from the guest's own passwd, never the host's
+echo "vsalice:x:4321:4321::/root:/bin/sh" >>"$R$VROOTDIR/h1/etc/passwd"
+echo "vsstaff:x:4322:vsalice" >>"$R$VROOTDIR/h1/etc/group"
+run vsx h1 suexec vsalice sh -c 'id -u; id -G; grep CapEff /proc/self/status | cut -f2'
+same "suexec: the guest's user, its groups, no capabilities" "0|4321|4321 4322|0000000000000000" "$RC|$(echo $OUT | tr ' ' '|' | sed 's/|/ /2')"
+expect_error "suexec: a user the guest does not have" 1 "cannot find the user in guest 'h1' ('root2')" vsx h1 suexec root2 true
+expect_error "suexec: no user" 2 "suexec: no user given" vsx h1 suexec
+
+expect_ok "stop h1" vsx h1 stop
+
+# 8. a hung hook is killed: the start is undone, the stop goes on
+mkguest h3 --context 203 || exit 99
+printf 'hook_timeout = 2\n' >>"$R$CONFFILE"
+mkdir -p "$R$CONFDIR/h3/scripts"
+printf '#!/bin/sh\nsleep 1001 &\nexec sleep 1002\n' >"$R$CONFDIR/h3/scripts/pre-start"
+chmod +x "$R$CONFDIR/h3/scripts/pre-start"
+t0=$(date +%s)
+expect_error "a hung pre-start hook fails the start" 1 "pre-start' did not end within 2 s (hook_timeout): killed" vsx h3 start
+check "within the timeout ($(( $(date +%s) - t0 )) s)" test $(( $(date +%s) - t0 )) -lt 10
+check "the hook's processes are gone" sh -c "! pgrep -f 'sleep 100[12]' >/dev/null"
+run vsx h3 status
+same "the guest is not running" 3 "$RC"
+check "its cgroups are gone" sh -c "! ls -d /sys/fs/cgroup/*/$CGBASE/h3 /sys/fs/cgroup/$CGBASE/h3 2>/dev/null | grep -q ."
+mv "$R$CONFDIR/h3/scripts/pre-start" "$R$CONFDIR/h3/scripts/pre-stop"
+expect_ok "start h3" vsx h3 start
+t0=$(date +%s)
+run vsx h3 stop
+check "a hung pre-stop hook is killed and the stop goes on (exit $RC)" sh -c "grep -q \"pre-stop' did not end within 2 s\" '$T/err' && [ $(( $(date +%s) - t0 )) -lt 15 ]"
+run vsx h3 status
+same "the guest is stopped" 3 "$RC"
+check "the stop hook's processes are gone" sh -c "! pgrep -f 'sleep 100[12]' >/dev/null"
+rm -r "$R$CONFDIR/h3/scripts"
+printf 'hook_timeout = 0\n' >"$T/bad.conf"
+expect_error "hook_timeout 0 is refused" 1 "option 'hook_timeout' must be 1 to 86400 seconds" vsx --config "$T/bad.conf" list
+
+# 9. a copied configuration never deletes the original's data
+cp -a "$R$CONFDIR/h1" "$R$CONFDIR/h1copy"
+expect_error "delete of a copied configuration is refused" 1 \
+	"refusing to delete guest 'h1copy': its root is also the root of guest 'h1'" vsx h1copy delete --yes
+check "h1's root is intact" test -f "$R$VROOTDIR/h1/etc/guest-marker"
+rm -r "$R$CONFDIR/h1copy"
+ln -s h1 "$R$VROOTDIR/h9"
+expect_error "build into another guest's root is refused" 1 "is also the root of guest 'h1'" \
+	vsx h9 build -m skeleton --i-know-its-there --force
+rm "$R$VROOTDIR/h9"
+
+# 10. unify and hashify never share an inode with names outside the run
+mkguest r1 --context 204 || exit 99
+mkguest u1 --context 205 || exit 99
+for g in r1 u1; do
+	echo "the same content, long enough to be shared" >"$R$VROOTDIR/$g/bin/linked-out"
+	echo "another content, long enough to be shared" >"$R$VROOTDIR/$g/bin/plain"
+	touch -d @1600000000 "$R$VROOTDIR/$g/bin/linked-out" "$R$VROOTDIR/$g/bin/plain"
+done
+ln "$R$VROOTDIR/r1/bin/linked-out" "$T/outside-link"
+mkdir -p "$R$CONFDIR/u1/apps/vunify" "$R$CONFDIR/r1/apps/vunify"
+ln -s ../../../r1 "$R$CONFDIR/u1/apps/vunify/refserver.1"
+run vsx u1 unify --link=hardlink
+check "unify: the reference file linked outside is not shared" \
+	test "$(stat -c %i "$R$VROOTDIR/u1/bin/linked-out")" != "$(stat -c %i "$T/outside-link")"
+check "unify: it says why" grep -q "not unifying '.*/bin/linked-out': the reference's file has other hard links" "$T/err"
+check "unify: the outside file is not made immutable" sh -c "lsattr '$T/outside-link' | grep -q '^----[^i]'"
+check "unify: a plain equal file is shared (positive control)" \
+	test "$(stat -c %i "$R$VROOTDIR/u1/bin/plain")" = "$(stat -c %i "$R$VROOTDIR/r1/bin/plain")"
+mkguest u2 --context 206 || exit 99
+echo "a content the store does not have yet, 0123456789" >"$R$VROOTDIR/u2/bin/hlinked"
+echo "a content of its own for the store, 0123456789" >"$R$VROOTDIR/u2/bin/hplain"
+ln "$R$VROOTDIR/u2/bin/hlinked" "$T/outside-hlink"
+mkdir -p "$R$CONFDIR/.defaults/apps/vunify/hash" "$R$VROOTDIR/.hash" "$R$CONFDIR/u2/apps/vunify"
+ln -s "$VROOTDIR/.hash" "$R$CONFDIR/.defaults/apps/vunify/hash/0"
+run vsx u2 hashify --link=hardlink
+check "hashify: the guest file linked outside is not made a store entry" \
+	sh -c "[ \$(stat -c %h '$T/outside-hlink') = 2 ] && lsattr '$T/outside-hlink' | grep -q '^----[^i]'"
+check "hashify: it says why" grep -q "not hashifying '.*/bin/hlinked': it has other hard links" "$T/err"
+check "hashify: a plain file becomes an entry (positive control)" \
+	sh -c "[ \$(stat -c %h '$R$VROOTDIR/u2/bin/hplain') = 2 ] && lsattr '$R$VROOTDIR/u2/bin/hplain' | grep -q '^----i'"
+
+finish
