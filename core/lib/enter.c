@@ -385,7 +385,7 @@ static int attach_prepare(struct attach *a, struct vs_guest *g,
 		return vs_set_error(ctx, "guest '%s' is not running", g->name);
 	a->bcaps = proc_capbnd(rs->init);
 	a->nsflags = ns_flags(rs->init);
-	if (vs_seccomp_prepare(g, a->bcaps, &a->filter) < 0) {
+	if (vs_seccomp_prepare(g, a->bcaps, false, &a->filter) < 0) {
 		close(a->initfd);
 		return -1;
 	}

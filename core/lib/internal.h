@@ -255,10 +255,11 @@ void vs_close_fds_except(const int *keep, size_t n);
 
 /* seccomp.c */
 /* Builds the guest's system call filter from its configuration
- * (apps/seccomp/); *filter is NULL when the guest has none (a warning
- * says so).  Warns when bcaps keeps CAP_DAC_READ_SEARCH and handles are
- * not filtered.  0, or -1 with the error set. */
-int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, void **filter);
+ * (apps/seccomp/); *filter is NULL when the guest has none.  With warn
+ * (at start), says so, and warns when bcaps keeps CAP_DAC_READ_SEARCH
+ * and handles are not filtered.  0, or -1 with the error set. */
+int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
+		       void **filter);
 /* Loads the filter into this process (no_new_privs is not set: the
  * caller still holds CAP_SYS_ADMIN).  0, or -1 with errno. */
 int vs_seccomp_load(void *filter);

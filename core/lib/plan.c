@@ -296,8 +296,6 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 		 * CAP_SYS_CHROOT could leave (double chroot) */
 		p->bcaps &= ~(1ULL << 18);
 	}
-	if (vs_seccomp_prepare(g, p->bcaps, &p->seccomp) < 0)
-		return -1;
 	p->no_new_privs = vs_guest_flag_or(g, "apps/seccomp/no-new-privs",
 					   NULL);
 	if (vs_net_load(g, &p->net) < 0)

@@ -156,17 +156,20 @@ static int build(scmp_filter_ctx f, char *const *allow, char *const *add)
 	return r;
 }
 
-int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, void **out)
+int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
+		       void **out)
 {
 	*out = NULL;
-	bool handles = bcaps & (1ULL << 2 /* CAP_DAC_READ_SEARCH */);
+	bool handles = warn && (bcaps & (1ULL << 2 /* CAP_DAC_READ_SEARCH */));
 	if (vs_guest_flag_or(g, "apps/seccomp/none", NULL)) {
-		vs_warn(g->ctx, "guest '%s' runs without a system call filter "
+		if (warn)
+				vs_warn(g->ctx,
+				"guest '%s' runs without a system call filter "
 				"(apps/seccomp/none)%s",
-			g->name,
-			handles ? ": with CAP_DAC_READ_SEARCH its root can "
-				  "open any host file by handle"
-				: "");
+				g->name,
+				handles ? ": with CAP_DAC_READ_SEARCH its root "
+					  "can open any host file by handle"
+					: "");
 		return 0;
 	}
 	int err;

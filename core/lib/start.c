@@ -451,6 +451,7 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	if (st == VS_STALE)
 		vs_guest_cleanup(g, rs, false);
 	if (vs_plan_load(g, plan) < 0 ||
+	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp) < 0 ||
 	    vs_net_check_unique(g, &plan->net) < 0)
 		return -1;
 	memset(rs, 0, sizeof(*rs));

@@ -43,6 +43,49 @@ fi
 run vsx h1 exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
 check "CAP_DAC_READ_SEARCH is not in the default bounding set" \
 	test $(( 0x$OUT & (1 << 2) )) = 0
+# the same attack with the filter off and the capability back reads a
+# marker of its own: the attack is real, and the start warns
+mkguest hc --context 207 || exit 99
+install -m 0755 "$HOSTILE" "$R$VROOTDIR/hc/bin/hostile"
+mkdir -p "$R$CONFDIR/hc/apps/seccomp"
+touch "$R$CONFDIR/hc/apps/seccomp/none"
+echo DAC_READ_SEARCH >"$R$CONFDIR/hc/bcapabilities"
+echo control-secret >"$T/control-marker"
+run vsx hc start
+check "a guest without a filter and with CAP_DAC_READ_SEARCH is warned about" \
+	grep -q "guest 'hc' runs without a system call filter (apps/seccomp/none): with CAP_DAC_READ_SEARCH its root can open any host file by handle" "$T/err"
+# shellcheck disable=SC2046
+run vsx hc exec hostile open-handle $("$HOSTILE" handle-of "$T/control-marker") /
+same "control: without them the handle attack reads a host file" "1|ESCAPED read 'control-secret' by handle" "$RC|$OUT"
+expect_ok "stop hc" vsx hc stop
+rm "$R$CONFDIR/hc/apps/seccomp/none"
+echo open_by_handle_at >"$R$CONFDIR/hc/apps/seccomp/allow"
+run vsx hc start
+check "allowing open_by_handle_at with CAP_DAC_READ_SEARCH is warned about" \
+	grep -q "guest 'hc' has CAP_DAC_READ_SEARCH and may call open_by_handle_at" "$T/err"
+expect_ok "stop hc" vsx hc stop
+echo no_such_call >"$R$CONFDIR/hc/apps/seccomp/deny"
+expect_error "an unknown system call in apps/seccomp/deny" 1 "apps/seccomp/deny:1: unknown system call 'no_such_call'" vsx hc start
+rm -r "$R$CONFDIR/hc/apps/seccomp" "$R$CONFDIR/hc/bcapabilities"
+
+# the handle attack on XFS
+if ! command -v mkfs.xfs >/dev/null; then
+	echo "# SKIP handle attack on XFS: mkfs.xfs is not installed (Debian package xfsprogs)"
+elif ! truncate -s 320M "$T/xfs.img" || ! mkfs.xfs -q "$T/xfs.img" 2>/dev/null ||
+	! mkdir -p "$R/xfs" || ! mount -o loop "$T/xfs.img" "$R/xfs" 2>/dev/null; then
+	echo "# SKIP handle attack on XFS: no loop device for an XFS image"
+else
+	mkdir -p "$R/xfs/guests"
+	mkguest hx --context 208 --rootdir /xfs/guests || exit 99
+	install -m 0755 "$HOSTILE" "$R/xfs/guests/hx/bin/hostile"
+	echo xfs-secret >"$R/xfs/host-marker"
+	expect_ok "start hx (root on XFS)" vsx hx start
+	# shellcheck disable=SC2046
+	contained "open_by_handle_at with the marker's handle fails (XFS)" \
+		vsx hx exec hostile open-handle $("$HOSTILE" handle-of "$R/xfs/host-marker") /
+	expect_ok "stop hx" vsx hx stop
+	same "the XFS marker is unchanged" xfs-secret "$(cat "$R/xfs/host-marker")"
+fi
 
 # 2. the /proc/<pid>/root window of exec: a watcher races 50 execs
 vsx h1 exec hostile procroot "$T/host-marker" 4 /root/procroot.out >/dev/null 2>&1 &
@@ -129,12 +172,14 @@ expect_ok "stop h1" vsx h1 stop
 mkguest h3 --context 203 || exit 99
 printf 'hook_timeout = 2\n' >>"$R$CONFFILE"
 mkdir -p "$R$CONFDIR/h3/scripts"
-printf '#!/bin/sh\nsleep 1001 &\nexec sleep 1002\n' >"$R$CONFDIR/h3/scripts/pre-start"
+# sleeps of a length no other test run has, to find them again
+nap=$(( 200000 + $$ ))
+printf '#!/bin/sh\nsleep %s &\nexec sleep %s\n' $nap $((nap + 1)) >"$R$CONFDIR/h3/scripts/pre-start"
 chmod +x "$R$CONFDIR/h3/scripts/pre-start"
 t0=$(date +%s)
 expect_error "a hung pre-start hook fails the start" 1 "pre-start' did not end within 2 s (hook_timeout): killed" vsx h3 start
 check "within the timeout ($(( $(date +%s) - t0 )) s)" test $(( $(date +%s) - t0 )) -lt 10
-check "the hook's processes are gone" sh -c "! pgrep -f 'sleep 100[12]' >/dev/null"
+check "the hook's processes are gone" sh -c "! pgrep -f 'sleep ($nap|$((nap + 1)))' >/dev/null"
 run vsx h3 status
 same "the guest is not running" 3 "$RC"
 check "its cgroups are gone" sh -c "! ls -d /sys/fs/cgroup/*/$CGBASE/h3 /sys/fs/cgroup/$CGBASE/h3 2>/dev/null | grep -q ."
@@ -145,7 +190,7 @@ run vsx h3 stop
 check "a hung pre-stop hook is killed and the stop goes on (exit $RC)" sh -c "grep -q \"pre-stop' did not end within 2 s\" '$T/err' && [ $(( $(date +%s) - t0 )) -lt 15 ]"
 run vsx h3 status
 same "the guest is stopped" 3 "$RC"
-check "the stop hook's processes are gone" sh -c "! pgrep -f 'sleep 100[12]' >/dev/null"
+check "the stop hook's processes are gone" sh -c "! pgrep -f 'sleep ($nap|$((nap + 1)))' >/dev/null"
 rm -r "$R$CONFDIR/h3/scripts"
 printf 'hook_timeout = 0\n' >"$T/bad.conf"
 expect_error "hook_timeout 0 is refused" 1 "option 'hook_timeout' must be 1 to 86400 seconds" vsx --config "$T/bad.conf" list
