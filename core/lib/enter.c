@@ -63,7 +63,7 @@ static int ns_flags(pid_t pid)
 	} ns[] = {
 		{"mnt", CLONE_NEWNS},	  {"uts", CLONE_NEWUTS},
 		{"ipc", CLONE_NEWIPC},	  {"net", CLONE_NEWNET},
-		{"cgroup", CLONE_NEWCGROUP},
+		{"cgroup", CLONE_NEWCGROUP}, {"user", CLONE_NEWUSER},
 	};
 	int flags = 0;
 	for (size_t i = 0; i < sizeof(ns) / sizeof(*ns); i++) {
@@ -167,53 +167,6 @@ static int final_main(void *arg)
 	_exit(127);
 }
 
-/* Sends fd over the socket. */
-static int send_fd(int sock, int fd)
-{
-	char c = 'm';
-	struct iovec iov = {.iov_base = &c, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-/* The received descriptor, or -1 (the attach process failed first). */
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = {.iov_base = &c, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* A pty of the guest's own devpts (we are inside its mount namespace):
  * the master goes to vs, the slave is returned. */
 static int open_guest_pty(int sock)
@@ -233,7 +186,7 @@ static int open_guest_pty(int sock)
 	int unlock = 0, s = -1;
 	if (ioctl(m, TIOCSPTLCK, &unlock) == 0)
 		s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s >= 0 && send_fd(sock, m) < 0) {
+	if (s >= 0 && vs_send_fd(sock, m) < 0) {
 		close(s);
 		s = -1;
 	}
@@ -278,6 +231,8 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 		attach_fail(a, "join the cgroup of", NULL);
 	if (setns(a->initfd, a->nsflags | CLONE_NEWPID) < 0)
 		attach_fail(a, "enter the namespaces of", NULL);
+	if ((a->nsflags & CLONE_NEWUSER) && vs_userns_become_root() < 0)
+		attach_fail(a, "become root of the user namespace of", NULL);
 	if (a->root[0] && chroot(a->root) < 0)
 		attach_fail(a, "enter the root of", NULL);
 	if (chdir("/") < 0)
@@ -466,7 +421,7 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 		r = vs_set_errno(ctx, fork_errno, "cannot fork");
 	} else {
 		if (sock[0] >= 0)
-			master = recv_fd(sock[0]);
+			master = vs_recv_fd(sock[0]);
 		char msg[1024];
 		ssize_t n;
 		do

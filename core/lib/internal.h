@@ -208,6 +208,35 @@ struct vs_mount {
 	int line;
 	bool noauto;
 };
+/* userns.c: user-namespace guests */
+#define VS_IDMAP_MAX 16
+struct vs_idrange {
+	unsigned long inside, outside, count;
+};
+struct vs_idmap {
+	struct vs_idrange e[VS_IDMAP_MAX];
+	size_t n;
+};
+struct vs_userns {
+	bool on; /* spaces/user */
+	struct vs_idmap uid, gid;
+};
+/* Reads spaces/user and the id maps (userns/uidmap, userns/gidmap, else
+ * a slot of root's /etc/subuid and /etc/subgid).  0, or -1 with the
+ * error set. */
+int vs_userns_load(struct vs_guest *g, struct vs_userns *u);
+/* -1 (error set) when another configured guest's uids overlap. */
+int vs_userns_check_unique(struct vs_guest *g, const struct vs_userns *u);
+/* Writes the maps of the new user namespace of pid. */
+int vs_userns_map(struct vs_guest *g, const struct vs_userns *u, pid_t pid);
+/* A detached, idmapped copy of root (the mapping of pid's user
+ * namespace): its descriptor, or -1 with the error set (one line naming
+ * the file system when it cannot be idmapped). */
+int vs_userns_root_tree(struct vs_guest *g, const char *root, pid_t pid);
+/* In a new user namespace whose maps are written: uid and gid 0 there,
+ * no supplementary groups.  0 or -1 with errno. */
+int vs_userns_become_root(void);
+
 struct vs_plan {
 	struct vs_guest *g;
 	char root[PATH_MAX]; /* real path of the guest root */
@@ -228,6 +257,8 @@ struct vs_plan {
 	size_t nkill;
 	int timeout; /* seconds a stop may take before the kill sequence */
 	void *seccomp;     /* the filter (NULL: none) */
+	struct vs_userns userns;
+	int treefd;        /* userns: the idmapped root, attached by the init */
 	bool no_new_privs; /* apps/seccomp/no-new-privs */
 };
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
@@ -247,6 +278,13 @@ char *vs_guest_dir_canon(struct vs_guest *g, const char *kind);
  * its own), or NULL. */
 char *vs_guest_dir_owner(struct vs_ctx *ctx, const char *canon,
 			 const char *self, const char **kind);
+
+/* fdpass.c */
+/* Sends fd over a unix socket; 0 or -1 with errno. */
+int vs_send_fd(int sock, int fd);
+/* The descriptor received (close-on-exec), or -1 when the peer closed
+ * the socket or sent none. */
+int vs_recv_fd(int sock);
 
 /* spawn.c */
 /* Closes every descriptor above 2 but those in keep (an inherited one

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,10 +132,56 @@ static int setup_sys(struct vs_plan *p, int rootfd)
 	int fd = mount_point(p, rootfd, "sys");
 	if (fd < 0)
 		return -1;
-	int r = do_mount(p, "sysfs", fd, "sysfs",
-			 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-			 "/sys");
+	char b[64];
+	int r = 0;
+	if (mount("sysfs", fdpath(fd, b), "sysfs",
+		  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		/* a user-namespace guest without a network namespace of its
+		 * own may not mount sysfs: the host's, read-only, without
+		 * what is mounted below it */
+		if (!p->userns.on || errno != EPERM)
+			r = -1;
+		else if (mount("/sys", fdpath(fd, b), NULL, MS_BIND, NULL) < 0)
+			r = -1;
+		else if (mount(NULL, fdpath(fd, b), NULL,
+			       MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+				       MS_NODEV | MS_NOEXEC,
+			       NULL) < 0) {
+			/* the bind is on top: reopen the mount point */
+			int top = mount_point(p, rootfd, "sys");
+			r = top < 0 ||
+					    mount(NULL, fdpath(top, b), NULL,
+						  MS_BIND | MS_REMOUNT |
+							  MS_RDONLY | MS_NOSUID |
+							  MS_NODEV | MS_NOEXEC,
+						  NULL) < 0
+				    ? -1
+				    : 0;
+			if (top >= 0)
+				close(top);
+		}
+		if (r < 0)
+			vs_set_errno(p->g->ctx, errno,
+				     "cannot mount /sys in guest '%s'",
+				     p->g->name);
+	}
 	close(fd);
+	return r;
+}
+
+/* A user namespace may not make device nodes: an empty file with the
+ * host's node bound onto it. */
+static int bind_node(int dev, const char *name, const char *host)
+{
+	int fd = openat(dev, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		return -1;
+	char b[64];
+	int r = mount(host, fdpath(fd, b), NULL, MS_BIND, NULL);
+	int e = errno;
+	close(fd);
+	errno = e;
 	return r;
 }
 
@@ -144,11 +191,16 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		const char *name;
 		unsigned maj, min;
 		mode_t mode;
+		const char *host; /* bound in a user namespace (no mknod) */
 	} nodes[] = {
-		{"null", 1, 3, 0666},	 {"zero", 1, 5, 0666},
-		{"full", 1, 7, 0666},	 {"random", 1, 8, 0666},
-		{"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666},
-		{"console", 1, 3, 0600}, /* a console that is /dev/null */
+		{"null", 1, 3, 0666, "/dev/null"},
+		{"zero", 1, 5, 0666, "/dev/zero"},
+		{"full", 1, 7, 0666, "/dev/full"},
+		{"random", 1, 8, 0666, "/dev/random"},
+		{"urandom", 1, 9, 0666, "/dev/urandom"},
+		{"tty", 5, 0, 0666, "/dev/tty"},
+		/* a console that is /dev/null */
+		{"console", 1, 3, 0600, "/dev/null"},
 	};
 	static const char *const links[][2] = {
 		{"ptmx", "pts/ptmx"},	{"fd", "/proc/self/fd"},
@@ -169,9 +221,12 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		return vs_set_errno(ctx, errno, "cannot open /dev of guest '%s'",
 				    p->g->name);
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes) && r == 0; i++)
-		if (mknodat(dev, nodes[i].name, S_IFCHR | 0600,
-			    makedev(nodes[i].maj, nodes[i].min)) < 0 ||
-		    fchmodat(dev, nodes[i].name, nodes[i].mode, 0) < 0)
+		if (p->userns.on
+			    ? bind_node(dev, nodes[i].name, nodes[i].host) < 0
+			    : mknodat(dev, nodes[i].name, S_IFCHR | 0600,
+				      makedev(nodes[i].maj, nodes[i].min)) < 0 ||
+				      fchmodat(dev, nodes[i].name, nodes[i].mode,
+					       0) < 0)
 			r = vs_set_errno(ctx, errno,
 					 "cannot create /dev/%s in guest '%s'",
 					 nodes[i].name, p->g->name);
@@ -278,11 +333,25 @@ int vs_mounts_setup(struct vs_plan *p)
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			return vs_set_errno(ctx, errno,
 					    "cannot make the mounts private");
-		if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		if (p->treefd >= 0) {
+			/* the idmapped root, onto the guest root we started
+			 * in (our working directory) */
+			if (syscall(SYS_move_mount, p->treefd, "", AT_FDCWD, ".",
+				    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+				return vs_set_errno(ctx, errno,
+						    "cannot mount the root of "
+						    "guest '%s'",
+						    p->g->name);
+		} else if (mount(p->root, p->root, NULL, MS_BIND | MS_REC,
+				 NULL) < 0) {
 			return vs_set_errno(ctx, errno, "cannot bind '%s'",
 					    p->root);
+		}
 	}
-	int rootfd = open(p->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rootfd = p->treefd >= 0
+			     ? openat(p->treefd, ".",
+				      O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			     : open(p->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return vs_set_errno(ctx, errno, "cannot open '%s'", p->root);
 	int r = setup_proc(p, rootfd);

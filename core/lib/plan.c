@@ -298,6 +298,15 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 	}
 	p->no_new_privs = vs_guest_flag_or(g, "apps/seccomp/no-new-privs",
 					   NULL);
+	p->treefd = -1;
+	if (vs_userns_load(g, &p->userns) < 0)
+		return -1;
+	if (p->userns.on && p->nonamespace)
+		return vs_set_error(ctx,
+				    "guest '%s' has spaces/user and nonamespace: "
+				    "a user-namespace guest needs a mount "
+				    "namespace of its own",
+				    g->name);
 	if (vs_net_load(g, &p->net) < 0)
 		return -1;
 	const char *netconf = vs_conf_str(ctx, "net");

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -112,16 +113,31 @@ static char **sysv_command(struct vs_plan *p, char ***env)
 }
 
 static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
-				int nullfd, bool foreground)
+				int nullfd, int treesock, bool foreground)
 {
 	struct vs_ctx *ctx = p->g->ctx;
 	char c;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (p->userns.on) {
+		/* the monitor maps our ids and hands over the idmapped root
+		 * first; then we are root of our own user namespace only */
+		if (read(gofd, &c, 1) != 1)
+			_exit(127);
+		p->treefd = vs_recv_fd(treesock);
+		close(treesock);
+		if (p->treefd < 0)
+			_exit(127);
+		if (vs_userns_become_root() < 0) {
+			vs_set_errno(ctx, errno,
+				     "cannot become root of the user namespace");
+			init_fail(ctx, errfd);
+		}
+	}
 	/* the mounts are made while the monitor moves us into the v1
 	 * cgroups (a v1 move waits for an RCU grace period) */
 	if (vs_mounts_setup(p) < 0)
 		init_fail(ctx, errfd);
-	if (read(gofd, &c, 1) != 1)
+	if (!p->userns.on && read(gofd, &c, 1) != 1)
 		_exit(127); /* the monitor gave up */
 	close(gofd);
 	if (p->netns && vs_net_guest_setup(p->g, &p->net) < 0)
@@ -198,6 +214,22 @@ struct vs_init {
 	int pidfd;
 };
 
+/* A user-namespace init: maps its ids and sends it the idmapped root
+ * over sock (closed here). */
+static int give_root(struct vs_plan *p, pid_t pid, int sock)
+{
+	int tree = -1, r = 0;
+	if (vs_userns_map(p->g, &p->userns, pid) < 0 ||
+	    (tree = vs_userns_root_tree(p->g, p->root, pid)) < 0)
+		r = -1;
+	else if (vs_send_fd(sock, tree) < 0)
+		r = vs_set_errno(p->g->ctx, errno, "cannot start the init");
+	if (tree >= 0)
+		close(tree);
+	close(sock);
+	return r;
+}
+
 /* Creates the init; on success it has exec'd its command. */
 static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		      bool foreground, struct vs_init *out)
@@ -213,12 +245,36 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	}
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int pidfd = -1;
+	/* a user-namespace init gets its idmapped root over a socket, and
+	 * starts in the guest's root (its mount namespace's copy of our
+	 * working directory): the directories above it (a barrier) need
+	 * not be searchable by the guest's ids */
+	int tsock[2] = {-1, -1}, cwd = -1;
+	if (p->userns.on &&
+	    (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tsock) < 0 ||
+	     (cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	     chdir(p->root) < 0)) {
+		int e = errno;
+		for (int i = 0; i < 2; i++)
+			if (tsock[i] >= 0)
+				close(tsock[i]);
+		if (cwd >= 0)
+			close(cwd);
+		close(go[0]);
+		close(go[1]);
+		close(err[0]);
+		close(err[1]);
+		if (nullfd >= 0)
+			close(nullfd);
+		return vs_set_errno(ctx, e, "cannot enter '%s'", p->root);
+	}
 	/* born in the cgroup2 group: no migration */
 	int v2fd = cg->v2 ? open(cg->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 			  : -1;
 	struct clone_args ca = {
 		.flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
 			 CLONE_PIDFD | (p->nonamespace ? 0 : CLONE_NEWNS) |
+			 (p->userns.on ? CLONE_NEWUSER : 0) |
 			 (p->netns ? CLONE_NEWNET : 0) |
 			 (v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
@@ -238,9 +294,18 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	if (pid == 0) {
 		close(go[1]);
 		close(err[0]);
-		init_main(p, go[0], err[1], nullfd, foreground);
+		if (tsock[0] >= 0)
+			close(tsock[0]);
+		init_main(p, go[0], err[1], nullfd, tsock[1], foreground);
 	}
 	int e = errno;
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0) { /* cannot fail: it is where we were */
+		}
+		close(cwd);
+	}
+	if (tsock[1] >= 0)
+		close(tsock[1]);
 	close(go[0]);
 	close(err[1]);
 	if (nullfd >= 0)
@@ -251,6 +316,8 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	if (pid < 0) {
 		close(go[1]);
 		close(err[0]);
+		if (tsock[0] >= 0)
+			close(tsock[0]);
 		return vs_set_errno(ctx, e, "cannot create the namespaces of "
 					    "guest '%s'",
 				    p->g->name);
@@ -260,13 +327,15 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	 * and a write to its pipe must not kill us */
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 	sigaction(SIGPIPE, &ign, &old);
-	if (vs_net_host_setup(p->g, &p->net, pid) < 0)
+	if (p->userns.on)
+		r = give_root(p, pid, tsock[0]);
+	if (r == 0 && vs_net_host_setup(p->g, &p->net, pid) < 0)
 		r = -1;
-	else if (vs_cgroup_attach(cg, pid, born_in_v2) < 0)
+	else if (r == 0 && vs_cgroup_attach(cg, pid, born_in_v2) < 0)
 		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
 					     "into its cgroup",
 				 p->g->name);
-	else if (write(go[1], "g", 1) != 1)
+	else if (r == 0 && write(go[1], "g", 1) != 1)
 		r = vs_set_errno(ctx, errno, "cannot start the init");
 	close(go[1]);
 	sigaction(SIGPIPE, &old, NULL);
@@ -452,6 +521,7 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 		vs_guest_cleanup(g, rs, false);
 	if (vs_plan_load(g, plan) < 0 ||
 	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp) < 0 ||
+	    vs_userns_check_unique(g, &plan->userns) < 0 ||
 	    vs_net_check_unique(g, &plan->net) < 0)
 		return -1;
 	memset(rs, 0, sizeof(*rs));

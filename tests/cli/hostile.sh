@@ -25,24 +25,90 @@ contained() {
 	fi
 }
 
-expect_ok "start h1" vsx h1 start
+# Every attack from inside the running guest $1 (with /bin/hostile); the
+# names of the checks say which kind of guest ($2).
+attacks() {
+	G=$1 K=$2
+	# 1. file handles (Shocker): the marker's own handle, and ext4's root
+	handle=$("$HOSTILE" handle-of "$T/host-marker")
+	# shellcheck disable=SC2086
+	contained "$K: open_by_handle_at with the marker's handle fails (ext4)" \
+		vsx $G exec hostile open-handle $handle /
+	mnt=$(findmnt -no TARGET -T "$T")
+	rel=${T#"$mnt"}
+	rel=${rel#/}/host-marker
+	if [ "$(findmnt -no FSTYPE -T "$T")" = ext4 ]; then
+		contained "$K: open_by_handle_at of ext4's root inode fails" vsx $G exec hostile shocker "$rel"
+	else
+		echo "# SKIP inode-2 attack: $T is not on ext4"
+	fi
+	run vsx $G exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
+	check "$K: CAP_DAC_READ_SEARCH is not in the default bounding set" \
+		test $(( 0x$OUT & (1 << 2) )) = 0
+	# 2. the /proc/<pid>/root window of exec: a watcher races 50 execs
+	vsx $G exec hostile procroot "$T/host-marker" 4 /root/procroot.out >/dev/null 2>&1 &
+	watcher=$!
+	for _ in $(seq 50); do
+		[ -s "$R$VROOTDIR/$G/root/procroot.out" ] && break
+		sleep 0.05
+	done
+	for _ in $(seq 50); do vsx $G exec true; done
+	wait $watcher
+	out=$(cat "$R$VROOTDIR/$G/root/procroot.out" 2>/dev/null)
+	check "$K: a /proc watcher racing 50 execs never reaches the host root ($out)" \
+		sh -c "echo '$out' | grep -Eq '^contained ([1-9][0-9]+) processes'"
 
-# 1. file handles (Shocker): the marker's own handle, and ext4's root
-handle=$("$HOSTILE" handle-of "$T/host-marker")
-# shellcheck disable=SC2086
-contained "open_by_handle_at with the marker's handle fails (ext4)" \
-	vsx h1 exec hostile open-handle $handle /
-mnt=$(findmnt -no TARGET -T "$T")
-rel=${T#"$mnt"}
-rel=${rel#/}/host-marker
-if [ "$(findmnt -no FSTYPE -T "$T")" = ext4 ]; then
-	contained "open_by_handle_at of ext4's root inode fails" vsx h1 exec hostile shocker "$rel"
-else
-	echo "# SKIP inode-2 attack: $T is not on ext4"
-fi
-run vsx h1 exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
-check "CAP_DAC_READ_SEARCH is not in the default bounding set" \
-	test $(( 0x$OUT & (1 << 2) )) = 0
+	# 3. descriptors of the caller and of the monitor
+	run vsx $G exec hostile fd 7 7<"$T/hostdir"
+	same "$K: exec: a descriptor of the caller is closed" "0|contained no such descriptor" "$RC|$OUT"
+	run vsx $G exec sh -c 'ls /proc/self/fd/7/' 7<"$T/hostdir"
+	check "$K: exec: the caller's directory cannot be listed" sh -c "[ $RC != 0 ] && ! grep -q inside '$T/out'"
+	run sh -c 'echo "hostile fd 7; exit" | "$@"' _ "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" $G enter 7<"$T/hostdir"
+	check "$K: enter: a descriptor of the caller is closed" grep -q '^contained no such descriptor' "$T/out"
+	# 4. the keyring
+	host_key=$("$HOSTILE" keyring)
+	run vsx $G exec hostile keyring
+	check "$K: the guest cannot reach the host's user keyring ($OUT, host $host_key)" \
+		sh -c "[ '$RC' = 0 ] && [ '$OUT' != '$host_key' ] && echo '$OUT' | grep -q '^denied'"
+
+	# 5. user namespaces, and the i386/x32 entries
+	contained "$K: no user namespace by unshare, clone or clone3" vsx $G exec hostile userns
+	contained "$K: the i386 and x32 entries are filtered too" vsx $G exec hostile compat
+	contained "$K: bpf, perf, userfaultfd, open_tree, keys, handles, io_uring refused" vsx $G exec hostile denied
+	run vsx $G exec unshare -U -r true
+	check "$K: unshare -U -r fails" test "$RC" != 0
+
+	# 6. TIOCSTI from a process left behind by enter: the filter refuses it,
+	# and without the filter the pty of the guest's own stops it
+	tiocsti_attack() {
+		rm -f "$R$VROOTDIR/$G/root/tiocsti.out"
+		printf 'hostile tiocsti 1 /root/tiocsti.out\nexit\n' |
+			script -qec "'$VS' --sysroot '$R' --plugindir '$MODS' --datadir '$srcdir/conf.d' $G enter" /dev/null >"$T/script.out" 2>&1
+		for _ in $(seq 60); do
+			[ -s "$R$VROOTDIR/$G/root/tiocsti.out" ] && break
+			sleep 0.1
+		done
+		cat "$R$VROOTDIR/$G/root/tiocsti.out" 2>/dev/null
+	}
+	out=$(tiocsti_attack)
+	check "$K: a process left behind by enter cannot push keys into the admin's terminal ($out)" \
+		sh -c "echo '$out' | grep -q '^contained 0 injected (Operation not permitted) stdin own-pty'"
+	mkdir -p "$R$CONFDIR/$G/apps/seccomp"
+	echo ioctl >"$R$CONFDIR/$G/apps/seccomp/allow"
+	out=$(tiocsti_attack)
+	check "$K: with ioctl allowed, the left-behind process holds a hung-up pty of the guest ($out)" \
+		sh -c "echo '$out' | grep -q '^contained 0 injected (Input/output error) stdin own-pty'"
+	rm -r "$R$CONFDIR/$G/apps/seccomp"
+	check "$K: enter relayed the shell's output" grep -q tiocsti "$T/script.out"
+
+	# the marker was never read nor written
+	same "$K: the host marker is unchanged" "$MARKER0" "$(marker_state)"
+	grep -rl host-secret "$R$VROOTDIR/$G/root" >/dev/null 2>&1 &&
+		fail "$K: no attack output holds the marker's content" || pass "$K: no attack output holds the marker's content"
+}
+
+expect_ok "start h1" vsx h1 start
+attacks h1 privileged
 # the same attack with the filter off and the capability back reads a
 # marker of its own: the attack is real, and the start warns
 mkguest hc --context 207 || exit 99
@@ -87,26 +153,6 @@ else
 	same "the XFS marker is unchanged" xfs-secret "$(cat "$R/xfs/host-marker")"
 fi
 
-# 2. the /proc/<pid>/root window of exec: a watcher races 50 execs
-vsx h1 exec hostile procroot "$T/host-marker" 4 /root/procroot.out >/dev/null 2>&1 &
-watcher=$!
-for _ in $(seq 50); do
-	[ -s "$R$VROOTDIR/h1/root/procroot.out" ] && break
-	sleep 0.05
-done
-for _ in $(seq 50); do vsx h1 exec true; done
-wait $watcher
-out=$(cat "$R$VROOTDIR/h1/root/procroot.out" 2>/dev/null)
-check "a /proc watcher racing 50 execs never reaches the host root ($out)" \
-	sh -c "echo '$out' | grep -Eq '^contained ([1-9][0-9]+) processes'"
-
-# 3. descriptors of the caller and of the monitor
-run vsx h1 exec hostile fd 7 7<"$T/hostdir"
-same "exec: a descriptor of the caller is closed" "0|contained no such descriptor" "$RC|$OUT"
-run vsx h1 exec sh -c 'ls /proc/self/fd/7/' 7<"$T/hostdir"
-check "exec: the caller's directory cannot be listed" sh -c "[ $RC != 0 ] && ! grep -q inside '$T/out'"
-run sh -c 'echo "hostile fd 7; exit" | "$@"' _ "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" h1 enter 7<"$T/hostdir"
-check "enter: a descriptor of the caller is closed" grep -q '^contained no such descriptor' "$T/out"
 mkguest h2 --context 202 || exit 99
 expect_ok "start h2 with an open descriptor" vsx h2 start 7<"$T/hostdir" 8>"$T/host-marker.fd"
 monitor=$(awk '$1 == "monitor" { print $2 }' "$R$RUNDIR/h2")
@@ -117,46 +163,6 @@ check "the guest's init has none either" \
 	sh -c "[ -n '$init' ] && [ -d /proc/$init/fd ] && ! ls -l /proc/$init/fd | grep -Eq 'hostdir|host-marker'"
 expect_ok "stop h2" vsx h2 stop
 
-# 4. the keyring
-host_key=$("$HOSTILE" keyring)
-run vsx h1 exec hostile keyring
-check "the guest cannot reach the host's user keyring ($OUT, host $host_key)" \
-	sh -c "[ '$RC' = 0 ] && [ '$OUT' != '$host_key' ] && echo '$OUT' | grep -q '^denied'"
-
-# 5. user namespaces, and the i386/x32 entries
-contained "no user namespace by unshare, clone or clone3" vsx h1 exec hostile userns
-contained "the i386 and x32 entries are filtered too" vsx h1 exec hostile compat
-contained "bpf, perf, userfaultfd, open_tree, keys, handles, io_uring refused" vsx h1 exec hostile denied
-run vsx h1 exec unshare -U -r true
-check "unshare -U -r fails" test "$RC" != 0
-
-# 6. TIOCSTI from a process left behind by enter: the filter refuses it,
-# and without the filter the pty of the guest's own stops it
-tiocsti_attack() {
-	rm -f "$R$VROOTDIR/h1/root/tiocsti.out"
-	printf 'hostile tiocsti 1 /root/tiocsti.out\nexit\n' |
-		script -qec "'$VS' --sysroot '$R' --plugindir '$MODS' --datadir '$srcdir/conf.d' h1 enter" /dev/null >"$T/script.out" 2>&1
-	for _ in $(seq 60); do
-		[ -s "$R$VROOTDIR/h1/root/tiocsti.out" ] && break
-		sleep 0.1
-	done
-	cat "$R$VROOTDIR/h1/root/tiocsti.out" 2>/dev/null
-}
-out=$(tiocsti_attack)
-check "a process left behind by enter cannot push keys into the admin's terminal ($out)" \
-	sh -c "echo '$out' | grep -q '^contained 0 injected (Operation not permitted) stdin own-pty'"
-mkdir -p "$R$CONFDIR/h1/apps/seccomp"
-echo ioctl >"$R$CONFDIR/h1/apps/seccomp/allow"
-out=$(tiocsti_attack)
-check "with ioctl allowed, the left-behind process holds a hung-up pty of the guest ($out)" \
-	sh -c "echo '$out' | grep -q '^contained 0 injected (Input/output error) stdin own-pty'"
-rm -r "$R$CONFDIR/h1/apps/seccomp"
-check "enter relayed the shell's output" grep -q tiocsti "$T/script.out"
-
-# the marker was never read nor written
-same "the host marker is unchanged" "$MARKER0" "$(marker_state)"
-grep -rl host-secret "$R$VROOTDIR/h1/root" >/dev/null 2>&1 &&
-	fail "no attack output holds the marker's content" || pass "no attack output holds the marker's content"
 
 # 7. suexec: the user comes from the guest's own passwd, never the host's
 echo "vsalice:x:4321:4321::/root:/bin/sh" >>"$R$VROOTDIR/h1/etc/passwd"
@@ -236,5 +242,85 @@ check "hashify: the guest file linked outside is not made a store entry" \
 check "hashify: it says why" grep -q "not hashifying '.*/bin/hlinked': it has other hard links" "$T/err"
 check "hashify: a plain file becomes an entry (positive control)" \
 	sh -c "[ \$(stat -c %h '$R$VROOTDIR/u2/bin/hplain') = 2 ] && lsattr '$R$VROOTDIR/u2/bin/hplain' | grep -q '^----i'"
+
+# 11. user-namespace guests: the same attacks, the ids, the idmapped root
+mkdir -p "$R/etc"
+echo "root:1000000:655360" >"$R/etc/subuid" # 10 slots of 65536
+echo "root:2000000:655360" >"$R/etc/subgid"
+userns_guest() { # NAME CONTEXT [build options]
+	n=$1 c=$2
+	shift 2
+	mkguest "$n" --context "$c" "$@" || exit 99
+	mkdir -p "$R$CONFDIR/$n/spaces" && touch "$R$CONFDIR/$n/spaces/user"
+}
+userns_guest hu 11
+install -m 0755 "$HOSTILE" "$R$VROOTDIR/hu/bin/hostile"
+expect_ok "start hu (a user namespace)" vsx hu start
+run vsx hu exec cat /proc/self/uid_map /proc/self/gid_map
+same "userns: ids of the guest's slot of root's subuid and subgid" "0 1065536 65536 0 2065536 65536" "$(echo $OUT)"
+run vsx hu exec sh -c 'id -u; stat -c %u:%g /etc/guest-marker; touch /root/made-inside'
+same "userns: root inside, files keep their on-disk owners" "0|0:0" "$RC|$(echo $OUT | tr ' ' '|' | cut -d'|' -f2-)"
+same "userns: a file made inside is owned by 0 on disk" "0:0" "$(stat -c %u:%g "$R$VROOTDIR/hu/root/made-inside")"
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/hu")
+same "userns: the guest's init is an unprivileged user of the host" "1065536:2065536" "$(stat -c %u:%g /proc/$init)"
+run vsx hu exec chown 70000 /root/made-inside
+check "userns: capabilities stop at the guest's own ids (no chown to an unmapped id)" test "$RC" != 0
+attacks hu userns
+expect_ok "stop hu" vsx hu stop
+
+# files shared between guests of different ranges stay shared
+userns_guest hu2 12
+mkdir -p "$R$CONFDIR/hu/apps/vunify" "$R$CONFDIR/hu2/apps/vunify"
+ln -s ../../../hu "$R$CONFDIR/hu2/apps/vunify/refserver.1"
+expect_ok "unify hu2 against hu" vsx hu2 unify --link=hardlink --ignore-mtime
+expect_ok "start hu" vsx hu start
+expect_ok "start hu2" vsx hu2 start
+a=$(vsx hu exec stat -c %u:%i /bin/busybox)
+b=$(vsx hu2 exec stat -c %u:%i /bin/busybox)
+run vsx hu2 exec cat /proc/self/uid_map
+check "userns: a unified file is one inode owned by root in both ($a, $b; hu2 maps $(echo $OUT))" \
+	sh -c "[ '$a' = '$b' ] && [ '${a%%:*}' = 0 ] && echo '$OUT' | grep -q 1131072"
+run vsx hu2 exec busybox true
+same "userns: the shared busybox runs in hu2" 0 "$RC"
+expect_ok "stop hu" vsx hu stop
+expect_ok "stop hu2" vsx hu2 stop
+
+# bad configurations: one line each, nothing started
+userns_guest hu3 21
+expect_error "userns: overlapping ranges are refused" 1 "guest 'hu3' has user ids of guest 'hu'" vsx hu3 start
+mkdir -p "$R$CONFDIR/hu3/userns"
+echo "0 x" >"$R$CONFDIR/hu3/userns/uidmap"
+expect_error "userns: a bad uidmap line" 1 "userns/uidmap:1: not '<inside> <outside> <count>'" vsx hu3 start
+echo "0 3000000 65536" >"$R$CONFDIR/hu3/userns/uidmap"
+echo "0 3000000 65536" >"$R$CONFDIR/hu3/userns/gidmap"
+touch "$R$CONFDIR/hu3/nonamespace"
+expect_error "userns: nonamespace is refused" 1 "a user-namespace guest needs a mount namespace of its own" vsx hu3 start
+rm "$R$CONFDIR/hu3/nonamespace"
+expect_ok "userns: explicit maps" vsx hu3 start
+run vsx hu3 exec cat /proc/self/uid_map
+same "userns: the uidmap file is used" "0 3000000 65536" "$(echo $OUT)"
+expect_ok "stop hu3" vsx hu3 stop
+mv "$R/etc/subuid" "$R/etc/subuid.away"
+expect_error "userns: no subuid and no uidmap" 1 "cannot read '$R/etc/subuid'" vsx hu2 start
+mv "$R/etc/subuid.away" "$R/etc/subuid"
+
+# on XFS too; a file system without idmapped mounts is refused
+if mountpoint -q "$R/xfs" 2>/dev/null; then
+	userns_guest hux 13 --rootdir /xfs/guests
+	expect_ok "start hux (user namespace, root on XFS)" vsx hux start
+	run vsx hux exec sh -c 'cat /proc/self/uid_map; stat -c %u /etc/guest-marker; touch /root/x'
+	same "userns on XFS: mapped (slot 13 mod 10), owners kept" "0 1196608 65536 0" "$(echo $OUT)"
+	same "userns on XFS: a file made inside is owned by 0 on disk" 0 "$(stat -c %u "$R/xfs/guests/hux/root/x")"
+	expect_ok "stop hux" vsx hux stop
+else
+	echo "# SKIP userns on XFS: no XFS loop mount (see the handle attack above)"
+fi
+mkdir -p "$R/ramfs"
+if mount -t ramfs none "$R/ramfs" 2>/dev/null; then
+	userns_guest hr 14 --rootdir /ramfs
+	expect_error "userns: a root on ramfs is refused" 1 "has no idmapped mounts (ext4, XFS, btrfs and tmpfs have)" vsx hr start
+else
+	echo "# SKIP userns on ramfs: cannot mount ramfs"
+fi
 
 finish
