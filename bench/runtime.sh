@@ -1,6 +1,7 @@
 #!/bin/bash
 # Guest start/exec/stop cycle and exec latency: vs against unshare+nsenter
-# and LXC, side by side in one run (medians).  Not run by CI.
+# and LXC, side by side in one run (medians), and vs with and without its
+# system call filter (interleaved).  Not run by CI.
 #   bench/runtime.sh [cycles]      (as root; installs lxc if missing)
 set -eu
 cd "$(dirname "$0")/.."
@@ -83,7 +84,33 @@ lxc-start -n bench -P "$T/lxc" -d && {
 	lxc-stop -n bench -P "$T/lxc" -k
 }
 
+# the filter's cost: the same guest with and without it, interleaved
+cfg=$R$(vs paths | awk '$1 == "confdir" { print $2 }')/bench/apps/seccomp
+mkdir -p "$cfg"
+for i in $(seq "$N"); do
+	for f in on off; do
+		if [ $f = on ]; then rm -f "$cfg/none"; else touch "$cfg/none"; fi
+		t=$(now); vs bench start 2>/dev/null; vs bench exec true; vs bench stop
+		echo "$f $(( $(now) - t ))"
+	done
+done >"$T/filter.cycle"
+vs bench start 2>/dev/null
+for i in $(seq $((N * 2))); do
+	for f in on off; do
+		if [ $f = on ]; then rm -f "$cfg/none"; else touch "$cfg/none"; fi
+		t=$(now); vs bench exec true; echo "$f $(( $(now) - t ))"
+	done
+done >"$T/filter.exec"
+vs bench stop
+rm -f "$cfg/none"
+for k in cycle exec; do
+	for f in on off; do
+		awk -v f=$f '$1 == f { print $2 }' "$T/filter.$k" | median >"$T/filter.$k.$f"
+	done
+done
+
 r() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%.2f", a / b }'; }
+d() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%+.2f", a - b }'; }
 echo "median of $N cycles / $((N * 2)) execs, milliseconds"
 printf '%-40s %8s\n' "cycle start+exec true+stop: vs" "$(cat "$T/vs.cycle")"
 printf '%-40s %8s\n' "  unshare + nsenter + kill" "$(cat "$T/unshare.cycle")"
@@ -92,3 +119,8 @@ printf '%-40s %8s\n' "exec true: vs exec" "$(cat "$T/vs.exec")"
 printf '%-40s %8s\n' "  nsenter -a" "$(cat "$T/nsenter.exec")"
 printf '%-40s %8s\n' "  lxc-attach" "$(cat "$T/lxc.exec" 2>/dev/null)"
 echo "ratios: cycle vs/unshare $(r "$T/vs.cycle" "$T/unshare.cycle"), vs/lxc $(r "$T/vs.cycle" "$T/lxc.cycle"); exec vs/nsenter $(r "$T/vs.exec" "$T/nsenter.exec"), vs/lxc-attach $(r "$T/vs.exec" "$T/lxc.exec")"
+printf '%-40s %8s\n' "cycle, the filter on" "$(cat "$T/filter.cycle.on")"
+printf '%-40s %8s\n' "  the filter off (apps/seccomp/none)" "$(cat "$T/filter.cycle.off")"
+printf '%-40s %8s\n' "exec true, the filter on" "$(cat "$T/filter.exec.on")"
+printf '%-40s %8s\n' "  the filter off" "$(cat "$T/filter.exec.off")"
+echo "the filter costs: cycle $(d "$T/filter.cycle.on" "$T/filter.cycle.off") ms, exec $(d "$T/filter.exec.on" "$T/filter.exec.off") ms"

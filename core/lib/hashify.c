@@ -466,8 +466,8 @@ HF_INTERNAL void hf_report(struct hwork *w, const struct hcand *c,
 		hf_skip(w, path, VS_SKIP_LINKS);
 		if (h->o->verbose < 2)
 			vs_warn(h->ctx,
-				"not hashifying '%s%s': it has other hard "
-				"links",
+				"not hashifying '%s%s': it has hard links "
+				"outside the run",
 				hf_troot(h, c), path);
 		break;
 	case R_COLLISION:
@@ -782,6 +782,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	}
 	add_stats(st, &walker.st);
 	st->examined += h->n;
+	hf_count_links(h);
 	make_groups(h);
 	if (o->link == VS_LINK_REFLINK && !o->dry_run && ntrees > 1)
 		h->fresh = calloc(h->n ? h->n : 1, 1);
@@ -806,6 +807,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	free(h->groups);
 	free(h->fresh);
 	free(h->order);
+	free(h->links);
 	for (size_t i = 0; i < h->narena; i++)
 		free(h->arena[i]);
 	free(h->arena);

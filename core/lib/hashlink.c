@@ -141,12 +141,12 @@ HF_INTERNAL void hf_link_to_entry(struct hrun *h, int efd, ino_t eino,
 HF_INTERNAL enum hresult hf_new_hard_entry(struct hrun *h, int ffd, ino_t ino,
 					   const char *entry)
 {
-	/* an inode with other names (a host file linked into the guest, say)
-	 * would freeze them all: it never becomes an entry */
+	/* an inode with names outside the run (a host file linked into the
+	 * guest, say) would freeze them too: it never becomes an entry */
 	struct stat st;
 	if (fstat(ffd, &st) < 0)
 		return R_FAILED;
-	if (st.st_nlink > 1)
+	if (st.st_nlink > 1 && !hf_links_known(h, ino, st.st_nlink))
 		return R_LINKS;
 	int xfd = hf_entry_dir(h, entry, true);
 	if (xfd < 0)

@@ -92,6 +92,16 @@ struct hrun {
 	struct hwork *walker; /* the walk's stats */
 	ino_t *freed; /* inodes with several names whose last one went */
 	size_t nfreed;
+	/* candidates with several names: inode, link count, names the walk
+	 * saw (sorted by inode after the walk) */
+	struct hlinks *links;
+	size_t nlinks, lcap;
+};
+
+struct hlinks {
+	ino_t ino;
+	nlink_t nlink;
+	unsigned seen;
 };
 
 /* Reflink: a file of a thread's size group that shares the extents of
@@ -243,6 +253,12 @@ HF_INTERNAL void hf_link_to_entry(struct hrun *h, int efd, ino_t eino,
 				  int n);
 /* Makes the guest's own inode ffd (hashed under its lease) the entry:
  * R_NEW, R_RETRY (an entry of that name exists) or R_FAILED. */
+/* After the walk: counts the names the run saw of each inode. */
+HF_INTERNAL void hf_count_links(struct hrun *h);
+/* True when every one of nlink names of ino is a candidate of the run:
+ * making the inode an entry (immutable) freezes no name outside it. */
+HF_INTERNAL bool hf_links_known(const struct hrun *h, ino_t ino,
+				nlink_t nlink);
 HF_INTERNAL enum hresult hf_new_hard_entry(struct hrun *h, int ffd, ino_t ino,
 					   const char *entry);
 

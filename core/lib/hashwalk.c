@@ -106,6 +106,47 @@ static void add_cand(struct hrun *h, const char *path, const struct stat *st,
 	c->ino = st->st_ino;
 	c->size = st->st_size;
 	c->mtime = st->st_mtim;
+	if (st->st_nlink > 1) {
+		if (h->nlinks == h->lcap) {
+			h->lcap = h->lcap ? 2 * h->lcap : 64;
+			h->links = vs_xrealloc(h->links,
+					       h->lcap * sizeof(*h->links));
+		}
+		h->links[h->nlinks++] =
+			(struct hlinks){st->st_ino, st->st_nlink, 1};
+	}
+}
+
+static int links_cmp(const void *a, const void *b)
+{
+	ino_t x = ((const struct hlinks *)a)->ino,
+	      y = ((const struct hlinks *)b)->ino;
+	return x < y ? -1 : x > y;
+}
+
+HF_INTERNAL void hf_count_links(struct hrun *h)
+{
+	if (!h->nlinks)
+		return;
+	qsort(h->links, h->nlinks, sizeof(*h->links), links_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < h->nlinks; i++)
+		if (k && h->links[k - 1].ino == h->links[i].ino)
+			h->links[k - 1].seen++;
+		else
+			h->links[k++] = h->links[i];
+	h->nlinks = k;
+}
+
+HF_INTERNAL bool hf_links_known(const struct hrun *h, ino_t ino,
+				nlink_t nlink)
+{
+	struct hlinks key = {.ino = ino};
+	const struct hlinks *l =
+		h->nlinks ? bsearch(&key, h->links, h->nlinks,
+				    sizeof(*h->links), links_cmp)
+			  : NULL;
+	return l && l->seen >= nlink;
 }
 
 /* A temporary link of an interrupted run in a guest directory: a link

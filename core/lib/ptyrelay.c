@@ -64,6 +64,18 @@ static bool drain(int master, bool block)
 	}
 }
 
+/* Our input ended: a piped one becomes an end-of-file for a reader of
+ * the guest's terminal in canonical mode (its own EOF character); a
+ * terminal of ours that hung up sends nothing. */
+static void end_of_input(int master, bool tty)
+{
+	struct termios t;
+	if (!tty && tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON)) {
+		char eof = (char)t.c_cc[VEOF];
+		write_all(master, &eof, 1);
+	}
+}
+
 void vs_pty_relay(int master, int pidfd)
 {
 	struct termios saved, raw;
@@ -104,10 +116,8 @@ void vs_pty_relay(int master, int pidfd)
 			if (n > 0) {
 				write_all(master, buf, (size_t)n);
 			} else if (n == 0 || errno != EINTR) {
-				/* end of input: an end-of-file for the reader */
 				in_open = false;
-				char eof = tty ? (char)saved.c_cc[VEOF] : 4;
-				write_all(master, &eof, 1);
+				end_of_input(master, tty);
 			}
 		}
 		if (p[0].revents)

@@ -169,6 +169,18 @@ echo "vsalice:x:4321:4321::/root:/bin/sh" >>"$R$VROOTDIR/h1/etc/passwd"
 echo "vsstaff:x:4322:vsalice" >>"$R$VROOTDIR/h1/etc/group"
 run vsx h1 suexec vsalice sh -c 'id -u; id -G; grep CapEff /proc/self/status | cut -f2'
 same "suexec: the guest's user, its groups, no capabilities" "0|4321|4321 4322|0000000000000000" "$RC|$(echo $OUT | tr ' ' '|' | sed 's/|/ /2')"
+run script -qec "stty cols 77 rows 33; '$VS' --sysroot '$R' --plugindir '$MODS' --datadir '$srcdir/conf.d' h1 exec -t stty size" /dev/null
+# (script's own end of input reaches the pty as a NUL: only the numbers)
+same "exec -t: a pty of the guest with the caller's window size" "33 77" "$(tr -d '\r' <"$T/out" | grep -o '[0-9]* [0-9]*$')"
+run vsx h1 exec -t sh -c 'test -t 0 && readlink /proc/self/fd/0'
+check "exec -t: the command's stdin is a pty of the guest's devpts ($(echo $OUT | tr -d '\r'))" \
+	sh -c "[ $RC = 0 ] && tr -d '\r' <'$T/out' | grep -Eqx '/dev/pts/[0-9]+'"
+run vsx h1 exec sh -c 'grep NoNewPrivs /proc/self/status | cut -f2'
+same "no_new_privs is off by default (setuid programs work)" 0 "$OUT"
+mkdir -p "$R$CONFDIR/h1/apps/seccomp" && touch "$R$CONFDIR/h1/apps/seccomp/no-new-privs"
+run vsx h1 exec sh -c 'grep NoNewPrivs /proc/self/status | cut -f2'
+same "apps/seccomp/no-new-privs sets it for exec" 1 "$OUT"
+rm -r "$R$CONFDIR/h1/apps/seccomp"
 expect_error "suexec: a user the guest does not have" 1 "cannot find the user in guest 'h1' ('root2')" vsx h1 suexec root2 true
 expect_error "suexec: no user" 2 "suexec: no user given" vsx h1 suexec
 
@@ -239,7 +251,7 @@ ln -s "$VROOTDIR/.hash" "$R$CONFDIR/.defaults/apps/vunify/hash/0"
 run vsx u2 hashify --link=hardlink
 check "hashify: the guest file linked outside is not made a store entry" \
 	sh -c "[ \$(stat -c %h '$T/outside-hlink') = 2 ] && lsattr '$T/outside-hlink' | grep -q '^----[^i]'"
-check "hashify: it says why" grep -q "not hashifying '.*/bin/hlinked': it has other hard links" "$T/err"
+check "hashify: it says why" grep -q "not hashifying '.*/bin/hlinked': it has hard links outside the run" "$T/err"
 check "hashify: a plain file becomes an entry (positive control)" \
 	sh -c "[ \$(stat -c %h '$R$VROOTDIR/u2/bin/hplain') = 2 ] && lsattr '$R$VROOTDIR/u2/bin/hplain' | grep -q '^----i'"
 
