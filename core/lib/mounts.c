@@ -123,6 +123,31 @@ static int setup_proc(struct vs_plan *p, int rootfd)
 	return 0;
 }
 
+/* A read-only copy of the host's tree at src onto the mount point fd
+ * (every mount below it read-only too). */
+static int bind_readonly(const char *src, int fd)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src,
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					AT_RECURSIVE);
+	if (tree < 0)
+		return -1;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY |
+					      MOUNT_ATTR_NOSUID |
+					      MOUNT_ATTR_NODEV |
+					      MOUNT_ATTR_NOEXEC};
+	int r = (int)syscall(SYS_mount_setattr, tree, "",
+			     AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	if (r == 0)
+		r = (int)syscall(SYS_move_mount, tree, "", fd, "",
+				 MOVE_MOUNT_F_EMPTY_PATH |
+					 MOVE_MOUNT_T_EMPTY_PATH);
+	int e = errno;
+	close(tree);
+	errno = e;
+	return r;
+}
+
 static int setup_sys(struct vs_plan *p, int rootfd)
 {
 	struct stat st;
@@ -133,38 +158,16 @@ static int setup_sys(struct vs_plan *p, int rootfd)
 	if (fd < 0)
 		return -1;
 	char b[64];
-	int r = 0;
-	if (mount("sysfs", fdpath(fd, b), "sysfs",
-		  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		/* a user-namespace guest without a network namespace of its
-		 * own may not mount sysfs: the host's, read-only, without
-		 * what is mounted below it */
-		if (!p->userns.on || errno != EPERM)
-			r = -1;
-		else if (mount("/sys", fdpath(fd, b), NULL, MS_BIND, NULL) < 0)
-			r = -1;
-		else if (mount(NULL, fdpath(fd, b), NULL,
-			       MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
-				       MS_NODEV | MS_NOEXEC,
-			       NULL) < 0) {
-			/* the bind is on top: reopen the mount point */
-			int top = mount_point(p, rootfd, "sys");
-			r = top < 0 ||
-					    mount(NULL, fdpath(top, b), NULL,
-						  MS_BIND | MS_REMOUNT |
-							  MS_RDONLY | MS_NOSUID |
-							  MS_NODEV | MS_NOEXEC,
-						  NULL) < 0
-				    ? -1
-				    : 0;
-			if (top >= 0)
-				close(top);
-		}
-		if (r < 0)
-			vs_set_errno(p->g->ctx, errno,
-				     "cannot mount /sys in guest '%s'",
-				     p->g->name);
-	}
+	int r = mount("sysfs", fdpath(fd, b), "sysfs",
+		      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	/* a user-namespace guest without a network namespace of its own may
+	 * not mount sysfs: the host's, with what is mounted below it, all
+	 * read-only */
+	if (r < 0 && p->userns.on && errno == EPERM)
+		r = bind_readonly("/sys", fd);
+	if (r < 0)
+		vs_set_errno(p->g->ctx, errno, "cannot mount /sys in guest '%s'",
+			     p->g->name);
 	close(fd);
 	return r;
 }

@@ -108,6 +108,8 @@ attacks() {
 }
 
 expect_ok "start h1" vsx h1 start
+check "the compiled filter is kept in the run directory, for root only" \
+	sh -c "ls -l '$R$RUNDIR'/.seccomp/*.bpf | grep -q '^-rw------- 1 root root'"
 attacks h1 privileged
 # the same attack with the filter off and the capability back reads a
 # marker of its own: the attack is real, and the start warns
@@ -278,7 +280,20 @@ same "userns: the guest's init is an unprivileged user of the host" "1065536:206
 run vsx hu exec chown 70000 /root/made-inside
 check "userns: capabilities stop at the guest's own ids (no chown to an unmapped id)" test "$RC" != 0
 attacks hu userns
-expect_ok "stop hu" vsx hu stop
+# reboot and halt from inside reach vshelper as in a privileged guest
+init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
+i1=$(init_of hu)
+vsx hu exec reboot -f
+for _ in $(seq 200); do
+	i2=$(init_of hu)
+	[ -n "$i2" ] && [ "$i2" != "$i1" ] && vsx hu running && break
+	sleep 0.05
+done
+check "userns: reboot from inside starts it again (vshelper)" sh -c "[ -n '$i2' ] && [ '$i2' != '$i1' ]"
+vsx hu exec poweroff -f
+for _ in $(seq 200); do [ -e "$R$RUNDIR/hu" ] || break; sleep 0.05; done
+run vsx hu status
+same "userns: poweroff from inside stops it" 3 "$RC"
 
 # files shared between guests of different ranges stay shared
 userns_guest hu2 12
@@ -308,10 +323,19 @@ echo "0 3000000 65536" >"$R$CONFDIR/hu3/userns/gidmap"
 touch "$R$CONFDIR/hu3/nonamespace"
 expect_error "userns: nonamespace is refused" 1 "a user-namespace guest needs a mount namespace of its own" vsx hu3 start
 rm "$R$CONFDIR/hu3/nonamespace"
+mkdir "$R$VROOTDIR/hu3/sys"
 expect_ok "userns: explicit maps" vsx hu3 start
 run vsx hu3 exec cat /proc/self/uid_map
 same "userns: the uidmap file is used" "0 3000000 65536" "$(echo $OUT)"
+run vsx hu3 exec sh -c 'test -d /sys/kernel && ! touch /sys/kernel/x 2>/dev/null && grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1'
+same "userns without a network namespace: the host's /sys, read-only" "0|ro" "$RC|$OUT"
 expect_ok "stop hu3" vsx hu3 stop
+touch "$R$CONFDIR/hu3/spaces/net"
+expect_ok "userns with a network namespace" vsx hu3 start
+run vsx hu3 exec sh -c 'ls /sys/class/net; grep " /sys " /proc/mounts | cut -d" " -f1,4 | cut -d, -f1'
+same "userns with a network namespace: its own sysfs, read-only" "0|lo sysfs ro" "$RC|$(echo $OUT)"
+expect_ok "stop hu3" vsx hu3 stop
+rm "$R$CONFDIR/hu3/spaces/net"
 mv "$R/etc/subuid" "$R/etc/subuid.away"
 expect_error "userns: no subuid and no uidmap" 1 "cannot read '$R/etc/subuid'" vsx hu2 start
 mv "$R/etc/subuid.away" "$R/etc/subuid"
