@@ -46,8 +46,9 @@ static bool write_all(int fd, const char *p, size_t n)
 	return true;
 }
 
-/* Copies what the master has; false at its end (EIO: no slave left). */
-static bool drain(int master, bool block)
+/* Copies what the master has (one read with once); false at its end
+ * (EIO: no slave left). */
+static bool drain(int master, bool once)
 {
 	char buf[16384];
 	for (;;) {
@@ -59,7 +60,7 @@ static bool drain(int master, bool block)
 		if (n <= 0)
 			return false;
 		write_all(1, buf, (size_t)n);
-		if (block)
+		if (once)
 			return true;
 	}
 }
@@ -123,8 +124,19 @@ void vs_pty_relay(int master, int pidfd)
 		if (p[0].revents)
 			break; /* the command has ended */
 	}
-	if (out_open)
-		drain(master, false);
+	/* what the command wrote last may still be on its way through the
+	 * line discipline: read until the end of the slave (every guest
+	 * holder closed it), or until a process it left behind keeps it
+	 * open and quiet for a moment */
+	while (out_open) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		int r = poll(&p, 1, 200);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		out_open = drain(master, false);
+	}
 	sigaction(SIGWINCH, &old, NULL);
 	sigaction(SIGPIPE, &oldpipe, NULL);
 	if (tty)
