@@ -2,12 +2,15 @@
 #define _GNU_SOURCE
 #include <confuse.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "vs-paths.h"
 
 struct vs_conf {
 	cfg_t *cfg;
@@ -181,12 +184,6 @@ const char *vs_conf_str(const struct vs_ctx *ctx, const char *key)
 	return cfg_getstr(ctx->conf->cfg, key);
 }
 
-int vs_conf_hook_timeout(const struct vs_ctx *ctx)
-{
-	return ctx->conf ? (int)cfg_getint(ctx->conf->cfg, "hook_timeout")
-			 : 300;
-}
-
 const struct vs_section *vs_plugin_section(const struct vs_ctx *ctx,
 					   const char *plugin)
 {
@@ -219,4 +216,66 @@ const struct vs_section *vs_hook_section(const struct vs_ctx *ctx,
 		return NULL;
 	return (const struct vs_section *)cfg_gettsec(ctx->conf->cfg, "hook",
 						      plugin);
+}
+
+static int apply_path(struct vs_ctx *ctx, const char *key, char **slot)
+{
+	const char *v = vs_conf_str(ctx, key);
+	if (!v)
+		return 0;
+	free(*slot);
+	*slot = vs_strdup(v);
+	/* strip trailing slashes, keep "/" */
+	for (size_t n = strlen(*slot); n > 1 && (*slot)[n - 1] == '/'; n--)
+		(*slot)[n - 1] = '\0';
+	return 0;
+}
+
+int vs_ctx_configure(struct vs_ctx *ctx, const char *file)
+{
+	int fd;
+	struct stat st;
+	char real[PATH_MAX];
+
+	if (ctx->rootfd < 0 && vs_ctx_set_sysroot(ctx, "/") < 0)
+		return -1;
+	if (file) {
+		/* given on the command line: a real path */
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		snprintf(real, sizeof(real), "%s", file);
+	} else {
+		file = VS_SYSCONFDIR "/vs.conf";
+		fd = vs_host_open(ctx, file, O_RDONLY, 0);
+		vs_host_real(ctx, file, real, sizeof(real));
+		if (fd < 0 && errno == ENOENT &&
+		    vs_host_lstat(ctx, file, &st) < 0) {
+			ctx->conffile = vs_strdup(file);
+			return 0; /* no vs.conf: built-in defaults */
+		}
+	}
+	if (fd < 0)
+		return vs_set_errno(ctx, errno, "cannot read '%s'", real);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		close(fd);
+		return vs_set_errno(ctx, e, "cannot read '%s'", real);
+	}
+	ctx->conffile = vs_strdup(file);
+	ctx->conf_loaded = true;
+	if (vs_conf_load(ctx, real, fd) < 0)
+		return -1;
+	ctx->conf_free = vs_conf_free;
+	ctx->hook_timeout = (int)cfg_getint(ctx->conf->cfg, "hook_timeout");
+	static const char *const keys[] = {
+		[VS_PATH_CONFDIR] = "confdir", [VS_PATH_VROOTDIR] = "vrootdir",
+		[VS_PATH_RUNDIR] = "rundir",   [VS_PATH_CACHEDIR] = "cachedir",
+		[VS_PATH_LOCKDIR] = "lockdir",
+	};
+	for (size_t i = 0; i <= VS_PATH_LOCKDIR; i++)
+		apply_path(ctx, keys[i], &ctx->paths[i]);
+	if (vs_conf_str(ctx, "plugindir"))
+		vs_ctx_set_plugindir(ctx, vs_conf_str(ctx, "plugindir"));
+	if (vs_conf_str(ctx, "datadir"))
+		vs_ctx_set_datadir(ctx, vs_conf_str(ctx, "datadir"));
+	return 0;
 }

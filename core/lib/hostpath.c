@@ -243,7 +243,7 @@ int vs_host_run(struct vs_ctx *ctx, const char *path, char *const argv[],
 		vs_host_real(ctx, cwd, real, sizeof(real));
 		return vs_set_errno(ctx, e, "cannot enter '%s'", real);
 	}
-	int timeout = vs_conf_hook_timeout(ctx);
+	int timeout = ctx->hook_timeout;
 	int st = vs_spawn_fd(fd, argv, cwdfd, timeout * 1000);
 	int e = errno;
 	close(fd);

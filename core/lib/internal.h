@@ -39,6 +39,8 @@ struct vs_ctx {
 	char *conffile;       /* vs.conf: host view, or as given by --config */
 	bool conf_loaded;     /* false: built-in defaults */
 	struct vs_conf *conf;
+	void (*conf_free)(struct vs_conf *); /* set by the one who loads it */
+	int hook_timeout; /* vs.conf hook_timeout (seconds) */
 	int verbose;
 	char err[2048];
 	struct vs_plugin_entry *plugins;
@@ -78,8 +80,6 @@ void *vs_xrealloc(void *p, size_t n);
 /* conf.c (libconfuse stays inside this file) */
 int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd);
 void vs_conf_free(struct vs_conf *conf);
-/* vs.conf hook_timeout: seconds a hook may run before it is killed. */
-int vs_conf_hook_timeout(const struct vs_ctx *ctx);
 const char *vs_conf_str(const struct vs_ctx *ctx, const char *key);
 
 /* hostpath.c: host-view paths resolved inside the sysroot */

@@ -172,17 +172,3 @@ int vs_guest_lock(struct vs_guest *g)
 	}
 	return fd;
 }
-
-void vs_guest_request_restart(struct vs_guest *g)
-{
-	g->restart_requested = true;
-}
-
-int vs_guest_control(struct vs_guest *g, const char *action)
-{
-	if (!strcmp(action, "start"))
-		return vs_guest_start(g, false);
-	if (!strcmp(action, "stop"))
-		return vs_guest_stop(g);
-	return vs_set_error(g->ctx, "unknown guest action '%s'", action);
-}
