@@ -1,0 +1,142 @@
+/* base: the context, errors, allocation, log, host paths, descriptors,
+ * spawning.  Calls nothing above it. */
+#ifndef VS_BASE_H
+#define VS_BASE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <vs/core.h>
+#include <vs/plugin.h>
+
+#define VS_NAME_MAX 64     /* longest guest name */
+#define VS_CONTEXT_MIN 2   /* static context ids: 2..49151 */
+#define VS_CONTEXT_MAX 49151
+
+struct vs_conf;
+struct mnl_socket;
+
+/* A plugin the loader looked at: loaded (desc != NULL) or refused. */
+struct vs_plugin_entry {
+	char *file;                   /* absolute path, or "(built-in)" */
+	const struct vs_plugin *desc; /* NULL when refused */
+	char *refusal;                /* the reason, when refused */
+};
+
+struct vs_ctx {
+	char *sysroot; /* "/" or an absolute directory, no trailing '/' */
+	int rootfd;    /* O_PATH fd of the sysroot */
+	char *paths[VS_PATH_LOCKDIR + 1]; /* host view */
+	char *plugindir;      /* real path */
+	char *pkgdefaultsdir; /* real path */
+	char *distribdir;     /* real path */
+	char *conffile;       /* vs.conf: host view, or as given by --config */
+	bool conf_loaded;     /* false: built-in defaults */
+	struct vs_conf *conf;
+	void (*conf_free)(struct vs_conf *); /* set by the one who loads it */
+	int hook_timeout; /* vs.conf hook_timeout (seconds) */
+	int verbose;
+	char err[2048];
+	struct vs_plugin_entry *plugins;
+	size_t nplugins;
+};
+
+/* ctx.c */
+struct vs_ctx *vs_ctx_new(void);
+void vs_ctx_free(struct vs_ctx *ctx);
+/* Sets the sysroot (NULL or "/" for none); -1 with the error set. */
+int vs_ctx_set_sysroot(struct vs_ctx *ctx, const char *dir);
+void vs_clear_error(struct vs_ctx *ctx);
+/* Prints prefix and msg as one line: control characters are escaped, so
+ * a name with a newline never splits a message. */
+void vs_print_line(FILE *out, const char *prefix, const char *msg);
+/* Installed things: module directory, and the directory holding
+ * defaults/ and distributions/ (real paths). */
+void vs_ctx_set_plugindir(struct vs_ctx *ctx, const char *dir);
+void vs_ctx_set_datadir(struct vs_ctx *ctx, const char *dir);
+char *vs_strdup(const char *s); /* aborts on ENOMEM */
+char *vs_asprintf(const char *fmt, ...) VS_PRINTF(1, 2);
+void *vs_xmalloc(size_t n);
+void *vs_xrealloc(void *p, size_t n);
+
+/* hostpath.c: host-view paths resolved inside the sysroot */
+/* Opens the parent directory of path; *base points into path at the last
+ * component.  Returns an O_DIRECTORY fd or -1 with errno. */
+int vs_host_parent(const struct vs_ctx *ctx, const char *path,
+		   const char **base);
+int vs_host_lstat(const struct vs_ctx *ctx, const char *path, struct stat *st);
+/* 1 exists, 0 missing, -1 error (errno). stat follows symlinks in root. */
+int vs_host_exists(const struct vs_ctx *ctx, const char *path);
+bool vs_host_isdir(const struct vs_ctx *ctx, const char *path);
+/* Reads a symlink; returns length or -1 with errno. */
+ssize_t vs_host_readlink(const struct vs_ctx *ctx, const char *path,
+			 char *buf, size_t size);
+/* mkdir -p with mode for created components; -1 with errno. */
+int vs_host_mkdir_p(const struct vs_ctx *ctx, const char *path, mode_t mode);
+/* Resolves path (following symlinks inside the sysroot) to its host-view
+ * canonical form; returns a malloc'd string or NULL with errno. */
+char *vs_host_canon(const struct vs_ctx *ctx, const char *path);
+/* Whole file into a malloc'd NUL-terminated buffer (max bytes); NULL with
+ * errno.  ENOENT for missing, EFBIG when larger. */
+char *vs_host_read(const struct vs_ctx *ctx, const char *path, size_t max,
+		   size_t *len);
+
+/* fsutil.c: fd-relative helpers, never following symlinks */
+char *vs_read_fd(int fd, size_t max, size_t *len);
+/* Reads a pipe or any fd to its end (at most max bytes); malloc'd. */
+char *vs_read_fd_stream(int fd, size_t max);
+int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
+		mode_t mode);
+int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
+/* Removes name below dirfd recursively without following symlinks or
+ * crossing into other filesystems.  -1 with errno; *failed names the
+ * first entry that could not be removed (static buffer). */
+int vs_rm_rf_at(int dirfd, const char *name, const char **failed);
+/* Lets vs_rm_rf_at remove links of immutable inodes shared with other
+ * guests (only while no guest runs: the flag is off for a moment). */
+void vs_rm_allow_shared(bool allow);
+/* True when a tree holds unified files (immutable, several names). */
+bool vs_has_shared_files(int dirfd);
+/* The first mount point strictly below the real path dir (malloc'd), or
+ * NULL when there is none. */
+char *vs_mount_below(const char *dir);
+/* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
+int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);
+void vs_first_line(char *s);
+const char *vs_basename(const char *path);
+char *vs_path_join(const char *a, const char *b);
+
+/* fdpass.c */
+/* Sends fd over a unix socket; 0 or -1 with errno. */
+int vs_send_fd(int sock, int fd);
+/* The descriptor received (close-on-exec), or -1 when the peer closed
+ * the socket or sent none. */
+int vs_recv_fd(int sock);
+
+/* spawn.c */
+/* Closes every descriptor above 2 but those in keep (an inherited one
+ * must never reach a guest or stay open in a monitor). */
+void vs_close_fds_except(const int *keep, size_t n);
+
+/* fmt.c: vserver-stat fields */
+void vs_fmt_mem(unsigned long long bytes, char *out, size_t size);
+void vs_fmt_time(unsigned long long ms, char *out, size_t size);
+
+/* spawn.c */
+/* Runs argv (PATH search) with envp (NULL: inherit), cwd (NULL: keep);
+ * returns the exit status (128+sig when killed) or -1 with errno. */
+int vs_spawn(char *const argv[], char *const envp[], const char *cwd);
+/* The same in a private mount namespace of its own. */
+int vs_spawn_newns(char *const argv[], char *const envp[], const char *cwd);
+/* Runs the executable open at exefd (a script too) with the current
+ * environment, in cwdfd (-1: unchanged), its process group killed after
+ * timeout_ms (-1: never); exit status or -1 with errno (ETIMEDOUT). */
+int vs_spawn_fd(int exefd, char *const argv[], int cwdfd, int timeout_ms);
+
+#endif

@@ -1,0 +1,191 @@
+/* Capabilities: util-vserver's list syntax (COMPAT §1.2) and the guest's
+ * bounding set. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+#include "config/config.h"
+
+/* util-vserver's --secure set, plus SYS_BOOT (vshelper) and AUDIT_WRITE,
+ * less DAC_READ_SEARCH: on a vanilla kernel it opens any file of the
+ * host by handle (open_by_handle_at), and DAC_OVERRIDE already lets the
+ * guest's root read its own tree */
+static const int secure_caps[] = {
+	CAP_CHOWN,	     CAP_DAC_OVERRIDE,
+	CAP_FOWNER,	     CAP_FSETID,	CAP_KILL,
+	CAP_SETGID,	     CAP_SETUID,	CAP_NET_BIND_SERVICE,
+	CAP_SYS_CHROOT,	     CAP_SYS_PTRACE,	CAP_SYS_TTY_CONFIG,
+	CAP_LEASE,	     CAP_SETFCAP,	CAP_SYS_BOOT,
+	CAP_AUDIT_WRITE,
+};
+
+uint64_t vs_caps_secure(void)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < sizeof(secure_caps) / sizeof(*secure_caps); i++)
+		m |= 1ULL << secure_caps[i];
+	return m;
+}
+
+unsigned vs_caps_last(void)
+{
+	static unsigned last;
+	if (!last) {
+		FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+		if (!f || fscanf(f, "%u", &last) != 1 || last > 63)
+			last = CAP_LAST_CAP;
+		if (f)
+			fclose(f);
+	}
+	return last;
+}
+
+static uint64_t all_caps(void)
+{
+	unsigned last = vs_caps_last();
+	return last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+}
+
+/* One item: name, CAP_name, number, ^bit, all/any/none. */
+static int parse_item(struct vs_ctx *ctx, const char *item, const char *where,
+		      uint64_t *mask)
+{
+	char low[64];
+	size_t n = strlen(item);
+	if (n == 0 || n >= sizeof(low))
+		goto bad;
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)item[i]);
+	if (!strcmp(low, "all") || !strcmp(low, "any")) {
+		*mask = all_caps();
+		return 0;
+	}
+	if (!strcmp(low, "none")) {
+		*mask = 0;
+		return 0;
+	}
+	char *end;
+	if (low[0] == '^') {
+		unsigned long bit = strtoul(low + 1, &end, 10);
+		if (end == low + 1 || *end || bit > vs_caps_last())
+			goto bad;
+		*mask = 1ULL << bit;
+		return 0;
+	}
+	if (isdigit((unsigned char)low[0])) {
+		errno = 0;
+		unsigned long long v = strtoull(low, &end, 0);
+		if (*end || errno || (v & ~all_caps()))
+			goto bad;
+		*mask = v;
+		return 0;
+	}
+	char name[80];
+	snprintf(name, sizeof(name), "%s%s",
+		 strncmp(low, "cap_", 4) == 0 ? "" : "cap_", low);
+	cap_value_t cap;
+	if (cap_from_name(name, &cap) < 0 || cap < 0 ||
+	    (unsigned)cap > vs_caps_last())
+		goto bad;
+	*mask = 1ULL << cap;
+	return 0;
+bad:
+	return vs_set_error(ctx, "%s: unknown capability '%s'", where, item);
+}
+
+int vs_caps_apply_list(struct vs_ctx *ctx, const char *text,
+		       const char *where, uint64_t *set)
+{
+	char *copy = vs_strdup(text), *save = NULL;
+	int r = 0, lineno = 0;
+	for (char *line = strtok_r(copy, "\n", &save); line && r == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		while (isspace((unsigned char)*line))
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		char *save2 = NULL;
+		for (char *it = strtok_r(line, ",", &save2); it && r == 0;
+		     it = strtok_r(NULL, ",", &save2)) {
+			while (isspace((unsigned char)*it))
+				it++;
+			char *e = it + strlen(it);
+			while (e > it && isspace((unsigned char)e[-1]))
+				*--e = '\0';
+			if (!*it)
+				continue;
+			bool neg = *it == '~' || *it == '!';
+			uint64_t m = 0;
+			char pos[256];
+			snprintf(pos, sizeof(pos), "%s:%d", where, lineno);
+			r = parse_item(ctx, it + neg, pos, &m);
+			if (r == 0)
+				*set = neg ? (*set & ~m) : (*set | m);
+		}
+	}
+	free(copy);
+	return r;
+}
+
+int vs_guest_bcaps(struct vs_guest *g, uint64_t *bset)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	*bset = vs_caps_secure();
+	snprintf(path, sizeof(path), "%s/bcapabilities", g->cfgdir);
+	char *s = vs_host_read(g->ctx, path, 65536, NULL);
+	if (!s && errno != ENOENT)
+		return vs_set_errno(g->ctx, errno, "cannot read '%s'",
+				    vs_host_real(g->ctx, path, real,
+						 sizeof(real)));
+	if (s) {
+		int r = vs_caps_apply_list(
+			g->ctx, s, vs_host_real(g->ctx, path, real, sizeof(real)),
+			bset);
+		free(s);
+		if (r < 0)
+			return -1;
+	}
+	/* never more than the host itself has */
+	uint64_t host = 0;
+	for (unsigned c = 0; c <= vs_caps_last(); c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			host |= 1ULL << c;
+	*bset &= host;
+	return 0;
+}
+
+int vs_caps_limit(uint64_t bset)
+{
+	for (unsigned c = 0; c <= vs_caps_last(); c++)
+		if (!(bset & (1ULL << c)) &&
+		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return -1;
+	/* permitted, effective and inheritable follow the bounding set; no
+	 * ambient capabilities survive */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	cap_t caps = cap_init();
+	if (!caps)
+		return -1;
+	cap_value_t list[64];
+	int n = 0;
+	for (unsigned c = 0; c <= vs_caps_last(); c++)
+		if (bset & (1ULL << c))
+			list[n++] = (cap_value_t)c;
+	int r = 0;
+	if (n && (cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
+		  cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
+		  cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0))
+		r = -1;
+	if (r == 0)
+		r = cap_set_proc(caps);
+	int e = errno;
+	cap_free(caps);
+	errno = e;
+	return r;
+}

@@ -1,0 +1,536 @@
+/* Per-guest cgroups on v2 (where a controller is enabled there) and on the
+ * v1 hierarchies (where this machine has memory, pids and cpu).
+ *
+ * Layout: <mount>/<base>/<guest> in the cgroup2 mount (always, when there
+ * is one: membership, cgroup.kill) and in every v1 hierarchy that carries
+ * a controller.  Limits come from the guest's cgroup/ directory: each file
+ * "<controller>.<setting>" is written to that setting, translated between
+ * v1 and v2 names where the guest's file names the other version. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+
+static char *read_file(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *s = NULL;
+	char buf[65536];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1 < max ? sizeof(buf) - 1 : max);
+	if (n >= 0) {
+		buf[n] = '\0';
+		s = vs_strdup(buf);
+	}
+	close(fd);
+	return s;
+}
+
+static int write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+/* The cgroup mounts: v2 root and v1 hierarchies with their controllers. */
+struct mnt {
+	char path[PATH_MAX];
+	char ctls[256]; /* comma-separated v1 controllers; "" for v2 */
+};
+
+static size_t find_mounts(struct mnt *out, size_t max)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	while (f && n < max && getline(&line, &cap, f) > 0) {
+		char mp[PATH_MAX], fstype[64], opts[1024];
+		char *sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
+			continue;
+		if (strcmp(fstype, "cgroup2") == 0) {
+			snprintf(out[n].path, sizeof(out[n].path), "%s", mp);
+			out[n++].ctls[0] = '\0';
+		} else if (strcmp(fstype, "cgroup") == 0) {
+			/* keep the controllers among the super options */
+			char ctls[256] = "", *save = NULL;
+			for (char *o = strtok_r(opts, ",", &save); o;
+			     o = strtok_r(NULL, ",", &save)) {
+				static const char *const known[] = {
+					"memory", "pids",    "cpu",
+					"cpuacct", "cpuset", "blkio",
+					"freezer", "devices", "net_cls",
+					"net_prio", "perf_event", "hugetlb",
+					"rdma",    "misc",    NULL};
+				for (const char *const *k = known; *k; k++)
+					if (!strcmp(o, *k)) {
+						size_t l = strlen(ctls);
+						snprintf(ctls + l, sizeof(ctls) - l,
+							 "%s%s", l ? "," : "", o);
+					}
+			}
+			if (!ctls[0])
+				continue; /* named hierarchies (systemd) */
+			snprintf(out[n].path, sizeof(out[n].path), "%s", mp);
+			snprintf(out[n].ctls, sizeof(out[n].ctls), "%s", ctls);
+			n++;
+		}
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static bool has_word(const char *list, const char *word, char sep)
+{
+	size_t l = strlen(word);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, sep);
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		while (n && (p[n - 1] == '\n' || p[n - 1] == ' '))
+			n--;
+		if (n == l && strncmp(p, word, l) == 0)
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+static const char *base_name(const struct vs_ctx *ctx)
+{
+	const char *b = vs_conf_str(ctx, "cgroup_base");
+	return b ? b : "vservers";
+}
+
+void vs_cgroup_free(struct vs_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		free(cg->dirs[i]);
+	memset(cg, 0, sizeof(*cg));
+}
+
+/* Every hierarchy the guest could have a group in. */
+static void all_hierarchies(struct vs_guest *g, struct vs_cgroup *cg)
+{
+	struct mnt m[16];
+	size_t n = find_mounts(m, 16);
+	memset(cg, 0, sizeof(*cg));
+	for (size_t i = 0; i < n && cg->n < VS_CGROUP_MAX; i++) {
+		char *dir = vs_asprintf("%s/%s/%s", m[i].path,
+					base_name(g->ctx), g->name);
+		if (!m[i].ctls[0] && !cg->v2)
+			cg->v2 = dir; /* one of dirs[], not a copy */
+		snprintf(cg->ctls[cg->n], sizeof(cg->ctls[0]), "%s", m[i].ctls);
+		cg->dirs[cg->n++] = dir;
+	}
+}
+
+/* Keeps the hierarchies with keep[i] set. */
+static void filter(struct vs_cgroup *cg, const bool *keep)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < cg->n; i++) {
+		if (!keep[i]) {
+			if (cg->dirs[i] == cg->v2) {
+				free(cg->v2);
+				cg->v2 = NULL;
+			} else {
+				free(cg->dirs[i]);
+			}
+			continue;
+		}
+		cg->dirs[k] = cg->dirs[i];
+		memmove(cg->ctls[k], cg->ctls[i], sizeof(cg->ctls[k]));
+		k++;
+	}
+	cg->n = k;
+}
+
+int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg)
+{
+	bool keep[VS_CGROUP_MAX];
+	all_hierarchies(g, cg);
+	for (size_t i = 0; i < cg->n; i++)
+		keep[i] = access(cg->dirs[i], F_OK) == 0;
+	filter(cg, keep);
+	return 0;
+}
+
+/* v1 cpuset: a new group needs cpus and mems before it takes tasks. */
+static void cpuset_inherit(const char *dir)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	for (int i = 0; i < 2; i++) {
+		char p[PATH_MAX], parent[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		char *cur = read_file(p, 4096);
+		if (cur && cur[0] != '\n' && cur[0]) {
+			free(cur);
+			continue;
+		}
+		free(cur);
+		snprintf(parent, sizeof(parent), "%s", dir);
+		*strrchr(parent, '/') = '\0';
+		snprintf(parent + strlen(parent), sizeof(parent) - strlen(parent),
+			 "/%s", files[i]);
+		char *v = read_file(parent, 4096);
+		if (v)
+			write_file(p, v);
+		free(v);
+	}
+}
+
+/* Creates dir and its parent (the base) when missing. */
+static int make_dir(const char *dir, bool cpuset)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", dir);
+	*strrchr(parent, '/') = '\0';
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (cpuset)
+		cpuset_inherit(parent);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (cpuset)
+		cpuset_inherit(dir);
+	return 0;
+}
+
+/* Translations between v1 and v2 names of the same setting. */
+static const struct {
+	const char *v1, *v2;
+} renames[] = {
+	{"memory.limit_in_bytes", "memory.max"},
+	{"memory.soft_limit_in_bytes", "memory.low"},
+	{"cpu.shares", "cpu.weight"},
+};
+
+static void convert_value(const char *from, const char *to, const char *in,
+			  char *out, size_t size)
+{
+	unsigned long long v = strtoull(in, NULL, 10);
+	if (!strcmp(from, "cpu.shares") && !strcmp(to, "cpu.weight")) {
+		/* the systemd conversion: 2..262144 -> 1..10000 */
+		if (v < 2)
+			v = 2;
+		snprintf(out, size, "%llu", 1 + ((v - 2) * 9999) / 262142);
+	} else if (!strcmp(from, "cpu.weight") && !strcmp(to, "cpu.shares")) {
+		if (v < 1)
+			v = 1;
+		snprintf(out, size, "%llu", 2 + ((v - 1) * 262142) / 9999);
+	} else if (!strcmp(in, "max\n") || !strcmp(in, "max")) {
+		snprintf(out, size, "-1"); /* v2 "max" is v1 -1 */
+	} else {
+		snprintf(out, size, "%s", in);
+	}
+}
+
+/* True when the cgroup2 hierarchy offers controller ctl. */
+static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
+{
+	char root[PATH_MAX], p[PATH_MAX];
+	if (!cg->v2)
+		return false;
+	snprintf(root, sizeof(root), "%s", cg->v2);
+	*strrchr(root, '/') = '\0';
+	*strrchr(root, '/') = '\0';
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
+	char *avail = read_file(p, 4096);
+	bool ok = avail && has_word(avail, ctl, ' ');
+	free(avail);
+	return ok;
+}
+
+/* Enables a controller for <v2root>/<base>/<guest>; false when v2 does not
+ * offer it here. */
+static bool v2_enable(const struct vs_cgroup *cg, const char *ctl)
+{
+	char root[PATH_MAX], p[PATH_MAX], plus[64];
+	if (!cg->v2)
+		return false;
+	snprintf(root, sizeof(root), "%s", cg->v2);
+	*strrchr(root, '/') = '\0'; /* base */
+	char base[PATH_MAX];
+	snprintf(base, sizeof(base), "%s", root);
+	*strrchr(root, '/') = '\0'; /* mount */
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
+	char *avail = read_file(p, 4096);
+	bool ok = avail && has_word(avail, ctl, ' ');
+	free(avail);
+	if (!ok)
+		return false;
+	snprintf(plus, sizeof(plus), "+%s", ctl);
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", root);
+	if (write_file(p, plus) < 0)
+		return false;
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", base);
+	return write_file(p, plus) == 0;
+}
+
+static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
+			 const char *name, const char *value)
+{
+	char ctl[64], target[PATH_MAX], conv[256];
+	snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(name, "."), name);
+	const char *v1name = name, *v2name = name;
+	for (size_t i = 0; i < sizeof(renames) / sizeof(*renames); i++) {
+		if (!strcmp(name, renames[i].v1))
+			v2name = renames[i].v2;
+		if (!strcmp(name, renames[i].v2))
+			v1name = renames[i].v1;
+	}
+	const char *use = NULL, *dir = NULL;
+	if (v2_enable(cg, ctl)) {
+		use = v2name;
+		dir = cg->v2;
+	} else {
+		for (size_t i = 0; i < cg->n && !dir; i++)
+			if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ',')) {
+				use = v1name;
+				dir = cg->dirs[i];
+			}
+	}
+	if (!dir)
+		return vs_set_error(g->ctx,
+				    "cannot apply 'cgroup/%s' of guest '%s': no "
+				    "%s controller on this host",
+				    name, g->name, ctl);
+	convert_value(name, use, value, conv, sizeof(conv));
+	vs_first_line(conv);
+	snprintf(target, sizeof(target), "%s/%s", dir, use);
+	if (write_file(target, conv) < 0)
+		return vs_set_errno(g->ctx, errno,
+				    "cannot set '%s' to '%s' for guest '%s'",
+				    target, conv, g->name);
+	return 0;
+}
+
+/* The names of the guest's cgroup/ settings ("<controller>.<x>"),
+ * sorted; NULL-terminated. */
+static char **limit_names(struct vs_guest *g)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/cgroup", g->cfgdir);
+	char **all = vs_host_list(g->ctx, path);
+	size_t k = 0;
+	for (char **n = all; n && *n; n++) {
+		if ((*n)[0] == '.' || !strchr(*n, '.') ||
+		    strchr(*n, '/')) {
+			free(*n);
+			continue;
+		}
+		all[k++] = *n;
+	}
+	if (all)
+		all[k] = NULL;
+	return all;
+}
+
+/* The limits: every regular file of cgroup/, and cpuset/{cpus,mems}. */
+static int apply_limits(struct vs_guest *g, const struct vs_cgroup *cg,
+			char **names)
+{
+	char path[PATH_MAX];
+	int r = 0;
+	for (size_t i = 0; names && names[i] && r == 0; i++) {
+		snprintf(path, sizeof(path), "%s/cgroup/%s", g->cfgdir, names[i]);
+		char *v = vs_host_read(g->ctx, path, 4096, NULL);
+		if (v)
+			r = apply_setting(g, cg, names[i], v);
+		free(v);
+	}
+	static const char *const cpuset[] = {"cpus", "mems"};
+	for (int i = 0; i < 2 && r == 0; i++) {
+		char v[256], name[32];
+		snprintf(name, sizeof(name), "cpuset/%s", cpuset[i]);
+		if (vs_guest_cfg_line(g, name, v, sizeof(v)) == 1 && v[0]) {
+			snprintf(name, sizeof(name), "cpuset.%s", cpuset[i]);
+			r = apply_setting(g, cg, name, v);
+		}
+	}
+	return r;
+}
+
+/* Which hierarchies a guest needs: the cgroup2 one (membership, kill),
+ * and a v1 one only for a controller that a setting needs and cgroup2
+ * does not offer here; without cgroup2, one v1 hierarchy for
+ * membership. */
+static void need(const struct vs_cgroup *cg, bool *keep, const char *setting)
+{
+	char ctl[64];
+	snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(setting, "."), setting);
+	if (v2_offers(cg, ctl))
+		return;
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ','))
+			keep[i] = true;
+}
+
+static void choose(struct vs_guest *g, struct vs_cgroup *cg, char **names)
+{
+	bool keep[VS_CGROUP_MAX] = {false};
+	char v[64];
+	for (size_t i = 0; i < cg->n; i++)
+		keep[i] = cg->dirs[i] == cg->v2;
+	for (char **n = names; n && *n; n++)
+		need(cg, keep, *n);
+	if (vs_guest_cfg_line(g, "cpuset/cpus", v, sizeof(v)) == 1 ||
+	    vs_guest_cfg_line(g, "cpuset/mems", v, sizeof(v)) == 1)
+		need(cg, keep, "cpuset.cpus");
+	vs_clear_error(g->ctx);
+	if (!cg->v2 && cg->n) {
+		size_t pick = 0;
+		for (size_t i = 0; i < cg->n; i++)
+			if (has_word(cg->ctls[i], "pids", ',') ||
+			    has_word(cg->ctls[i], "memory", ','))
+				pick = i;
+		keep[pick] = true;
+	}
+	filter(cg, keep);
+}
+
+int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg)
+{
+	all_hierarchies(g, cg);
+	if (cg->n == 0)
+		return vs_set_error(g->ctx, "cannot find a cgroup hierarchy "
+					    "(is /sys/fs/cgroup mounted?)");
+	char **names = limit_names(g);
+	choose(g, cg, names);
+	for (size_t i = 0; i < cg->n; i++)
+		if (make_dir(cg->dirs[i], strstr(cg->ctls[i], "cpuset") != NULL) <
+		    0) {
+			int e = errno;
+			vs_set_errno(g->ctx, e, "cannot create cgroup '%s'",
+				     cg->dirs[i]);
+			vs_cgroup_destroy(cg);
+			return -1;
+		}
+	int r = apply_limits(g, cg, names);
+	vs_strv_free(names);
+	if (r < 0) {
+		char saved[sizeof(g->ctx->err)];
+		memcpy(saved, g->ctx->err, sizeof(saved));
+		vs_cgroup_destroy(cg);
+		memcpy(g->ctx->err, saved, sizeof(saved));
+		return -1;
+	}
+	return 0;
+}
+
+int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)
+{
+	char p[PATH_MAX], v[32];
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	for (size_t i = 0; i < cg->n; i++) {
+		if (v1_only && cg->dirs[i] == cg->v2)
+			continue;
+		snprintf(p, sizeof(p), "%s/cgroup.procs", cg->dirs[i]);
+		if (write_file(p, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max)
+{
+	char p[PATH_MAX];
+	size_t n = 0;
+	/* the v2 group, else the first v1 one: they hold the same tasks */
+	const char *dir = cg->v2 ? cg->v2 : (cg->n ? cg->dirs[0] : NULL);
+	if (!dir)
+		return 0;
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	FILE *f = fopen(p, "re");
+	long v;
+	while (f && n < max && fscanf(f, "%ld", &v) == 1)
+		pids[n++] = (pid_t)v;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+void vs_cgroup_signal(const struct vs_cgroup *cg, int sig)
+{
+	pid_t pids[4096];
+	size_t n = vs_cgroup_pids(cg, pids, 4096);
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], sig);
+}
+
+int vs_cgroup_destroy(struct vs_cgroup *cg)
+{
+	int r = 0;
+	/* whatever is left is killed first: cgroup.kill where v2 has it */
+	for (int round = 0; round < 200; round++) {
+		pid_t pids[16];
+		if (vs_cgroup_pids(cg, pids, 16) == 0)
+			break;
+		char p[PATH_MAX];
+		if (cg->v2) {
+			snprintf(p, sizeof(p), "%s/cgroup.kill", cg->v2);
+			write_file(p, "1");
+		}
+		vs_cgroup_signal(cg, SIGKILL);
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	for (size_t i = 0; i < cg->n; i++) {
+		int tries = 0;
+		while (rmdir(cg->dirs[i]) < 0 && errno == EBUSY && tries++ < 200) {
+			struct timespec ts = {0, 5 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		if (access(cg->dirs[i], F_OK) == 0)
+			r = -1;
+		/* the base goes too when it is empty */
+		char base[PATH_MAX];
+		snprintf(base, sizeof(base), "%s", cg->dirs[i]);
+		*strrchr(base, '/') = '\0';
+		rmdir(base);
+	}
+	return r;
+}
+
+bool vs_cgroup_exists(const struct vs_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (access(cg->dirs[i], F_OK) == 0)
+			return true;
+	return false;
+}
+
+char *vs_cgroup_stat(const struct vs_cgroup *cg, const char *ctl,
+		     const char *file)
+{
+	char p[PATH_MAX];
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ',')) {
+			snprintf(p, sizeof(p), "%s/%s", cg->dirs[i], file);
+			return read_file(p, 65536);
+		}
+	if (cg->v2) {
+		snprintf(p, sizeof(p), "%s/%s", cg->v2, file);
+		return read_file(p, 65536);
+	}
+	return NULL;
+}

@@ -1,0 +1,410 @@
+/* The guest's file system view, built by the future init before it execs:
+ * the root bound onto itself, /proc (with the host-wide knobs read-only or
+ * masked), /sys read-only, a minimal /dev with its own devpts, the guest's
+ * fstab, then pivot_root.  Every target inside the guest is opened with
+ * openat2() below the root and mounted through its /proc/self/fd path, so
+ * a guest symlink never leads a mount out of the guest. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+
+static int open_in(int dirfd, const char *path, int flags, unsigned long long how)
+{
+	struct open_how oh = {
+		.flags = (unsigned)(flags | O_CLOEXEC),
+		.resolve = how | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*path == '/')
+		path++;
+	return (int)syscall(SYS_openat2, dirfd, *path ? path : ".", &oh,
+			    sizeof(oh));
+}
+
+#define FIXED (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
+
+static const char *fdpath(int fd, char *buf)
+{
+	snprintf(buf, 64, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* Opens the fixed mount point <name> of the guest (never created: a start
+ * changes nothing in the guest's root).  A symlink there refuses the
+ * start. */
+static int mount_point(struct vs_plan *p, int rootfd, const char *name)
+{
+	int fd = open_in(rootfd, name, O_PATH | O_DIRECTORY, FIXED);
+	if (fd < 0)
+		vs_set_errno(p->g->ctx, errno == ELOOP ? ENOTDIR : errno,
+			     "cannot use '/%s' of guest '%s'", name,
+			     p->g->name);
+	return fd;
+}
+
+static int do_mount(struct vs_plan *p, const char *src, int fd,
+		    const char *type, unsigned long flags, const char *data,
+		    const char *shown)
+{
+	char b[64];
+	if (mount(src, fdpath(fd, b), type, flags, data) < 0)
+		return vs_set_errno(p->g->ctx, errno,
+				    "cannot mount %s in guest '%s'", shown,
+				    p->g->name);
+	return 0;
+}
+
+/* Binds an entry of /proc onto itself read-only, or masks it. */
+static void protect_proc(int procfd)
+{
+	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus",
+					 "fs", NULL};
+	static const char *const masked[] = {"kcore", "keys", "timer_list",
+					     "sched_debug", "kallsyms", NULL};
+	char a[64], b[64];
+	for (const char *const *n = ro; *n; n++) {
+		int fd = openat(procfd, *n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (mount(fdpath(fd, a), fdpath(fd, b), NULL, MS_BIND | MS_REC,
+			  NULL) == 0) {
+			int top = openat(procfd, *n,
+					 O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			if (top >= 0) {
+				mount(NULL, fdpath(top, b), NULL,
+				      MS_BIND | MS_REMOUNT | MS_RDONLY |
+					      MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				      NULL);
+				close(top);
+			}
+		}
+		close(fd);
+	}
+	int null = open("/dev/null", O_PATH | O_CLOEXEC);
+	for (const char *const *n = masked; *n && null >= 0; n++) {
+		int fd = openat(procfd, *n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		mount(fdpath(null, a), fdpath(fd, b), NULL, MS_BIND, NULL);
+		close(fd);
+	}
+	if (null >= 0)
+		close(null);
+}
+
+static int setup_proc(struct vs_plan *p, int rootfd)
+{
+	int fd = mount_point(p, rootfd, "proc");
+	if (fd < 0)
+		return -1;
+	int r = do_mount(p, "proc", fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			 NULL, "/proc");
+	close(fd);
+	if (r < 0)
+		return -1;
+	int procfd = open_in(rootfd, "proc", O_RDONLY | O_DIRECTORY, FIXED);
+	if (procfd < 0)
+		return vs_set_errno(p->g->ctx, errno,
+				    "cannot open /proc of guest '%s'",
+				    p->g->name);
+	protect_proc(procfd);
+	close(procfd);
+	return 0;
+}
+
+/* A read-only copy of the host's tree at src onto the mount point fd
+ * (every mount below it read-only too). */
+static int bind_readonly(const char *src, int fd)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src,
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					AT_RECURSIVE);
+	if (tree < 0)
+		return -1;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY |
+					      MOUNT_ATTR_NOSUID |
+					      MOUNT_ATTR_NODEV |
+					      MOUNT_ATTR_NOEXEC};
+	int r = (int)syscall(SYS_mount_setattr, tree, "",
+			     AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	if (r == 0)
+		r = (int)syscall(SYS_move_mount, tree, "", fd, "",
+				 MOVE_MOUNT_F_EMPTY_PATH |
+					 MOVE_MOUNT_T_EMPTY_PATH);
+	int e = errno;
+	close(tree);
+	errno = e;
+	return r;
+}
+
+static int setup_sys(struct vs_plan *p, int rootfd)
+{
+	struct stat st;
+	if (fstatat(rootfd, "sys", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		return 0; /* util-vserver guests may have no /sys */
+	int fd = mount_point(p, rootfd, "sys");
+	if (fd < 0)
+		return -1;
+	char b[64];
+	int r = mount("sysfs", fdpath(fd, b), "sysfs",
+		      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	/* a user-namespace guest without a network namespace of its own may
+	 * not mount sysfs: the host's, with what is mounted below it, all
+	 * read-only */
+	if (r < 0 && p->userns.on && errno == EPERM)
+		r = bind_readonly("/sys", fd);
+	if (r < 0)
+		vs_set_errno(p->g->ctx, errno, "cannot mount /sys in guest '%s'",
+			     p->g->name);
+	close(fd);
+	return r;
+}
+
+/* A user namespace may not make device nodes: an empty file with the
+ * host's node bound onto it. */
+static int bind_node(int dev, const char *name, const char *host)
+{
+	int fd = openat(dev, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		return -1;
+	char b[64];
+	int r = mount(host, fdpath(fd, b), NULL, MS_BIND, NULL);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static int setup_dev(struct vs_plan *p, int rootfd)
+{
+	static const struct {
+		const char *name;
+		unsigned maj, min;
+		mode_t mode;
+		const char *host; /* bound in a user namespace (no mknod) */
+	} nodes[] = {
+		{"null", 1, 3, 0666, "/dev/null"},
+		{"zero", 1, 5, 0666, "/dev/zero"},
+		{"full", 1, 7, 0666, "/dev/full"},
+		{"random", 1, 8, 0666, "/dev/random"},
+		{"urandom", 1, 9, 0666, "/dev/urandom"},
+		{"tty", 5, 0, 0666, "/dev/tty"},
+		/* a console that is /dev/null */
+		{"console", 1, 3, 0600, "/dev/null"},
+	};
+	static const char *const links[][2] = {
+		{"ptmx", "pts/ptmx"},	{"fd", "/proc/self/fd"},
+		{"stdin", "fd/0"},	{"stdout", "fd/1"},
+		{"stderr", "fd/2"},
+	};
+	struct vs_ctx *ctx = p->g->ctx;
+	int fd = mount_point(p, rootfd, "dev");
+	if (fd < 0)
+		return -1;
+	int r = do_mount(p, "tmpfs", fd, "tmpfs", MS_NOSUID | MS_NOEXEC,
+			 "mode=755,size=256k", "/dev");
+	close(fd);
+	if (r < 0)
+		return -1;
+	int dev = open_in(rootfd, "dev", O_RDONLY | O_DIRECTORY, FIXED);
+	if (dev < 0)
+		return vs_set_errno(ctx, errno, "cannot open /dev of guest '%s'",
+				    p->g->name);
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes) && r == 0; i++)
+		if (p->userns.on
+			    ? bind_node(dev, nodes[i].name, nodes[i].host) < 0
+			    : mknodat(dev, nodes[i].name, S_IFCHR | 0600,
+				      makedev(nodes[i].maj, nodes[i].min)) < 0 ||
+				      fchmodat(dev, nodes[i].name, nodes[i].mode,
+					       0) < 0)
+			r = vs_set_errno(ctx, errno,
+					 "cannot create /dev/%s in guest '%s'",
+					 nodes[i].name, p->g->name);
+	for (size_t i = 0; i < sizeof(links) / sizeof(*links) && r == 0; i++)
+		if (symlinkat(links[i][1], dev, links[i][0]) < 0)
+			r = vs_set_errno(ctx, errno,
+					 "cannot create /dev/%s in guest '%s'",
+					 links[i][0], p->g->name);
+	static const char *const dirs[] = {"pts", "shm", "mqueue"};
+	for (size_t i = 0; i < 3 && r == 0; i++)
+		if (mkdirat(dev, dirs[i], 0755) < 0)
+			r = vs_set_errno(ctx, errno,
+					 "cannot create /dev/%s in guest '%s'",
+					 dirs[i], p->g->name);
+	if (r == 0) {
+		fd = open_in(dev, "pts", O_PATH | O_DIRECTORY, FIXED);
+		r = fd < 0 ? -1
+			   : do_mount(p, "devpts", fd, "devpts",
+				      MS_NOSUID | MS_NOEXEC,
+				      "newinstance,ptmxmode=0666,mode=0620,gid=5",
+				      "/dev/pts");
+		if (fd >= 0)
+			close(fd);
+	}
+	if (r == 0) {
+		fd = open_in(dev, "shm", O_PATH | O_DIRECTORY, FIXED);
+		r = fd < 0 ? -1
+			   : do_mount(p, "shm", fd, "tmpfs",
+				      MS_NOSUID | MS_NODEV, "mode=1777",
+				      "/dev/shm");
+		if (fd >= 0)
+			close(fd);
+	}
+	if (r == 0) {
+		fd = open_in(dev, "mqueue", O_PATH | O_DIRECTORY, FIXED);
+		/* mqueue belongs to the IPC namespace; optional */
+		if (fd >= 0) {
+			char b[64];
+			mount("mqueue", fdpath(fd, b), "mqueue",
+			      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+			close(fd);
+		}
+	}
+	close(dev);
+	return r;
+}
+
+static int setup_fstab(struct vs_plan *p, int rootfd)
+{
+	struct vs_ctx *ctx = p->g->ctx;
+	char shown[PATH_MAX], a[64], b[64], cfg[PATH_MAX];
+	snprintf(shown, sizeof(shown), "%s/fstab",
+		 vs_host_real(ctx, p->g->cfgdir, cfg, sizeof(cfg)));
+	for (size_t i = 0; i < p->nmounts; i++) {
+		const struct vs_mount *m = &p->mounts[i];
+		int tfd = open_in(rootfd, m->dst, O_PATH,
+				  RESOLVE_IN_ROOT);
+		if (tfd < 0)
+			return vs_set_errno(ctx, errno,
+					    "%s:%d: cannot mount on '%s'",
+					    shown, m->line, m->dst);
+		int r;
+		if (m->flags & MS_BIND) {
+			int sfd = vs_host_open(ctx, m->src, O_PATH, 0);
+			if (sfd < 0) {
+				int e = errno;
+				close(tfd);
+				return vs_set_errno(ctx, e,
+						    "%s:%d: cannot bind '%s'",
+						    shown, m->line, m->src);
+			}
+			r = mount(fdpath(sfd, a), fdpath(tfd, b), NULL,
+				  MS_BIND | (m->flags & MS_REC), NULL);
+			close(sfd);
+			unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
+			if (r == 0 && extra) {
+				int top = open_in(rootfd, m->dst, O_PATH,
+						  RESOLVE_IN_ROOT);
+				r = top < 0 ? -1
+					    : mount(NULL, fdpath(top, b), NULL,
+						    MS_BIND | MS_REMOUNT | extra,
+						    NULL);
+				if (top >= 0)
+					close(top);
+			}
+		} else {
+			r = mount(m->src, fdpath(tfd, b), m->type, m->flags,
+				  m->data[0] ? m->data : NULL);
+		}
+		int e = errno;
+		close(tfd);
+		if (r < 0)
+			return vs_set_errno(ctx, e,
+					    "%s:%d: cannot mount '%s' on '%s'",
+					    shown, m->line, m->src, m->dst);
+	}
+	return 0;
+}
+
+int vs_mounts_setup(struct vs_plan *p)
+{
+	struct vs_ctx *ctx = p->g->ctx;
+	if (!p->nonamespace) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return vs_set_errno(ctx, errno,
+					    "cannot make the mounts private");
+		if (p->treefd >= 0) {
+			/* the idmapped root, onto the guest root we started
+			 * in (our working directory) */
+			if (syscall(SYS_move_mount, p->treefd, "", AT_FDCWD, ".",
+				    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+				return vs_set_errno(ctx, errno,
+						    "cannot mount the root of "
+						    "guest '%s'",
+						    p->g->name);
+		} else if (mount(p->root, p->root, NULL, MS_BIND | MS_REC,
+				 NULL) < 0) {
+			return vs_set_errno(ctx, errno, "cannot bind '%s'",
+					    p->root);
+		}
+	}
+	int rootfd = p->treefd >= 0
+			     ? openat(p->treefd, ".",
+				      O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			     : open(p->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return vs_set_errno(ctx, errno, "cannot open '%s'", p->root);
+	int r = setup_proc(p, rootfd);
+	if (r == 0)
+		r = setup_sys(p, rootfd);
+	if (r == 0)
+		r = setup_dev(p, rootfd);
+	if (r == 0)
+		r = setup_fstab(p, rootfd);
+	if (r == 0 && fchdir(rootfd) < 0)
+		r = vs_set_errno(ctx, errno, "cannot enter '%s'", p->root);
+	close(rootfd);
+	if (r < 0)
+		return -1;
+	if (p->nonamespace) {
+		if (chroot(".") < 0)
+			return vs_set_errno(ctx, errno, "cannot chroot to '%s'",
+					    p->root);
+	} else {
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return vs_set_errno(ctx, errno,
+					    "cannot pivot_root to '%s'", p->root);
+		if (umount2(".", MNT_DETACH) < 0)
+			return vs_set_errno(ctx, errno,
+					    "cannot detach the host's root");
+	}
+	if (chdir("/") < 0)
+		return vs_set_errno(ctx, errno, "cannot chdir to '/'");
+	return 0;
+}
+
+int vs_mounts_cleanup(const char *root)
+{
+	/* nonamespace guests: their mounts live in the host's namespace */
+	int r = 0;
+	for (int i = 0; i < 256; i++) {
+		char *m = vs_mount_below(root);
+		if (!m)
+			break;
+		/* unmount the deepest first: find one with no mount below */
+		char *deeper;
+		while ((deeper = vs_mount_below(m))) {
+			free(m);
+			m = deeper;
+		}
+		if (umount2(m, MNT_DETACH) < 0)
+			r = -1;
+		free(m);
+		if (r < 0)
+			break;
+	}
+	return r;
+}

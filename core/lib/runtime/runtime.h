@@ -1,0 +1,259 @@
+/* runtime: start, stop, exec/enter, the monitor, mounts, cgroups,
+ * networking, the run state, the filter, user namespaces.  Calls config
+ * and base. */
+#ifndef VS_RUNTIME_H
+#define VS_RUNTIME_H
+
+#include "config/config.h"
+
+/* runstate.c */
+struct vs_runstate {
+	unsigned xid;
+	pid_t monitor, init;
+	unsigned long long monitor_start, init_start; /* /proc stat field 22 */
+	time_t started;
+	bool nonamespace;
+};
+enum vs_state { VS_STOPPED, VS_RUNNING, VS_STALE };
+/* Start time of a process (clock ticks since boot) or 0 when gone. */
+unsigned long long vs_proc_starttime(pid_t pid);
+bool vs_proc_alive(pid_t pid, unsigned long long start);
+char *vs_run_path(const struct vs_guest *g); /* host view, malloc'd */
+/* 1 read, 0 no run file, -1 error (errno). */
+int vs_run_read(const struct vs_guest *g, struct vs_runstate *rs);
+int vs_run_write(struct vs_guest *g, const struct vs_runstate *rs);
+void vs_run_remove(struct vs_guest *g);
+/* Running (monitor and init alive), stopped, or stale (a run file whose
+ * processes are gone).  rs may be NULL. */
+enum vs_state vs_guest_state(const struct vs_guest *g, struct vs_runstate *rs);
+/* 1 when running. */
+int vs_guest_running(const struct vs_guest *g);
+/* Takes the guest's start/stop lock; returns the fd to close, or -1. */
+int vs_guest_lock(struct vs_guest *g);
+
+/* net.c: interfaces/ in the guest's network namespace */
+struct vs_netif { /* one address */
+	char entry[64];    /* interfaces/<entry> */
+	int family, prefix, scope;
+	unsigned char addr[16], bcast[4], gw[16];
+	bool have_bcast, have_gw;
+	char text[64];     /* "10.0.0.1/24" */
+	char label[16];
+	int link;          /* index into links, -1: the loopback (nodev) */
+};
+struct vs_netlink_spec { /* one guest interface */
+	char kind[8];      /* macvlan, veth */
+	char dev[16], ifname[16], host[16], bridge[16];
+	unsigned char mac[6];
+	bool have_mac, down;
+};
+struct vs_net {
+	struct vs_netif *addrs;
+	size_t naddrs;
+	struct vs_netlink_spec *links;
+	size_t nlinks;
+	bool have_gw;
+	int gw_family;
+	unsigned char gw[16];
+};
+/* Reads and checks interfaces/; -1 with one clear line. */
+int vs_net_load(struct vs_guest *g, struct vs_net *net);
+void vs_net_free(struct vs_net *net);
+/* -1 when an address is used by another running guest. */
+int vs_net_check_unique(struct vs_guest *g, const struct vs_net *net);
+/* Monitor side, after the init exists: links inside its namespace and
+ * veth host ends (removed again on failure). */
+int vs_net_host_setup(struct vs_guest *g, const struct vs_net *net,
+		      pid_t init);
+/* Init side, inside the namespace: loopback, links, addresses, routes. */
+int vs_net_guest_setup(struct vs_guest *g, const struct vs_net *net);
+void vs_net_host_cleanup(const struct vs_net *net);
+
+/* plan.c: everything a start needs, read and checked up front */
+struct vs_mount {
+	char *src, *dst, *type, *data;
+	unsigned long flags;
+	int line;
+	bool noauto;
+};
+
+/* userns.c: user-namespace guests */
+#define VS_IDMAP_MAX 16
+struct vs_idrange {
+	unsigned long inside, outside, count;
+};
+struct vs_idmap {
+	struct vs_idrange e[VS_IDMAP_MAX];
+	size_t n;
+};
+struct vs_userns {
+	bool on; /* spaces/user */
+	struct vs_idmap uid, gid;
+};
+/* Reads spaces/user and the id maps (userns/uidmap, userns/gidmap, else
+ * a slot of root's /etc/subuid and /etc/subgid).  0, or -1 with the
+ * error set. */
+int vs_userns_load(struct vs_guest *g, struct vs_userns *u);
+/* -1 (error set) when another configured guest's uids overlap. */
+int vs_userns_check_unique(struct vs_guest *g, const struct vs_userns *u);
+/* Writes the maps of the new user namespace of pid. */
+int vs_userns_map(struct vs_guest *g, const struct vs_userns *u, pid_t pid);
+/* A detached, idmapped copy of root (the mapping of pid's user
+ * namespace): its descriptor, or -1 with the error set (one line naming
+ * the file system when it cannot be idmapped). */
+int vs_userns_root_tree(struct vs_guest *g, const char *root, pid_t pid);
+/* In a new user namespace whose maps are written: uid and gid 0 there,
+ * no supplementary groups.  0 or -1 with errno. */
+int vs_userns_become_root(void);
+
+struct vs_plan {
+	struct vs_guest *g;
+	char root[PATH_MAX]; /* real path of the guest root */
+	uint64_t bcaps;
+	char **env;        /* the init's whole environment */
+	char style[32];
+	char **start_argv; /* NULL for sysv: the rc script, found inside */
+	char **stop_argv;  /* run inside the guest to stop it, or NULL */
+	char runlevel_start[32], runlevel_stop[32];
+	int stop_signal;   /* sent to the init to stop it, or 0 */
+	bool fakeinit;     /* the start command is PID 1 */
+	char *nodename, *domainname;
+	struct vs_mount *mounts;
+	size_t nmounts;
+	bool nonamespace, netns;
+	struct vs_net net;
+	int killseq[32];
+	size_t nkill;
+	int timeout; /* seconds a stop may take before the kill sequence */
+	void *seccomp;     /* the filter (NULL: none) */
+	struct vs_userns userns;
+	int treefd;        /* userns: the idmapped root, attached by the init */
+	bool no_new_privs; /* apps/seccomp/no-new-privs */
+};
+int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
+void vs_plan_free(struct vs_plan *p);
+/* Lines of <cfgdir>/<rel> (empty ones skipped), NULL when missing;
+ * *err is -1 (error set) when it could not be read. */
+char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err);
+
+/* seccomp.c */
+/* Builds the guest's system call filter from its configuration
+ * (apps/seccomp/); *filter is NULL when the guest has none.  With warn
+ * (at start), says so, and warns when bcaps keeps CAP_DAC_READ_SEARCH
+ * and handles are not filtered.  0, or -1 with the error set. */
+int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
+		       void **filter);
+/* Loads the filter into this process (no_new_privs is not set: the
+ * caller still holds CAP_SYS_ADMIN).  0, or -1 with errno. */
+int vs_seccomp_load(void *filter);
+void vs_seccomp_free(void *filter);
+
+/* mounts.c */
+/* In the future init: builds the guest's mounts and enters its root
+ * (pivot_root, or chroot for nonamespace).  -1 with the error set. */
+int vs_mounts_setup(struct vs_plan *p);
+/* Unmounts everything below a real path (nonamespace guests). */
+int vs_mounts_cleanup(const char *root);
+
+/* hooks.c */
+/* Hands event to the hook plugins selected for the guest.  With fatal,
+ * the first failure stops and returns -1 (error set); otherwise failures
+ * are warned about and -1 returned at the end. */
+int vs_hooks_run(struct vs_guest *g, const char *event, bool fatal);
+/* The same with the arguments given to the plugins (argv[0] = event). */
+int vs_hooks_run_args(struct vs_guest *g, const char *event, bool fatal,
+		      int argc, char **argv);
+
+/* enter.c */
+struct vs_exec_opts {
+	char *const *argv;             /* argv[0] may be NULL with candidates */
+	const char *const *candidates; /* first executable inside wins */
+	char *const *env;              /* NULL: the guest's environment */
+	int timeout_ms;                /* -1: wait for ever, else kill */
+	bool pty;                      /* a pty of the guest's devpts */
+	const char *user;              /* suexec: a user of the guest */
+};
+/* A user of the guest, from its own /etc/passwd and /etc/group (read
+ * inside the guest's mount namespace, never the host's). */
+struct vs_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	size_t ngroups;
+	char home[256];
+};
+/* Looks up name (or a number) in ./etc/passwd and ./etc/group of the
+ * current root.  0, or -1 with errno (ENOENT: no such user). */
+int vs_guest_user(const char *name, struct vs_user *u);
+/* Relays the terminal (stdin/stdout) and the pty master until the
+ * process of pidfd ends; forwards the window size. */
+void vs_pty_relay(int master, int pidfd);
+/* A pidfd of pid if it still has that start time; -1 with errno. */
+int vs_pidfd_open(pid_t pid, unsigned long long start);
+/* The guest's init environment (apps/init/environment precedence). */
+char **vs_guest_env(struct vs_guest *g);
+/* Runs a command in the running guest; *status is its exit status
+ * (128+signal when killed).  -1 with the error set when it could not. */
+int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
+		  const struct vs_exec_opts *o, int *status);
+
+/* start.c, stop.c */
+/* Starts the guest (background monitor, or this process as the monitor
+ * with foreground, returning when the guest ends).  -1 with the error. */
+int vs_guest_start(struct vs_guest *g, bool foreground);
+/* Stops the guest (a stopped one: leftovers cleaned, success). */
+int vs_guest_stop(struct vs_guest *g);
+/* The monitor's own stop (it received SIGTERM). */
+void vs_guest_stop_from_monitor(struct vs_guest *g);
+/* post-stop hooks, unmounts, cgroup removal, postpost-stop, run file. */
+void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
+		      bool hooks);
+
+/* netlink.c: rtnetlink with libmnl; -1 with errno from the kernel */
+struct vs_nl {
+	struct mnl_socket *sock;
+	unsigned portid, seq;
+};
+int vs_nl_open(struct vs_nl *nl);
+void vs_nl_close(struct vs_nl *nl);
+/* A macvlan (bridge mode) on parent, created inside netns_pid's netns. */
+int vs_nl_macvlan(struct vs_nl *nl, int parent, const char *name,
+		  const unsigned char *mac, pid_t netns_pid);
+/* A veth pair: host here, peer inside netns_pid's netns. */
+int vs_nl_veth(struct vs_nl *nl, const char *host, const char *peer,
+	       const unsigned char *peer_mac, pid_t netns_pid);
+int vs_nl_link_set(struct vs_nl *nl, int ifindex, bool up, int master);
+int vs_nl_link_del(struct vs_nl *nl, int ifindex);
+int vs_nl_addr(struct vs_nl *nl, int ifindex, int family,
+	       const unsigned char *addr, int prefix,
+	       const unsigned char *bcast, int scope, const char *label);
+/* A route to dst/dst_len (dst NULL: default) via gw (NULL: on the link). */
+int vs_nl_route(struct vs_nl *nl, int family, const unsigned char *dst,
+		int dst_len, const unsigned char *gw, int ifindex, bool onlink);
+
+/* cgroup.c */
+#define VS_CGROUP_MAX 16
+struct vs_cgroup {
+	char *dirs[VS_CGROUP_MAX]; /* real paths, one per hierarchy */
+	char ctls[VS_CGROUP_MAX][256]; /* v1 controllers; "" for v2 */
+	size_t n;
+	char *v2; /* the cgroup2 one (one of dirs[]), or NULL */
+};
+/* Fills cg with the guest's existing cgroups (nothing created). */
+int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
+/* Creates the guest's cgroups and applies cgroup/ and cpuset/ limits;
+ * on failure nothing is left.  -1 with the error set. */
+int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg);
+/* Moves pid (0: the caller) into the groups (v1_only: not cgroup2). */
+int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only);
+size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max);
+void vs_cgroup_signal(const struct vs_cgroup *cg, int sig);
+/* Kills what is left and removes the groups; -1 when one stays. */
+int vs_cgroup_destroy(struct vs_cgroup *cg);
+bool vs_cgroup_exists(const struct vs_cgroup *cg);
+/* Contents of a control file of controller ctl (malloc'd) or NULL. */
+char *vs_cgroup_stat(const struct vs_cgroup *cg, const char *ctl,
+		     const char *file);
+void vs_cgroup_free(struct vs_cgroup *cg);
+
+#endif

@@ -1,0 +1,681 @@
+/* Starting a guest: the per-guest monitor on the host and the guest's
+ * init in new mount, pid, uts, ipc (and net, cgroup) namespaces.
+ *
+ *   vs start --fork--> monitor (setsid, stays on the host)
+ *                        --clone3--> init: waits for "go", unshares the
+ *                                    cgroup ns, mounts, pivot_root, drops
+ *                                    capabilities, execs the init command
+ *   The monitor moves the new init into the guest's cgroups, says "go",
+ *   reads the init's close-on-exec error pipe (EOF = exec done), reports
+ *   to vs start, then waits for the init to end. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+
+/* ---- in the guest's init ---------------------------------------------- */
+
+static void write_all(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static _Noreturn void init_fail(struct vs_ctx *ctx, int errfd)
+{
+	write_all(errfd, ctx->err[0] ? ctx->err : "the init failed");
+	_exit(127);
+}
+
+/* PID 1 for styles whose start command is not an init (sysv rc scripts):
+ * starts the command, reaps orphans, ends on TERM, INT or PWR. */
+static _Noreturn void stub_init(char *const argv[], char *const env[],
+				int errfd)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPWR);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	prctl(PR_SET_NAME, "init", 0, 0, 0);
+	if (argv && argv[0]) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			sigprocmask(SIG_UNBLOCK, &set, NULL);
+			execve(argv[0], argv, env);
+			char msg[512];
+			snprintf(msg, sizeof(msg), "cannot run '%s' in the guest: %s",
+				 argv[0], strerror(errno));
+			write_all(errfd, msg);
+			_exit(127);
+		}
+	}
+	close(errfd);
+	/* this init never execs: drop what CLOEXEC would have closed (the
+	 * monitor's status pipe among them, or `vs start` waits forever) */
+	syscall(SYS_close_range, 3, ~0U, 0);
+	for (;;) {
+		siginfo_t si;
+		if (sigwaitinfo(&set, &si) < 0)
+			continue;
+		if (si.si_signo != SIGCHLD)
+			_exit(0);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
+static char **sysv_command(struct vs_plan *p, char ***env)
+{
+	static const char *const rcs[] = {"/etc/init.d/rc", "/etc/rc.d/rc"};
+	const char *rc = NULL;
+	for (int i = 0; i < 2; i++) /* the last executable one wins */
+		if (access(rcs[i], X_OK) == 0)
+			rc = rcs[i];
+	if (!rc)
+		return NULL; /* no rc: an idle init, for exec-only guests */
+	size_t n = 0;
+	while (p->env[n])
+		n++;
+	char **e = vs_xmalloc((n + 3) * sizeof(*e));
+	memcpy(e, p->env, n * sizeof(*e));
+	e[n] = "PREVLEVEL=N";
+	e[n + 1] = vs_asprintf("RUNLEVEL=%s", p->runlevel_start);
+	e[n + 2] = NULL;
+	*env = e;
+	char **argv = vs_xmalloc(3 * sizeof(*argv));
+	argv[0] = (char *)rc;
+	argv[1] = p->runlevel_start;
+	argv[2] = NULL;
+	return argv;
+}
+
+static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
+				int nullfd, int treesock, bool foreground)
+{
+	struct vs_ctx *ctx = p->g->ctx;
+	char c;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (p->userns.on) {
+		/* the monitor maps our ids and hands over the idmapped root
+		 * first; then we are root of our own user namespace only */
+		if (read(gofd, &c, 1) != 1)
+			_exit(127);
+		p->treefd = vs_recv_fd(treesock);
+		close(treesock);
+		if (p->treefd < 0)
+			_exit(127);
+		if (vs_userns_become_root() < 0) {
+			vs_set_errno(ctx, errno,
+				     "cannot become root of the user namespace");
+			init_fail(ctx, errfd);
+		}
+	}
+	/* the mounts are made while the monitor moves us into the v1
+	 * cgroups (a v1 move waits for an RCU grace period) */
+	if (vs_mounts_setup(p) < 0)
+		init_fail(ctx, errfd);
+	if (!p->userns.on && read(gofd, &c, 1) != 1)
+		_exit(127); /* the monitor gave up */
+	close(gofd);
+	if (p->netns && vs_net_guest_setup(p->g, &p->net) < 0)
+		init_fail(ctx, errfd);
+	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL) {
+		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
+		init_fail(ctx, errfd);
+	}
+	if (p->nodename &&
+	    sethostname(p->nodename, strlen(p->nodename)) < 0) {
+		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
+			     p->nodename);
+		init_fail(ctx, errfd);
+	}
+	if (p->domainname &&
+	    setdomainname(p->domainname, strlen(p->domainname)) < 0) {
+		vs_set_errno(ctx, errno, "cannot set the domain name '%s'",
+			     p->domainname);
+		init_fail(ctx, errfd);
+	}
+	setsid();
+	if (!foreground) {
+		dup2(nullfd, 0);
+		dup2(nullfd, 1);
+		dup2(nullfd, 2);
+	}
+	/* the filter first: loading it needs CAP_SYS_ADMIN (or
+	 * no_new_privs, which would break setuid programs in the guest) */
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		vs_set_errno(ctx, errno, "cannot set no_new_privs");
+		init_fail(ctx, errfd);
+	}
+	if (vs_seccomp_load(p->seccomp) < 0) {
+		vs_set_errno(ctx, errno, "cannot load the system call filter");
+		init_fail(ctx, errfd);
+	}
+	if (vs_caps_limit(p->bcaps) < 0) {
+		vs_set_errno(ctx, errno, "cannot limit the capabilities");
+		init_fail(ctx, errfd);
+	}
+	umask(022);
+	/* nothing of the host stays open in the guest */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	char **env = p->env;
+	char **argv = p->start_argv;
+	if (!argv && !strcmp(p->style, "sysv"))
+		argv = sysv_command(p, &env);
+	if (p->fakeinit) {
+		execve(argv[0], argv, env);
+		vs_set_errno(ctx, errno, "cannot run the init '%s' of guest '%s'",
+			     argv[0], p->g->name);
+		init_fail(ctx, errfd);
+	}
+	stub_init(argv, env, errfd);
+}
+
+/* ---- in the monitor --------------------------------------------------- */
+
+/* Reads a message until EOF (NUL-terminated); returns its length. */
+static size_t read_msg(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	ssize_t k;
+	while (n < size - 1 && ((k = read(fd, buf + n, size - 1 - n)) > 0 ||
+				(k < 0 && errno == EINTR)))
+		if (k > 0)
+			n += (size_t)k;
+	buf[n] = '\0';
+	return n;
+}
+
+struct vs_init {
+	pid_t pid;
+	int pidfd;
+};
+
+/* A user-namespace init: maps its ids and sends it the idmapped root
+ * over sock (closed here). */
+static int give_root(struct vs_plan *p, pid_t pid, int sock)
+{
+	int tree = -1, r = 0;
+	if (vs_userns_map(p->g, &p->userns, pid) < 0 ||
+	    (tree = vs_userns_root_tree(p->g, p->root, pid)) < 0)
+		r = -1;
+	else if (vs_send_fd(sock, tree) < 0)
+		r = vs_set_errno(p->g->ctx, errno, "cannot start the init");
+	if (tree >= 0)
+		close(tree);
+	close(sock);
+	return r;
+}
+
+/* Creates the init; on success it has exec'd its command. */
+static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
+		      bool foreground, struct vs_init *out)
+{
+	struct vs_ctx *ctx = p->g->ctx;
+	int go[2], err[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return vs_set_errno(ctx, errno, "cannot create a pipe");
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return vs_set_errno(ctx, errno, "cannot create a pipe");
+	}
+	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int pidfd = -1;
+	/* a user-namespace init gets its idmapped root over a socket, and
+	 * starts in the guest's root (its mount namespace's copy of our
+	 * working directory): the directories above it (a barrier) need
+	 * not be searchable by the guest's ids */
+	int tsock[2] = {-1, -1}, cwd = -1;
+	if (p->userns.on &&
+	    (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tsock) < 0 ||
+	     (cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	     chdir(p->root) < 0)) {
+		int e = errno;
+		for (int i = 0; i < 2; i++)
+			if (tsock[i] >= 0)
+				close(tsock[i]);
+		if (cwd >= 0)
+			close(cwd);
+		close(go[0]);
+		close(go[1]);
+		close(err[0]);
+		close(err[1]);
+		if (nullfd >= 0)
+			close(nullfd);
+		return vs_set_errno(ctx, e, "cannot enter '%s'", p->root);
+	}
+	/* born in the cgroup2 group: no migration */
+	int v2fd = cg->v2 ? open(cg->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			  : -1;
+	struct clone_args ca = {
+		.flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+			 CLONE_PIDFD | (p->nonamespace ? 0 : CLONE_NEWNS) |
+			 (p->userns.on ? CLONE_NEWUSER : 0) |
+			 (p->netns ? CLONE_NEWNET : 0) |
+			 (v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+		.cgroup = v2fd >= 0 ? (uint64_t)v2fd : 0,
+	};
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && v2fd >= 0) { /* an older kernel: move it instead */
+		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		ca.cgroup = 0;
+		close(v2fd);
+		v2fd = -1;
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	}
+	if (pid == 0) {
+		close(go[1]);
+		close(err[0]);
+		if (tsock[0] >= 0)
+			close(tsock[0]);
+		init_main(p, go[0], err[1], nullfd, tsock[1], foreground);
+	}
+	int e = errno;
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0) { /* cannot fail: it is where we were */
+		}
+		close(cwd);
+	}
+	if (tsock[1] >= 0)
+		close(tsock[1]);
+	close(go[0]);
+	close(err[1]);
+	if (nullfd >= 0)
+		close(nullfd);
+	bool born_in_v2 = v2fd >= 0;
+	if (v2fd >= 0)
+		close(v2fd);
+	if (pid < 0) {
+		close(go[1]);
+		close(err[0]);
+		if (tsock[0] >= 0)
+			close(tsock[0]);
+		return vs_set_errno(ctx, e, "cannot create the namespaces of "
+					    "guest '%s'",
+				    p->g->name);
+	}
+	int r = 0;
+	/* the init may already have failed: its error is the one to tell,
+	 * and a write to its pipe must not kill us */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGPIPE, &ign, &old);
+	if (p->userns.on)
+		r = give_root(p, pid, tsock[0]);
+	if (r == 0 && vs_net_host_setup(p->g, &p->net, pid) < 0)
+		r = -1;
+	else if (r == 0 && vs_cgroup_attach(cg, pid, born_in_v2) < 0)
+		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
+					     "into its cgroup",
+				 p->g->name);
+	else if (r == 0 && write(go[1], "g", 1) != 1)
+		r = vs_set_errno(ctx, errno, "cannot start the init");
+	close(go[1]);
+	sigaction(SIGPIPE, &old, NULL);
+	if (r < 0)
+		kill(pid, SIGKILL); /* unblocks the error pipe */
+	char msg[sizeof(ctx->err)];
+	if (read_msg(err[0], msg, sizeof(msg)))
+		r = vs_set_error(ctx, "%s", msg);
+	close(err[0]);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+		vs_net_host_cleanup(&p->net);
+		return -1;
+	}
+	out->pid = pid;
+	out->pidfd = pidfd;
+	return 0;
+}
+
+static volatile sig_atomic_t stop_requested, term_requested;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term_requested = 1;
+}
+
+/* What the end of an init means: reboot(2) in a pid namespace ends its
+ * init with SIGHUP (restart) or SIGINT (halt and power-off alike). */
+static const char *event_of(const siginfo_t *si)
+{
+	if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
+		if (si->si_status == SIGHUP)
+			return "restart";
+		if (si->si_status == SIGINT)
+			return "halt";
+	}
+	return "exit";
+}
+
+enum { MON_DONE, MON_FAILED, MON_RESTART };
+
+/* Waits for the init; cleans up after it unless `vs stop` does, then
+ * hands reboot and halt events to the hook plugins (vshelper). */
+static int monitor_loop(struct vs_guest *g, struct vs_init *init)
+{
+	struct sigaction sa = {.sa_handler = on_usr1};
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &(struct sigaction){.sa_handler = SIG_IGN}, NULL);
+	siginfo_t si;
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PIDFD, (id_t)init->pidfd, &si, WEXITED) == 0)
+			break;
+		if (errno != EINTR)
+			return MON_FAILED;
+		if (term_requested && !stop_requested) {
+			/* a service manager stops us: stop the guest */
+			term_requested = 0;
+			vs_guest_stop_from_monitor(g);
+			return MON_DONE;
+		}
+	}
+	if (stop_requested)
+		return MON_DONE; /* vs stop cleans up */
+	int lock;
+	while ((lock = vs_guest_lock(g)) < 0) {
+		if (stop_requested)
+			return MON_DONE;
+		sleep(1);
+	}
+	struct vs_runstate rs;
+	if (stop_requested || vs_run_read(g, &rs) != 1 ||
+	    rs.monitor != getpid()) {
+		close(lock);
+		return MON_DONE;
+	}
+	const char *event = event_of(&si);
+	vs_guest_cleanup(g, &rs, true);
+	close(lock);
+	if (!strcmp(event, "exit")) {
+		vs_log(g->ctx, "guest '%s' ended (its init exited)", g->name);
+		return MON_DONE;
+	}
+	/* the hook plugins decide; vshelper may ask for a restart */
+	char xid[16];
+	snprintf(xid, sizeof(xid), "%u", rs.xid);
+	g->restart_requested = false;
+	char *argv[] = {(char *)event, g->name, xid, NULL};
+	vs_hooks_run_args(g, event, false, 3, argv);
+	return g->restart_requested ? MON_RESTART : MON_DONE;
+}
+
+/* ---- vs start --------------------------------------------------------- */
+
+static unsigned dynamic_xid(struct vs_ctx *ctx)
+{
+	char **names = vs_guest_list(ctx);
+	unsigned xid = 49152;
+	bool clash = true;
+	while (clash) {
+		clash = false;
+		for (char **n = names; *n && !clash; n++) {
+			struct vs_guest *o = vs_guest_open(ctx, *n);
+			struct vs_runstate rs;
+			if (o && vs_guest_state(o, &rs) == VS_RUNNING &&
+			    rs.xid == xid)
+				clash = true;
+			vs_guest_free(o);
+		}
+		if (clash)
+			xid++;
+	}
+	vs_clear_error(ctx);
+	vs_strv_free(names);
+	return xid;
+}
+
+static void undo_start(struct vs_guest *g, struct vs_plan *p,
+		       struct vs_cgroup *cg)
+{
+	char saved[sizeof(g->ctx->err)];
+	memcpy(saved, g->ctx->err, sizeof(saved));
+	if (p->nonamespace)
+		vs_mounts_cleanup(p->root);
+	vs_cgroup_destroy(cg);
+	memcpy(g->ctx->err, saved, sizeof(saved));
+}
+
+/* Everything before the init exists, under the lock: state, plan, the
+ * initialize/prepre-start hooks, cgroups, pre-start.  On failure nothing
+ * is left. */
+static int prepare(struct vs_guest *g, struct vs_plan *plan,
+		   struct vs_cgroup *cg, struct vs_runstate *rs)
+{
+	memset(plan, 0, sizeof(*plan));
+	enum vs_state st = vs_guest_state(g, rs);
+	if (st == VS_RUNNING)
+		return vs_set_error(g->ctx, "guest '%s' is already running",
+				    g->name);
+	if (st == VS_STALE)
+		vs_guest_cleanup(g, rs, false);
+	if (vs_plan_load(g, plan) < 0 ||
+	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp) < 0 ||
+	    vs_userns_check_unique(g, &plan->userns) < 0 ||
+	    vs_net_check_unique(g, &plan->net) < 0)
+		return -1;
+	memset(rs, 0, sizeof(*rs));
+	rs->xid = g->context ? g->context : dynamic_xid(g->ctx);
+	rs->nonamespace = plan->nonamespace;
+	if (vs_hooks_run(g, "initialize", true) < 0 ||
+	    vs_hooks_run(g, "prepre-start", true) < 0 ||
+	    vs_cgroup_create(g, cg) < 0)
+		return -1;
+	if (vs_hooks_run(g, "pre-start", true) < 0) {
+		undo_start(g, plan, cg);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the init exists: the run file and post-start.  On failure the
+ * guest is killed and cleaned up again. */
+static int finish(struct vs_guest *g, struct vs_runstate *rs, pid_t init,
+		  bool separate_monitor)
+{
+	struct vs_ctx *ctx = g->ctx;
+	rs->init = init;
+	rs->init_start = vs_proc_starttime(init);
+	rs->monitor_start = vs_proc_starttime(rs->monitor);
+	rs->started = time(NULL);
+	if (vs_run_write(g, rs) == 0 && vs_hooks_run(g, "post-start", true) == 0)
+		return 0;
+	char saved[sizeof(ctx->err)];
+	memcpy(saved, ctx->err, sizeof(saved));
+	if (separate_monitor)
+		kill(rs->monitor, SIGUSR1);
+	int ifd = vs_pidfd_open(rs->init, rs->init_start);
+	if (ifd >= 0) {
+		syscall(SYS_pidfd_send_signal, ifd, SIGKILL, NULL, 0);
+		poll(&(struct pollfd){.fd = ifd, .events = POLLIN}, 1, 5000);
+		close(ifd);
+	}
+	if (separate_monitor) {
+		int mfd = vs_pidfd_open(rs->monitor, rs->monitor_start);
+		if (mfd >= 0) {
+			poll(&(struct pollfd){.fd = mfd, .events = POLLIN}, 1,
+			     5000);
+			close(mfd);
+		}
+	} else {
+		while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	vs_guest_cleanup(g, rs, false);
+	memcpy(ctx->err, saved, sizeof(saved));
+	return -1;
+}
+
+/* Starts the guest again from its monitor, which stays its monitor. */
+static int restart_here(struct vs_guest *g, struct vs_init *init)
+{
+	struct vs_plan plan;
+	struct vs_cgroup cg = {0};
+	struct vs_runstate rs;
+	int lock = vs_guest_lock(g);
+	if (lock < 0)
+		return -1;
+	int r = prepare(g, &plan, &cg, &rs);
+	if (r == 0) {
+		r = spawn_init(&plan, &cg, true, init);
+		if (r < 0)
+			undo_start(g, &plan, &cg);
+	}
+	if (r == 0) {
+		rs.monitor = getpid();
+		r = finish(g, &rs, init->pid, false);
+	}
+	close(lock);
+	vs_cgroup_free(&cg);
+	vs_plan_free(&plan);
+	return r;
+}
+
+/* The monitor: waits for the guest, restarts it when asked to. */
+static int run_monitor(struct vs_guest *g, struct vs_init *init)
+{
+	for (;;) {
+		int a = monitor_loop(g, init);
+		close(init->pidfd);
+		if (a != MON_RESTART)
+			return a == MON_DONE ? 0 : 1;
+		if (restart_here(g, init) < 0) {
+			vs_log(g->ctx, "cannot restart guest '%s': %s", g->name,
+			       vs_error(g->ctx));
+			return 1;
+		}
+		vs_log(g->ctx, "guest '%s' restarted", g->name);
+	}
+}
+
+int vs_guest_start(struct vs_guest *g, bool foreground)
+{
+	struct vs_ctx *ctx = g->ctx;
+	struct vs_runstate rs;
+	struct vs_plan plan;
+	struct vs_cgroup cg = {0};
+	struct vs_init init = {0};
+	int lock = vs_guest_lock(g);
+	if (lock < 0)
+		return -1;
+	int r = prepare(g, &plan, &cg, &rs);
+	if (r < 0)
+		goto out;
+	if (foreground) {
+		int keep[] = {lock, ctx->rootfd};
+		vs_close_fds_except(keep, 2);
+		r = spawn_init(&plan, &cg, true, &init);
+		if (r < 0) {
+			undo_start(g, &plan, &cg);
+			goto out;
+		}
+		rs.monitor = getpid();
+		r = finish(g, &rs, init.pid, false);
+		if (r < 0)
+			goto out;
+		close(lock);
+		vs_cgroup_free(&cg);
+		vs_plan_free(&plan);
+		return run_monitor(g, &init) == 0 ? 0 : -1;
+	}
+	int rep[2];
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		r = vs_set_errno(ctx, errno, "cannot create a pipe");
+		undo_start(g, &plan, &cg);
+		goto out;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t mon = fork();
+	if (mon == 0) {
+		close(rep[0]);
+		close(lock);
+		/* nothing the caller had open lives on in the monitor */
+		int keep[] = {rep[1], ctx->rootfd};
+		vs_close_fds_except(keep, 2);
+		setsid();
+		if (spawn_init(&plan, &cg, false, &init) < 0) {
+			write_all(rep[1], ctx->err);
+			_exit(1);
+		}
+		char ok[64];
+		snprintf(ok, sizeof(ok), "OK %d", (int)init.pid);
+		write_all(rep[1], ok);
+		close(rep[1]);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+		vs_plan_free(&plan);
+		vs_cgroup_free(&cg);
+		_exit(run_monitor(g, &init));
+	}
+	close(rep[1]);
+	if (mon < 0) {
+		r = vs_set_errno(ctx, errno, "cannot start the monitor");
+		close(rep[0]);
+		undo_start(g, &plan, &cg);
+		goto out;
+	}
+	char msg[sizeof(ctx->err)];
+	size_t n = read_msg(rep[0], msg, sizeof(msg));
+	close(rep[0]);
+	if (strncmp(msg, "OK ", 3) != 0) {
+		r = vs_set_error(ctx, "%s",
+				 n ? msg : "the monitor died while starting");
+		waitpid(mon, NULL, 0);
+		undo_start(g, &plan, &cg);
+		goto out;
+	}
+	rs.monitor = mon;
+	r = finish(g, &rs, (pid_t)atoi(msg + 3), true);
+out:
+	close(lock);
+	vs_cgroup_free(&cg);
+	vs_plan_free(&plan);
+	return r;
+}
