@@ -241,4 +241,22 @@ expect_error "no init in the guest" 1 "cannot run the init '/sbin/init' of guest
 check "no init: nothing left" sh -c "! grep -q '$R' /proc/mounts && test ! -e '$R$RUNDIR/g2'"
 expect_error "exec in a stopped guest" 1 "guest 'g2' is not running" vsx g2 exec true
 
+# a stop signal the init neither catches nor blocks is dropped by the
+# kernel: no sync timeout is waited for it (busybox init with only
+# ::respawn: lines ignores SIGINT)
+mkguest g5 --context 105 || exit 99
+printf '::respawn:/bin/sleep 1000\n' >"$R$VROOTDIR/g5/etc/inittab"
+expect_ok "start g5 (an init that ignores SIGINT)" vsx g5 start
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/g5")
+for _ in $(seq 40); do
+	grep -q '^SigCgt:.*[1-9a-f]' "/proc/$init/status" 2>/dev/null && break
+	sleep 0.05
+done
+t0=$(date +%s)
+expect_ok "stop g5" vsx g5 stop
+check "stop g5 went straight to the kill sequence ($(( $(date +%s) - t0 )) s, sync timeout 30 s)" \
+	test $(( $(date +%s) - t0 )) -lt 15
+run vsx g5 status
+same "g5 is stopped" 3 "$RC"
+
 finish

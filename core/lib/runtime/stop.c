@@ -39,6 +39,29 @@ static void signal_guest(const struct vs_cgroup *cg, int initfd, int sig)
 	syscall(SYS_pidfd_send_signal, initfd, sig, NULL, 0);
 }
 
+/* True when pid catches or blocks sig (SigCgt, SigBlk of its status):
+ * only then can a signal to the init of a pid namespace be answered.
+ * True too when that cannot be read (the caller then waits as before). */
+static bool answers(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return true;
+	unsigned long long cgt = 0, blk = 0;
+	int seen = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "SigCgt:", 7))
+			seen += sscanf(line + 7, "%llx", &cgt) == 1;
+		else if (!strncmp(line, "SigBlk:", 7))
+			seen += sscanf(line + 7, "%llx", &blk) == 1;
+	}
+	fclose(f);
+	unsigned long long bit = 1ULL << (sig - 1);
+	return seen < 2 || ((cgt | blk) & bit);
+}
+
 /* The stop itself: the style's action, the wait, the kill sequence.
  * Returns when the init is gone. */
 static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
@@ -79,6 +102,10 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 		vs_strv_free(env);
 		waited = true;
 	} else if (p->stop_signal) {
+		/* the init of a pid namespace drops a signal it neither
+		 * catches nor blocks: nothing would answer, so no wait */
+		if (!answers(rs->init, p->stop_signal))
+			waited = true;
 		syscall(SYS_pidfd_send_signal, initfd, p->stop_signal, NULL, 0);
 	}
 	if (!waited)
