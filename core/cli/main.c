@@ -109,15 +109,23 @@ args:
 		vs_ctx_set_plugindir(ctx, plugindir);
 	if (datadir)
 		vs_ctx_set_datadir(ctx, datadir);
-	/* Plugins are loaded for the verbs that use them, and to find a verb
-	 * the core does not have: `vs <guest> exec` stays fast. */
+	/* Only the modules a verb needs are loaded (the module directory's
+	 * index says which): none for exec, the hooks for start and stop,
+	 * the method's for build (build.c), the verb's own for a plugin
+	 * verb; help and plugins look at every one. */
 	const struct cmd *cmd = cmd_find(argv[0]);
 	if (!cmd && argc >= 2)
 		cmd = cmd_find(argv[1]);
-	if (!cmd || (cmd->flags & CMD_PLUGINS)) {
-		vs_plugins_load(ctx);
-		cmd_add_plugin_verbs(ctx);
+	if (!cmd) {
+		vs_plugins_load_verb(ctx, argv[0]);
+		if (argc >= 2)
+			vs_plugins_load_verb(ctx, argv[1]);
+	} else if (cmd->fn == cmd_help || cmd->fn == cmd_plugins) {
+		vs_plugins_load_all(ctx);
+	} else if (cmd->flags & CMD_PLUGINS) {
+		vs_plugins_load_kind(ctx, VS_KIND_HOOK, NULL);
 	}
+	cmd_add_plugin_verbs(ctx);
 
 	/* vs <verb> [guest] args  |  vs <guest> <verb> args */
 	cmd = cmd_find(argv[0]);
@@ -189,7 +197,9 @@ args:
 			return status;
 		}
 	}
-	if (guestarg && cmd_find(guestarg)) {
+	if (guestarg && (cmd_find(guestarg) ||
+			 ((cmd->flags & CMD_NEWGUEST) &&
+			  vs_plugins_verb_exists(ctx, guestarg)))) {
 		vs_set_error(ctx,
 			     "invalid guest name '%s': it is the name of a verb",
 			     guestarg);

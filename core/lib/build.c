@@ -1132,6 +1132,7 @@ int vs_build_main(struct vs_ctx *ctx, const char *name, int argc, char **argv)
 	for (char *c = stem; *c; c++)
 		if (*c == '-')
 			*c = '_';
+	vs_plugins_load_kind(ctx, VS_KIND_BUILD, stem);
 	b.plugin = vs_plugin_find(ctx, VS_KIND_BUILD, stem, &refused);
 	if (!b.plugin) {
 		if (refused)

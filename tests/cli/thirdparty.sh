@@ -37,4 +37,14 @@ check "help lists plugin verbs" grep -q '^  greet  *greet a guest$' "$T/out"
 expect_error "a guest may not be named like a plugin verb" 1 "invalid guest name 'hello': it is the name of a verb" \
 	vsx build hello -m skeleton
 
+# the only module in its directory: its verb still runs (the index is
+# made from it alone)
+mkdir -m 0755 "$T/only"
+install -m 0755 "$T/hello.so" "$T/only/hello.so"
+run "$VS" --sysroot "$R" --plugindir "$T/only" --datadir "$srcdir/conf.d" hello x
+same "a plugin alone in its module directory: its verb runs" "0|hello from a third-party plugin (1 args)" "$RC|$OUT"
+run "$VS" --sysroot "$R" --plugindir "$T/only" --datadir "$srcdir/conf.d" hello x
+same "and again through the index" "0|hello from a third-party plugin (1 args)|" "$RC|$OUT|$ERR"
+check "the index names it" grep -q '^hello.so	.*	ok	4	hello	hello,greet	' "$T/only/.vs-index"
+
 finish

@@ -42,3 +42,12 @@ char *vs_asprintf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+void vs_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}

@@ -20,6 +20,7 @@
 #define VS_CONTEXT_MAX 49151
 
 struct vs_conf;
+struct vs_plugin_index;
 struct mnl_socket;
 
 /* A plugin the loader looked at: loaded (desc != NULL) or refused. */
@@ -45,6 +46,10 @@ struct vs_ctx {
 	char err[2048];
 	struct vs_plugin_entry *plugins;
 	size_t nplugins;
+	bool plugins_all;  /* every module of the directory looked at */
+	bool builtin_added;
+	struct vs_plugin_index *index; /* read by the loader */
+	void (*index_free)(struct vs_plugin_index *);
 };
 
 /* ctx.c */

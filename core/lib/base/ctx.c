@@ -62,6 +62,8 @@ void vs_ctx_free(struct vs_ctx *ctx)
 	free(ctx->conffile);
 	if (ctx->conf_free)
 		ctx->conf_free(ctx->conf);
+	if (ctx->index_free)
+		ctx->index_free(ctx->index);
 	/* plugins stay resident: only the bookkeeping is freed */
 	for (size_t i = 0; i < ctx->nplugins; i++) {
 		free(ctx->plugins[i].file);

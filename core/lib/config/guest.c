@@ -213,15 +213,6 @@ char **vs_guest_list(struct vs_ctx *ctx)
 	return v;
 }
 
-void vs_strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 const char *vs_guest_name(const struct vs_guest *g)
 {
 	return g->name;

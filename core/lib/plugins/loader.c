@@ -273,20 +273,61 @@ void vs_plugins_add_builtin(struct vs_ctx *ctx,
 	}
 }
 
+static bool ltdl_init(struct vs_ctx *ctx)
+{
+	static bool ready;
+	if (!ready && lt_dlinit() != 0) {
+		vs_warn(ctx, "cannot initialise libltdl: %s", lt_dlerror());
+		return false;
+	}
+	ready = true;
+	return true;
+}
+
+void vs_plugins_builtin_once(struct vs_ctx *ctx)
+{
+	if (ctx->builtin_added)
+		return;
+	ctx->builtin_added = true;
+	vs_plugins_add_builtin(ctx, vs_builtin_plugins);
+}
+
+void vs_plugins_add_refusal(struct vs_ctx *ctx, const char *file,
+			    const char *reason)
+{
+	add_entry(ctx, file, NULL, reason);
+}
+
+/* True when file (a path in the module directory) is in ctx->plugins. */
+static bool seen_file(const struct vs_ctx *ctx, const char *file)
+{
+	for (size_t i = 0; i < ctx->nplugins; i++)
+		if (!strcmp(ctx->plugins[i].file, file))
+			return true;
+	return false;
+}
+
+void vs_plugins_load_file(struct vs_ctx *ctx, int dirfd, const char *fname)
+{
+	char file[PATH_MAX];
+	snprintf(file, sizeof(file), "%s/%s", ctx->plugindir, fname);
+	if (seen_file(ctx, file) || !ltdl_init(ctx))
+		return;
+	/* the descriptor stays open: libltdl knows the module by its
+	 * /proc/self/fd path, which must not name another one later */
+	load_file(ctx, dirfd, ctx->plugindir, fname);
+}
+
 void vs_plugins_load(struct vs_ctx *ctx)
 {
-	static bool ltdl_ready;
 	struct stat st;
 
-	vs_plugins_add_builtin(ctx, vs_builtin_plugins);
-	if (!ltdl_ready) {
-		if (lt_dlinit() != 0) {
-			vs_warn(ctx, "cannot initialise libltdl: %s",
-				lt_dlerror());
-			return;
-		}
-		ltdl_ready = true;
-	}
+	if (ctx->plugins_all)
+		return;
+	ctx->plugins_all = true;
+	vs_plugins_builtin_once(ctx);
+	if (!ltdl_init(ctx))
+		return;
 	const char *dir = ctx->plugindir;
 	if (dir[0] != '/') {
 		vs_warn(ctx, "ignoring module directory '%s': not absolute",
@@ -327,8 +368,13 @@ void vs_plugins_load(struct vs_ctx *ctx)
 	}
 	qsort(names, n, sizeof(*names), cmp_name);
 	int *fds = vs_xmalloc((n + 1) * sizeof(*fds));
-	for (size_t i = 0; i < n; i++)
-		fds[i] = load_file(ctx, dirfd(d), dir, names[i]);
+	for (size_t i = 0; i < n; i++) {
+		char file[PATH_MAX];
+		snprintf(file, sizeof(file), "%s/%s", dir, names[i]);
+		fds[i] = seen_file(ctx, file)
+				 ? -1 /* loaded through the index already */
+				 : load_file(ctx, dirfd(d), dir, names[i]);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (fds[i] >= 0)
 			close(fds[i]);
