@@ -1,0 +1,94 @@
+/* config: vs.conf, the per-guest configuration tree, guests, contexts,
+ * interfaces, capability lists.  Calls base only. */
+#ifndef VS_CONFIG_H
+#define VS_CONFIG_H
+
+#include "base/base.h"
+
+struct vs_guest {
+	struct vs_ctx *ctx;
+	char *name;   /* config dir basename */
+	char *cfgdir; /* host view, no trailing '/' */
+	char *root;   /* host view of vdir's target, or NULL */
+	unsigned context;
+	bool restart_requested; /* set by a hook plugin (vshelper) */
+};
+
+/* conf.c (libconfuse stays inside this file) */
+/* Reads vs.conf (file NULL: the default location, missing is fine) and
+ * applies its paths.  -1 with the error set. */
+int vs_ctx_configure(struct vs_ctx *ctx, const char *file);
+int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd);
+void vs_conf_free(struct vs_conf *conf);
+const char *vs_conf_str(const struct vs_ctx *ctx, const char *key);
+
+/* guest.c */
+/* Checks a new guest name; -1 with the error set. */
+int vs_guest_name_check(struct vs_ctx *ctx, const char *name);
+/* Resolves a name or config-dir path (COMPAT §1.1). */
+struct vs_guest *vs_guest_open(struct vs_ctx *ctx, const char *arg);
+void vs_guest_free(struct vs_guest *g);
+/* The config-dir names of all guests, sorted; NULL-terminated. */
+char **vs_guest_list(struct vs_ctx *ctx);
+
+/* guest.c: directories shared between guests */
+/* The kinds of a guest's own directories: "root", "cache", "run",
+ * "package directory" (NULL-terminated). */
+extern const char *const vs_guest_dir_kinds[];
+/* The canonical host-view path of one of them (malloc'd), or NULL. */
+char *vs_guest_dir_canon(struct vs_guest *g, const char *kind);
+/* The name (malloc'd) of a configured guest other than self with a
+ * directory that is canon, inside it or around it (*kind says which of
+ * its own), or NULL. */
+char *vs_guest_dir_owner(struct vs_ctx *ctx, const char *canon,
+			 const char *self, const char **kind);
+
+/* cfgtree.c */
+/* Rule B: 1 when flag exists per-guest or in .defaults, unless the
+ * per-guest override exists (e.g. "nonamespace" / "namespace"). */
+int vs_guest_flag_or(const struct vs_guest *g, const char *flag,
+		     const char *override);
+/* Rule C: 1 when package-manager config files are excluded from
+ * unification (pkgmgmt-ignore / pkgmgmt-force precedence). */
+int vs_guest_pkgmgmt(const struct vs_guest *g);
+
+/* context.c */
+/* Parses a context id (2..49151); -1 with the error set. */
+int vs_context_parse(struct vs_ctx *ctx, const char *s, unsigned *out);
+/* The guest (config-dir name) using id, or NULL (malloc'd). */
+char *vs_context_user(struct vs_ctx *ctx, unsigned id);
+/* Picks the next free id from .defaults/context.next (or the shipped
+ * context.start); *next is what to store back. -1 with the error set. */
+int vs_context_allocate(struct vs_ctx *ctx, unsigned *id, unsigned *next);
+int vs_context_store_next(struct vs_ctx *ctx, unsigned next);
+
+/* iface.c */
+struct vs_iface_spec {
+	char name[64];
+	char dev[32];
+	char ip[64];
+	char mask[16];
+	char prefix[8];
+	bool nodev;
+	bool ipv6;
+};
+/* Parses [name=][dev:]ip[/mask|prefix]; -1 with the error set. */
+int vs_iface_parse(struct vs_ctx *ctx, const char *spec,
+		   struct vs_iface_spec *out);
+/* Checks a dotted netmask; returns the prefix length or -1. */
+int vs_mask_to_prefix(const char *mask);
+
+/* caps.c */
+/* util-vserver's secure bounding set (+SYS_BOOT, AUDIT_WRITE). */
+uint64_t vs_caps_secure(void);
+unsigned vs_caps_last(void);
+/* Applies a list ("name,~name", numbers, ^bit, all/none; one item or
+ * more per line) to *set; -1 with the error set naming where. */
+int vs_caps_apply_list(struct vs_ctx *ctx, const char *text,
+		       const char *where, uint64_t *set);
+/* The guest's bounding set: secure default, bcapabilities, host limit. */
+int vs_guest_bcaps(struct vs_guest *g, uint64_t *bset);
+/* Drops the bounding set to bset and sets P/E/I to it; -1 with errno. */
+int vs_caps_limit(uint64_t bset);
+
+#endif
