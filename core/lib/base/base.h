@@ -114,6 +114,9 @@ char *vs_mount_below(const char *dir);
 /* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
 int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);
 void vs_first_line(char *s);
+/* Splits a line (its newline dropped) in place at sep into at most max
+ * fields; returns their count. */
+int vs_split_fields(char *line, char sep, char **f, int max);
 const char *vs_basename(const char *path);
 char *vs_path_join(const char *a, const char *b);
 

@@ -417,3 +417,17 @@ bool vs_has_shared_files(int dirfd)
 		return false;
 	return count_shared(dirfd, st.st_dev, 0) > 0;
 }
+
+int vs_split_fields(char *line, char sep, char **f, int max)
+{
+	int n = 0;
+	line[strcspn(line, "\n")] = '\0';
+	for (char *p = line; n < max;) {
+		f[n++] = p;
+		p = strchr(p, sep);
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}

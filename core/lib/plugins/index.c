@@ -105,21 +105,6 @@ static void free_entries(struct vs_plugin_index *x)
 	x->n = 0;
 }
 
-/* Splits a line at tabs into at most max fields; their count. */
-static int fields(char *line, char **f, int max)
-{
-	int n = 0;
-	line[strcspn(line, "\n")] = '\0';
-	for (char *p = line; n < max;) {
-		f[n++] = p;
-		p = strchr(p, '\t');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	return n;
-}
-
 /* Reads the index; true when it matches names/keys exactly. */
 static bool read_index(struct vs_plugin_index *x, char **names, char **keys,
 		       size_t n)
@@ -146,7 +131,7 @@ static bool read_index(struct vs_plugin_index *x, char **names, char **keys,
 	x->n = 0;
 	while (ok && fgets(line, sizeof(line), f)) {
 		char *fl[7];
-		if (fields(line, fl, 7) != 7 || x->n >= n ||
+		if (vs_split_fields(line, '\t', fl, 7) != 7 || x->n >= n ||
 		    strcmp(fl[0], names[x->n]) != 0 ||
 		    strcmp(fl[1], keys[x->n]) != 0) {
 			ok = false;

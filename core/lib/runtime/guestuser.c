@@ -26,21 +26,6 @@ static FILE *open_plain(const char *path)
 	return fdopen(fd, "re");
 }
 
-/* Splits a ':' line in place into at most max fields; their count. */
-static int split(char *line, char **f, int max)
-{
-	int n = 0;
-	line[strcspn(line, "\n")] = '\0';
-	for (char *p = line; n < max;) {
-		f[n++] = p;
-		p = strchr(p, ':');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	return n;
-}
-
 static bool is_number(const char *s, unsigned long *v)
 {
 	char *end;
@@ -74,7 +59,7 @@ int vs_guest_user(const char *name, struct vs_user *u)
 	while (f && !found && fgets(line, sizeof(line), f)) {
 		char *fl[7];
 		unsigned long uid, gid;
-		if (split(line, fl, 7) < 6 || !is_number(fl[2], &uid) ||
+		if (vs_split_fields(line, ':', fl, 7) < 6 || !is_number(fl[2], &uid) ||
 		    !is_number(fl[3], &gid) ||
 		    (numeric ? uid != num : strcmp(fl[0], name) != 0))
 			continue;
@@ -100,7 +85,7 @@ int vs_guest_user(const char *name, struct vs_user *u)
 	       u->ngroups < sizeof(u->groups) / sizeof(*u->groups)) {
 		char *fl[4];
 		unsigned long gid;
-		if (split(line, fl, 4) == 4 && is_number(fl[2], &gid) &&
+		if (vs_split_fields(line, ':', fl, 4) == 4 && is_number(fl[2], &gid) &&
 		    (gid_t)gid != u->gid && in_members(fl[3], uname))
 			u->groups[u->ngroups++] = (gid_t)gid;
 	}
