@@ -1,12 +1,14 @@
 #!/bin/bash
-# Guest start/exec/stop cycle and exec latency: vs against unshare+nsenter
-# and LXC, side by side in one run (medians), and vs with and without its
-# system call filter (interleaved).  Not run by CI.
-#   bench/runtime.sh [cycles]      (as root; installs lxc if missing)
+# Guest start/exec/stop cycle and exec latency: the installed vs (every
+# shipped plugin in its module directory) against unshare+nsenter+kill
+# and LXC, interleaved sample by sample in one run, timed with the
+# monotonic clock (min / median / max); vs with and without its system
+# call filter; the monitor's memory (PSS).  Not run by CI.
+#   bench/runtime.sh [samples]      (as root; installs lxc if missing)
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-N=${1:-25}
+N=${1:-31}
 sh scripts/deps.sh
 sh scripts/build.sh
 command -v lxc-start >/dev/null || {
@@ -14,18 +16,24 @@ command -v lxc-start >/dev/null || {
 }
 T=$(mktemp -d /tmp/vs-bench.XXXXXX)
 R=$T/root
-M=$T/mods
-mkdir -p "$R" "$M"
-install -m 0755 plugins/build/skeleton/.libs/skeleton.so plugins/hooks/scripts/.libs/scripts.so "$M/"
-export LD_LIBRARY_PATH=$top/.libs
-VS=$top/.libs/vs
-vs() { "$VS" --sysroot "$R" --plugindir "$M" --datadir "$top/conf.d" "$@"; }
+mkdir -p "$R"
+make -s install DESTDIR="$T/inst" >/dev/null
+P=$T/inst/usr/local
+export LD_LIBRARY_PATH=$P/lib
+VS=$P/bin/vs
+vs() { "$VS" --sysroot "$R" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" "$@"; }
 cleanup() {
 	vs bench stop >/dev/null 2>&1 || :
 	lxc-stop -n bench -P "$T/lxc" -k >/dev/null 2>&1 || :
 	rm -rf "$T"
 }
 trap cleanup EXIT
+
+# the monotonic clock, in ns (one small program: bash has no monotonic
+# clock; its own cost is measured and taken off every sample)
+printf '#include <stdio.h>\n#include <time.h>\nint main(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);printf("%%lld\\n",(long long)t.tv_sec*1000000000LL+t.tv_nsec);return 0;}\n' >"$T/tick.c"
+cc -O2 -o "$T/tick" "$T/tick.c"
+tick() { "$T/tick"; }
 
 vs bench build -m skeleton --initstyle plain --context 900 -- sh -c '
 	mkdir -p "$VDIR/bin" "$VDIR/sbin" "$VDIR/tmp"
@@ -34,25 +42,10 @@ vs bench build -m skeleton --initstyle plain --context 900 -- sh -c '
 	ln -s ../bin/busybox "$VDIR/sbin/init"
 	printf "::ctrlaltdel:/bin/busybox poweroff -f\n" >"$VDIR/etc/inittab"'
 root=$R$(vs paths | awk '$1 == "vrootdir" { print $2 }')/bench
-
-now() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1e6 }'; }
-
-# cycles: start + exec true + stop
-for i in $(seq "$N"); do
-	t=$(now); vs bench start; vs bench exec true; vs bench stop; echo $(( $(now) - t ))
-done | median >"$T/vs.cycle"
-
-for i in $(seq "$N"); do
-	t=$(now)
-	unshare --fork --pid --mount --uts --ipc --root="$root" /bin/busybox sleep 1000 &
-	u=$!
-	c=
-	while [ -z "$c" ]; do c=$(pgrep -P "$u" || :); done
-	nsenter -t "$c" -a true
-	kill -9 "$c"; wait "$u" 2>/dev/null || :
-	echo $(( $(now) - t ))
-done | median >"$T/unshare.cycle"
+rundir=$R$(vs paths | awk '$1 == "rundir" { print $2 }')
+cfg=$R$(vs paths | awk '$1 == "confdir" { print $2 }')/bench/apps/seccomp
+mkdir -p "$cfg"
+vs plugins >/dev/null # the module index
 
 mkdir -p "$T/lxc/bench"
 cat >"$T/lxc/bench/config" <<EOC
@@ -65,62 +58,91 @@ lxc.mount.auto = proc:rw sys:ro
 lxc.autodev = 1
 EOC
 lxc_ok=1
-for i in $(seq "$N"); do
-	t=$(now)
-	lxc-start -n bench -P "$T/lxc" -d || { lxc_ok=0; break; }
+lxc-start -n bench -P "$T/lxc" -d && lxc-stop -n bench -P "$T/lxc" -k || lxc_ok=0
+
+# the peer: the child of `unshare --fork` says it runs through a FIFO in
+# its root; then one look for unshare's child (no polling)
+mkfifo "$root/tmp/ready"
+unshare_cycle() {
+	unshare --fork --pid --mount --uts --ipc --root="$root" \
+		/bin/busybox sh -c 'echo >/tmp/ready; exec sleep 1000' &
+	u=$!
+	read -r _ <"$root/tmp/ready"
+	c=$(pgrep -P "$u")
+	nsenter -t "$c" -a true
+	kill -9 "$c"
+	wait "$u" 2>/dev/null || :
+}
+vs_cycle() { vs bench start 2>/dev/null; vs bench exec true; vs bench stop; }
+lxc_cycle() {
+	lxc-start -n bench -P "$T/lxc" -d
 	lxc-attach -n bench -P "$T/lxc" -- /bin/true
 	lxc-stop -n bench -P "$T/lxc" -k
-	echo $(( $(now) - t ))
-done | median >"$T/lxc.cycle"
-
-# exec into a running guest
-vs bench start
-init=$(awk '$1 == "init" { print $2 }' "$R$(vs paths | awk '$1 == "rundir" { print $2 }')/bench")
-for i in $(seq $((N * 2))); do t=$(now); vs bench exec true; echo $(( $(now) - t )); done | median >"$T/vs.exec"
-for i in $(seq $((N * 2))); do t=$(now); nsenter -t "$init" -a true; echo $(( $(now) - t )); done | median >"$T/nsenter.exec"
-vs bench stop
-lxc-start -n bench -P "$T/lxc" -d && {
-	for i in $(seq $((N * 2))); do t=$(now); lxc-attach -n bench -P "$T/lxc" -- /bin/true; echo $(( $(now) - t )); done | median >"$T/lxc.exec"
-	lxc-stop -n bench -P "$T/lxc" -k
 }
+# sample LABEL CMD...: one timed run, appended to $T/LABEL
+sample() {
+	l=$1
+	shift
+	t0=$(tick)
+	"$@" >/dev/null 2>&1
+	t1=$(tick)
+	echo $((t1 - t0 - overhead)) >>"$T/$l"
+}
+overhead=0
+for _ in $(seq 21); do t0=$(tick); t1=$(tick); echo $((t1 - t0)); done | sort -n >"$T/ov"
+overhead=$(sed -n 11p "$T/ov")
 
-# the filter's cost: the same guest with and without it, interleaved
-cfg=$R$(vs paths | awk '$1 == "confdir" { print $2 }')/bench/apps/seccomp
-mkdir -p "$cfg"
-for i in $(seq "$N"); do
-	for f in on off; do
-		if [ $f = on ]; then rm -f "$cfg/none"; else touch "$cfg/none"; fi
-		t=$(now); vs bench start 2>/dev/null; vs bench exec true; vs bench stop
-		echo "$f $(( $(now) - t ))"
-	done
-done >"$T/filter.cycle"
-vs bench start 2>/dev/null
-for i in $(seq $((N * 2))); do
-	for f in on off; do
-		if [ $f = on ]; then rm -f "$cfg/none"; else touch "$cfg/none"; fi
-		t=$(now); vs bench exec true; echo "$f $(( $(now) - t ))"
-	done
-done >"$T/filter.exec"
-vs bench stop
-rm -f "$cfg/none"
-for k in cycle exec; do
-	for f in on off; do
-		awk -v f=$f '$1 == f { print $2 }' "$T/filter.$k" | median >"$T/filter.$k.$f"
-	done
+for _ in $(seq "$N"); do
+	sample vs.cycle vs_cycle
+	sample unshare.cycle unshare_cycle
+	[ "$lxc_ok" = 1 ] && sample lxc.cycle lxc_cycle
+	rm -f "$cfg/none"
+	sample filter-on.cycle vs_cycle
+	touch "$cfg/none"
+	sample filter-off.cycle vs_cycle
+	rm -f "$cfg/none"
 done
 
-r() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%.2f", a / b }'; }
-d() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%+.2f", a - b }'; }
-echo "median of $N cycles / $((N * 2)) execs, milliseconds"
-printf '%-40s %8s\n' "cycle start+exec true+stop: vs" "$(cat "$T/vs.cycle")"
-printf '%-40s %8s\n' "  unshare + nsenter + kill" "$(cat "$T/unshare.cycle")"
-printf '%-40s %8s\n' "  lxc-start -d + lxc-attach + lxc-stop -k" "$(cat "$T/lxc.cycle" 2>/dev/null)"
-printf '%-40s %8s\n' "exec true: vs exec" "$(cat "$T/vs.exec")"
-printf '%-40s %8s\n' "  nsenter -a" "$(cat "$T/nsenter.exec")"
-printf '%-40s %8s\n' "  lxc-attach" "$(cat "$T/lxc.exec" 2>/dev/null)"
-echo "ratios: cycle vs/unshare $(r "$T/vs.cycle" "$T/unshare.cycle"), vs/lxc $(r "$T/vs.cycle" "$T/lxc.cycle"); exec vs/nsenter $(r "$T/vs.exec" "$T/nsenter.exec"), vs/lxc-attach $(r "$T/vs.exec" "$T/lxc.exec")"
-printf '%-40s %8s\n' "cycle, the filter on" "$(cat "$T/filter.cycle.on")"
-printf '%-40s %8s\n' "  the filter off (apps/seccomp/none)" "$(cat "$T/filter.cycle.off")"
-printf '%-40s %8s\n' "exec true, the filter on" "$(cat "$T/filter.exec.on")"
-printf '%-40s %8s\n' "  the filter off" "$(cat "$T/filter.exec.off")"
-echo "the filter costs: cycle $(d "$T/filter.cycle.on" "$T/filter.cycle.off") ms, exec $(d "$T/filter.exec.on" "$T/filter.exec.off") ms"
+vs bench start
+init=$(awk '$1 == "init" { print $2 }' "$rundir/bench")
+monitor=$(awk '$1 == "monitor" { print $2 }' "$rundir/bench")
+pss=$(awk '/^Pss:/ { print $2 }' "/proc/$monitor/smaps_rollup")
+[ "$lxc_ok" = 1 ] && lxc-start -n bench -P "$T/lxc" -d
+for _ in $(seq $((N * 2))); do
+	sample vs.exec vs bench exec true
+	sample nsenter.exec nsenter -t "$init" -a true
+	[ "$lxc_ok" = 1 ] && sample lxc.exec lxc-attach -n bench -P "$T/lxc" -- /bin/true
+	rm -f "$cfg/none"
+	sample filter-on.exec vs bench exec true
+	touch "$cfg/none"
+	sample filter-off.exec vs bench exec true
+	rm -f "$cfg/none"
+done
+vs bench stop
+[ "$lxc_ok" = 1 ] && lxc-stop -n bench -P "$T/lxc" -k
+
+# min median max of a sample file, in ms
+stats() {
+	[ -s "$T/$1" ] || { echo "-"; return; }
+	sort -n "$T/$1" | awk '{ a[NR] = $1 } END {
+		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		printf "%7.2f %7.2f %7.2f", a[1] / 1e6, m / 1e6, a[NR] / 1e6 }'
+}
+med() { sort -n "$T/$1" | awk '{ a[NR] = $1 } END { printf "%f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { [ -s "$T/$2" ] && awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.2f", a / b }' || echo -; }
+diffms() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%+.2f", (a - b) / 1e6 }'; }
+
+echo "$N interleaved cycles, $((N * 2)) execs; ms (min median max); clock overhead $((overhead / 1000)) us taken off"
+printf '%-44s %s\n' "cycle start+exec true+stop: vs" "$(stats vs.cycle)"
+printf '%-44s %s\n' "  unshare + nsenter + kill" "$(stats unshare.cycle)"
+printf '%-44s %s\n' "  lxc-start -d + lxc-attach + lxc-stop -k" "$(stats lxc.cycle)"
+printf '%-44s %s\n' "exec true: vs exec" "$(stats vs.exec)"
+printf '%-44s %s\n' "  nsenter -a" "$(stats nsenter.exec)"
+printf '%-44s %s\n' "  lxc-attach" "$(stats lxc.exec)"
+printf '%-44s %s\n' "cycle, the filter on" "$(stats filter-on.cycle)"
+printf '%-44s %s\n' "  the filter off (apps/seccomp/none)" "$(stats filter-off.cycle)"
+printf '%-44s %s\n' "exec true, the filter on" "$(stats filter-on.exec)"
+printf '%-44s %s\n' "  the filter off" "$(stats filter-off.exec)"
+echo "ratios (medians): cycle vs/unshare $(ratio vs.cycle unshare.cycle), vs/lxc $(ratio vs.cycle lxc.cycle); exec vs/nsenter $(ratio vs.exec nsenter.exec), vs/lxc-attach $(ratio vs.exec lxc.exec)"
+echo "the filter costs: cycle $(diffms filter-on.cycle filter-off.cycle) ms, exec $(diffms filter-on.exec filter-off.exec) ms"
+echo "the monitor of a running guest: PSS $pss kB (smaps_rollup)"
