@@ -191,6 +191,48 @@ int vs_build_run_private(struct vs_build *b, char *const argv[]);
 int vs_build_conf_line(struct vs_build *b, const char *rel, bool shipped,
 		       char *buf, size_t size);
 
+/* ---- since ABI 1.1: what the unify engines use (plugins/unify) ---- */
+
+/* Allocation that aborts when memory runs out (never NULL). */
+void *vs_xmalloc(size_t n);
+void *vs_xrealloc(void *p, size_t n);
+char *vs_strdup(const char *s);
+char *vs_asprintf(const char *fmt, ...) VS_PRINTF(1, 2);
+/* Forgets the message set by vs_set_error. */
+void vs_clear_error(struct vs_ctx *ctx);
+/* A global setting of vs.conf ("link", "hash", ...), NULL when unset. */
+const char *vs_conf_str(const struct vs_ctx *ctx, const char *key);
+/* The configured guests' names (config-dir names, sorted, NULL-terminated;
+ * free with vs_strv_free). */
+char **vs_guest_list(struct vs_ctx *ctx);
+/* A guest by name or config-dir path (NULL with the error set); free it
+ * with vs_guest_free. */
+struct vs_guest *vs_guest_open(struct vs_ctx *ctx, const char *arg);
+void vs_guest_free(struct vs_guest *g);
+/* 1 when the guest runs. */
+int vs_guest_running(const struct vs_guest *g);
+/* util-vserver's Rule C: 1 when the guest's package managers'
+ * configuration files are kept out of sharing (pkgmgmt-ignore/-force). */
+int vs_guest_pkgmgmt(const struct vs_guest *g);
+/* A directory at a host-view path (symlinks followed inside the
+ * sysroot)? */
+bool vs_host_isdir(const struct vs_ctx *ctx, const char *path);
+/* Opens the parent directory of a host-view path; *base points at its
+ * last component.  An O_DIRECTORY fd, or -1 with errno. */
+int vs_host_parent(const struct vs_ctx *ctx, const char *path,
+		   const char **base);
+/* A whole file at a host-view path into a malloc'd NUL-terminated buffer
+ * of at most max bytes (*len its length when not NULL); NULL with errno
+ * (ENOENT missing, EFBIG larger). */
+char *vs_host_read(const struct vs_ctx *ctx, const char *path, size_t max,
+		   size_t *len);
+/* The same from an open regular file; and from a pipe or any fd read to
+ * its end. */
+char *vs_read_fd(int fd, size_t max, size_t *len);
+char *vs_read_fd_stream(int fd, size_t max);
+/* Cuts s at its first newline. */
+void vs_first_line(char *s);
+
 #ifdef __cplusplus
 }
 #endif

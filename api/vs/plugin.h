@@ -14,6 +14,14 @@
  *
  * Changelog of minors:
  *   1.0 (2026-11-29)  first version: kinds build, unify, hook, verb.
+ *   1.1 (2026-12-01)  core.h: the helpers the unify engines use (allocation,
+ *                     vs_clear_error, vs_conf_str, vs_guest_list/open/free/
+ *                     running/pkgmgmt, vs_host_isdir/parent/read,
+ *                     vs_read_fd[_stream], vs_first_line).  The unify and
+ *                     hashify engines left libvs for the reference and hash
+ *                     plugins (plugins/unify/common): vs/unify.h is no
+ *                     longer installed (it was new in 1.0's cycle and had
+ *                     no user outside the tree).
  */
 #ifndef VS_PLUGIN_H
 #define VS_PLUGIN_H
@@ -31,7 +39,7 @@ extern "C" {
 
 #define VS_PLUGIN_MAGIC 0x76735031u /* "vsP1" */
 #define VS_ABI_MAJOR 1
-#define VS_ABI_MINOR 0
+#define VS_ABI_MINOR 1
 
 /* Layout signature: the sizes that change the layout of this ABI. */
 #define VS_SIG_LEN 16

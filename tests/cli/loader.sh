@@ -16,17 +16,17 @@ install -m 0755 "$MODS/skeleton.so" "$MODS/Bad-Name.so"
 echo "not a module" >"$MODS/README"
 
 want="KIND   NAME             VERSION  ABI  FILE
-build  apt_rpm          1.0      1.0  $MODS/apt_rpm.so
-build  debootstrap      1.0      1.0  $MODS/debootstrap.so
-unify  hash             1.0      1.0  $MODS/hash.so
-hook   recorder         1        1.0  $MODS/recorder.so
-unify  reference        1.0      1.0  $MODS/reference.so
-build  rpm              1.0      1.0  $MODS/rpm.so
-hook   scripts          1.0      1.0  $MODS/scripts.so
-build  skeleton         1.0      1.0  $MODS/skeleton.so
-build  template         1.0      1.0  $MODS/template.so
-hook   vshelper         1.0      1.0  $MODS/vshelper.so
-build  yum              1.0      1.0  $MODS/yum.so
+build  apt_rpm          1.0      1.1  $MODS/apt_rpm.so
+build  debootstrap      1.0      1.1  $MODS/debootstrap.so
+unify  hash             1.0      1.1  $MODS/hash.so
+hook   recorder         1        1.1  $MODS/recorder.so
+unify  reference        1.0      1.1  $MODS/reference.so
+build  rpm              1.0      1.1  $MODS/rpm.so
+hook   scripts          1.0      1.1  $MODS/scripts.so
+build  skeleton         1.0      1.1  $MODS/skeleton.so
+build  template         1.0      1.1  $MODS/template.so
+hook   vshelper         1.0      1.1  $MODS/vshelper.so
+build  yum              1.0      1.1  $MODS/yum.so
 refused '$MODS/Bad-Name.so': file name is not a valid plugin name ([a-z][a-z0-9_]*.so)
 refused '$MODS/bad_kind.so': unknown kind 9
 refused '$MODS/bad_magic.so': bad magic 0x12345678 (expected 0x76735031)
@@ -35,19 +35,19 @@ refused '$MODS/empty.so': empty file
 refused '$MODS/junk.so': not an ELF shared object
 refused '$MODS/link.so': is a symbolic link
 refused '$MODS/misnamed.so': descriptor name 'other' does not match the file name 'misnamed'
-refused '$MODS/new_major.so': built for ABI 2.0, the core has 1.0 (major differs)
-refused '$MODS/new_minor.so': built for ABI 1.1, newer than the core's 1.0
+refused '$MODS/new_major.so': built for ABI 2.1, the core has 1.1 (major differs)
+refused '$MODS/new_minor.so': built for ABI 1.2, newer than the core's 1.1
 refused '$MODS/no_desc.so': no descriptor symbol 'no_desc_LTX_vs_plugin'
 refused '$MODS/no_op.so': missing required operation 'build'
 refused '$MODS/notroot.so': not owned by root
-refused '$MODS/old_major.so': built for ABI 0.0, the core has 1.0 (major differs)
+refused '$MODS/old_major.so': built for ABI 0.1, the core has 1.1 (major differs)
 refused '$MODS/unresolved.so': cannot load: $MODS/unresolved.so: undefined symbol: vs_fixture_no_such_function
 refused '$MODS/writable.so': writable by group or others"
 expect_ok "vs plugins with broken modules" vsx plugins
 same "the catalogue, line by line" "$want" "$OUT"
 
 run vsx plugins --json
-check "--json: loaded plugin" grep -q '{"kind": "build", "name": "skeleton", "version": "1.0", "abi": "1.0", "file": "'"$MODS"'/skeleton.so"' "$T/out"
+check "--json: loaded plugin" grep -q '{"kind": "build", "name": "skeleton", "version": "1.0", "abi": "1.1", "file": "'"$MODS"'/skeleton.so"' "$T/out"
 check "--json: refused plugin" grep -q '{"file": "'"$MODS"'/no_op.so", "reason": "missing required operation '"'build'"'"}' "$T/out"
 
 run vsx help

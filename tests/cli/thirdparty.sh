@@ -24,7 +24,7 @@ check "out-of-tree build" test "$RC" = 0
 install -m 0755 "$T/hello.so" "$MODS/hello.so"
 
 expect_ok "plugins lists it" vsx plugins
-check "listed as a verb plugin" grep -q "^verb  *hello  *0.1  *1.0  *$MODS/hello.so$" "$T/out"
+check "listed as a verb plugin" grep -q "^verb  *hello  *0.1  *1.1  *$MODS/hello.so$" "$T/out"
 expect_ok "its verb runs" vsx hello a b
 same "its verb's output" "hello from a third-party plugin (2 args)" "$OUT"
 run vsx foo build -m skeleton --context 77

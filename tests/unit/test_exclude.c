@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cu.h"
+#include "engine.h"
 
 static struct vs_ctx *ctx;
 

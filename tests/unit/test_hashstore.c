@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cu.h"
+#include "engine.h"
 #include "hashstore.h"
 
 static char buf[1 << 16];

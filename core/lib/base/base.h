@@ -57,7 +57,6 @@ struct vs_ctx *vs_ctx_new(void);
 void vs_ctx_free(struct vs_ctx *ctx);
 /* Sets the sysroot (NULL or "/" for none); -1 with the error set. */
 int vs_ctx_set_sysroot(struct vs_ctx *ctx, const char *dir);
-void vs_clear_error(struct vs_ctx *ctx);
 /* Prints prefix and msg as one line: control characters are escaped, so
  * a name with a newline never splits a message. */
 void vs_print_line(FILE *out, const char *prefix, const char *msg);
@@ -65,20 +64,11 @@ void vs_print_line(FILE *out, const char *prefix, const char *msg);
  * defaults/ and distributions/ (real paths). */
 void vs_ctx_set_plugindir(struct vs_ctx *ctx, const char *dir);
 void vs_ctx_set_datadir(struct vs_ctx *ctx, const char *dir);
-char *vs_strdup(const char *s); /* aborts on ENOMEM */
-char *vs_asprintf(const char *fmt, ...) VS_PRINTF(1, 2);
-void *vs_xmalloc(size_t n);
-void *vs_xrealloc(void *p, size_t n);
 
 /* hostpath.c: host-view paths resolved inside the sysroot */
-/* Opens the parent directory of path; *base points into path at the last
- * component.  Returns an O_DIRECTORY fd or -1 with errno. */
-int vs_host_parent(const struct vs_ctx *ctx, const char *path,
-		   const char **base);
 int vs_host_lstat(const struct vs_ctx *ctx, const char *path, struct stat *st);
 /* 1 exists, 0 missing, -1 error (errno). stat follows symlinks in root. */
 int vs_host_exists(const struct vs_ctx *ctx, const char *path);
-bool vs_host_isdir(const struct vs_ctx *ctx, const char *path);
 /* Reads a symlink; returns length or -1 with errno. */
 ssize_t vs_host_readlink(const struct vs_ctx *ctx, const char *path,
 			 char *buf, size_t size);
@@ -87,15 +77,8 @@ int vs_host_mkdir_p(const struct vs_ctx *ctx, const char *path, mode_t mode);
 /* Resolves path (following symlinks inside the sysroot) to its host-view
  * canonical form; returns a malloc'd string or NULL with errno. */
 char *vs_host_canon(const struct vs_ctx *ctx, const char *path);
-/* Whole file into a malloc'd NUL-terminated buffer (max bytes); NULL with
- * errno.  ENOENT for missing, EFBIG when larger. */
-char *vs_host_read(const struct vs_ctx *ctx, const char *path, size_t max,
-		   size_t *len);
 
 /* fsutil.c: fd-relative helpers, never following symlinks */
-char *vs_read_fd(int fd, size_t max, size_t *len);
-/* Reads a pipe or any fd to its end (at most max bytes); malloc'd. */
-char *vs_read_fd_stream(int fd, size_t max);
 int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
 		mode_t mode);
 int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
@@ -113,7 +96,6 @@ bool vs_has_shared_files(int dirfd);
 char *vs_mount_below(const char *dir);
 /* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
 int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);
-void vs_first_line(char *s);
 /* Splits a line (its newline dropped) in place at sep into at most max
  * fields; returns their count. */
 int vs_split_fields(char *line, char sep, char **f, int max);

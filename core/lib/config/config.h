@@ -20,16 +20,10 @@ struct vs_guest {
 int vs_ctx_configure(struct vs_ctx *ctx, const char *file);
 int vs_conf_load(struct vs_ctx *ctx, const char *shown, int fd);
 void vs_conf_free(struct vs_conf *conf);
-const char *vs_conf_str(const struct vs_ctx *ctx, const char *key);
 
 /* guest.c */
 /* Checks a new guest name; -1 with the error set. */
 int vs_guest_name_check(struct vs_ctx *ctx, const char *name);
-/* Resolves a name or config-dir path (COMPAT §1.1). */
-struct vs_guest *vs_guest_open(struct vs_ctx *ctx, const char *arg);
-void vs_guest_free(struct vs_guest *g);
-/* The config-dir names of all guests, sorted; NULL-terminated. */
-char **vs_guest_list(struct vs_ctx *ctx);
 
 /* guest.c: directories shared between guests */
 /* The kinds of a guest's own directories: "root", "cache", "run",
@@ -48,9 +42,6 @@ char *vs_guest_dir_owner(struct vs_ctx *ctx, const char *canon,
  * per-guest override exists (e.g. "nonamespace" / "namespace"). */
 int vs_guest_flag_or(const struct vs_guest *g, const char *flag,
 		     const char *override);
-/* Rule C: 1 when package-manager config files are excluded from
- * unification (pkgmgmt-ignore / pkgmgmt-force precedence). */
-int vs_guest_pkgmgmt(const struct vs_guest *g);
 
 /* context.c */
 /* Parses a context id (2..49151); -1 with the error set. */

@@ -26,8 +26,6 @@ void vs_run_remove(struct vs_guest *g);
 /* Running (monitor and init alive), stopped, or stale (a run file whose
  * processes are gone).  rs may be NULL. */
 enum vs_state vs_guest_state(const struct vs_guest *g, struct vs_runstate *rs);
-/* 1 when running. */
-int vs_guest_running(const struct vs_guest *g);
 /* Takes the guest's start/stop lock; returns the fd to close, or -1. */
 int vs_guest_lock(struct vs_guest *g);
 

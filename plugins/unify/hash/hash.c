@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include <vs/plugin.h>
-#include <vs/unify.h>
+#include "../common/unify.h"
 
 struct hash_args {
 	unsigned flags;

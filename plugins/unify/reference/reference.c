@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include <vs/plugin.h>
-#include <vs/unify.h>
+#include "../common/unify.h"
 
 struct reference_args {
 	unsigned flags;

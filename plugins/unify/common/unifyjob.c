@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <vs/unify.h>
+#include "unify.h"
 
-#include "internal.h"
+#include "engine.h"
 
 struct vs_unify_job {
 	struct vs_ctx *ctx;
@@ -94,17 +94,17 @@ int vs_tree_open_guest(struct vs_ctx *ctx, struct vs_unify_tree *t,
 		return vs_set_error(ctx,
 				    "guest '%s' has no apps/vunify/ (mkdir it "
 				    "to unify this guest)",
-				    g->name);
-	if (!g->root)
-		return vs_set_error(ctx, "guest '%s' has no root", g->name);
+				    vs_guest_name(g));
+	if (!vs_guest_root(g))
+		return vs_set_error(ctx, "guest '%s' has no root", vs_guest_name(g));
 	if (verbose >= 1) {
 		char real[PATH_MAX];
 		printf("Initializing exclude-list for %s (%s)\n",
-		       vs_host_real(ctx, g->root, real, sizeof(real)), g->name);
+		       vs_host_real(ctx, vs_guest_root(g), real, sizeof(real)), vs_guest_name(g));
 	}
 	int kind = vs_guest_cfg_find(g, "apps/vunify/exclude", "vunify-exclude",
 				     path, sizeof(path));
-	return vs_tree_open(ctx, t, rootbuf, g->root, kind ? path : NULL,
+	return vs_tree_open(ctx, t, rootbuf, vs_guest_root(g), kind ? path : NULL,
 			    kind == 2, vs_guest_pkgmgmt(g), verbose);
 }
 

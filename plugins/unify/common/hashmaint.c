@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <vs/unify.h>
+#include "unify.h"
 
 #include "hashstore.h"
-#include "internal.h"
+#include "engine.h"
 
 /* Digests in the guests' caches: a hash set of digests. */
 struct dset {
@@ -112,7 +112,7 @@ static void guest_digests(struct vs_ctx *ctx, struct dset *s)
 	char **ids = vs_guest_list(ctx);
 	for (char **id = ids; *id; id++) {
 		struct vs_guest *g = vs_guest_open(ctx, *id);
-		int fd = g && g->root ? vs_host_open(ctx, g->root,
+		int fd = g && vs_guest_root(g) ? vs_host_open(ctx, vs_guest_root(g),
 						      O_RDONLY | O_DIRECTORY, 0)
 				      : -1;
 		if (fd >= 0) {

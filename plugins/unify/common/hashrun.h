@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "hashstore.h"
-#include "internal.h"
+#include "engine.h"
 
 /* internal to libvs: not exported */
 #define HF_INTERNAL __attribute__((visibility("hidden")))

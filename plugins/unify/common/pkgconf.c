@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "engine.h"
 
 #define MAX_DPKG_FILE (256u << 20)
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <vs/unify.h>
+#include "unify.h"
 
 #include "hashstore.h"
-#include "internal.h"
+#include "engine.h"
 
 struct vs_hash_job {
 	struct vs_ctx *ctx;
@@ -78,10 +78,10 @@ int vs_hash_job_add_guest(struct vs_hash_job *j, struct vs_guest *g)
 {
 	struct vs_ctx *ctx = j->ctx;
 	char path[PATH_MAX], who[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/apps/vunify/hash", g->cfgdir);
+	snprintf(path, sizeof(path), "%s/apps/vunify/hash", vs_guest_cfgdir(g));
 	if (!vs_host_isdir(ctx, path))
 		snprintf(path, sizeof(path), "%s/.defaults/apps/vunify/hash",
-			 ctx->paths[VS_PATH_CONFDIR]);
+			 vs_path(ctx, VS_PATH_CONFDIR));
 	struct vs_unify_tree *t = new_tree(j);
 	if (vs_tree_open_guest(ctx, t, &j->root[j->n], g, j->verbose) < 0) {
 		free(j->root[j->n]);
@@ -94,8 +94,8 @@ int vs_hash_job_add_guest(struct vs_hash_job *j, struct vs_guest *g)
 		    "no hash directory configured for guest '%s' "
 		    "(apps/vunify/hash or "
 		    ".defaults/apps/vunify/hash)",
-		    g->name);
-	snprintf(who, sizeof(who), "guest '%s'", g->name);
+		    vs_guest_name(g));
+	snprintf(who, sizeof(who), "guest '%s'", vs_guest_name(g));
 	return use_hashdir(j, path, who);
 }
 

@@ -30,7 +30,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "engine.h"
 
 
 static const char *const reason_text[VS_UNIFY_NREASONS] = {
