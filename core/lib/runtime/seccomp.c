@@ -6,8 +6,8 @@
  * (file handles, keyrings, user namespaces, kernel modules, kexec, bpf,
  * perf, userfaultfd, the new mount API, io_uring, swap, the kernel log,
  * TIOCSTI) answers EPERM; clone3 answers ENOSYS so that libc falls back to
- * clone, whose flags the filter can see.  The compat ABIs of the host
- * (i386 and x32 on x86_64) get the same rules; any other ABI is killed.
+ * clone, whose flags the filter can see.  The host's compat ABI (i386 on
+ * x86_64) gets the same rules; any other ABI (x32) answers ENOSYS.
  *
  * Per guest (first existing file, per-guest then .defaults):
  *   apps/seccomp/allow   names taken out of the default deny list
@@ -15,9 +15,9 @@
  *   apps/seccomp/none    (flag) no filter at all
  * One system call name per line; '#' starts a comment.
  *
- * libseccomp compiles the rules to BPF once per set of lists (0.6 ms
- * with three ABIs); the program is kept in <rundir>/.seccomp/<key>.bpf
- * (the key: libseccomp's version, the ABI, the lists), so a start or an
+ * libseccomp compiles the rules to BPF once per set of lists (0.6 ms);
+ * the program is kept in <rundir>/.seccomp/<key>.bpf (the key: these
+ * rules' version, libseccomp's, the ABI, the lists), so a start or an
  * exec only reads and loads it. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +35,10 @@
 #include <unistd.h>
 
 #include "runtime/runtime.h"
+
+/* Changes whenever the rules below change: part of the cache key, so a
+ * program compiled by an older vs is never loaded. */
+#define RULES_VERSION 2
 
 /* Denied whatever their arguments. */
 static const char *const deny_always[] = {
@@ -109,22 +113,21 @@ static char **read_names(struct vs_guest *g, const char *rel, int *err)
 	return v;
 }
 
+/* The host's compat ABI gets the same rules (i386 programs run in amd64
+ * guests); any other ABI (x32 among them, which Debian's kernels turn
+ * off anyway) is answered ENOSYS for every call: a smaller program to
+ * load into each guest process. */
 static int add_arches(scmp_filter_ctx f)
 {
 	uint32_t native = seccomp_arch_native();
-	uint32_t extra[2] = {0, 0};
-	if (native == SCMP_ARCH_X86_64) {
-		extra[0] = SCMP_ARCH_X86;
-		extra[1] = SCMP_ARCH_X32;
-	} else if (native == SCMP_ARCH_AARCH64) {
-		extra[0] = SCMP_ARCH_ARM;
-	}
-	for (int i = 0; i < 2; i++) {
-		int r = extra[i] ? seccomp_arch_add(f, extra[i]) : 0;
-		if (r < 0 && r != -EEXIST)
-			return r;
-	}
-	return 0;
+	uint32_t compat = native == SCMP_ARCH_X86_64	 ? SCMP_ARCH_X86
+			  : native == SCMP_ARCH_AARCH64 ? SCMP_ARCH_ARM
+							 : 0;
+	int r = compat ? seccomp_arch_add(f, compat) : 0;
+	if (r < 0 && r != -EEXIST)
+		return r;
+	return seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH,
+				SCMP_ACT_ERRNO(ENOSYS));
 }
 
 /* A rule on a name the running kernel's ABI may lack: -EDOM/-EINVAL from
@@ -228,8 +231,8 @@ static void cache_name(char *const *allow, char *const *add, char *out,
 {
 	const struct scmp_version *v = seccomp_version();
 	char head[64];
-	int k = snprintf(head, sizeof(head), "%u.%u.%u/%u/", v->major,
-			 v->minor, v->micro, seccomp_arch_native());
+	int k = snprintf(head, sizeof(head), "%d/%u.%u.%u/%u/", RULES_VERSION,
+			 v->major, v->minor, v->micro, seccomp_arch_native());
 	uint64_t h = fnv(1469598103934665603ULL, head, (size_t)k);
 	char *const *lists[2] = {allow, add};
 	for (int l = 0; l < 2; l++) {
