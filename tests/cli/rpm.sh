@@ -7,7 +7,7 @@
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
 for t in rpm rpmbuild; do
-	command -v "$t" >/dev/null || { echo "# SKIP: $t is not installed (Debian package rpm)"; finish; exit 0; }
+	command -v "$t" >/dev/null || { echo "SKIP: $t is not installed (Debian package rpm)"; exit 77; }
 done
 
 rootof() { printf '%s' "$R$VROOTDIR/$1"; }

@@ -116,5 +116,8 @@ int main(void)
 	unsigned failed = CU_get_number_of_failures();
 	CU_cleanup_registry();
 	tmp_cleanup();
+	/* 77 would read as "skipped" to the test driver */
+	if (failed == 77)
+		failed = 78;
 	return failed > 255 ? 255 : (int)failed;
 }
