@@ -148,8 +148,14 @@ static void test_dpkg(void)
 	tmp_put("secret/shadow.conffiles", "/etc/from-the-host\n");
 	char root[4096];
 	snprintf(root, sizeof(root), "%s/secret", tmp_root());
+	/* (g/var/lib/dpkg/info is five levels below the temporary root:
+	 * followed on the host, this link reaches the secret file) */
 	tmp_link("g/var/lib/dpkg/info/evil.conffiles",
-		 "../../../../../../secret/shadow.conffiles");
+		 "../../../../../secret/shadow.conffiles");
+	char link[4096];
+	snprintf(link, sizeof(link),
+		 "%s/g/var/lib/dpkg/info/evil.conffiles", tmp_root());
+	CU_ASSERT_EQUAL(access(link, R_OK), 0); /* the attack is real */
 	snprintf(root, sizeof(root), "%s/g", tmp_root());
 	int fd = open(root, O_RDONLY | O_DIRECTORY);
 	struct vs_excl x = {0};
