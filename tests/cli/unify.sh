@@ -86,10 +86,14 @@ mkdir -p "$S/a/d" "$S/b/d" "$S/b/etc"
 for f in $(seq 200); do echo "swap $f" >"$S/a/d/f$f"; echo "swap $f" >"$S/b/d/f$f"; done
 echo "root:x:0:0" >"$S/b/etc/passwd"
 find "$S" -type f -exec touch -d @1600000000 {} +
-echo "host secret" >"$T/host-file"; touch -d @1600000000 "$T/host-file"
-hostsum=$(stat -c '%i %h %s %Y' "$T/host-file")
+# the host's file has a twin at the same place in the reference: a walk
+# that followed a/d -> $T would replace the host's file by a link to it
+mkdir -p "$T/hostdir2"
+echo "host secret" >"$T/hostdir2/host-file"; echo "host secret" >"$S/b/d/host-file"
+touch -d @1600000000 "$T/hostdir2/host-file" "$S/b/d/host-file"
+hostsum=$(stat -c '%i %h %s %Y' "$T/hostdir2/host-file")
 ( for i in $(seq 300); do
-	mv "$S/a/d" "$S/a/d.real" 2>/dev/null && ln -s / "$S/a/d" 2>/dev/null
+	mv "$S/a/d" "$S/a/d.real" 2>/dev/null && ln -s "$T/hostdir2" "$S/a/d" 2>/dev/null
 	rm -f "$S/a/d" 2>/dev/null; mv "$S/a/d.real" "$S/a/d" 2>/dev/null
 done ) &
 swapper=$!
@@ -102,7 +106,7 @@ done
 wait "$swapper"
 [ -d "$S/a/d.real" ] && { rm -f "$S/a/d"; mv "$S/a/d.real" "$S/a/d"; }
 same "swapped directory: every run completed or failed cleanly" 15 "$ok"
-same "swapped directory: the host's files untouched" "$hostsum" "$(stat -c '%i %h %s %Y' "$T/host-file")"
+same "swapped directory: the host's file (twin in the reference) untouched" "$hostsum" "$(stat -c '%i %h %s %Y' "$T/hostdir2/host-file")"
 same "swapped directory: nothing linked to the reference's /etc/passwd" 1 "$(stat -c %h "$S/b/etc/passwd")"
 same "swapped directory: all files still there" 200 "$(ls "$S/a/d" | grep -c '^f')"
 
