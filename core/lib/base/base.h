@@ -110,6 +110,10 @@ int vs_send_fd(int sock, int fd);
 int vs_recv_fd(int sock);
 
 /* spawn.c */
+/* Waits for a child; after timeout_ms (-1: never) kills it and its
+ * process group.  *status is set whenever it was reaped; false with errno
+ * ETIMEDOUT when it had to be killed, or the errno of waitpid. */
+bool vs_wait_bounded(pid_t pid, int timeout_ms, int *status);
 /* Closes every descriptor above 2 but those in keep (an inherited one
  * must never reach a guest or stay open in a monitor). */
 void vs_close_fds_except(const int *keep, size_t n);

@@ -18,9 +18,7 @@
 
 extern char **environ;
 
-/* Waits for pid; after timeout_ms (-1: never) kills its process group.
- * false with errno (ETIMEDOUT when it was killed). */
-static bool wait_for(pid_t pid, int timeout_ms, int *status)
+bool vs_wait_bounded(pid_t pid, int timeout_ms, int *status)
 {
 	bool killed = false;
 	if (timeout_ms >= 0) {
@@ -88,7 +86,7 @@ static int spawn_with(void (*exec)(const void *arg), const void *arg,
 	while (r < 0 && errno == EINTR);
 	close(pipefd[0]);
 	int status;
-	if (!wait_for(pid, timeout_ms, &status))
+	if (!vs_wait_bounded(pid, timeout_ms, &status))
 		return -1;
 	if (r == (ssize_t)sizeof(err)) {
 		errno = err;

@@ -42,15 +42,9 @@ int vs_pidfd_open(pid_t pid, unsigned long long start)
 /* The bounding set of a running process. */
 static uint64_t proc_capbnd(pid_t pid)
 {
-	char path[64], line[256];
-	uint64_t v = 0;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "CapBnd:", 7) == 0)
-			v = strtoull(line + 7, NULL, 16);
-	if (f)
-		fclose(f);
+	static const char *const key[] = {"CapBnd"};
+	unsigned long long v = 0;
+	vs_proc_status_masks(pid, key, &v, 1);
 	return v;
 }
 
@@ -188,12 +182,8 @@ static int open_guest_pty(int sock)
 		s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	/* the caller's window size before the command starts (vs forwards
 	 * later changes) */
-	struct winsize ws;
-	for (int fd = 0; s >= 0 && fd <= 2; fd++)
-		if (ioctl(fd, TIOCGWINSZ, &ws) == 0) {
-			ioctl(m, TIOCSWINSZ, &ws);
-			break;
-		}
+	if (s >= 0)
+		vs_pty_copy_winsize(m);
 	if (s >= 0 && vs_send_fd(sock, m) < 0) {
 		close(s);
 		s = -1;
@@ -321,23 +311,6 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 
 /* ---- in vs ------------------------------------------------------------ */
 
-static bool wait_child(pid_t pid, int pidfd, int timeout_ms, int *status)
-{
-	if (pidfd >= 0 && timeout_ms >= 0) {
-		struct pollfd p = {.fd = pidfd, .events = POLLIN};
-		int r;
-		do
-			r = poll(&p, 1, timeout_ms);
-		while (r < 0 && errno == EINTR);
-		if (r == 0)
-			kill(pid, SIGKILL); /* the command dies with it */
-	}
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return false;
-	return true;
-}
-
 static int attach_prepare(struct attach *a, struct vs_guest *g,
 			  const struct vs_runstate *rs)
 {
@@ -438,7 +411,9 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 		if (n <= 0 && master >= 0)
 			vs_pty_relay(master, pidfd);
 		int st = 0;
-		bool ok = wait_child(pid, pidfd, o->timeout_ms, &st);
+		/* killed at the timeout: its status says so (128 + 9) */
+		bool ok = vs_wait_bounded(pid, o->timeout_ms, &st) ||
+			  errno == ETIMEDOUT;
 		if (n > 0) {
 			msg[n] = '\0';
 			r = vs_set_error(ctx, "%s", msg);

@@ -22,7 +22,7 @@ static void on_winch(int sig)
 	winch = 1;
 }
 
-static void copy_winsize(int master)
+void vs_pty_copy_winsize(int master)
 {
 	struct winsize ws;
 	for (int fd = 0; fd <= 2; fd++)
@@ -90,7 +90,7 @@ void vs_pty_relay(int master, int pidfd)
 	sigaction(SIGWINCH, &sa, &old);
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
 	sigaction(SIGPIPE, &ign, &oldpipe);
-	copy_winsize(master);
+	vs_pty_copy_winsize(master);
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 	bool in_open = true, out_open = true;
 	for (;;) {
@@ -102,7 +102,7 @@ void vs_pty_relay(int master, int pidfd)
 		int r = poll(p, 3, -1);
 		if (winch) {
 			winch = 0;
-			copy_winsize(master);
+			vs_pty_copy_winsize(master);
 		}
 		if (r < 0) {
 			if (errno == EINTR)

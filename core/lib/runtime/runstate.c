@@ -172,3 +172,22 @@ int vs_guest_lock(struct vs_guest *g)
 	}
 	return fd;
 }
+
+int vs_proc_status_masks(pid_t pid, const char *const *keys,
+			 unsigned long long *out, int n)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	int seen = 0;
+	while (f && fgets(line, sizeof(line), f))
+		for (int i = 0; i < n; i++) {
+			size_t k = strlen(keys[i]);
+			if (!strncmp(line, keys[i], k) && line[k] == ':' &&
+			    sscanf(line + k + 1, "%llx", &out[i]) == 1)
+				seen++;
+		}
+	if (f)
+		fclose(f);
+	return seen;
+}

@@ -26,6 +26,10 @@ void vs_run_remove(struct vs_guest *g);
 /* Running (monitor and init alive), stopped, or stale (a run file whose
  * processes are gone).  rs may be NULL. */
 enum vs_state vs_guest_state(const struct vs_guest *g, struct vs_runstate *rs);
+/* Reads the hexadecimal fields keys ("CapBnd", "SigCgt", ...) of
+ * /proc/<pid>/status into out; returns how many were found. */
+int vs_proc_status_masks(pid_t pid, const char *const *keys,
+			 unsigned long long *out, int n);
 /* Takes the guest's start/stop lock; returns the fd to close, or -1. */
 int vs_guest_lock(struct vs_guest *g);
 
@@ -186,6 +190,8 @@ int vs_guest_user(const char *name, struct vs_user *u);
 /* Relays the terminal (stdin/stdout) and the pty master until the
  * process of pidfd ends; forwards the window size. */
 void vs_pty_relay(int master, int pidfd);
+/* Gives the pty master the window size of our terminal (0, 1 or 2). */
+void vs_pty_copy_winsize(int master);
 /* A pidfd of pid if it still has that start time; -1 with errno. */
 int vs_pidfd_open(pid_t pid, unsigned long long start);
 /* The guest's init environment (apps/init/environment precedence). */

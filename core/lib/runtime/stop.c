@@ -44,22 +44,11 @@ static void signal_guest(const struct vs_cgroup *cg, int initfd, int sig)
  * True too when that cannot be read (the caller then waits as before). */
 static bool answers(pid_t pid, int sig)
 {
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	static const char *const keys[] = {"SigCgt", "SigBlk"};
+	unsigned long long m[2] = {0, 0};
+	if (vs_proc_status_masks(pid, keys, m, 2) < 2)
 		return true;
-	unsigned long long cgt = 0, blk = 0;
-	int seen = 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "SigCgt:", 7))
-			seen += sscanf(line + 7, "%llx", &cgt) == 1;
-		else if (!strncmp(line, "SigBlk:", 7))
-			seen += sscanf(line + 7, "%llx", &blk) == 1;
-	}
-	fclose(f);
-	unsigned long long bit = 1ULL << (sig - 1);
-	return seen < 2 || ((cgt | blk) & bit);
+	return (m[0] | m[1]) & (1ULL << (sig - 1));
 }
 
 /* The stop itself: the style's action, the wait, the kill sequence.
