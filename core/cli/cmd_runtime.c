@@ -78,7 +78,7 @@ int cmd_status(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 		struct vs_cgroup cg;
 		pid_t pids[4096];
 		char up[64];
-		vs_cgroup_locate(g, &cg);
+		vs_cgroup_of(g, &rs, &cg);
 		size_t np = vs_cgroup_pids(&cg, pids, 4096);
 		vs_cgroup_free(&cg);
 		format_uptime(time(NULL) - rs.started, up, sizeof(up));

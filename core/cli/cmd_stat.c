@@ -120,7 +120,7 @@ int cmd_stat(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 		}
 		struct vs_cgroup cg;
 		pid_t pids[8192];
-		vs_cgroup_locate(g, &cg);
+		vs_cgroup_of(g, &rs, &cg);
 		size_t np = vs_cgroup_pids(&cg, pids, 8192);
 		for (size_t i = 0; i < np; i++)
 			add_proc(rw, pids[i], tick, page, nt);

@@ -183,6 +183,31 @@ mkdir -p "$R$CONFDIR/h1/apps/seccomp" && touch "$R$CONFDIR/h1/apps/seccomp/no-ne
 run vsx h1 exec sh -c 'grep NoNewPrivs /proc/self/status | cut -f2'
 same "apps/seccomp/no-new-privs sets it for exec" 1 "$OUT"
 rm -r "$R$CONFDIR/h1/apps/seccomp"
+# the lists and flags of .defaults, and the per-guest file first
+mkdir -p "$R$CONFDIR/.defaults/apps/seccomp"
+touch "$R$CONFDIR/.defaults/apps/seccomp/no-new-privs"
+run vsx h1 exec sh -c 'grep NoNewPrivs /proc/self/status | cut -f2'
+same ".defaults/apps/seccomp/no-new-privs sets it for exec" 1 "$OUT"
+rm "$R$CONFDIR/.defaults/apps/seccomp/no-new-privs"
+run vsx h1 exec hostile keyring
+same "keyctl is refused by default" "denied Operation not permitted" "$OUT"
+echo keyctl >"$R$CONFDIR/.defaults/apps/seccomp/allow"
+run vsx h1 exec hostile keyring
+check ".defaults/apps/seccomp/allow takes keyctl out of the filter ($OUT)" \
+	sh -c "echo '$OUT' | grep -Eqx '[0-9]+'"
+mkdir -p "$R$CONFDIR/h1/apps/seccomp"
+touch "$R$CONFDIR/h1/apps/seccomp/allow"
+run vsx h1 exec hostile keyring
+same "a per-guest allow list comes before the one of .defaults" "denied Operation not permitted" "$OUT"
+# a symlink is followed inside the root: an absolute target names a
+# file of the sysroot (the host has no /keyctl.list)
+rm "$R$CONFDIR/.defaults/apps/seccomp/allow"
+echo keyctl >"$R/keyctl.list"
+ln -sf /keyctl.list "$R$CONFDIR/h1/apps/seccomp/allow"
+run vsx h1 exec hostile keyring
+check "a symlinked allow list is read inside the sysroot ($OUT)" \
+	sh -c "echo '$OUT' | grep -Eqx '[0-9]+'"
+rm -r "$R$CONFDIR/h1/apps/seccomp" "$R$CONFDIR/.defaults/apps/seccomp" "$R/keyctl.list"
 expect_error "suexec: a user the guest does not have" 1 "cannot find the user in guest 'h1' ('root2')" vsx h1 suexec root2 true
 expect_error "suexec: no user" 2 "suexec: no user given" vsx h1 suexec
 

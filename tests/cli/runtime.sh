@@ -127,6 +127,41 @@ mkdir -p "$R$CONFDIR/g2/cgroup"
 echo 32M >"$R$CONFDIR/g2/cgroup/memory.limit_in_bytes"
 echo 12 >"$R$CONFDIR/g2/cgroup/pids.max"
 expect_ok "start with limits" vsx g2 start
+# the run file names the groups made at start; exec joins them from it,
+# or, with the run file of an older vs, from the hierarchies
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/g2")
+in_groups() { # in_groups PID: every group of the run file holds PID
+	awk '$1 == "cgroup" { print $3 }' "$R$RUNDIR/g2" >"$T/groups"
+	[ "$(wc -l <"$T/groups")" -ge 2 ] || return 1
+	while read -r d; do
+		grep -qx "$1" "$d/cgroup.procs" || return 1
+	done <"$T/groups"
+}
+check "the run file names each group of the guest, the init in each" in_groups "$init"
+# (seen from the host: inside, the guest's cgroup namespace shows "/")
+exec_in_groups() { # exec_in_groups SECS: an exec'd sleep is in them all
+	vsx g2 exec sleep "$1" >/dev/null 2>&1 &
+	p=
+	for _ in $(seq 100); do
+		p=$(pgrep -xf "sleep $1") && break
+		sleep 0.02
+	done
+	[ -n "$p" ] && in_groups "$p"
+	r=$?
+	[ -n "$p" ] && kill "$p"
+	wait
+	return $r
+}
+check "exec: the command is in every group of the run file" exec_in_groups 31
+cp "$R$RUNDIR/g2" "$T/run.g2"
+sed -i '/^cgroup /d' "$R$RUNDIR/g2"
+in_groups() { # the groups as recorded, the run file is now older
+	awk '$1 == "cgroup" { print $3 }' "$T/run.g2" >"$T/groups"
+	while read -r d; do
+		grep -qx "$1" "$d/cgroup.procs" || return 1
+	done <"$T/groups"
+}
+check "exec with an older run file (no groups): found in the hierarchies" exec_in_groups 32
 run vsx g2 exec dd if=/dev/zero of=/dev/null bs=64M count=1
 same "an allocation above the memory limit is OOM-killed" 137 "$RC"
 run vsx g2 exec dd if=/dev/zero of=/dev/null bs=8M count=1

@@ -34,15 +34,9 @@ uint64_t vs_caps_secure(void)
 
 unsigned vs_caps_last(void)
 {
-	static unsigned last;
-	if (!last) {
-		FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-		if (!f || fscanf(f, "%u", &last) != 1 || last > 63)
-			last = CAP_LAST_CAP;
-		if (f)
-			fclose(f);
-	}
-	return last;
+	/* libcap probed the kernel when it was loaded */
+	int bits = cap_max_bits();
+	return bits > 0 && bits <= 64 ? (unsigned)bits - 1 : CAP_LAST_CAP;
 }
 
 static uint64_t all_caps(void)

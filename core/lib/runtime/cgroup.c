@@ -174,6 +174,49 @@ int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg)
 	return 0;
 }
 
+int vs_cgroup_of(struct vs_guest *g, const struct vs_runstate *rs,
+		 struct vs_cgroup *cg)
+{
+	if (!rs || !rs->cgroups[0])
+		return vs_cgroup_locate(g, cg);
+	memset(cg, 0, sizeof(*cg));
+	for (const char *l = rs->cgroups; *l && cg->n < VS_CGROUP_MAX;) {
+		const char *sp = strchr(l, ' '), *nl = strchr(l, '\n');
+		if (!nl)
+			nl = l + strlen(l);
+		if (sp && sp < nl && sp > l) {
+			size_t k = (size_t)(sp - l);
+			bool v2 = k == 1 && *l == '-';
+			snprintf(cg->ctls[cg->n], sizeof(cg->ctls[0]), "%.*s",
+				 v2 ? 0 : (int)k, l);
+			cg->dirs[cg->n] = vs_asprintf("%.*s", (int)(nl - sp - 1),
+						       sp + 1);
+			if (v2 && !cg->v2)
+				cg->v2 = cg->dirs[cg->n];
+			cg->n++;
+		}
+		l = *nl ? nl + 1 : nl;
+	}
+	return 0;
+}
+
+void vs_cgroup_record(const struct vs_cgroup *cg, struct vs_runstate *rs)
+{
+	size_t len = 0, size = sizeof(rs->cgroups);
+	rs->cgroups[0] = '\0';
+	for (size_t i = 0; i < cg->n; i++) {
+		int n = snprintf(rs->cgroups + len, size - len, "%s %s\n",
+				 cg->ctls[i][0] ? cg->ctls[i] : "-",
+				 cg->dirs[i]);
+		if (n < 0 || (size_t)n >= size - len ||
+		    strchr(cg->dirs[i], '\n')) {
+			rs->cgroups[0] = '\0';
+			return;
+		}
+		len += (size_t)n;
+	}
+}
+
 /* v1 cpuset: a new group needs cpus and mems before it takes tasks. */
 static void cpuset_inherit(const char *dir)
 {

@@ -48,27 +48,19 @@ static uint64_t proc_capbnd(pid_t pid)
 	return v;
 }
 
-/* The namespaces of pid that differ from ours, as CLONE_NEW* flags. */
-static int ns_flags(pid_t pid)
+/* The namespaces to join: all of the guest's (joining one we share is
+ * harmless), but its user namespace only when it has its own (joining
+ * ours is refused) and its mount namespace only when it has one. */
+static int ns_flags(pid_t pid, bool nonamespace)
 {
-	static const struct {
-		const char *name;
-		int flag;
-	} ns[] = {
-		{"mnt", CLONE_NEWNS},	  {"uts", CLONE_NEWUTS},
-		{"ipc", CLONE_NEWIPC},	  {"net", CLONE_NEWNET},
-		{"cgroup", CLONE_NEWCGROUP}, {"user", CLONE_NEWUSER},
-	};
-	int flags = 0;
-	for (size_t i = 0; i < sizeof(ns) / sizeof(*ns); i++) {
-		char a[64], b[64];
-		struct stat sa, sb;
-		snprintf(a, sizeof(a), "/proc/self/ns/%s", ns[i].name);
-		snprintf(b, sizeof(b), "/proc/%d/ns/%s", (int)pid, ns[i].name);
-		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-		    (sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev))
-			flags |= ns[i].flag;
-	}
+	int flags = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+		    CLONE_NEWCGROUP | (nonamespace ? 0 : CLONE_NEWNS);
+	char b[64];
+	struct stat sa, sb;
+	snprintf(b, sizeof(b), "/proc/%d/ns/user", (int)pid);
+	if (stat("/proc/self/ns/user", &sa) == 0 && stat(b, &sb) == 0 &&
+	    (sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev))
+		flags |= CLONE_NEWUSER;
 	return flags;
 }
 
@@ -101,19 +93,24 @@ char **vs_guest_env(struct vs_guest *g)
 }
 
 
-/* ---- the intermediate process ----------------------------------------
+/* ---- the attach process ---------------------------------------------
  *
- *   vs --clone3 (into the guest's cgroup2 group)--> attach process:
+ *   vs --clone3 (into the guest's cgroup2 group: a move would wait for an
+ *        RCU grace period, milliseconds)--> attach process:
  *        joins the v1 cgroups, the guest's mount, uts, ipc, net, cgroup
  *        and pid namespaces (the pid one only for its children), chroots
- *        (nonamespace), opens the pty (enter, exec -t), loads the filter,
- *        drops capabilities (and switches user for suexec), closes every
- *        descriptor it does not need, and only then
+ *        (nonamespace), opens the pty (enter, exec -t), closes every
+ *        descriptor it does not need, loads the filter, drops
+ *        capabilities (and switches user for suexec), and only then
  *        --clone(CLONE_VM|CLONE_VFORK)--> the command, born in the guest's
  *        pid namespace with nothing of the host: no mount, root, cwd,
  *        descriptor or capability of it.
  *   The attach process is not in the guest's pid namespace, so no guest
- *   process can see it in its /proc. */
+ *   process can see it in its /proc.  (vs itself cannot join in its place,
+ *   as nsenter does, and save a process: the child it would then create
+ *   in the guest's pid namespace would hold a descriptor of the cgroup2
+ *   group for clone3 until it closes it, and a guest process with
+ *   CAP_SYS_PTRACE, in the default set, reaches the host through it.) */
 
 struct attach {
 	struct vs_guest *g;
@@ -125,45 +122,35 @@ struct attach {
 	char root[PATH_MAX]; /* nonamespace: chroot here */
 	struct vs_cgroup cg;
 	char *const *envp;
-	int errfd;  /* to vs: an error message, EOF once the command runs */
+	int errfd;  /* an error message goes here, EOF once the command runs */
 	int sockfd; /* to vs: the pty master (SCM_RIGHTS), or -1 */
+	int tty;    /* the pty's slave, or -1 */
+	int master; /* the pty's master until sent, or -1 */
 };
 
-/* What the command's child needs; shared with the attach process
- * (CLONE_VM) until it execs. */
-struct final {
-	const char *exe;
-	char *const *argv, *const *envp;
-	int tty; /* the pty's slave, or -1 */
-	int err; /* errno of a failed exec */
-};
-
-static int final_main(void *arg)
+/* Formats "cannot WHAT guest 'NAME' ('EXE'): strerror(errno)". */
+static void attach_msg(const struct attach *a, const char *what,
+		       const char *exe, char *msg, size_t size)
 {
-	struct final *f = arg;
-	signal(SIGINT, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (f->tty >= 0) {
-		setsid();
-		if (ioctl(f->tty, TIOCSCTTY, 0) < 0 || dup2(f->tty, 0) < 0 ||
-		    dup2(f->tty, 1) < 0 || dup2(f->tty, 2) < 0) {
-			f->err = errno;
-			_exit(127);
-		}
-	}
-	syscall(SYS_close_range, 3, ~0U, 0);
-	if (strchr(f->exe, '/'))
-		execve(f->exe, f->argv, f->envp);
-	else
-		execvpe(f->exe, f->argv, f->envp);
-	f->err = errno;
+	snprintf(msg, size, "cannot %s guest '%s'%s%s%s: %s", what,
+		 a->g->name, exe ? " ('" : "", exe ? exe : "", exe ? "')" : "",
+		 strerror(errno));
+}
+
+/* The message to errfd, then exit 127. */
+static _Noreturn void attach_fail(struct attach *a, const char *what,
+				  const char *exe)
+{
+	char msg[600];
+	attach_msg(a, what, exe, msg, sizeof(msg));
+	ssize_t w = write(a->errfd, msg, strlen(msg));
+	(void)w;
 	_exit(127);
 }
 
 /* A pty of the guest's own devpts (we are inside its mount namespace):
- * the master goes to vs, the slave is returned. */
-static int open_guest_pty(int sock)
+ * returns the slave, *master the master (the caller's window size). */
+static int open_guest_pty(int *master)
 {
 	int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW |
 					      O_CLOEXEC | O_NONBLOCK);
@@ -180,67 +167,64 @@ static int open_guest_pty(int sock)
 	int unlock = 0, s = -1;
 	if (ioctl(m, TIOCSPTLCK, &unlock) == 0)
 		s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0) {
+		int e = errno;
+		close(m);
+		errno = e;
+		return -1;
+	}
 	/* the caller's window size before the command starts (vs forwards
 	 * later changes) */
-	if (s >= 0)
-		vs_pty_copy_winsize(m);
-	if (s >= 0 && vs_send_fd(sock, m) < 0) {
-		close(s);
-		s = -1;
-	}
-	int e = errno;
-	close(m);
-	errno = e;
+	vs_pty_copy_winsize(m);
+	*master = m;
 	return s;
 }
 
-/* Moves the descriptors to keep to 3, 4, ... (close-on-exec) and closes
- * every other one above 2. */
+/* Joins the guest: v1 cgroups, namespaces, root, pty.  NULL, or what
+ * failed (errno set). */
+static const char *attach_join(struct attach *a, bool born_in_v2)
+{
+	if (vs_cgroup_attach(&a->cg, 0, born_in_v2) < 0 && a->cg.n)
+		return "join the cgroup of";
+	if (setns(a->initfd, a->nsflags | CLONE_NEWPID) < 0)
+		return "enter the namespaces of";
+	if ((a->nsflags & CLONE_NEWUSER) && vs_userns_become_root() < 0)
+		return "become root of the user namespace of";
+	if (a->root[0] && chroot(a->root) < 0)
+		return "enter the root of";
+	if (chdir("/") < 0)
+		return "enter the root of";
+	if (a->o->pty && (a->tty = open_guest_pty(&a->master)) < 0)
+		return "open a terminal in";
+	return NULL;
+}
+
+/* Moves the descriptors to keep (-1: none) to 3, 4, ... in order
+ * (close-on-exec) and closes every other one above 2. */
 static void keep_only(int *fds, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 100 + i);
+	int next = 3;
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0)
-			fds[i] = dup3(fds[i], 3 + i, O_CLOEXEC) < 0 ? -1
-								     : 3 + i;
-	syscall(SYS_close_range, 3 + n, ~0U, 0);
+			fds[i] = dup3(fds[i], next, O_CLOEXEC) < 0 ? -1 : next++;
+	syscall(SYS_close_range, next, ~0U, 0);
 }
 
-static _Noreturn void attach_fail(struct attach *a, const char *what,
-				  const char *exe)
-{
-	char msg[600];
-	int e = errno;
-	snprintf(msg, sizeof(msg), "cannot %s guest '%s'%s%s%s: %s", what,
-		 a->g->name, exe ? " ('" : "", exe ? exe : "", exe ? "')" : "",
-		 strerror(e));
-	ssize_t w = write(a->errfd, msg, strlen(msg));
-	(void)w;
-	_exit(127);
-}
-
-static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
+/* The command's restrictions, in the attach process: only errfd and the
+ * tty left open, the user looked up, the filter, the bounding set, the
+ * user switched.  Returns the command to run and its argv; on failure
+ * reports and exits. */
+static const char *attach_restrict(struct attach *a, char ***argv)
 {
 	const struct vs_exec_opts *o = a->o;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (vs_cgroup_attach(&a->cg, 0, born_in_v2) < 0 && a->cg.n)
-		attach_fail(a, "join the cgroup of", NULL);
-	if (setns(a->initfd, a->nsflags | CLONE_NEWPID) < 0)
-		attach_fail(a, "enter the namespaces of", NULL);
-	if ((a->nsflags & CLONE_NEWUSER) && vs_userns_become_root() < 0)
-		attach_fail(a, "become root of the user namespace of", NULL);
-	if (a->root[0] && chroot(a->root) < 0)
-		attach_fail(a, "enter the root of", NULL);
-	if (chdir("/") < 0)
-		attach_fail(a, "enter the root of", NULL);
-	int tty = -1;
-	if (a->sockfd >= 0) {
-		tty = open_guest_pty(a->sockfd);
-		if (tty < 0)
-			attach_fail(a, "open a terminal in", NULL);
-	}
+	/* nothing of the host reaches the command */
+	int keep[2] = {a->errfd, a->tty};
+	keep_only(keep, 2);
+	a->errfd = keep[0];
+	a->tty = keep[1];
 	struct vs_user u = {0};
 	if (o->user && vs_guest_user(o->user, &u) < 0)
 		attach_fail(a, "find the user in", o->user);
@@ -258,10 +242,6 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 		if (u.home[0] && chdir(u.home) < 0 && chdir("/") < 0)
 			attach_fail(a, "enter the root of", NULL);
 	}
-	int keep[2] = {a->errfd, tty};
-	keep_only(keep, 2);
-	a->errfd = keep[0];
-	tty = keep[1];
 	/* the first candidate that exists inside the guest */
 	const char *exe = o->argv[0];
 	for (const char *const *c = o->candidates; c && *c; c++)
@@ -284,8 +264,63 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 	}
 	/* execvpe searches the PATH of our environment: the guest's */
 	environ = (char **)a->envp;
+	*argv = av;
+	return exe;
+}
+
+/* The command's own last steps: its terminal, no descriptor above 2,
+ * execve.  Returns the errno of a failure. */
+static int run_command(const char *exe, char *const *argv,
+		       char *const *envp, int tty)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (tty >= 0) {
+		setsid();
+		if (ioctl(tty, TIOCSCTTY, 0) < 0 || dup2(tty, 0) < 0 ||
+		    dup2(tty, 1) < 0 || dup2(tty, 2) < 0)
+			return errno;
+	}
+	syscall(SYS_close_range, 3, ~0U, 0);
+	if (strchr(exe, '/'))
+		execve(exe, argv, envp);
+	else
+		execvpe(exe, argv, envp);
+	return errno;
+}
+
+/* What the command's vfork child needs; shared with the attach process
+ * (CLONE_VM) until it execs. */
+struct final {
+	const char *exe;
+	char *const *argv, *const *envp;
+	int tty;
+	int err; /* errno of a failed exec */
+};
+
+static int final_main(void *arg)
+{
+	struct final *f = arg;
+	f->err = run_command(f->exe, f->argv, f->envp, f->tty);
+	_exit(127);
+}
+
+static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	const char *failed = attach_join(a, born_in_v2);
+	if (failed)
+		attach_fail(a, failed, NULL);
+	if (a->master >= 0) {
+		if (vs_send_fd(a->sockfd, a->master) < 0)
+			attach_fail(a, "open a terminal in", NULL);
+		close(a->master);
+	}
+	char **av;
+	const char *exe = attach_restrict(a, &av);
 	struct final f = {.exe = exe, .argv = av, .envp = a->envp,
-			  .tty = tty};
+			  .tty = a->tty};
 	size_t stack_size = 64 * 1024;
 	char *stack = vs_xmalloc(stack_size);
 	pid_t pid = clone(final_main, stack + stack_size,
@@ -300,8 +335,8 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 		attach_fail(a, "run the command in", exe);
 	}
 	close(a->errfd);
-	if (tty >= 0)
-		close(tty);
+	if (a->tty >= 0)
+		close(a->tty);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
@@ -320,13 +355,12 @@ static int attach_prepare(struct attach *a, struct vs_guest *g,
 	if (a->initfd < 0)
 		return vs_set_error(ctx, "guest '%s' is not running", g->name);
 	a->bcaps = proc_capbnd(rs->init);
-	a->nsflags = ns_flags(rs->init);
-	if (vs_seccomp_prepare(g, a->bcaps, false, &a->filter) < 0) {
+	a->nsflags = ns_flags(rs->init, rs->nonamespace);
+	if (vs_seccomp_prepare(g, a->bcaps, false, &a->filter, &a->nnp) < 0) {
 		close(a->initfd);
 		return -1;
 	}
-	a->nnp = vs_guest_flag_or(g, "apps/seccomp/no-new-privs", NULL);
-	vs_cgroup_locate(g, &a->cg);
+	vs_cgroup_of(g, rs, &a->cg);
 	if (rs->nonamespace && g->root)
 		vs_host_real(ctx, g->root, a->root, sizeof(a->root));
 	return 0;
@@ -340,89 +374,94 @@ static void attach_free(struct attach *a)
 	vs_seccomp_free(a->filter);
 }
 
-int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
-		  const struct vs_exec_opts *o, int *status)
+/* clone3 into the cgroup2 group a->v2fd (a move would wait for an RCU
+ * grace period: milliseconds), else a plain one; *born_in_v2 says
+ * which. */
+static pid_t clone_into(struct attach *a, int *pidfd, bool *born_in_v2)
 {
-	struct vs_ctx *ctx = g->ctx;
-	struct attach a = {.o = o, .errfd = -1, .sockfd = -1};
-	if (attach_prepare(&a, g, rs) < 0)
-		return -1;
-	char **env = o->env ? NULL : vs_guest_env(g);
-	a.envp = o->env ? o->env : env;
-	int errpipe[2], sock[2] = {-1, -1};
-	if (pipe2(errpipe, O_CLOEXEC) < 0 ||
-	    (o->pty &&
-	     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)) {
-		attach_free(&a);
-		vs_strv_free(env);
-		return vs_set_errno(ctx, errno, "cannot create a pipe");
-	}
-	struct sigaction ign = {.sa_handler = SIG_IGN}, oint, oquit;
-	sigaction(SIGINT, &ign, &oint);
-	sigaction(SIGQUIT, &ign, &oquit);
-	fflush(stdout);
-	fflush(stderr);
-	/* born in the guest's cgroup2 group when there is one: a move would
-	 * wait for an RCU grace period */
-	a.v2fd = a.cg.v2 ? open(a.cg.v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-			 : -1;
-	int pidfd = -1;
 	struct clone_args ca = {
-		.flags = CLONE_PIDFD | (a.v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.flags = CLONE_PIDFD | (a->v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
-		.cgroup = a.v2fd >= 0 ? (uint64_t)a.v2fd : 0,
+		.cgroup = a->v2fd >= 0 ? (uint64_t)a->v2fd : 0,
 	};
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0 && a.v2fd >= 0) {
-		close(a.v2fd);
-		a.v2fd = -1;
+	*born_in_v2 = pid >= 0 && a->v2fd >= 0;
+	if (pid < 0 && a->v2fd >= 0) {
 		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		ca.cgroup = 0;
 		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	}
+	return pid;
+}
+
+static int open_v2(const struct attach *a)
+{
+	return a->cg.v2 ? open(a->cg.v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			: -1;
+}
+
+/* Waits for the command's end (the message of a failure first, the pty
+ * relayed meanwhile) and sets *status, or the error. */
+static int collect(struct vs_ctx *ctx, const struct vs_exec_opts *o,
+		   pid_t pid, int pidfd, int errfd, int master, int *status)
+{
+	char msg[1024];
+	ssize_t n;
+	do
+		n = read(errfd, msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 && master >= 0)
+		vs_pty_relay(master, pidfd);
+	int st = 0;
+	/* killed at the timeout: its status says so (128 + 9) */
+	bool ok = vs_wait_bounded(pid, o->timeout_ms, &st) ||
+		  errno == ETIMEDOUT;
+	if (n > 0) {
+		msg[n] = '\0';
+		return vs_set_error(ctx, "%s", msg);
+	}
+	if (!ok)
+		return vs_set_errno(ctx, errno, "cannot wait for the command");
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+/* An attach process joins the guest; vs stays outside. */
+static int exec_through(struct attach *a, int *status)
+{
+	struct vs_ctx *ctx = a->g->ctx;
+	const struct vs_exec_opts *o = a->o;
+	int errpipe[2], sock[2] = {-1, -1};
+	if (pipe2(errpipe, O_CLOEXEC) < 0 ||
+	    (o->pty &&
+	     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0))
+		return vs_set_errno(ctx, errno, "cannot create a pipe");
+	int pidfd = -1;
+	bool born_in_v2;
+	a->v2fd = open_v2(a);
+	pid_t pid = clone_into(a, &pidfd, &born_in_v2);
 	if (pid == 0) {
 		close(errpipe[0]);
 		if (sock[0] >= 0)
 			close(sock[0]);
-		a.errfd = errpipe[1];
-		a.sockfd = sock[1];
-		attach_main(&a, a.v2fd >= 0);
+		a->errfd = errpipe[1];
+		a->sockfd = sock[1];
+		attach_main(a, born_in_v2);
 	}
-	int fork_errno = errno;
+	int e = errno;
 	close(errpipe[1]);
 	if (sock[1] >= 0)
 		close(sock[1]);
-	if (a.v2fd >= 0)
-		close(a.v2fd);
-	attach_free(&a);
-	vs_strv_free(env);
+	if (a->v2fd >= 0)
+		close(a->v2fd);
 	int r = 0, master = -1;
 	if (pid < 0) {
-		r = vs_set_errno(ctx, fork_errno, "cannot fork");
+		r = vs_set_errno(ctx, e, "cannot fork");
 	} else {
 		if (sock[0] >= 0)
 			master = vs_recv_fd(sock[0]);
-		char msg[1024];
-		ssize_t n;
-		do
-			n = read(errpipe[0], msg, sizeof(msg) - 1);
-		while (n < 0 && errno == EINTR);
-		if (n <= 0 && master >= 0)
-			vs_pty_relay(master, pidfd);
-		int st = 0;
-		/* killed at the timeout: its status says so (128 + 9) */
-		bool ok = vs_wait_bounded(pid, o->timeout_ms, &st) ||
-			  errno == ETIMEDOUT;
-		if (n > 0) {
-			msg[n] = '\0';
-			r = vs_set_error(ctx, "%s", msg);
-		} else if (!ok) {
-			r = vs_set_errno(ctx, errno, "cannot wait for the command");
-		} else {
-			*status = WIFEXITED(st) ? WEXITSTATUS(st)
-						: 128 + WTERMSIG(st);
-		}
+		r = collect(ctx, o, pid, pidfd, errpipe[0], master, status);
 	}
 	if (master >= 0)
 		close(master); /* what the guest left behind gets a hangup */
@@ -431,6 +470,26 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 	if (sock[0] >= 0)
 		close(sock[0]);
 	close(errpipe[0]);
+	return r;
+}
+
+int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
+		  const struct vs_exec_opts *o, int *status)
+{
+	struct attach a = {.o = o, .errfd = -1, .sockfd = -1, .tty = -1,
+			   .master = -1, .v2fd = -1};
+	if (attach_prepare(&a, g, rs) < 0)
+		return -1;
+	char **env = o->env ? NULL : vs_guest_env(g);
+	a.envp = o->env ? o->env : env;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oint, oquit;
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	fflush(stdout);
+	fflush(stderr);
+	int r = exec_through(&a, status);
+	attach_free(&a);
+	vs_strv_free(env);
 	sigaction(SIGINT, &oint, NULL);
 	sigaction(SIGQUIT, &oquit, NULL);
 	return r;

@@ -80,6 +80,13 @@ int vs_run_read(const struct vs_guest *g, struct vs_runstate *rs)
 			rs->started = (time_t)a;
 		else if (strcmp(l, "nonamespace") == 0)
 			rs->nonamespace = true;
+		else if (strncmp(l, "cgroup ", 7) == 0) {
+			size_t len = strlen(rs->cgroups), n = strlen(l + 7);
+			if (len + n + 2 <= sizeof(rs->cgroups))
+				snprintf(rs->cgroups + len,
+					 sizeof(rs->cgroups) - len, "%s\n",
+					 l + 7);
+		}
 	}
 	free(s);
 	return 1;
@@ -87,7 +94,8 @@ int vs_run_read(const struct vs_guest *g, struct vs_runstate *rs)
 
 int vs_run_write(struct vs_guest *g, const struct vs_runstate *rs)
 {
-	char data[512], real[PATH_MAX], tmp[NAME_MAX + 1];
+	char data[512 + 2 * sizeof(rs->cgroups)], real[PATH_MAX];
+	char tmp[NAME_MAX + 1];
 	char *path = vs_run_path(g);
 	const char *base;
 	int n = snprintf(data, sizeof(data),
@@ -95,6 +103,13 @@ int vs_run_write(struct vs_guest *g, const struct vs_runstate *rs)
 			 rs->xid, (int)rs->monitor, rs->monitor_start,
 			 (int)rs->init, rs->init_start, (long long)rs->started,
 			 rs->nonamespace ? "nonamespace\n" : "");
+	for (const char *l = rs->cgroups; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t k = nl ? (size_t)(nl - l) : strlen(l);
+		n += snprintf(data + n, sizeof(data) - (size_t)n,
+			      "cgroup %.*s\n", (int)k, l);
+		l += k + (nl != NULL);
+	}
 	char *dir = vs_strdup(path);
 	*strrchr(dir, '/') = '\0';
 	int r = -1;

@@ -13,6 +13,9 @@ struct vs_runstate {
 	unsigned long long monitor_start, init_start; /* /proc stat field 22 */
 	time_t started;
 	bool nonamespace;
+	/* the guest's cgroups as made at start, one "<ctls> <dir>" line
+	 * each ("-" for cgroup2), or "" (a run file of an older vs) */
+	char cgroups[2048];
 };
 enum vs_state { VS_STOPPED, VS_RUNNING, VS_STALE };
 /* Start time of a process (clock ticks since boot) or 0 when gone. */
@@ -142,9 +145,10 @@ char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err);
 /* Builds the guest's system call filter from its configuration
  * (apps/seccomp/); *filter is NULL when the guest has none.  With warn
  * (at start), says so, and warns when bcaps keeps CAP_DAC_READ_SEARCH
- * and handles are not filtered.  0, or -1 with the error set. */
+ * and handles are not filtered.  *nnp (unless NULL) says whether
+ * apps/seccomp/no-new-privs is set.  0, or -1 with the error set. */
 int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
-		       void **filter);
+		       void **filter, bool *nnp);
 /* Loads the filter into this process (no_new_privs is not set: the
  * caller still holds CAP_SYS_ADMIN).  0, or -1 with errno. */
 int vs_seccomp_load(void *filter);
@@ -245,6 +249,12 @@ struct vs_cgroup {
 };
 /* Fills cg with the guest's existing cgroups (nothing created). */
 int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
+/* Fills cg from the groups the run state recorded at start (no mount
+ * table read, no probing), else as vs_cgroup_locate does. */
+int vs_cgroup_of(struct vs_guest *g, const struct vs_runstate *rs,
+		 struct vs_cgroup *cg);
+/* Records cg in rs->cgroups (left empty when it does not fit). */
+void vs_cgroup_record(const struct vs_cgroup *cg, struct vs_runstate *rs);
 /* Creates the guest's cgroups and applies cgroup/ and cpuset/ limits;
  * on failure nothing is left.  -1 with the error set. */
 int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg);

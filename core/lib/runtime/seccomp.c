@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -71,12 +72,12 @@ static bool in_list(char *const *list, const char *name)
 }
 
 /* The names of a list file, comments and blanks dropped; each checked
- * against libseccomp's table.  NULL (no error) when the file is missing. */
-static char **read_names(struct vs_guest *g, const char *rel, int *err)
+ * against libseccomp's table.  NULL (no error) when path is NULL. */
+static char **read_names(struct vs_guest *g, const char *path, int *err)
 {
-	char path[PATH_MAX], real[PATH_MAX];
+	char real[PATH_MAX];
 	*err = 0;
-	if (vs_guest_cfg_find(g, rel, NULL, path, sizeof(path)) != 1)
+	if (!path)
 		return NULL;
 	char *s = vs_host_read(g->ctx, path, 1 << 16, NULL);
 	vs_host_real(g->ctx, path, real, sizeof(real));
@@ -286,12 +287,64 @@ static void cache_write(struct vs_ctx *ctx, const char *dir,
 	close(dfd);
 }
 
+/* The files of apps/seccomp, per guest and in .defaults, found with one
+ * directory open per level (the precedence of vs_guest_cfg_find for the
+ * lists, of vs_guest_flag_or for the flags). */
+enum { SC_NONE, SC_ALLOW, SC_DENY, SC_NNP, SC_N };
+struct sc_files {
+	bool none, nnp;
+	char allow[PATH_MAX], deny[PATH_MAX]; /* "" when missing */
+};
+
+static void find_files(struct vs_guest *g, struct sc_files *f)
+{
+	static const char *const names[SC_N] = {"none", "allow", "deny",
+						"no-new-privs"};
+	memset(f, 0, sizeof(*f));
+	for (int level = 0; level < 2; level++) {
+		char dir[PATH_MAX], path[PATH_MAX];
+		if (level == 0)
+			snprintf(dir, sizeof(dir), "%s/apps/seccomp", g->cfgdir);
+		else
+			snprintf(dir, sizeof(dir), "%s/.defaults/apps/seccomp",
+				 g->ctx->paths[VS_PATH_CONFDIR]);
+		int dfd = vs_host_open(g->ctx, dir, O_PATH | O_DIRECTORY, 0);
+		if (dfd < 0)
+			continue;
+		for (int i = 0; i < SC_N; i++) {
+			struct stat st;
+			if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			bool list = i == SC_ALLOW || i == SC_DENY;
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			/* a symlink is followed inside the root (never from
+			 * here), except a per-guest flag, whose name counts */
+			if (S_ISLNK(st.st_mode) && (list || level == 1) &&
+			    vs_host_exists(g->ctx, path) != 1)
+				continue;
+			char *slot = i == SC_ALLOW ? f->allow
+				     : i == SC_DENY ? f->deny : NULL;
+			if (slot && !slot[0])
+				snprintf(slot, PATH_MAX, "%s", path);
+			else if (i == SC_NONE)
+				f->none = true;
+			else if (i == SC_NNP)
+				f->nnp = true;
+		}
+		close(dfd);
+	}
+}
+
 int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
-		       void **out)
+		       void **out, bool *nnp)
 {
 	*out = NULL;
 	bool handles = warn && (bcaps & (1ULL << 2 /* CAP_DAC_READ_SEARCH */));
-	if (vs_guest_flag_or(g, "apps/seccomp/none", NULL)) {
+	struct sc_files f;
+	find_files(g, &f);
+	if (nnp)
+		*nnp = f.nnp;
+	if (f.none) {
 		if (warn)
 				vs_warn(g->ctx,
 				"guest '%s' runs without a system call filter "
@@ -303,10 +356,10 @@ int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
 		return 0;
 	}
 	int err;
-	char **allow = read_names(g, "apps/seccomp/allow", &err);
+	char **allow = read_names(g, f.allow[0] ? f.allow : NULL, &err);
 	if (err)
 		return -1;
-	char **add = read_names(g, "apps/seccomp/deny", &err);
+	char **add = read_names(g, f.deny[0] ? f.deny : NULL, &err);
 	if (err) {
 		vs_strv_free(allow);
 		return -1;

@@ -491,7 +491,7 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	if (st == VS_STALE)
 		vs_guest_cleanup(g, rs, false);
 	if (vs_plan_load(g, plan) < 0 ||
-	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp) < 0 ||
+	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp, NULL) < 0 ||
 	    vs_userns_check_unique(g, &plan->userns) < 0 ||
 	    vs_net_check_unique(g, &plan->net) < 0)
 		return -1;
@@ -502,6 +502,7 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	    vs_hooks_run(g, "prepre-start", true) < 0 ||
 	    vs_cgroup_create(g, cg) < 0)
 		return -1;
+	vs_cgroup_record(cg, rs);
 	if (vs_hooks_run(g, "pre-start", true) < 0) {
 		undo_start(g, plan, cg);
 		return -1;

@@ -57,7 +57,7 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 			  const struct vs_runstate *rs, int initfd)
 {
 	struct vs_cgroup cg;
-	vs_cgroup_locate(g, &cg);
+	vs_cgroup_of(g, rs, &cg);
 	int timeout_ms = p->timeout > 0 ? p->timeout * 1000 : 0;
 	bool waited = false;
 	if (p->stop_argv || (!strcmp(p->style, "sysv") && !p->stop_argv)) {
