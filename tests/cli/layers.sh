@@ -47,5 +47,28 @@ else
 	sed 's/^/#   /' "$T/tsort"
 	fails=$((fails + 1))
 fi
-echo "$(( 2 - fails )) passed, $fails failed"
+# libvs and vs link none of the libraries only some runs need: those
+# belong to the plugins and the runtime helpers (loaded when needed)
+command -v readelf >/dev/null || { echo "SKIP: readelf is not installed (binutils)"; exit 77; }
+lean=0
+for f in "$top_builddir/.libs/libvs.so.0" "$top_builddir/.libs/vs"; do
+	[ -f "$f" ] || { echo "not ok - no $f"; lean=1; continue; }
+	if readelf -d "$f" | grep NEEDED | grep -Eo 'lib(mnl|seccomp|crypto|ssl|archive|xml2|systemd)[^]]*'; then
+		echo "not ok - $(basename "$f") links a library only some runs need (above)"
+		lean=1
+	fi
+done
+for h in netlink:libmnl seccomp:libseccomp; do
+	so=$top_builddir/.libs/vs-runtime/${h%%:*}.so
+	if [ ! -f "$so" ] || ! readelf -d "$so" | grep NEEDED | grep -q "${h#*:}"; then
+		echo "not ok - the ${h%%:*} helper ($so) links ${h#*:}"
+		lean=1
+	elif nm -D -u "$so" | grep -q ' vs_'; then
+		echo "not ok - the ${h%%:*} helper calls libvs"
+		lean=1
+	fi
+done
+[ "$lean" = 0 ] && echo "ok - libvs and vs link neither libmnl, libseccomp, libcrypto nor libarchive; the helpers do, and call nothing of libvs"
+fails=$((fails + lean))
+echo "$(( 3 - fails )) passed, $fails failed"
 [ "$fails" = 0 ]

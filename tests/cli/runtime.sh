@@ -11,6 +11,34 @@ install -m 0755 "$top_builddir/tests/fixtures/escape" "$R$VROOTDIR/g1/bin/escape
 echo host >"$T/host-marker"
 
 expect_ok "start g1" vsx g1 start
+# what is loaded: libseccomp only to compile a filter, libmnl only for
+# interfaces (each in a runtime helper of its own)
+maps_have() { grep -Eq "$2" "/proc/$1/maps"; }
+monitor=$(awk '$1 == "monitor" { print $2 }' "$R$RUNDIR/g1")
+check "control: the monitor of a start that compiled the filter maps libseccomp" maps_have "$monitor" 'libseccomp'
+expect_ok "stop g1" vsx g1 stop
+expect_ok "start g1 again" vsx g1 start
+monitor=$(awk '$1 == "monitor" { print $2 }' "$R$RUNDIR/g1")
+check "a start with the filter compiled and no interfaces maps neither libseccomp nor libmnl" \
+	sh -c "[ -r /proc/$monitor/maps ] && ! grep -Eq 'libseccomp|libmnl' /proc/$monitor/maps"
+exec_maps() { # the attach process of an exec and vs map neither
+	vsx g1 exec sleep 33 >/dev/null 2>&1 &
+	p=
+	for _ in $(seq 100); do
+		p=$(pgrep -xf "sleep 33") && break
+		sleep 0.02
+	done
+	a=$(ps -o ppid= -p "$p" | tr -d ' ')
+	v=$(ps -o ppid= -p "$a" | tr -d ' ')
+	r=1
+	[ -n "$p" ] && [ -r "/proc/$a/maps" ] && [ -r "/proc/$v/maps" ] &&
+		grep -q libvs "/proc/$v/maps" &&
+		! grep -Eq 'libseccomp|libmnl' "/proc/$a/maps" "/proc/$v/maps" && r=0
+	[ -n "$p" ] && kill "$p"
+	wait
+	return $r
+}
+check "exec maps neither libseccomp nor libmnl" exec_maps
 run vsx g1 status
 same "status: running, exit 0" "0|Vserver 'g1' is running at context '101'" "$RC|$OUT"
 expect_ok "running: exit 0" vsx g1 running

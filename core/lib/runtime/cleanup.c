@@ -21,7 +21,7 @@ void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
 	}
 	struct vs_net net;
 	if (vs_net_load(g, &net) == 0) {
-		vs_net_host_cleanup(&net);
+		vs_net_host_cleanup(g->ctx, &net);
 		vs_net_free(&net);
 	}
 	struct vs_cgroup cg;

@@ -20,6 +20,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,10 +359,10 @@ int vs_net_check_unique(struct vs_guest *g, const struct vs_net *net)
 
 /* Removes the veth host ends of a guest (they would otherwise wait for
  * the namespace's asynchronous cleanup). */
-void vs_net_host_cleanup(const struct vs_net *net)
+void vs_net_host_cleanup(struct vs_ctx *ctx, const struct vs_net *net)
 {
 	struct vs_nl nl;
-	if (vs_nl_open(&nl) < 0)
+	if (!net->nlinks || vs_nl_open(ctx, &nl) < 0)
 		return;
 	for (size_t i = 0; i < net->nlinks; i++) {
 		unsigned idx = net->links[i].host[0]
@@ -392,8 +393,11 @@ int vs_net_host_setup(struct vs_guest *g, const struct vs_net *net,
 	struct vs_nl nl;
 	if (!net->nlinks)
 		return 0;
-	if (vs_nl_open(&nl) < 0)
-		return vs_set_errno(ctx, errno, "cannot open a netlink socket");
+	if (vs_nl_open(ctx, &nl) < 0)
+		return errno == ELIBACC ? -1
+					: vs_set_errno(ctx, errno,
+						       "cannot open a netlink "
+						       "socket");
 	int r = 0;
 	for (size_t i = 0; i < net->nlinks && r == 0; i++) {
 		const struct vs_netlink_spec *l = &net->links[i];
@@ -459,25 +463,51 @@ int vs_net_host_setup(struct vs_guest *g, const struct vs_net *net,
 		}
 	}
 	if (r < 0)
-		vs_net_host_cleanup(net);
+		vs_net_host_cleanup(ctx, net);
 	vs_nl_close(&nl);
+	return r;
+}
+
+/* The loopback up, by ioctl: a guest without interfaces or addresses
+ * needs no netlink (nor its helper). */
+static int loopback_up(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	int e = errno;
+	close(fd);
+	errno = e;
 	return r;
 }
 
 int vs_net_guest_setup(struct vs_guest *g, const struct vs_net *net)
 {
 	struct vs_ctx *ctx = g->ctx;
-	struct vs_nl nl;
-	if (vs_nl_open(&nl) < 0)
+	if (loopback_up() < 0)
 		return vs_set_errno(ctx, errno,
-				    "cannot open a netlink socket in guest '%s'",
+				    "cannot set up the loopback of guest '%s'",
 				    g->name);
+	if (!net->nlinks && !net->naddrs)
+		return 0;
+	struct vs_nl nl;
+	if (vs_nl_open(ctx, &nl) < 0)
+		return errno == ELIBACC
+			       ? -1
+			       : vs_set_errno(ctx, errno,
+					      "cannot open a netlink socket in "
+					      "guest '%s'",
+					      g->name);
 	int r = 0;
 	unsigned lo = if_nametoindex("lo");
-	if (!lo || vs_nl_link_set(&nl, (int)lo, true, 0) < 0)
-		r = vs_set_errno(ctx, lo ? errno : ENODEV,
-				 "cannot set up the loopback of guest '%s'",
-				 g->name);
 	int first = -1;
 	for (size_t i = 0; i < net->nlinks && r == 0; i++) {
 		const struct vs_netlink_spec *l = &net->links[i];

@@ -5,6 +5,7 @@
 #define VS_RUNTIME_H
 
 #include "config/config.h"
+#include "runtime/helpers/helpers.h"
 
 /* runstate.c */
 struct vs_runstate {
@@ -72,7 +73,7 @@ int vs_net_host_setup(struct vs_guest *g, const struct vs_net *net,
 		      pid_t init);
 /* Init side, inside the namespace: loopback, links, addresses, routes. */
 int vs_net_guest_setup(struct vs_guest *g, const struct vs_net *net);
-void vs_net_host_cleanup(const struct vs_net *net);
+void vs_net_host_cleanup(struct vs_ctx *ctx, const struct vs_net *net);
 
 /* plan.c: everything a start needs, read and checked up front */
 struct vs_mount {
@@ -217,27 +218,53 @@ void vs_guest_stop_from_monitor(struct vs_guest *g);
 void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
 		      bool hooks);
 
-/* netlink.c: rtnetlink with libmnl; -1 with errno from the kernel */
-struct vs_nl {
-	struct mnl_socket *sock;
-	unsigned portid, seq;
-};
-int vs_nl_open(struct vs_nl *nl);
-void vs_nl_close(struct vs_nl *nl);
-/* A macvlan (bridge mode) on parent, created inside netns_pid's netns. */
-int vs_nl_macvlan(struct vs_nl *nl, int parent, const char *name,
-		  const unsigned char *mac, pid_t netns_pid);
-/* A veth pair: host here, peer inside netns_pid's netns. */
-int vs_nl_veth(struct vs_nl *nl, const char *host, const char *peer,
-	       const unsigned char *peer_mac, pid_t netns_pid);
-int vs_nl_link_set(struct vs_nl *nl, int ifindex, bool up, int master);
-int vs_nl_link_del(struct vs_nl *nl, int ifindex);
-int vs_nl_addr(struct vs_nl *nl, int ifindex, int family,
-	       const unsigned char *addr, int prefix,
-	       const unsigned char *bcast, int scope, const char *label);
-/* A route to dst/dst_len (dst NULL: default) via gw (NULL: on the link). */
-int vs_nl_route(struct vs_nl *nl, int family, const unsigned char *dst,
-		int dst_len, const unsigned char *gw, int ifindex, bool onlink);
+/* helper.c: the runtime helpers (helpers/helpers.h) */
+/* The table vs_helper_<name> of <libvs's dir>/vs/runtime/<name>.so,
+ * opened on first use; NULL with the error set (errno ELIBACC). */
+const void *vs_helper(struct vs_ctx *ctx, const char *name);
+/* rtnetlink through the netlink helper; -1 with errno from the kernel.
+ * vs_nl_open: -1 with errno ELIBACC and the error set when the helper
+ * could not be loaded. */
+int vs_nl_open(struct vs_ctx *ctx, struct vs_nl *nl);
+static inline void vs_nl_close(struct vs_nl *nl)
+{
+	nl->ops->close(nl);
+}
+static inline int vs_nl_macvlan(struct vs_nl *nl, int parent,
+				const char *name, const unsigned char *mac,
+				pid_t netns_pid)
+{
+	return nl->ops->macvlan(nl, parent, name, mac, netns_pid);
+}
+static inline int vs_nl_veth(struct vs_nl *nl, const char *host,
+			     const char *peer, const unsigned char *peer_mac,
+			     pid_t netns_pid)
+{
+	return nl->ops->veth(nl, host, peer, peer_mac, netns_pid);
+}
+static inline int vs_nl_link_set(struct vs_nl *nl, int ifindex, bool up,
+				 int master)
+{
+	return nl->ops->link_set(nl, ifindex, up, master);
+}
+static inline int vs_nl_link_del(struct vs_nl *nl, int ifindex)
+{
+	return nl->ops->link_del(nl, ifindex);
+}
+static inline int vs_nl_addr(struct vs_nl *nl, int ifindex, int family,
+			     const unsigned char *addr, int prefix,
+			     const unsigned char *bcast, int scope,
+			     const char *label)
+{
+	return nl->ops->addr(nl, ifindex, family, addr, prefix, bcast, scope,
+			     label);
+}
+static inline int vs_nl_route(struct vs_nl *nl, int family,
+			      const unsigned char *dst, int dst_len,
+			      const unsigned char *gw, int ifindex, bool onlink)
+{
+	return nl->ops->route(nl, family, dst, dst_len, gw, ifindex, onlink);
+}
 
 /* cgroup.c */
 #define VS_CGROUP_MAX 16

@@ -15,53 +15,29 @@
  *   apps/seccomp/none    (flag) no filter at all
  * One system call name per line; '#' starts a comment.
  *
- * libseccomp compiles the rules to BPF once per set of lists (0.6 ms);
- * the program is kept in <rundir>/.seccomp/<key>.bpf (the key: these
- * rules' version, libseccomp's, the ABI, the lists), so a start or an
- * exec only reads and loads it. */
+ * The rules themselves are in the seccomp helper (helpers/seccomp.c,
+ * seccomp.so), which libseccomp compiles to BPF once per set of lists
+ * (0.6 ms); the program is kept in <rundir>/.seccomp/<key>.bpf (the key:
+ * the rules' version, the libseccomp vs was built with, the machine, the
+ * lists), so a start or an exec only reads and loads it, without loading
+ * the helper or libseccomp.  (A libseccomp upgraded under a built vs is
+ * used from the next reboot, when the run directory is empty again, or
+ * at once after `rm -r <rundir>/.seccomp`.) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <sched.h>
-#include <seccomp.h>
+#include <seccomp.h> /* SCMP_VER_*: the version, nothing linked */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "runtime/helpers/helpers.h"
 #include "runtime/runtime.h"
-
-/* Changes whenever the rules below change: part of the cache key, so a
- * program compiled by an older vs is never loaded. */
-#define RULES_VERSION 2
-
-/* Denied whatever their arguments. */
-static const char *const deny_always[] = {
-	"open_by_handle_at", "name_to_handle_at",
-	"keyctl", "add_key", "request_key",
-	"kexec_load", "kexec_file_load",
-	"init_module", "finit_module", "delete_module", "create_module",
-	"get_kernel_syms", "query_module",
-	"bpf", "perf_event_open", "userfaultfd",
-	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-	"mount_setattr", "pivot_root",
-	"swapon", "swapoff", "acct", "syslog", "lookup_dcookie",
-	"nfsservctl", "uselib", "ustat", "sysfs", "_sysctl",
-	"vm86", "vm86old", "iopl", "ioperm",
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
-	NULL,
-};
-
-/* Names the filter treats by their arguments (or, for clone3, whose
- * arguments it cannot see). */
-static const char *const deny_special[] = {"unshare", "clone", "clone3",
-					   "ioctl", NULL};
 
 static bool in_list(char *const *list, const char *name)
 {
@@ -71,22 +47,26 @@ static bool in_list(char *const *list, const char *name)
 	return false;
 }
 
-/* The names of a list file, comments and blanks dropped; each checked
- * against libseccomp's table.  NULL (no error) when path is NULL. */
-static char **read_names(struct vs_guest *g, const char *path, int *err)
+/* The names of a list file, comments and blanks dropped, each with its
+ * line number in lines[] (checked when the rules are compiled).  NULL (no
+ * error) when path is NULL. */
+static char **read_names(struct vs_guest *g, const char *path, int **lines,
+			 int *err)
 {
 	char real[PATH_MAX];
 	*err = 0;
+	*lines = NULL;
 	if (!path)
 		return NULL;
 	char *s = vs_host_read(g->ctx, path, 1 << 16, NULL);
-	vs_host_real(g->ctx, path, real, sizeof(real));
 	if (!s) {
+		vs_host_real(g->ctx, path, real, sizeof(real));
 		*err = vs_set_errno(g->ctx, errno, "cannot read '%s'", real);
 		return NULL;
 	}
 	size_t n = 0;
 	char **v = vs_xmalloc((strlen(s) / 2 + 2) * sizeof(*v));
+	*lines = vs_xmalloc((strlen(s) / 2 + 2) * sizeof(**lines));
 	char *save = NULL;
 	int lineno = 0;
 	for (char *l = strtok_r(s, "\n", &save); l;
@@ -97,78 +77,12 @@ static char **read_names(struct vs_guest *g, const char *path, int *err)
 		l[strcspn(l, " \t")] = '\0';
 		if (!*l)
 			continue;
-		if (seccomp_syscall_resolve_name(l) == __NR_SCMP_ERROR) {
-			*err = vs_set_error(g->ctx,
-					    "%s:%d: unknown system call '%s'",
-					    real, lineno, l);
-			break;
-		}
+		(*lines)[n] = lineno;
 		v[n++] = vs_strdup(l);
 	}
 	v[n] = NULL;
 	free(s);
-	if (*err) {
-		vs_strv_free(v);
-		return NULL;
-	}
 	return v;
-}
-
-/* The host's compat ABI gets the same rules (i386 programs run in amd64
- * guests); any other ABI (x32 among them, which Debian's kernels turn
- * off anyway) is answered ENOSYS for every call: a smaller program to
- * load into each guest process. */
-static int add_arches(scmp_filter_ctx f)
-{
-	uint32_t native = seccomp_arch_native();
-	uint32_t compat = native == SCMP_ARCH_X86_64	 ? SCMP_ARCH_X86
-			  : native == SCMP_ARCH_AARCH64 ? SCMP_ARCH_ARM
-							 : 0;
-	int r = compat ? seccomp_arch_add(f, compat) : 0;
-	if (r < 0 && r != -EEXIST)
-		return r;
-	return seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH,
-				SCMP_ACT_ERRNO(ENOSYS));
-}
-
-/* A rule on a name the running kernel's ABI may lack: -EDOM/-EINVAL from
- * libseccomp for a pseudo system call are not errors. */
-static int deny(scmp_filter_ctx f, const char *name, int err,
-		unsigned n, const struct scmp_arg_cmp *cmp)
-{
-	int nr = seccomp_syscall_resolve_name(name);
-	if (nr == __NR_SCMP_ERROR)
-		return 0;
-	int r = seccomp_rule_add_array(f, SCMP_ACT_ERRNO((uint16_t)err), nr,
-				       n, cmp);
-	return r == -EDOM || r == -EINVAL ? 0 : r;
-}
-
-static int build(scmp_filter_ctx f, char *const *allow, char *const *add)
-{
-	int r = add_arches(f);
-	if (r == 0)
-		r = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0);
-	for (const char *const *n = deny_always; r == 0 && *n; n++)
-		if (!in_list(allow, *n))
-			r = deny(f, *n, EPERM, 0, NULL);
-	const struct scmp_arg_cmp newuser = SCMP_A0(
-		SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
-	const struct scmp_arg_cmp sti = SCMP_A1(SCMP_CMP_MASKED_EQ,
-						0xffffffffu, TIOCSTI);
-	if (r == 0 && !in_list(allow, "unshare"))
-		r = deny(f, "unshare", EPERM, 1, &newuser);
-	if (r == 0 && !in_list(allow, "clone"))
-		r = deny(f, "clone", EPERM, 1, &newuser);
-	if (r == 0 && !in_list(allow, "clone3"))
-		r = deny(f, "clone3", ENOSYS, 0, NULL);
-	if (r == 0 && !in_list(allow, "ioctl"))
-		r = deny(f, "ioctl", EPERM, 1, &sti);
-	for (char *const *n = add; r == 0 && n && *n; n++)
-		if (!in_list((char *const *)deny_always, *n) &&
-		    !in_list((char *const *)deny_special, *n))
-			r = deny(f, *n, EPERM, 0, NULL);
-	return r;
 }
 
 /* A compiled filter. */
@@ -177,47 +91,20 @@ struct vs_bpf {
 	struct sock_filter insns[];
 };
 
-#define BPF_MAX 4096 /* the kernel's BPF_MAXINSNS */
-
-/* The rules compiled by libseccomp, or NULL with errno. */
-static struct vs_bpf *compile(char *const *allow, char *const *add)
-{
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
-	if (!f) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	int r = build(f, allow, add);
-	int mfd = r == 0 ? memfd_create("vs-seccomp", MFD_CLOEXEC) : -1;
-	if (r == 0 && mfd < 0)
-		r = -errno;
-	if (r == 0)
-		r = seccomp_export_bpf(f, mfd);
-	seccomp_release(f);
-	struct vs_bpf *b = NULL;
-	if (r == 0) {
-		off_t size = lseek(mfd, 0, SEEK_END);
-		size_t n = size > 0 ? (size_t)size / sizeof(struct sock_filter)
-				    : 0;
-		if (n == 0 || n > BPF_MAX) {
-			r = -E2BIG;
-		} else {
-			size_t bytes = n * sizeof(struct sock_filter);
-			b = vs_xmalloc(sizeof(*b) + bytes);
-			b->len = (unsigned short)n;
-			if (pread(mfd, b->insns, bytes, 0) != (ssize_t)bytes) {
-				r = -EIO;
-				free(b);
-				b = NULL;
-			}
-		}
-	}
-	if (mfd >= 0)
-		close(mfd);
-	if (!b)
-		errno = -r;
-	return b;
-}
+/* The ABI vs was built for: the native one of its filters. */
+#if defined(__x86_64__) && defined(__ILP32__)
+#define ABI "x32"
+#elif defined(__x86_64__)
+#define ABI "x86_64"
+#elif defined(__i386__)
+#define ABI "i386"
+#elif defined(__aarch64__)
+#define ABI "aarch64"
+#elif defined(__arm__)
+#define ABI "arm"
+#else
+#define ABI "other"
+#endif
 
 static uint64_t fnv(uint64_t h, const char *s, size_t n)
 {
@@ -230,10 +117,10 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 static void cache_name(char *const *allow, char *const *add, char *out,
 		       size_t size)
 {
-	const struct scmp_version *v = seccomp_version();
-	char head[64];
-	int k = snprintf(head, sizeof(head), "%d/%u.%u.%u/%u/", RULES_VERSION,
-			 v->major, v->minor, v->micro, seccomp_arch_native());
+	char head[128];
+	int k = snprintf(head, sizeof(head), "%d/%d.%d.%d/%s/%zu/",
+			 VS_SECCOMP_RULES_VERSION, SCMP_VER_MAJOR,
+			 SCMP_VER_MINOR, SCMP_VER_MICRO, ABI, sizeof(long));
 	uint64_t h = fnv(1469598103934665603ULL, head, (size_t)k);
 	char *const *lists[2] = {allow, add};
 	for (int l = 0; l < 2; l++) {
@@ -247,12 +134,12 @@ static void cache_name(char *const *allow, char *const *add, char *out,
 static struct vs_bpf *cache_read(struct vs_ctx *ctx, const char *path)
 {
 	size_t len = 0;
-	char *s = vs_host_read(ctx, path, BPF_MAX * sizeof(struct sock_filter),
+	char *s = vs_host_read(ctx, path, VS_BPF_MAX * sizeof(struct sock_filter),
 			       &len);
 	if (!s)
 		return NULL;
 	size_t n = len / sizeof(struct sock_filter);
-	if (n == 0 || n > BPF_MAX || len % sizeof(struct sock_filter)) {
+	if (n == 0 || n > VS_BPF_MAX || len % sizeof(struct sock_filter)) {
 		free(s);
 		return NULL;
 	}
@@ -285,6 +172,41 @@ static void cache_write(struct vs_ctx *ctx, const char *dir,
 			unlinkat(dfd, tmp, 0);
 	}
 	close(dfd);
+}
+
+/* The rules compiled by the seccomp helper, every name of the lists
+ * checked first.  0, or -1 with the error set. */
+static int compile(struct vs_guest *g, const char *const files[2],
+		   char **const lists[2], int *const lines[2],
+		   struct vs_bpf **out)
+{
+	const struct vs_seccomp_ops *ops = vs_helper(g->ctx, "seccomp");
+	if (!ops)
+		return -1;
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; lists[l] && lists[l][i]; i++) {
+			if (ops->known(lists[l][i]))
+				continue;
+			char real[PATH_MAX];
+			return vs_set_error(g->ctx,
+					    "%s:%d: unknown system call '%s'",
+					    vs_host_real(g->ctx, files[l], real,
+							 sizeof(real)),
+					    lines[l][i], lists[l][i]);
+		}
+	unsigned short len = 0;
+	struct sock_filter *insns = ops->compile(lists[0], lists[1], &len);
+	if (!insns)
+		return vs_set_errno(g->ctx, errno,
+				    "cannot build the system call filter of "
+				    "guest '%s'",
+				    g->name);
+	struct vs_bpf *b = vs_xmalloc(sizeof(*b) + len * sizeof(*insns));
+	b->len = len;
+	memcpy(b->insns, insns, len * sizeof(*insns));
+	free(insns);
+	*out = b;
+	return 0;
 }
 
 /* The files of apps/seccomp, per guest and in .defaults, found with one
@@ -355,36 +277,43 @@ int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
 					: "");
 		return 0;
 	}
-	int err;
-	char **allow = read_names(g, f.allow[0] ? f.allow : NULL, &err);
+	int err, *allow_lines, *add_lines;
+	char **allow = read_names(g, f.allow[0] ? f.allow : NULL, &allow_lines,
+				  &err);
 	if (err)
 		return -1;
-	char **add = read_names(g, f.deny[0] ? f.deny : NULL, &err);
+	char **add = read_names(g, f.deny[0] ? f.deny : NULL, &add_lines, &err);
 	if (err) {
 		vs_strv_free(allow);
+		free(allow_lines);
 		return -1;
 	}
-	if (handles && in_list(allow, "open_by_handle_at"))
-		vs_warn(g->ctx, "guest '%s' has CAP_DAC_READ_SEARCH and may "
-				"call open_by_handle_at: its root can open any "
-				"host file by handle",
-			g->name);
 	char dir[PATH_MAX], path[PATH_MAX], name[64];
 	cache_name(allow, add, name, sizeof(name));
 	snprintf(dir, sizeof(dir), "%s/.seccomp",
 		 vs_path(g->ctx, VS_PATH_RUNDIR));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	struct vs_bpf *b = cache_read(g->ctx, path);
-	if (!b && (b = compile(allow, add)))
-		cache_write(g->ctx, dir, name, b);
-	int e = errno;
+	int r = 0;
+	if (!b) {
+		const char *files[2] = {f.allow, f.deny};
+		char **lists[2] = {allow, add};
+		int *lines[2] = {allow_lines, add_lines};
+		r = compile(g, files, lists, lines, &b);
+		if (r == 0)
+			cache_write(g->ctx, dir, name, b);
+	}
+	if (r == 0 && handles && in_list(allow, "open_by_handle_at"))
+		vs_warn(g->ctx, "guest '%s' has CAP_DAC_READ_SEARCH and may "
+				"call open_by_handle_at: its root can open any "
+				"host file by handle",
+			g->name);
 	vs_strv_free(allow);
 	vs_strv_free(add);
-	if (!b)
-		return vs_set_errno(g->ctx, e,
-				    "cannot build the system call filter of "
-				    "guest '%s'",
-				    g->name);
+	free(allow_lines);
+	free(add_lines);
+	if (r < 0)
+		return -1;
 	*out = b;
 	return 0;
 }

@@ -350,7 +350,7 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		close(pidfd);
-		vs_net_host_cleanup(&p->net);
+		vs_net_host_cleanup(p->g->ctx, &p->net);
 		return -1;
 	}
 	out->pid = pid;
@@ -490,7 +490,12 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 				    g->name);
 	if (st == VS_STALE)
 		vs_guest_cleanup(g, rs, false);
+	/* the netlink helper is opened here, on the host: the init sets up
+	 * the interfaces inside the guest's mount namespace, where a path
+	 * names a file of the guest */
 	if (vs_plan_load(g, plan) < 0 ||
+	    ((plan->net.nlinks || plan->net.naddrs) &&
+	     !vs_helper(g->ctx, "netlink")) ||
 	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp, NULL) < 0 ||
 	    vs_userns_check_unique(g, &plan->userns) < 0 ||
 	    vs_net_check_unique(g, &plan->net) < 0)

@@ -1,6 +1,7 @@
-/* rtnetlink through libmnl: links (macvlan, veth), addresses, routes.
- * Every request asks for an acknowledgement; errors come back as -1 with
- * errno set from the kernel's answer. */
+/* The netlink helper (netlink.so, the only user of libmnl): rtnetlink
+ * links (macvlan, veth), addresses, routes.  Every request asks for an
+ * acknowledgement; errors come back as -1 with errno set from the
+ * kernel's answer. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -14,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/runtime.h"
+#include "runtime/helpers/helpers.h"
 
-int vs_nl_open(struct vs_nl *nl)
+static int nl_open(struct vs_nl *nl)
 {
 	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl->sock)
@@ -33,7 +34,7 @@ int vs_nl_open(struct vs_nl *nl)
 	return 0;
 }
 
-void vs_nl_close(struct vs_nl *nl)
+static void nl_close(struct vs_nl *nl)
 {
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
@@ -73,7 +74,7 @@ static struct nlmsghdr *link_msg(char *buf, int type, unsigned flags,
 	return nlh;
 }
 
-int vs_nl_macvlan(struct vs_nl *nl, int parent, const char *name,
+static int nl_macvlan(struct vs_nl *nl, int parent, const char *name,
 		  const unsigned char *mac, pid_t netns_pid)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -93,7 +94,7 @@ int vs_nl_macvlan(struct vs_nl *nl, int parent, const char *name,
 	return talk(nl, nlh);
 }
 
-int vs_nl_veth(struct vs_nl *nl, const char *host, const char *peer,
+static int nl_veth(struct vs_nl *nl, const char *host, const char *peer,
 	       const unsigned char *peer_mac, pid_t netns_pid)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -116,7 +117,7 @@ int vs_nl_veth(struct vs_nl *nl, const char *host, const char *peer,
 	return talk(nl, nlh);
 }
 
-int vs_nl_link_set(struct vs_nl *nl, int ifindex, bool up, int master)
+static int nl_link_set(struct vs_nl *nl, int ifindex, bool up, int master)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, ifindex);
@@ -128,14 +129,14 @@ int vs_nl_link_set(struct vs_nl *nl, int ifindex, bool up, int master)
 	return talk(nl, nlh);
 }
 
-int vs_nl_link_del(struct vs_nl *nl, int ifindex)
+static int nl_link_del(struct vs_nl *nl, int ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = link_msg(buf, RTM_DELLINK, 0, ifindex);
 	return talk(nl, nlh);
 }
 
-int vs_nl_addr(struct vs_nl *nl, int ifindex, int family,
+static int nl_addr(struct vs_nl *nl, int ifindex, int family,
 	       const unsigned char *addr, int prefix,
 	       const unsigned char *bcast, int scope, const char *label)
 {
@@ -160,7 +161,7 @@ int vs_nl_addr(struct vs_nl *nl, int ifindex, int family,
 	return talk(nl, nlh);
 }
 
-int vs_nl_route(struct vs_nl *nl, int family, const unsigned char *dst,
+static int nl_route(struct vs_nl *nl, int family, const unsigned char *dst,
 		int dst_len, const unsigned char *gw, int ifindex, bool onlink)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -185,3 +186,14 @@ int vs_nl_route(struct vs_nl *nl, int family, const unsigned char *dst,
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return talk(nl, nlh);
 }
+
+const struct vs_nl_ops vs_helper_netlink = {
+	.open = nl_open,
+	.close = nl_close,
+	.macvlan = nl_macvlan,
+	.veth = nl_veth,
+	.link_set = nl_link_set,
+	.link_del = nl_link_del,
+	.addr = nl_addr,
+	.route = nl_route,
+};
