@@ -47,6 +47,26 @@ else
 	sed 's/^/#   /' "$T/tsort"
 	fails=$((fails + 1))
 fi
+# circles between the files of the unify and hashify engines
+: >"$T/udefs"
+: >"$T/uuses"
+for obj in "$top_builddir"/plugins/unify/common/.libs/libvsunify_la-*.o; do
+	[ -f "$obj" ] || { echo "not ok - no engine objects"; exit 1; }
+	name=${obj##*/libvsunify_la-}
+	name=${name%.o}
+	nm -g --defined-only "$obj" | awk -v f="$name" '{ print $3, f }' >>"$T/udefs"
+	nm -u "$obj" | awk -v f="$name" '{ print f, $2 }' >>"$T/uuses"
+done
+sort -k1,1 "$T/udefs" >"$T/udefs.s"
+sort -k2,2 "$T/uuses" | join -1 2 -2 1 - "$T/udefs.s" | awk '$2 != $3 { print $2, $3 }' | sort -u >"$T/upairs"
+if tsort "$T/upairs" >/dev/null 2>"$T/utsort"; then
+	echo "ok - no circle between the files of the engines (plugins/unify/common)"
+else
+	echo "not ok - a circle between engine files:"
+	sed 's/^/#   /' "$T/utsort"
+	fails=$((fails + 1))
+fi
+
 # libvs and vs link none of the libraries only some runs need: those
 # belong to the plugins and the runtime helpers (loaded when needed)
 command -v readelf >/dev/null || { echo "SKIP: readelf is not installed (binutils)"; exit 77; }
@@ -70,5 +90,5 @@ for h in netlink:libmnl seccomp:libseccomp; do
 done
 [ "$lean" = 0 ] && echo "ok - libvs and vs link neither libmnl, libseccomp, libcrypto nor libarchive; the helpers do, and call nothing of libvs"
 fails=$((fails + lean))
-echo "$(( 3 - fails )) passed, $fails failed"
+echo "$(( 4 - fails )) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -1,0 +1,537 @@
+/* One file of a hashify run: checked again, compared, linked to its store
+ * entry (or made one), and reported (hashify.c). */
+#define _GNU_SOURCE
+#include "hashrun.h"
+
+static void hsay(struct hrun *h, const char *path, const char *entry)
+{
+	if (!h->o->dry_run && h->o->verbose < 2)
+		return;
+	if (h->o->verbose >= 4)
+		printf("unifying   '%s' (to '%s/%s')\n", path, h->store->path,
+		       entry);
+	else
+		printf("unifying   '%s'\n", path);
+}
+
+/* SHA-256 of an open file (pread: mapping would count the file's pages
+ * in the process's memory). */
+static int digest(struct hwork *w, int fd, off_t size,
+		  unsigned char d[VS_DIGEST_LEN])
+{
+	w->st.bytes_hashed += (unsigned long long)size;
+	return vs_digest_fd(fd, size, d, w->buf1, HBUF);
+}
+
+#define SRC_XATTR "trusted.vs.src"
+
+/* Records on a new reflink entry a handle of the guest file it was cloned
+ * from (a trusted.* attribute: no guest can forge it). */
+HF_INTERNAL void hf_remember_source(int entryfd, int srcfd)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char b[MAX_HANDLE_SZ];
+	} hd;
+	int mount_id;
+	hd.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(srcfd, "", &hd.fh, &mount_id, AT_EMPTY_PATH) == 0)
+		fsetxattr(entryfd, SRC_XATTR, &hd.fh,
+			  sizeof(hd.fh) + hd.fh.handle_bytes, 0);
+}
+
+/* The file an entry was cloned from, opened by its handle, when it still
+ * shares the entry's extents (so it still has the entry's content);
+ * else -1. */
+static int clone_source(struct hrun *h, int entryfd)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char b[MAX_HANDLE_SZ];
+	} hd;
+	ssize_t n = fgetxattr(entryfd, SRC_XATTR, &hd, sizeof(hd));
+	if (n < (ssize_t)sizeof(hd.fh) ||
+	    (size_t)n != sizeof(hd.fh) + hd.fh.handle_bytes ||
+	    hd.fh.handle_bytes > MAX_HANDLE_SZ)
+		return -1;
+	int fd = open_by_handle_at(h->store->fd, &hd.fh,
+				   O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			!vs_same_extents(fd, entryfd))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Shares the extents of the guest's file with the reflink entry efd:
+ * R_ALREADY, R_LINKED, R_COLLISION (other bytes) or R_FAILED.  The file
+ * the entry was cloned from, when it still shares the entry's extents,
+ * is the better source: its pages are likely cached, the entry's are not
+ * (the kernel compares the bytes either way). */
+static enum hresult share_extents(struct hwork *w, int ffd, int efd, off_t size)
+{
+	if (vs_same_extents(ffd, efd))
+		return R_ALREADY;
+	if (w->h->o->dry_run)
+		return vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1
+			   ? R_LINKED
+			   : R_COLLISION;
+	int src = clone_source(w->h, efd);
+	int x = vs_dedupe(src >= 0 ? src : efd, ffd, size);
+	if (x != 0 && src >= 0)
+		x = vs_dedupe(efd, ffd, size);
+	if (src >= 0)
+		close(src);
+	return x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
+}
+
+/* The file of this thread's group that shares the extents of the entry
+ * with digest d, or -1. */
+static int src_of(const struct hwork *w, const unsigned char *d)
+{
+	for (int s = 0; s < w->nsrc; s++)
+		if (!memcmp(d, w->src[s].d, VS_DIGEST_LEN))
+			return w->src[s].fd;
+	return -1;
+}
+
+static enum hresult link_reflink(struct hwork *w, int ffd,
+				 const struct stat *fs, bool verified,
+				 const unsigned char d[VS_DIGEST_LEN],
+				 char *entry, size_t esize)
+{
+	struct hrun *h = w->h;
+	vs_hentry_name(d, NULL, entry, esize);
+	int src = h->o->dry_run ? -1 : src_of(w, d);
+	if (src >= 0 && vs_dedupe(src, ffd, fs->st_size) == 0)
+		return R_LINKED;
+	int efd = hf_entry_open(h, entry, 0);
+	if (efd >= 0) {
+		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
+		int e = errno;
+		close(efd);
+		errno = e;
+		return r;
+	}
+	if (errno != ENOENT)
+		return R_FAILED;
+	if (h->o->dry_run)
+		return R_NEW;
+	int xfd = hf_entry_dir(h, entry, true);
+	if (xfd < 0)
+		return R_FAILED;
+	int tfd = openat(xfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
+	enum hresult r = R_FAILED;
+	unsigned char now[VS_DIGEST_LEN];
+	if (tfd >= 0 && ioctl(tfd, FICLONE, ffd) == 0) {
+		/* with the lease, the clone is what was hashed; without one,
+		 * or when the digest came from the cache, the private clone
+		 * is hashed */
+		if (!verified && (digest(w, tfd, fs->st_size, now) < 0 ||
+				  memcmp(now, d, VS_DIGEST_LEN)))
+			r = R_COLLISION;
+		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0) {
+			r = R_NEW;
+			hf_remember_source(tfd, ffd);
+		} else if (errno == EEXIST)
+			r = R_RETRY; /* made meanwhile: share it */
+	}
+	int e = errno;
+	if (tfd >= 0)
+		close(tfd);
+	errno = e;
+	return r;
+}
+
+/* Replaces the guest's file (name in dirfd, stat fs) by a link to the
+ * store entry efd (inode eino), atomically. */
+static enum hresult replace_by_entry(struct hrun *h, int dirfd,
+				     const struct hcand *c,
+				     const struct stat *fs, const char *entry,
+				     int efd, ino_t eino)
+{
+	struct gmem m = {.c = c, .dirfd = dirfd, .st = *fs, .eq = true};
+	hf_link_to_entry(h, efd, eino, entry, false, &m, 1);
+	errno = m.e;
+	return m.r;
+}
+
+/* Links the guest's file to the existing entry of that name when its
+ * metadata and bytes are the entry's: R_LINKED, R_ALREADY, R_COLLISION
+ * (not the same), R_RETRY (no such entry), R_CHANGED or R_FAILED. */
+static enum hresult to_entry(struct hwork *w, int dirfd, const char *name,
+			     int ffd, const struct stat *fs, const char *entry)
+{
+	struct hrun *h = w->h;
+	/* the file's class (in the entry's name) says it has no xattrs:
+	 * then the entry must have none either */
+	size_t el = strlen(entry);
+	bool no_xattrs = el > 3 && !strcmp(entry + el - 3, "-x0");
+	int efd = hf_entry_open(h, entry, O_NONBLOCK);
+	if (efd < 0)
+		return errno == ENOENT ? R_RETRY : R_FAILED;
+	struct stat es;
+	enum hresult r;
+	if (fstat(efd, &es) < 0) {
+		r = R_FAILED;
+	} else if (es.st_ino == fs->st_ino && es.st_dev == fs->st_dev) {
+		r = R_ALREADY;
+	} else if (!S_ISREG(es.st_mode) || es.st_size != fs->st_size ||
+		   es.st_mode != fs->st_mode || es.st_uid != fs->st_uid ||
+		   es.st_gid != fs->st_gid ||
+		   (!h->o->ignore_mtime &&
+		    es.st_mtim.tv_sec != fs->st_mtim.tv_sec) ||
+		   !((no_xattrs && flistxattr(efd, NULL, 0) == 0) ||
+		     vs_same_xattrs(ffd, efd))) {
+		r = R_COLLISION; /* the entry is not what its name says */
+	} else {
+		int eq = vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF);
+		r = eq < 0	    ? R_FAILED
+		    : !eq	    ? R_COLLISION
+		    : h->o->dry_run ? R_LINKED
+				    : replace_by_entry(h, dirfd, w->cur, fs,
+						       entry, efd, es.st_ino);
+	}
+	int e = errno;
+	close(efd);
+	errno = e;
+	return r;
+}
+
+static enum hresult link_hardlink(struct hwork *w, int dirfd, const char *name,
+				  int ffd, const struct stat *fs,
+				  const char *class,
+				  const unsigned char d[VS_DIGEST_LEN],
+				  char *entry, size_t esize)
+{
+	struct hrun *h = w->h;
+	vs_hentry_name(d, class, entry, esize);
+	if (hf_store_has(h, fs->st_ino)) {
+		if (h->o->dry_run || vs_is_immutable(ffd))
+			return R_ALREADY;
+		/* linked by a run killed before the flag: finish it when its
+		 * content still is its entry's (hashed under the lease) */
+		struct stat es;
+		char path[PATH_MAX];
+		if (fstatat(h->store->fd, entry, &es, AT_SYMLINK_NOFOLLOW) <
+			0 ||
+		    es.st_ino != fs->st_ino) {
+			vs_warn(
+			    h->ctx,
+			    "'%s%s' shares a store entry an interrupted run "
+			    "left writable and has changed since: check the "
+			    "store with 'vs hashify --verify'",
+			    hf_troot(h, w->cur),
+			    hf_cpath(h, w->cur, path, sizeof(path)));
+			return R_FAILED;
+		}
+		return vs_set_immutable(ffd, true) < 0 ? R_FAILED : R_ALREADY;
+	}
+	enum hresult r = to_entry(w, dirfd, name, ffd, fs, entry);
+	if (r != R_RETRY)
+		return r;
+	return h->o->dry_run ? R_NEW
+			     : hf_new_hard_entry(h, ffd, fs->st_ino, entry);
+}
+
+/* The entries of the file's class and size, compared before any
+ * hashing: a file equal to one is linked to it (its name was verified
+ * when it was made), and is never hashed. */
+static enum hresult by_class(struct hwork *w, int dirfd, const char *name,
+			     int ffd, const struct stat *fs, const char *class,
+			     char *entry, size_t esize)
+{
+	struct hrun *h = w->h;
+	unsigned char cand[4][VS_DIGEST_LEN];
+	pthread_mutex_lock(&h->lock);
+	int n = vs_hstore_candidates(h->store, class, fs->st_size, cand, 4);
+	pthread_mutex_unlock(&h->lock);
+	for (int k = 0; k < n; k++) {
+		vs_hentry_name(cand[k], class, entry, esize);
+		enum hresult r = to_entry(w, dirfd, name, ffd, fs, entry);
+		if (r != R_COLLISION && r != R_RETRY)
+			return r;
+	}
+	return R_RETRY; /* none: hash it */
+}
+
+/* Reflink entries of the file's size, tried before any hashing: the
+ * kernel compares the bytes when it shares the extents, so a file equal
+ * to one is done without being hashed (d gets that entry's digest).
+ * R_RETRY when none is equal. */
+static enum hresult reflink_by_size(struct hwork *w, int ffd,
+				    const struct stat *fs,
+				    unsigned char d[VS_DIGEST_LEN], char *entry,
+				    size_t esize)
+{
+	struct hrun *h = w->h;
+	unsigned char cand[4][VS_DIGEST_LEN];
+	char key[32];
+	vs_hsize_key(fs->st_size, key, sizeof(key));
+	pthread_mutex_lock(&h->lock);
+	int n = vs_hstore_candidates(h->store, key, fs->st_size, cand, 4);
+	pthread_mutex_unlock(&h->lock);
+	unsigned char head[SRC_HEAD];
+	size_t hl = fs->st_size < SRC_HEAD ? (size_t)fs->st_size : SRC_HEAD;
+	/* a group of many contents: hashing finds the one (a dedupe per
+	 * content tried would cost more) */
+	int tries = w->nsrc <= SRC_TRIES ? w->nsrc : 0;
+	if (tries && pread(ffd, head, hl, 0) != (ssize_t)hl)
+		hl = 0; /* unreadable: the kernel decides */
+	for (int s = 0; s < tries && !h->o->dry_run; s++) {
+		if (hl && memcmp(head, w->src[s].head, hl))
+			continue; /* other bytes */
+		/* the files this thread made or shared the group's entries
+		 * from, a moment ago: the kernel compares them with this one */
+		if (vs_dedupe(w->src[s].fd, ffd, fs->st_size) == 0) {
+			vs_hentry_name(w->src[s].d, NULL, entry, esize);
+			memcpy(d, w->src[s].d, VS_DIGEST_LEN);
+			return R_LINKED;
+		}
+	}
+	for (int k = 0; k < n; k++) {
+		if (src_of(w, cand[k]) >= 0)
+			continue; /* tried above */
+		vs_hentry_name(cand[k], NULL, entry, esize);
+		int efd = hf_entry_open(h, entry, 0);
+		if (efd < 0)
+			continue;
+		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
+		if (r == R_COLLISION)
+			r = R_RETRY; /* another content of that size */
+		int e = errno;
+		close(efd);
+		errno = e;
+		if (r != R_RETRY) {
+			memcpy(d, cand[k], VS_DIGEST_LEN);
+			return r;
+		}
+	}
+	return R_RETRY;
+}
+
+/* The directory of a candidate, opened beneath the root (kept for the
+ * next candidate of the same directory). */
+static int parent_fd(struct hwork *w, const struct hcand *c)
+{
+	struct hrun *h = w->h;
+	struct hdir *d = &h->dirs[c->dir];
+	if (d->fd >= 0)
+		return d->fd; /* checked by the walk */
+	if (w->curfd >= 0 && w->curdir == c->dir)
+		return w->curfd;
+	if (w->curfd >= 0)
+		close(w->curfd);
+	w->curdir = c->dir;
+	w->curfd = hf_dir_reopen(h, d);
+	return w->curfd;
+}
+
+/* Whether replacing this name of a (hardlink) file freed its space: a
+ * file with several names frees it when its last name is replaced, and
+ * whichever thread sees its link count reach 0 first counts it. */
+HF_INTERNAL bool hf_frees_space(struct hwork *w, int ffd, const struct stat *fs)
+{
+	struct hrun *h = w->h;
+	if (fs->st_nlink == 1)
+		return true;
+	struct stat after;
+	if (h->o->dry_run || fstat(ffd, &after) < 0 || after.st_nlink != 0)
+		return false;
+	bool freed = false;
+	pthread_mutex_lock(&h->lock);
+	size_t k = 0;
+	while (k < h->nfreed && h->freed[k] != fs->st_ino)
+		k++;
+	if (k == h->nfreed) {
+		h->freed =
+		    vs_xrealloc(h->freed, (h->nfreed + 1) * sizeof(*h->freed));
+		h->freed[h->nfreed++] = fs->st_ino;
+		freed = true;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return freed;
+}
+
+/* Counts and reports the outcome r (errno e) of candidate c; entry is
+ * the store entry's name, d its digest, class the file's class (hardlink)
+ * or NULL. */
+HF_INTERNAL void hf_report(struct hwork *w, const struct hcand *c,
+			   enum hresult r, int e, const char *entry,
+			   const unsigned char *d, const char *class,
+			   off_t size, bool freed)
+{
+	struct hrun *h = w->h;
+	bool hard = h->o->link == VS_LINK_HARDLINK;
+	char path[PATH_MAX];
+	hf_cpath(h, c, path, sizeof(path));
+	switch (r) {
+	case R_LINKED:
+		if (hard && !h->o->dry_run) {
+			/* once more at the end: another thread's rename */
+			struct hdir *dd = &h->dirs[c->dir];
+			pthread_mutex_lock(&h->lock);
+			dd->touched = true;
+			pthread_mutex_unlock(&h->lock);
+		}
+		hsay(h, path, entry);
+		w->st.linked++;
+		if (freed)
+			w->st.bytes_saved += (unsigned long long)size;
+		break;
+	case R_NEW:
+		hsay(h, path, entry);
+		w->st.new_entries++;
+		if (!h->o->dry_run) {
+			char key[32];
+			vs_hsize_key(size, key, sizeof(key));
+			pthread_mutex_lock(&h->lock);
+			if (hard)
+				vs_hstore_add_ino(h->store, c->ino);
+			if (!hard || w->index_new)
+				vs_hstore_index_add(h->store, d,
+						    hard ? class : key, size);
+			pthread_mutex_unlock(&h->lock);
+			if (h->fresh)
+				h->fresh[c - h->c] = 1;
+		}
+		break;
+	case R_ALREADY:
+		hf_skip(w, path, VS_SKIP_ALREADY);
+		break;
+	case R_CHANGED:
+		hf_skip(w, path, VS_SKIP_CHANGED);
+		break;
+	case R_LINKS:
+		hf_skip(w, path, VS_SKIP_LINKS);
+		if (h->o->verbose < 2)
+			vs_warn(h->ctx,
+				"not hashifying '%s%s': it has hard links "
+				"outside the run",
+				hf_troot(h, c), path);
+		break;
+	case R_COLLISION:
+		hf_skip(w, path, VS_SKIP_COLLISION);
+		if (h->o->verbose < 1)
+			vs_warn(h->ctx,
+				"'%s%s': its content differs from the store "
+				"entry '%s/%s' of its digest (not linked)",
+				hf_troot(h, c), path, h->store->path, entry);
+		break;
+	default:
+		w->st.errors++;
+		vs_warn(h->ctx, "cannot hashify '%s%s': %s", hf_troot(h, c),
+			path, strerror(e));
+	}
+}
+
+HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
+{
+	struct hrun *h = w->h;
+	char path[PATH_MAX];
+	w->cur = c;
+	int dirfd = parent_fd(w, c);
+	const char *name = c->name;
+	struct stat fs;
+	int ffd = hf_cand_open(c, dirfd, &fs);
+	if (ffd < 0) {
+		hf_skip(w, hf_cpath(h, c, path, sizeof(path)), VS_SKIP_CHANGED);
+		return;
+	}
+	/* while the lease is held nobody can open the file for writing:
+	 * what is hashed is what gets linked */
+	bool hard = h->o->link == VS_LINK_HARDLINK;
+	/* reflink: the kernel compares what it deduplicates; the lease is
+	 * taken before hashing (below) */
+	bool leased = hard && !h->o->dry_run && vs_lease_read(ffd);
+	if (hard && !h->o->dry_run && !leased) {
+		close(ffd);
+		/* open for writing */
+		hf_skip(w, hf_cpath(h, c, path, sizeof(path)), VS_SKIP_CHANGED);
+		return;
+	}
+	unsigned char d[VS_DIGEST_LEN];
+	bool cached = !hard && !h->o->refresh && vs_hcache_get(ffd, &fs, d);
+	char entry[PATH_MAX], class[128];
+	enum hresult r = R_FAILED;
+	bool write_cache = false, freed = false;
+	int e = 0;
+	if (hard) {
+		if (vs_hclass(ffd, &fs, h->o->ignore_mtime, class,
+			      sizeof(class)) < 0) {
+			e = errno;
+			goto done;
+		}
+		if (!h->o->refresh && !hf_store_has(h, fs.st_ino)) {
+			r = by_class(w, dirfd, name, ffd, &fs, class, entry,
+				     sizeof(entry));
+			if (r != R_RETRY) {
+				e = errno;
+				goto done;
+			}
+			r = R_FAILED;
+		}
+	}
+	if (!hard && !cached && !h->o->refresh) {
+		r = reflink_by_size(w, ffd, &fs, d, entry, sizeof(entry));
+		if (r != R_RETRY) {
+			e = errno;
+			write_cache = true; /* d is the entry's */
+			goto reflinked;
+		}
+		r = R_FAILED;
+	}
+	if (!hard && !h->o->dry_run)
+		leased = vs_lease_read(ffd);
+	if (cached)
+		w->st.cached++;
+	else if (digest(w, ffd, fs.st_size, d) < 0) {
+		e = errno;
+		r = e == ESTALE ? R_CHANGED : R_FAILED;
+		goto done;
+	}
+	for (int attempt = 0; attempt < 3; attempt++) {
+		r = hard ? link_hardlink(w, dirfd, name, ffd, &fs, class, d,
+					 entry, sizeof(entry))
+			 : link_reflink(w, ffd, &fs, leased && !cached, d,
+					entry, sizeof(entry));
+		if (r == R_COLLISION && cached) {
+			/* a stale or forged cache: the content decides */
+			if (digest(w, ffd, fs.st_size, d) < 0)
+				break;
+			cached = false;
+			continue;
+		}
+		if (r != R_RETRY)
+			break;
+	}
+	e = errno;
+	write_cache = !cached;
+	if (!hard && r == R_NEW && !h->o->dry_run && w->nsrc < NSRC) {
+		/* it shares the new entry's extents */
+		if (!w->src)
+			w->src = vs_xmalloc(NSRC * sizeof(*w->src));
+		struct hsrc *x = &w->src[w->nsrc];
+		if (pread(ffd, x->head, SRC_HEAD, 0) >=
+			(fs.st_size < SRC_HEAD ? fs.st_size : SRC_HEAD) &&
+		    (x->fd = dup(ffd)) >= 0) {
+			memcpy(x->d, d, VS_DIGEST_LEN);
+			w->nsrc++;
+		}
+	}
+reflinked:
+	if (!hard && !h->o->dry_run && write_cache &&
+	    (r == R_LINKED || r == R_NEW || r == R_ALREADY)) {
+		struct stat now;
+		if (fstat(ffd, &now) == 0)
+			vs_hcache_set(ffd, &now, d);
+	}
+done:
+	freed = r == R_LINKED && (hard ? hf_frees_space(w, ffd, &fs) : true);
+	if (leased)
+		vs_lease_end(ffd);
+	close(ffd);
+	hf_report(w, c, r, e, entry, d, class, fs.st_size, freed);
+}
