@@ -233,6 +233,63 @@ char *vs_read_fd_stream(int fd, size_t max);
 /* Cuts s at its first newline. */
 void vs_first_line(char *s);
 
+/* ---- since ABI 1.2: what the build front end uses (plugins/build/common) */
+
+const char *vs_basename(const char *path);
+char *vs_path_join(const char *a, const char *b); /* malloc'd */
+/* Host-view paths resolved inside the sysroot. */
+int vs_host_lstat(const struct vs_ctx *ctx, const char *path, struct stat *st);
+/* 1 exists, 0 missing, -1 error (errno); follows symlinks inside. */
+int vs_host_exists(const struct vs_ctx *ctx, const char *path);
+/* mkdir -p with mode for created components; -1 with errno. */
+int vs_host_mkdir_p(const struct vs_ctx *ctx, const char *path, mode_t mode);
+/* The canonical host-view form of path (symlinks followed inside the
+ * sysroot), malloc'd, or NULL with errno. */
+char *vs_host_canon(const struct vs_ctx *ctx, const char *path);
+/* fd-relative helpers that never follow symlinks; -1 with errno. */
+int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
+		mode_t mode);
+int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
+/* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
+int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);
+/* Removes name below dirfd recursively without following symlinks or
+ * crossing into other filesystems.  -1 with errno; *failed names the
+ * first entry that could not be removed (static buffer). */
+int vs_rm_rf_at(int dirfd, const char *name, const char **failed);
+/* Runs argv (PATH search) with envp (NULL: inherit), cwd (NULL: keep);
+ * returns the exit status (128+sig when killed) or -1 with errno. */
+int vs_spawn(char *const argv[], char *const envp[], const char *cwd);
+/* The same in a private mount namespace of its own. */
+int vs_spawn_newns(char *const argv[], char *const envp[], const char *cwd);
+/* Context ids: parses one (2..49151; -1 with the error set); the guest
+ * (config-dir name, malloc'd) using id, or NULL; the next free id from
+ * .defaults/context.next (or the shipped context.start), *next being
+ * what to store back once the guest exists. */
+int vs_context_parse(struct vs_ctx *ctx, const char *s, unsigned *out);
+char *vs_context_user(struct vs_ctx *ctx, unsigned id);
+int vs_context_allocate(struct vs_ctx *ctx, unsigned *id, unsigned *next);
+int vs_context_store_next(struct vs_ctx *ctx, unsigned next);
+/* The name (malloc'd) of a configured guest other than self with a
+ * directory that is canon, inside it or around it (*kind says which of
+ * its own: "root", "cache", "run", "package directory"), or NULL. */
+char *vs_guest_dir_owner(struct vs_ctx *ctx, const char *canon,
+			 const char *self, const char **kind);
+/* An interface of util-vserver's --interface syntax. */
+struct vs_iface_spec {
+	char name[64];
+	char dev[32];
+	char ip[64];
+	char mask[16];
+	char prefix[8];
+	bool nodev;
+	bool ipv6;
+};
+/* Parses [name=][dev:]ip[/mask|prefix]; -1 with the error set. */
+int vs_iface_parse(struct vs_ctx *ctx, const char *spec,
+		   struct vs_iface_spec *out);
+/* Checks a dotted netmask; returns the prefix length or -1. */
+int vs_mask_to_prefix(const char *mask);
+
 #ifdef __cplusplus
 }
 #endif

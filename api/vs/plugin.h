@@ -39,7 +39,7 @@ extern "C" {
 
 #define VS_PLUGIN_MAGIC 0x76735031u /* "vsP1" */
 #define VS_ABI_MAJOR 1
-#define VS_ABI_MINOR 1
+#define VS_ABI_MINOR 2
 
 /* Layout signature: the sizes that change the layout of this ABI. */
 #define VS_SIG_LEN 16
@@ -85,6 +85,46 @@ struct vs_build_ops {
 	const char *usage; /* method options, for `vs help build` */
 	int (*prepare)(struct vs_build *b, int argc, char **argv); /* optional */
 	int (*build)(struct vs_build *b);                         /* required */
+	/* Since 1.2, the skeleton plugin's (the shared front end): the whole
+	 * `vs <guest> build` with the verb's argv (argv[0] the verb):
+	 * options, the method looked up and its prepare(), the skeleton,
+	 * its build(), cleanup of a failure.  0, 1 (usage printed), or -1
+	 * with the error set. */
+	int (*run)(struct vs_ctx *ctx, const char *guest, int argc,
+		   char **argv);
+	const char *run_usage; /* since 1.2: the front end's options */
+};
+
+/* Since 1.2: the services of a build in progress behind the vs_build_*
+ * functions of core.h, which libvs forwards to the table a build starts
+ * with.  For the shared front end only: methods call vs_build_*(). */
+struct vs_build_services {
+	struct vs_ctx *(*ctx)(struct vs_build *b);
+	const char *(*name)(const struct vs_build *b);
+	const char *(*cfgdir)(const struct vs_build *b);
+	const char *(*root)(const struct vs_build *b);
+	int (*rootfd)(const struct vs_build *b);
+	const char *(*dist)(const struct vs_build *b);
+	void (*set_dist)(struct vs_build *b, const char *dist);
+	void (*want_pkgmgmt)(struct vs_build *b);
+	int (*reset_dev)(struct vs_build *b);
+	int (*clear_dev)(struct vs_build *b);
+	const char *(*pkgdir)(const struct vs_build *b);
+	int (*setenv)(struct vs_build *b, const char *name, const char *value);
+	int (*dist_find)(struct vs_build *b, const char *rel, char *buf,
+			 size_t size);
+	int (*dist_require)(struct vs_build *b, const char *method);
+	void (*set_data)(struct vs_build *b, void *data);
+	void *(*data)(const struct vs_build *b);
+	int (*write_cfg)(struct vs_build *b, const char *rel, const char *value);
+	int (*run)(struct vs_build *b, char *const argv[]);
+	int (*run_private)(struct vs_build *b, char *const argv[]);
+	int (*conf_line)(struct vs_build *b, const char *rel, bool shipped,
+			 char *buf, size_t size);
+};
+/* How every struct vs_build begins. */
+struct vs_build_head {
+	const struct vs_build_services *svc;
 };
 
 /* Kind VS_KIND_UNIFY: run() does the whole job for one guest. */
@@ -120,6 +160,14 @@ struct vs_plugin {
 };
 
 #define VS_PLUGIN_SYMBOL "vs_plugin"
+
+/* Since 1.2: the method name of kind (build, unify, hook: "apt-rpm" is
+ * the plugin apt_rpm, plugin names being C identifiers) loaded from the
+ * module directory and checked; NULL with the error set ("unknown build
+ * method 'x'", or why its plugin was refused). */
+const struct vs_plugin *vs_plugin_load(struct vs_ctx *ctx,
+				       enum vs_plugin_kind kind,
+				       const char *name);
 
 /* Defines the descriptor of plugin <stem>.  Use once per module:
  *   VS_PLUGIN_DEFINE(skeleton, VS_KIND_BUILD, "1.0", "summary", &ops, NULL);

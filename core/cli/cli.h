@@ -31,7 +31,7 @@ const struct cmd *cmd_find(const char *name);
 /* Adds the verbs of loaded plugins; refuses clashes with a warning. */
 void cmd_add_plugin_verbs(struct vs_ctx *ctx);
 /* Prints the usage of one verb. */
-void cmd_usage(const struct cmd *c, FILE *out);
+void cmd_usage(struct vs_ctx *ctx, const struct cmd *c, FILE *out);
 /* The nearest verb to a mistyped one, or NULL. */
 const char *cmd_suggest(const char *name);
 
@@ -54,6 +54,8 @@ int cmd_status(struct vs_ctx *, struct vs_guest *, const char *, int,
 	       char **);
 int cmd_stop(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_build(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+/* The build front end's usage (the skeleton plugin's). */
+void cmd_build_usage(struct vs_ctx *ctx, FILE *out);
 int cmd_delete(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_help(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_list(struct vs_ctx *, struct vs_guest *, const char *, int, char **);

@@ -143,7 +143,7 @@ args:
 			if (argc < 2 || argv[1][0] == '-') {
 				fprintf(stderr, "vs: %s: no guest given\n",
 					cmd->name);
-				cmd_usage(cmd, stderr);
+				cmd_usage(ctx, cmd, stderr);
 				vs_ctx_free(ctx);
 				return EXIT_USAGE;
 			}
@@ -180,7 +180,7 @@ args:
 	if (!(cmd->flags & CMD_ARGS) ? wants_help(vargc, vargv)
 				      : (vargc > 1 && (!strcmp(vargv[1], "-h") ||
 						       !strcmp(vargv[1], "--help")))) {
-		cmd_usage(cmd, stdout);
+		cmd_usage(ctx, cmd, stdout);
 		vs_ctx_free(ctx);
 		return 0;
 	}

@@ -156,10 +156,10 @@ void cmd_add_plugin_verbs(struct vs_ctx *ctx)
 		      cmp_by_name);
 }
 
-void cmd_usage(const struct cmd *c, FILE *out)
+void cmd_usage(struct vs_ctx *ctx, const struct cmd *c, FILE *out)
 {
 	if (c->fn == cmd_build) {
-		vs_build_usage(out);
+		cmd_build_usage(ctx, out);
 		return;
 	}
 	if (c->usage) {
@@ -244,7 +244,7 @@ int cmd_help(struct vs_ctx *ctx, struct vs_guest *g, const char *name,
 			vs_set_error(ctx, "help: unknown verb '%s'", argv[1]);
 			return 2;
 		}
-		cmd_usage(c, stdout);
+		cmd_usage(ctx, c, stdout);
 		if (c->fn == cmd_build) {
 			fputs("\nbuild methods:\n", stdout);
 			for (size_t i = 0; i < ctx->nplugins; i++) {

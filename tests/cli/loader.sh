@@ -16,17 +16,17 @@ install -m 0755 "$MODS/skeleton.so" "$MODS/Bad-Name.so"
 echo "not a module" >"$MODS/README"
 
 want="KIND   NAME             VERSION  ABI  FILE
-build  apt_rpm          1.0      1.1  $MODS/apt_rpm.so
-build  debootstrap      1.0      1.1  $MODS/debootstrap.so
-unify  hash             1.0      1.1  $MODS/hash.so
-hook   recorder         1        1.1  $MODS/recorder.so
-unify  reference        1.0      1.1  $MODS/reference.so
-build  rpm              1.0      1.1  $MODS/rpm.so
-hook   scripts          1.0      1.1  $MODS/scripts.so
-build  skeleton         1.0      1.1  $MODS/skeleton.so
-build  template         1.0      1.1  $MODS/template.so
-hook   vshelper         1.0      1.1  $MODS/vshelper.so
-build  yum              1.0      1.1  $MODS/yum.so
+build  apt_rpm          1.0      1.2  $MODS/apt_rpm.so
+build  debootstrap      1.0      1.2  $MODS/debootstrap.so
+unify  hash             1.0      1.2  $MODS/hash.so
+hook   recorder         1        1.2  $MODS/recorder.so
+unify  reference        1.0      1.2  $MODS/reference.so
+build  rpm              1.0      1.2  $MODS/rpm.so
+hook   scripts          1.0      1.2  $MODS/scripts.so
+build  skeleton         1.1      1.2  $MODS/skeleton.so
+build  template         1.0      1.2  $MODS/template.so
+hook   vshelper         1.0      1.2  $MODS/vshelper.so
+build  yum              1.0      1.2  $MODS/yum.so
 refused '$MODS/Bad-Name.so': file name is not a valid plugin name ([a-z][a-z0-9_]*.so)
 refused '$MODS/bad_kind.so': unknown kind 9
 refused '$MODS/bad_magic.so': bad magic 0x12345678 (expected 0x76735031)
@@ -35,19 +35,19 @@ refused '$MODS/empty.so': empty file
 refused '$MODS/junk.so': not an ELF shared object
 refused '$MODS/link.so': is a symbolic link
 refused '$MODS/misnamed.so': descriptor name 'other' does not match the file name 'misnamed'
-refused '$MODS/new_major.so': built for ABI 2.1, the core has 1.1 (major differs)
-refused '$MODS/new_minor.so': built for ABI 1.2, newer than the core's 1.1
+refused '$MODS/new_major.so': built for ABI 2.2, the core has 1.2 (major differs)
+refused '$MODS/new_minor.so': built for ABI 1.3, newer than the core's 1.2
 refused '$MODS/no_desc.so': no descriptor symbol 'no_desc_LTX_vs_plugin'
 refused '$MODS/no_op.so': missing required operation 'build'
 refused '$MODS/notroot.so': not owned by root
-refused '$MODS/old_major.so': built for ABI 0.1, the core has 1.1 (major differs)
+refused '$MODS/old_major.so': built for ABI 0.2, the core has 1.2 (major differs)
 refused '$MODS/unresolved.so': cannot load: $MODS/unresolved.so: undefined symbol: vs_fixture_no_such_function
 refused '$MODS/writable.so': writable by group or others"
 expect_ok "vs plugins with broken modules" vsx plugins
 same "the catalogue, line by line" "$want" "$OUT"
 
 run vsx plugins --json
-check "--json: loaded plugin" grep -q '{"kind": "build", "name": "skeleton", "version": "1.0", "abi": "1.1", "file": "'"$MODS"'/skeleton.so"' "$T/out"
+check "--json: loaded plugin" grep -q '{"kind": "build", "name": "skeleton", "version": "1.1", "abi": "1.2", "file": "'"$MODS"'/skeleton.so"' "$T/out"
 check "--json: refused plugin" grep -q '{"file": "'"$MODS"'/no_op.so", "reason": "missing required operation '"'build'"'"}' "$T/out"
 
 run vsx help

@@ -197,7 +197,7 @@ check "VS_SYSROOT: lists the sysroot's guests" grep -q '^foo  *42  *stopped' "$T
 run vsx list --json
 check "list --json names a guest" grep -q '"name": "foo", "display_name": "foo", "context": 42, "state": "stopped", "root": "'"$VROOTDIR"'/foo"' "$T/out"
 run vsx plugins
-check "plugins shows the skeleton builder" grep -q "^build  *skeleton  *1.0  *1.1  *$MODS/skeleton.so$" "$T/out"
+check "plugins shows the skeleton builder" grep -q "^build  *skeleton  *1.1  *1.2  *$MODS/skeleton.so$" "$T/out"
 expect_ok "help" vsx help
 expect_ok "help build" vsx help build
 check "help build lists the skeleton method" grep -q '^  skeleton' "$T/out"
@@ -206,6 +206,6 @@ check "build -h prints usage" grep -q '^usage: vs <guest> build' "$T/out"
 expect_ok "guest build -h" vsx foo build -h
 expect_ok "list -h" vsx list -h
 expect_ok "--version" vsx --version
-check "--version names the ABI" grep -q '^vs .* (plugin ABI 1.1)$' "$T/out"
+check "--version names the ABI" grep -q '^vs .* (plugin ABI 1.2)$' "$T/out"
 
 finish

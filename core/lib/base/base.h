@@ -65,27 +65,11 @@ void vs_print_line(FILE *out, const char *prefix, const char *msg);
 void vs_ctx_set_plugindir(struct vs_ctx *ctx, const char *dir);
 void vs_ctx_set_datadir(struct vs_ctx *ctx, const char *dir);
 
-/* hostpath.c: host-view paths resolved inside the sysroot */
-int vs_host_lstat(const struct vs_ctx *ctx, const char *path, struct stat *st);
-/* 1 exists, 0 missing, -1 error (errno). stat follows symlinks in root. */
-int vs_host_exists(const struct vs_ctx *ctx, const char *path);
 /* Reads a symlink; returns length or -1 with errno. */
 ssize_t vs_host_readlink(const struct vs_ctx *ctx, const char *path,
 			 char *buf, size_t size);
-/* mkdir -p with mode for created components; -1 with errno. */
-int vs_host_mkdir_p(const struct vs_ctx *ctx, const char *path, mode_t mode);
-/* Resolves path (following symlinks inside the sysroot) to its host-view
- * canonical form; returns a malloc'd string or NULL with errno. */
-char *vs_host_canon(const struct vs_ctx *ctx, const char *path);
 
 /* fsutil.c: fd-relative helpers, never following symlinks */
-int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
-		mode_t mode);
-int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
-/* Removes name below dirfd recursively without following symlinks or
- * crossing into other filesystems.  -1 with errno; *failed names the
- * first entry that could not be removed (static buffer). */
-int vs_rm_rf_at(int dirfd, const char *name, const char **failed);
 /* Lets vs_rm_rf_at remove links of immutable inodes shared with other
  * guests (only while no guest runs: the flag is off for a moment). */
 void vs_rm_allow_shared(bool allow);
@@ -94,13 +78,9 @@ bool vs_has_shared_files(int dirfd);
 /* The first mount point strictly below the real path dir (malloc'd), or
  * NULL when there is none. */
 char *vs_mount_below(const char *dir);
-/* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
-int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);
 /* Splits a line (its newline dropped) in place at sep into at most max
  * fields; returns their count. */
 int vs_split_fields(char *line, char sep, char **f, int max);
-const char *vs_basename(const char *path);
-char *vs_path_join(const char *a, const char *b);
 
 /* fdpass.c */
 /* Sends fd over a unix socket; 0 or -1 with errno. */
@@ -123,11 +103,6 @@ void vs_fmt_mem(unsigned long long bytes, char *out, size_t size);
 void vs_fmt_time(unsigned long long ms, char *out, size_t size);
 
 /* spawn.c */
-/* Runs argv (PATH search) with envp (NULL: inherit), cwd (NULL: keep);
- * returns the exit status (128+sig when killed) or -1 with errno. */
-int vs_spawn(char *const argv[], char *const envp[], const char *cwd);
-/* The same in a private mount namespace of its own. */
-int vs_spawn_newns(char *const argv[], char *const envp[], const char *cwd);
 /* Runs the executable open at exefd (a script too) with the current
  * environment, in cwdfd (-1: unchanged), its process group killed after
  * timeout_ms (-1: never); exit status or -1 with errno (ETIMEDOUT). */

@@ -31,11 +31,6 @@ int vs_guest_name_check(struct vs_ctx *ctx, const char *name);
 extern const char *const vs_guest_dir_kinds[];
 /* The canonical host-view path of one of them (malloc'd), or NULL. */
 char *vs_guest_dir_canon(struct vs_guest *g, const char *kind);
-/* The name (malloc'd) of a configured guest other than self with a
- * directory that is canon, inside it or around it (*kind says which of
- * its own), or NULL. */
-char *vs_guest_dir_owner(struct vs_ctx *ctx, const char *canon,
-			 const char *self, const char **kind);
 
 /* cfgtree.c */
 /* Rule B: 1 when flag exists per-guest or in .defaults, unless the
@@ -44,30 +39,8 @@ int vs_guest_flag_or(const struct vs_guest *g, const char *flag,
 		     const char *override);
 
 /* context.c */
-/* Parses a context id (2..49151); -1 with the error set. */
-int vs_context_parse(struct vs_ctx *ctx, const char *s, unsigned *out);
-/* The guest (config-dir name) using id, or NULL (malloc'd). */
-char *vs_context_user(struct vs_ctx *ctx, unsigned id);
-/* Picks the next free id from .defaults/context.next (or the shipped
- * context.start); *next is what to store back. -1 with the error set. */
-int vs_context_allocate(struct vs_ctx *ctx, unsigned *id, unsigned *next);
-int vs_context_store_next(struct vs_ctx *ctx, unsigned next);
 
 /* iface.c */
-struct vs_iface_spec {
-	char name[64];
-	char dev[32];
-	char ip[64];
-	char mask[16];
-	char prefix[8];
-	bool nodev;
-	bool ipv6;
-};
-/* Parses [name=][dev:]ip[/mask|prefix]; -1 with the error set. */
-int vs_iface_parse(struct vs_ctx *ctx, const char *spec,
-		   struct vs_iface_spec *out);
-/* Checks a dotted netmask; returns the prefix length or -1. */
-int vs_mask_to_prefix(const char *mask);
 
 /* caps.c */
 /* util-vserver's secure bounding set (+SYS_BOOT, AUDIT_WRITE). */

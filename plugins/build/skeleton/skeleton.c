@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <vs/plugin.h>
+#include "frontend.h"
 
 struct skeleton_opts {
 	char **cmd; /* NULL-terminated, or NULL */
@@ -69,8 +70,11 @@ static const struct vs_build_ops skeleton_ops = {
 	.usage = "[-d <distribution>] [--pkgmgmt] [<command> <args>...]",
 	.prepare = skeleton_prepare,
 	.build = skeleton_build,
+	/* the front end of every build method */
+	.run = vs_build_front_run,
+	.run_usage = vs_build_front_usage,
 };
 
-VS_PLUGIN_DEFINE(skeleton, VS_KIND_BUILD, "1.0",
-		 "the configuration and an empty root only", &skeleton_ops,
+VS_PLUGIN_DEFINE(skeleton, VS_KIND_BUILD, "1.1",
+		 "the configuration and an empty root only; the build front end", &skeleton_ops,
 		 NULL);
