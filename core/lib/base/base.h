@@ -89,6 +89,13 @@ int vs_send_fd(int sock, int fd);
  * the socket or sent none. */
 int vs_recv_fd(int sock);
 
+/* clonevm.c */
+struct clone_args;
+/* clone3(ca) whose child runs fn(arg) on ca->stack (its own) and exits
+ * with fn's value: for CLONE_VM children.  The child's pid, or -1 with
+ * errno (ENOSYS where the machine has no such path: x86_64 only). */
+pid_t vs_clone3_fn(struct clone_args *ca, int (*fn)(void *), void *arg);
+
 /* spawn.c */
 /* Waits for a child; after timeout_ms (-1: never) kills it and its
  * process group.  *status is set whenever it was reaped; false with errno
@@ -101,6 +108,13 @@ void vs_close_fds_except(const int *keep, size_t n);
 /* fmt.c: vserver-stat fields */
 void vs_fmt_mem(unsigned long long bytes, char *out, size_t size);
 void vs_fmt_time(unsigned long long ms, char *out, size_t size);
+
+/* clonevm.c */
+struct clone_args;
+/* clone3(ca) whose child runs fn(arg) on ca->stack (its own) and exits
+ * with fn's value: for CLONE_VM children.  The child's pid, or -1 with
+ * errno (ENOSYS where the machine has no such path: x86_64 only). */
+pid_t vs_clone3_fn(struct clone_args *ca, int (*fn)(void *), void *arg);
 
 /* spawn.c */
 /* Runs the executable open at exefd (a script too) with the current

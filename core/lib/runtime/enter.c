@@ -473,6 +473,68 @@ static int exec_through(struct attach *a, int *status)
 	return r;
 }
 
+struct shared_start {
+	struct attach *a;
+	bool born_in_v2;
+};
+
+static int shared_main(void *arg)
+{
+	struct shared_start *v = arg;
+	attach_main(v->a, v->born_in_v2);
+}
+
+/* The attach process shares vs's memory (CLONE_VM) and vs waits while it
+ * lives (CLONE_VFORK): nothing of vs is copied, as with a thread, and it
+ * is still born in the cgroup2 group.  Only when vs has nothing to do
+ * meanwhile (no pty to relay, no timeout).  *unsupported when the machine
+ * has no such clone (the caller forks instead). */
+static int exec_shared(struct attach *a, int *status, bool *unsupported)
+{
+	struct vs_ctx *ctx = a->g->ctx;
+	int errpipe[2];
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		return vs_set_errno(ctx, errno, "cannot create a pipe");
+	size_t stack_size = 256 * 1024;
+	char *stack = vs_xmalloc(stack_size);
+	char **saved_environ = environ; /* the attach process sets it */
+	a->v2fd = open_v2(a);
+	a->errfd = errpipe[1];
+	struct shared_start v = {.a = a, .born_in_v2 = a->v2fd >= 0};
+	struct clone_args ca = {
+		.flags = CLONE_VM | CLONE_VFORK |
+			 (a->v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.exit_signal = SIGCHLD,
+		.stack = (uint64_t)(uintptr_t)stack,
+		.stack_size = stack_size,
+		.cgroup = a->v2fd >= 0 ? (uint64_t)a->v2fd : 0,
+	};
+	pid_t pid = vs_clone3_fn(&ca, shared_main, &v);
+	if (pid < 0 && a->v2fd >= 0 && errno != ENOSYS) {
+		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		ca.cgroup = 0;
+		v.born_in_v2 = false;
+		pid = vs_clone3_fn(&ca, shared_main, &v);
+	}
+	/* the attach process has ended or exec'd nothing: it is gone or
+	 * waiting no more (CLONE_VFORK); what it changed of ours goes */
+	int e = errno;
+	environ = saved_environ;
+	close(errpipe[1]);
+	if (a->v2fd >= 0)
+		close(a->v2fd);
+	int r;
+	if (pid < 0) {
+		*unsupported = e == ENOSYS;
+		r = *unsupported ? -1 : vs_set_errno(ctx, e, "cannot fork");
+	} else {
+		r = collect(ctx, a->o, pid, -1, errpipe[0], -1, status);
+	}
+	close(errpipe[0]);
+	free(stack);
+	return r;
+}
+
 int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 		  const struct vs_exec_opts *o, int *status)
 {
@@ -487,7 +549,12 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 	sigaction(SIGQUIT, &ign, &oquit);
 	fflush(stdout);
 	fflush(stderr);
-	int r = exec_through(&a, status);
+	bool unsupported = false;
+	int r = -1;
+	if (!o->pty && o->timeout_ms < 0)
+		r = exec_shared(&a, status, &unsupported);
+	if (o->pty || o->timeout_ms >= 0 || unsupported)
+		r = exec_through(&a, status);
 	attach_free(&a);
 	vs_strv_free(env);
 	sigaction(SIGINT, &oint, NULL);
