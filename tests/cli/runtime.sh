@@ -327,4 +327,19 @@ check "stop g5 went straight to the kill sequence ($(( $(date +%s) - t0 )) s, sy
 run vsx g5 status
 same "g5 is stopped" 3 "$RC"
 
+# a stop right after the start, before the init has set up its handlers:
+# the stop signal (SIGINT: ctrlaltdel, poweroff -f) still ends it, not
+# the kill sequence (whose SIGTERM runs busybox's ::shutdown: actions and
+# its own pauses)
+mkguest g6 --context 106 || exit 99
+printf '::ctrlaltdel:/bin/busybox poweroff -f\n::shutdown:/bin/touch /shutdown-ran\n' >"$R$VROOTDIR/g6/etc/inittab"
+killseq=0
+for _ in $(seq 20); do
+	vsx g6 start >/dev/null 2>&1 && vsx g6 stop >/dev/null 2>&1 || break
+	[ -e "$R$VROOTDIR/g6/shutdown-ran" ] && killseq=$((killseq + 1))
+	rm -f "$R$VROOTDIR/g6/shutdown-ran"
+done
+run vsx g6 status
+same "20 stops right after the start: each by the stop signal, none by the kill sequence" "3|0" "$RC|$killseq"
+
 finish

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime/runtime.h"
@@ -39,9 +40,9 @@ static void signal_guest(const struct vs_cgroup *cg, int initfd, int sig)
 	syscall(SYS_pidfd_send_signal, initfd, sig, NULL, 0);
 }
 
-/* True when pid catches or blocks sig (SigCgt, SigBlk of its status):
- * only then can a signal to the init of a pid namespace be answered.
- * True too when that cannot be read (the caller then waits as before). */
+/* True when pid catches or blocks sig (SigCgt, SigBlk of its status), as
+ * far as /proc shows (not a wait in sigtimedwait): then the sync timeout
+ * is waited for its answer.  True too when that cannot be read. */
 static bool answers(pid_t pid, int sig)
 {
 	static const char *const keys[] = {"SigCgt", "SigBlk"};
@@ -49,6 +50,40 @@ static bool answers(pid_t pid, int sig)
 	if (vs_proc_status_masks(pid, keys, m, 2) < 2)
 		return true;
 	return (m[0] | m[1]) & (1ULL << (sig - 1));
+}
+
+/* Seconds since the process started (its start time in clock ticks
+ * since boot against /proc/uptime), or -1. */
+static double age_of(unsigned long long start_ticks)
+{
+	FILE *f = fopen("/proc/uptime", "re");
+	double up = -1;
+	if (f) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = -1;
+		fclose(f);
+	}
+	long hz = sysconf(_SC_CLK_TCK);
+	return up < 0 || hz <= 0 ? -1 : up - (double)start_ticks / (double)hz;
+}
+
+/* After the stop signal, for an init that seems neither to catch nor to
+ * block it (answers() false): busybox waits for it in sigtimedwait, which
+ * looks just so, and handles it; an init in its first moments, before it
+ * has set up its handling (a stop right after the start), drops it; one
+ * that ignores it for good never answers.  The signal goes again every
+ * 20 ms for 200 ms, and at least until the init is a second old; then the
+ * kill sequence, never the sync timeout.  True when the init is gone. */
+static bool resend_stop(const struct vs_runstate *rs, int initfd, int sig)
+{
+	for (int ms = 0;; ms += 20) {
+		if (wait_gone(initfd, 20))
+			return true;
+		double age = age_of(rs->init_start);
+		if (ms >= 200 && (age < 0 || age >= 1.0))
+			return false;
+		syscall(SYS_pidfd_send_signal, initfd, sig, NULL, 0);
+	}
 }
 
 /* The stop itself: the style's action, the wait, the kill sequence.
@@ -91,11 +126,12 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 		vs_strv_free(env);
 		waited = true;
 	} else if (p->stop_signal) {
-		/* the init of a pid namespace drops a signal it neither
-		 * catches nor blocks: nothing would answer, so no wait */
-		if (!answers(rs->init, p->stop_signal))
-			waited = true;
+		bool visible = answers(rs->init, p->stop_signal);
 		syscall(SYS_pidfd_send_signal, initfd, p->stop_signal, NULL, 0);
+		if (!visible) {
+			resend_stop(rs, initfd, p->stop_signal);
+			waited = true;
+		}
 	}
 	if (!waited)
 		wait_gone(initfd, timeout_ms);
