@@ -46,6 +46,8 @@ int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,
 int cmd_ps(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_restart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		char **);
+int cmd_console(struct vs_ctx *, struct vs_guest *, const char *, int,
+		char **);
 int cmd_running(struct vs_ctx *, struct vs_guest *, const char *, int,
 		char **);
 int cmd_start(struct vs_ctx *, struct vs_guest *, const char *, int, char **);

@@ -1,5 +1,6 @@
 /* vs <guest> delete [--yes|--silent]: removes the root, the configuration
- * directory, and the targets of the cache, run and pkgmgmt links. */
+ * directory, the targets of the cache, run and pkgmgmt links, and its
+ * console logs. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +109,8 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 	char *cache = link_target(g, "cache");
 	char *run = link_target(g, "run");
 	char *pkg = link_target(g, "apps/pkgmgmt/base");
+	char *clog = vs_console_log_path(g);
+	char *clog1 = vs_asprintf("%s.1", clog);
 	char real[PATH_MAX];
 	const char *bad = NULL;
 	if (g->root && protected_path(ctx, g->root))
@@ -169,6 +172,10 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 	} else if ((g->root && remove_host(ctx, g->root, "root") < 0) ||
 		   (cache && remove_host(ctx, cache, "cache") < 0) ||
 		   (run && remove_host(ctx, run, "run file") < 0) ||
+		   (vs_host_exists(ctx, clog) == 1 &&
+		    remove_host(ctx, clog, "console log") < 0) ||
+		   (vs_host_exists(ctx, clog1) == 1 &&
+		    remove_host(ctx, clog1, "console log") < 0) ||
 		   (pkg && remove_host(ctx, pkg, "package directory") < 0) ||
 		   remove_host(ctx, g->cfgdir, "configuration") < 0) {
 		r = 1;
@@ -176,6 +183,8 @@ int cmd_delete(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 	free(cache);
 	free(run);
 	free(pkg);
+	free(clog);
+	free(clog1);
 	free((char *)running);
 	free(other);
 	return r;

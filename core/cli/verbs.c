@@ -24,6 +24,13 @@ static const struct cmd core_cmds[] = {
 	 NULL},
 	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT | CMD_PLUGINS, "build a new guest",
 	 NULL, NULL},
+	{"console", cmd_console, CMD_GUEST | CMD_ROOT,
+	 "what the guest wrote to its console",
+	 "usage: vs <guest> console --log\n"
+	 "  --log   print the console log (<rundir>/.console/<guest>.log,\n"
+	 "          kept after the guest stops; the previous start's in\n"
+	 "          <guest>.log.1, as is a log that reached 1 MiB)\n",
+	 NULL},
 	{"delete", cmd_delete, CMD_GUEST | CMD_ROOT,
 	 "delete a guest: root, configuration, cache and run state",
 	 "usage: vs <guest> delete [--yes|--silent]\n"

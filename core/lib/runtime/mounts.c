@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -188,6 +189,38 @@ static int bind_node(int dev, const char *name, const char *host)
 	return r;
 }
 
+/* The console: a pty of the guest's own devpts (mounted at dev/pts), its
+ * slave bound on dev/console; both ends kept in the plan.  -1 with errno. */
+static int console_pty(struct vs_plan *p, int dev)
+{
+	int m = openat(dev, "pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW |
+						O_CLOEXEC);
+	int unlock = 0, s = -1, c = -1;
+	if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0 ||
+	    (s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
+	    (c = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL |
+						O_NOFOLLOW | O_CLOEXEC,
+			0600)) < 0)
+		goto fail;
+	char a[64], b[64];
+	if (mount(fdpath(s, a), fdpath(c, b), NULL, MS_BIND, NULL) < 0)
+		goto fail;
+	close(c);
+	p->console_master = m;
+	p->console_slave = s;
+	return 0;
+fail:;
+	int e = errno;
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+	if (m >= 0)
+		close(m);
+	errno = e;
+	return -1;
+}
+
 static int setup_dev(struct vs_plan *p, int rootfd)
 {
 	static const struct {
@@ -202,9 +235,10 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		{"random", 1, 8, 0666, "/dev/random"},
 		{"urandom", 1, 9, 0666, "/dev/urandom"},
 		{"tty", 5, 0, 0666, "/dev/tty"},
-		/* a console that is /dev/null */
+		/* a console that is /dev/null, unless it is a pty (below) */
 		{"console", 1, 3, 0600, "/dev/null"},
 	};
+	size_t nnodes = sizeof(nodes) / sizeof(*nodes) - (p->console ? 1 : 0);
 	static const char *const links[][2] = {
 		{"ptmx", "pts/ptmx"},	{"fd", "/proc/self/fd"},
 		{"stdin", "fd/0"},	{"stdout", "fd/1"},
@@ -223,7 +257,7 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 	if (dev < 0)
 		return vs_set_errno(ctx, errno, "cannot open /dev of guest '%s'",
 				    p->g->name);
-	for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes) && r == 0; i++)
+	for (size_t i = 0; i < nnodes && r == 0; i++)
 		if (p->userns.on
 			    ? bind_node(dev, nodes[i].name, nodes[i].host) < 0
 			    : mknodat(dev, nodes[i].name, S_IFCHR | 0600,
@@ -254,6 +288,9 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		if (fd >= 0)
 			close(fd);
 	}
+	if (r == 0 && p->console && console_pty(p, dev) < 0)
+		r = vs_set_errno(ctx, errno, "cannot make the console of guest '%s'",
+				 p->g->name);
 	if (r == 0) {
 		fd = open_in(dev, "shm", O_PATH | O_DIRECTORY, FIXED);
 		r = fd < 0 ? -1

@@ -135,6 +135,11 @@ struct vs_plan {
 	struct vs_userns userns;
 	int treefd;        /* userns: the idmapped root, attached by the init */
 	bool no_new_privs; /* apps/seccomp/no-new-privs */
+	/* the console: a pty of the guest's devpts, its slave the init's
+	 * stdio and /dev/console, its master for the monitor (console.c);
+	 * without it (foreground) the init keeps the caller's stdio */
+	bool console;
+	int console_master, console_slave; /* set by vs_mounts_setup */
 };
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
 void vs_plan_free(struct vs_plan *p);
@@ -154,6 +159,16 @@ int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
  * caller still holds CAP_SYS_ADMIN).  0, or -1 with errno. */
 int vs_seccomp_load(void *filter);
 void vs_seccomp_free(void *filter);
+
+/* console.c */
+#define VS_CONSOLE_CAP (1024 * 1024) /* bytes of a console log */
+/* <rundir>/.console/<guest>.log (host view, malloc'd). */
+char *vs_console_log_path(const struct vs_guest *g);
+/* Copies what the guest writes to its console (the pty master, which is
+ * taken over) into its log, from a thread of the calling monitor; the
+ * previous log becomes <guest>.log.1.  0, or -1 with the error set (the
+ * master is then the caller's still). */
+int vs_console_start(struct vs_guest *g, int master);
 
 /* mounts.c */
 /* In the future init: builds the guest's mounts and enters its root

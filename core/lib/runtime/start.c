@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -113,7 +114,8 @@ static char **sysv_command(struct vs_plan *p, char ***env)
 }
 
 static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
-				int nullfd, int treesock, bool foreground)
+				int nullfd, int treesock, int consock,
+				bool foreground)
 {
 	struct vs_ctx *ctx = p->g->ctx;
 	char c;
@@ -137,6 +139,16 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 	 * cgroups (a v1 move waits for an RCU grace period) */
 	if (vs_mounts_setup(p) < 0)
 		init_fail(ctx, errfd);
+	/* the console's master goes to the monitor */
+	if (p->console_master >= 0) {
+		if (vs_send_fd(consock, p->console_master) < 0) {
+			vs_set_errno(ctx, errno, "cannot hand over the console");
+			init_fail(ctx, errfd);
+		}
+		close(p->console_master);
+	}
+	if (consock >= 0)
+		close(consock);
 	if (!p->userns.on && read(gofd, &c, 1) != 1)
 		_exit(127); /* the monitor gave up */
 	close(gofd);
@@ -160,9 +172,16 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 	}
 	setsid();
 	if (!foreground) {
-		dup2(nullfd, 0);
-		dup2(nullfd, 1);
-		dup2(nullfd, 2);
+		int con = p->console_slave >= 0 ? p->console_slave : nullfd;
+		dup2(con, 0);
+		dup2(con, 1);
+		dup2(con, 2);
+		/* the console is the controlling terminal of the init */
+		if (p->console_slave >= 0 && ioctl(0, TIOCSCTTY, 0) < 0) {
+			vs_set_errno(ctx, errno, "cannot make the console the "
+						 "init's terminal");
+			init_fail(ctx, errfd);
+		}
 	}
 	/* the filter first: loading it needs CAP_SYS_ADMIN (or
 	 * no_new_privs, which would break setuid programs in the guest) */
@@ -212,6 +231,7 @@ static size_t read_msg(int fd, char *buf, size_t size)
 struct vs_init {
 	pid_t pid;
 	int pidfd;
+	bool console; /* a console pty (not the caller's stdio) */
 };
 
 /* A user-namespace init: maps its ids and sends it the idmapped root
@@ -230,6 +250,13 @@ static int give_root(struct vs_plan *p, pid_t pid, int sock)
 	return r;
 }
 
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /* Creates the init; on success it has exec'd its command. */
 static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		      bool foreground, struct vs_init *out)
@@ -245,6 +272,16 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	}
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int pidfd = -1;
+	p->console = !foreground;
+	p->console_master = p->console_slave = -1;
+	int csock[2] = {-1, -1};
+	if (p->console &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0) {
+		int e = errno;
+		int fds[] = {go[0], go[1], err[0], err[1], nullfd};
+		close_fds(fds, sizeof(fds) / sizeof(*fds));
+		return vs_set_errno(ctx, e, "cannot create a socket");
+	}
 	/* a user-namespace init gets its idmapped root over a socket, and
 	 * starts in the guest's root (its mount namespace's copy of our
 	 * working directory): the directories above it (a barrier) need
@@ -255,17 +292,9 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	     (cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	     chdir(p->root) < 0)) {
 		int e = errno;
-		for (int i = 0; i < 2; i++)
-			if (tsock[i] >= 0)
-				close(tsock[i]);
-		if (cwd >= 0)
-			close(cwd);
-		close(go[0]);
-		close(go[1]);
-		close(err[0]);
-		close(err[1]);
-		if (nullfd >= 0)
-			close(nullfd);
+		int fds[] = {tsock[0], tsock[1], cwd,	  csock[0], csock[1],
+			     go[0],    go[1],	 err[0], err[1],   nullfd};
+		close_fds(fds, sizeof(fds) / sizeof(*fds));
 		return vs_set_errno(ctx, e, "cannot enter '%s'", p->root);
 	}
 	/* born in the cgroup2 group: no migration */
@@ -296,7 +325,10 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		close(err[0]);
 		if (tsock[0] >= 0)
 			close(tsock[0]);
-		init_main(p, go[0], err[1], nullfd, tsock[1], foreground);
+		if (csock[0] >= 0)
+			close(csock[0]);
+		init_main(p, go[0], err[1], nullfd, tsock[1], csock[1],
+			  foreground);
 	}
 	int e = errno;
 	if (cwd >= 0) {
@@ -306,6 +338,8 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	}
 	if (tsock[1] >= 0)
 		close(tsock[1]);
+	if (csock[1] >= 0)
+		close(csock[1]);
 	close(go[0]);
 	close(err[1]);
 	if (nullfd >= 0)
@@ -318,6 +352,8 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		close(err[0]);
 		if (tsock[0] >= 0)
 			close(tsock[0]);
+		if (csock[0] >= 0)
+			close(csock[0]);
 		return vs_set_errno(ctx, e, "cannot create the namespaces of "
 					    "guest '%s'",
 				    p->g->name);
@@ -345,6 +381,19 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	if (read_msg(err[0], msg, sizeof(msg)))
 		r = vs_set_error(ctx, "%s", msg);
 	close(err[0]);
+	/* the init has exec'd: the console's master is waiting (or, when
+	 * it could not be made, the socket is closed) */
+	if (csock[0] >= 0) {
+		int master = r == 0 ? vs_recv_fd(csock[0]) : -1;
+		close(csock[0]);
+		if (r == 0 && master < 0)
+			r = vs_set_error(ctx, "guest '%s' has no console",
+					 p->g->name);
+		else if (r == 0 && vs_console_start(p->g, master) < 0) {
+			close(master);
+			r = -1;
+		}
+	}
 	if (r < 0) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -355,6 +404,7 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	}
 	out->pid = pid;
 	out->pidfd = pidfd;
+	out->console = p->console;
 	return 0;
 }
 
@@ -564,7 +614,7 @@ static int restart_here(struct vs_guest *g, struct vs_init *init)
 		return -1;
 	int r = prepare(g, &plan, &cg, &rs);
 	if (r == 0) {
-		r = spawn_init(&plan, &cg, true, init);
+		r = spawn_init(&plan, &cg, !init->console, init);
 		if (r < 0)
 			undo_start(g, &plan, &cg);
 	}
