@@ -1,6 +1,7 @@
-/* vs <guest> console --log: what the guest wrote to its console (the
- * monitor keeps it, runtime/console.c), also after it stopped; on a
- * terminal with its control characters shown, not obeyed. */
+/* vs <guest> console [--log]: attached to the guest's console, or what
+ * the guest wrote there (the monitor keeps it, runtime/console.c), also
+ * after it stopped; on a terminal with its control characters shown, not
+ * obeyed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -36,9 +37,7 @@ int cmd_console(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 	if (r)
 		return r;
 	if (!seen[0])
-		return vs_set_error(ctx, "console: attaching is not there yet; "
-					 "--log prints what the guest wrote"),
-		       2;
+		return vs_console_attach(g) < 0 ? 1 : 0;
 	char *path = vs_console_log_path(g);
 	size_t len = 0;
 	char *s = vs_host_read(ctx, path, 2 * VS_CONSOLE_CAP, &len);

@@ -25,8 +25,10 @@ static const struct cmd core_cmds[] = {
 	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT | CMD_PLUGINS, "build a new guest",
 	 NULL, NULL},
 	{"console", cmd_console, CMD_GUEST | CMD_ROOT,
-	 "what the guest wrote to its console",
-	 "usage: vs <guest> console --log\n"
+	 "the guest's console: attach to it, or print its log",
+	 "usage: vs <guest> console [--log]\n"
+	 "  attaches the terminal to the console of the running guest;\n"
+	 "  ^] three times within a second detaches\n"
 	 "  --log   print the console log (<rundir>/.console/<guest>.log,\n"
 	 "          kept after the guest stops; the previous start's in\n"
 	 "          <guest>.log.1, as is a log that reached 1 MiB)\n",

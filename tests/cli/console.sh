@@ -21,7 +21,7 @@ wait_log() { # wait_log FILE TEXT: up to 5 s for TEXT in FILE
 expect_error "no console log before a start" 1 \
 	"guest 'c1' has no console log ('$R$RUNDIR/.console/c1.log'): it has not been started in the background" \
 	vsx c1 console --log
-expect_error "console without --log" 2 "console: attaching is not there yet; --log prints what the guest wrote" vsx c1 console
+expect_error "attach to a guest that does not run" 1 "guest 'c1' has no console to attach to (it is not running in the background)" vsx c1 console
 expect_error "console: an unknown option" 2 "console: unknown option '--nope'" vsx c1 console --nope
 
 expect_ok "start c1" vsx c1 start
@@ -67,6 +67,34 @@ check "the new start has its own log" sh -c "$(declare -f wait_log); wait_log '$
 same "with this boot only (the previous one's moved to c1.log.1)" "1|0|1" \
 	"$(grep -c boot-one "$LOG/c1.log")|$(grep -c last-words "$LOG/c1.log")|$(grep -c last-words "$LOG/c1.log.1")"
 expect_ok "stop c1 again" vsx c1 stop
+
+# attached: what is typed reaches the console's shell, its answer comes
+# back, three ^] within a second detach; one attached client at a time
+mkguest c3 --context 303 || exit 99
+printf '%s\n' '::respawn:/bin/sh' '::ctrlaltdel:/bin/busybox poweroff -f' >"$R$VROOTDIR/c3/etc/inittab"
+expect_ok "start c3 (a shell on its console)" vsx c3 start
+cmd="'$VS' --sysroot '$R' --plugindir '$MODS' --datadir '$srcdir/conf.d' c3 console"
+(sleep 1; printf 'echo attached-$((6*7))\r'; sleep 1.5; printf '\035\035\035'; sleep 1) |
+	script -qec "$cmd" /dev/null >"$T/attach.out" 2>&1 &
+attach=$!
+sleep 1.5
+run vsx c3 console </dev/null
+same "a second client is turned away" "1|vs: the console of guest 'c3' is attached elsewhere" "$RC|$ERR"
+wait $attach
+check "typed into the console, the guest's shell answered" grep -q "attached-42" "$T/attach.out"
+check "three ^] detached" grep -q "vs: detached from guest 'c3'" "$T/attach.out"
+check "what went through was logged too" grep -q "attached-42" "$LOG/c3.log"
+run vsx c3 exec echo still-there
+same "the guest runs on after the detach" "still-there" "$OUT"
+(sleep 1; printf 'echo again-$((6*8))\r'; sleep 1; printf '\035\035\035'; sleep 0.5) |
+	script -qec "$cmd" /dev/null >"$T/attach2.out" 2>&1
+check "the console can be attached again" grep -q "again-48" "$T/attach2.out"
+(sleep 1; printf 'exit\r'; sleep 1; printf 'echo respawned-$((7*7))\r'; sleep 1;
+	printf '\035x\035\035'; sleep 0.5; printf 'echo after-x\r'; sleep 1; printf '\035\035\035'; sleep 0.5) |
+	script -qec "$cmd" /dev/null >"$T/attach3.out" 2>&1
+check "the console's shell ended and came back (respawn) while attached" grep -q "respawned-49" "$T/attach3.out"
+check "^] not three in a row does not detach" grep -q "after-x" "$T/attach3.out"
+expect_ok "stop c3" vsx c3 stop
 
 # a user-namespace guest has its console too
 mkdir -p "$R/etc"

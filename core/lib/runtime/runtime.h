@@ -169,6 +169,11 @@ char *vs_console_log_path(const struct vs_guest *g);
  * previous log becomes <guest>.log.1.  0, or -1 with the error set (the
  * master is then the caller's still). */
 int vs_console_start(struct vs_guest *g, int master);
+#define VS_CONSOLE_DETACH 0x1d /* ^]: three within a second detach */
+/* Attaches our terminal to the running guest's console until three ^]
+ * within a second or the console's end.  0, or -1 with the error set
+ * (not running in the background, attached elsewhere). */
+int vs_console_attach(struct vs_guest *g);
 
 /* mounts.c */
 /* In the future init: builds the guest's mounts and enters its root
