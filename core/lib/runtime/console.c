@@ -231,14 +231,6 @@ int vs_console_start(struct vs_guest *g, int master)
 
 /* ---- vs <guest> console: the client ----------------------------------- */
 
-static volatile sig_atomic_t winch;
-
-static void on_winch(int sig)
-{
-	(void)sig;
-	winch = 1;
-}
-
 static bool send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -281,26 +273,15 @@ static bool detach_typed(const char *buf, ssize_t n, int *count,
  * or the end of our input) or the console's end (1). */
 static int relay(int sock, int master)
 {
-	struct termios saved, raw;
-	bool tty = tcgetattr(0, &saved) == 0;
-	if (tty) {
-		raw = saved;
-		cfmakeraw(&raw);
-		tcsetattr(0, TCSANOW, &raw);
-	}
-	struct sigaction sa = {.sa_handler = on_winch}, old;
-	sigaction(SIGWINCH, &sa, &old);
-	vs_pty_copy_winsize(master);
+	struct vs_term term;
+	vs_term_begin(&term, master);
 	int count = 0, r = 0;
 	struct timespec first = {0, 0};
 	for (;;) {
 		struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
 				      {.fd = 0, .events = POLLIN}};
 		int k = poll(p, 2, -1);
-		if (winch) {
-			winch = 0;
-			vs_pty_copy_winsize(master);
-		}
+		vs_term_winch(master);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -330,9 +311,7 @@ static int relay(int sock, int master)
 			(void)w;
 		}
 	}
-	sigaction(SIGWINCH, &old, NULL);
-	if (tty)
-		tcsetattr(0, TCSANOW, &saved);
+	vs_term_end(&term);
 	return r;
 }
 

@@ -77,20 +77,41 @@ static void end_of_input(int master, bool tty)
 	}
 }
 
-void vs_pty_relay(int master, int pidfd)
+void vs_term_begin(struct vs_term *t, int master)
 {
-	struct termios saved, raw;
-	bool tty = tcgetattr(0, &saved) == 0;
-	if (tty) {
-		raw = saved;
+	t->tty = tcgetattr(0, &t->saved) == 0;
+	if (t->tty) {
+		struct termios raw = t->saved;
 		cfmakeraw(&raw);
 		tcsetattr(0, TCSANOW, &raw);
 	}
-	struct sigaction sa = {.sa_handler = on_winch}, old;
-	sigaction(SIGWINCH, &sa, &old);
+	struct sigaction sa = {.sa_handler = on_winch};
+	sigaction(SIGWINCH, &sa, &t->old_winch);
+	vs_pty_copy_winsize(master);
+}
+
+void vs_term_winch(int master)
+{
+	if (winch) {
+		winch = 0;
+		vs_pty_copy_winsize(master);
+	}
+}
+
+void vs_term_end(struct vs_term *t)
+{
+	sigaction(SIGWINCH, &t->old_winch, NULL);
+	if (t->tty)
+		tcsetattr(0, TCSANOW, &t->saved);
+}
+
+void vs_pty_relay(int master, int pidfd)
+{
+	struct vs_term term;
+	vs_term_begin(&term, master);
+	bool tty = term.tty;
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
 	sigaction(SIGPIPE, &ign, &oldpipe);
-	vs_pty_copy_winsize(master);
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 	bool in_open = true, out_open = true;
 	for (;;) {
@@ -100,10 +121,7 @@ void vs_pty_relay(int master, int pidfd)
 			{.fd = in_open ? 0 : -1, .events = POLLIN},
 		};
 		int r = poll(p, 3, -1);
-		if (winch) {
-			winch = 0;
-			vs_pty_copy_winsize(master);
-		}
+		vs_term_winch(master);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -137,8 +155,6 @@ void vs_pty_relay(int master, int pidfd)
 			break;
 		out_open = drain(master, false);
 	}
-	sigaction(SIGWINCH, &old, NULL);
 	sigaction(SIGPIPE, &oldpipe, NULL);
-	if (tty)
-		tcsetattr(0, TCSANOW, &saved);
+	vs_term_end(&term);
 }

@@ -4,6 +4,9 @@
 #ifndef VS_RUNTIME_H
 #define VS_RUNTIME_H
 
+#include <signal.h>
+#include <termios.h>
+
 #include "config/config.h"
 #include "runtime/helpers/helpers.h"
 
@@ -217,6 +220,16 @@ int vs_guest_user(const char *name, struct vs_user *u);
 void vs_pty_relay(int master, int pidfd);
 /* Gives the pty master the window size of our terminal (0, 1 or 2). */
 void vs_pty_copy_winsize(int master);
+/* Our terminal (stdin) in raw mode while a relay runs, the window size
+ * of master following ours: begin, winch after each wakeup, end. */
+struct vs_term {
+	struct termios saved;
+	bool tty;
+	struct sigaction old_winch;
+};
+void vs_term_begin(struct vs_term *t, int master);
+void vs_term_winch(int master);
+void vs_term_end(struct vs_term *t);
 /* A pidfd of pid if it still has that start time; -1 with errno. */
 int vs_pidfd_open(pid_t pid, unsigned long long start);
 /* The guest's init environment (apps/init/environment precedence). */
