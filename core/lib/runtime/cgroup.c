@@ -494,22 +494,82 @@ int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)
 	return 0;
 }
 
-size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max)
+/* The processes of the group open at dfd and of the groups below it (an
+ * init such as systemd makes its own), appended from n; the new count. */
+static size_t pids_below(int dfd, pid_t *pids, size_t n, size_t max,
+			 int depth)
 {
-	char p[PATH_MAX];
-	size_t n = 0;
-	/* the v2 group, else the first v1 one: they hold the same tasks */
-	const char *dir = cg->v2 ? cg->v2 : (cg->n ? cg->dirs[0] : NULL);
-	if (!dir)
-		return 0;
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	FILE *f = fopen(p, "re");
+	int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
 	long v;
 	while (f && n < max && fscanf(f, "%ld", &v) == 1)
 		pids[n++] = (pid_t)v;
 	if (f)
 		fclose(f);
+	else if (fd >= 0)
+		close(fd);
+	int dup = depth < 32 ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1;
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d && dup >= 0)
+		close(dup);
+	struct dirent *e;
+	while (d && n < max && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		int c = openat(dfd, e->d_name,
+			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c >= 0) {
+			n = pids_below(c, pids, n, max, depth + 1);
+			close(c);
+		}
+	}
+	if (d)
+		closedir(d);
 	return n;
+}
+
+size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max)
+{
+	/* the v2 group, else the first v1 one: they hold the same tasks */
+	const char *dir = cg->v2 ? cg->v2 : (cg->n ? cg->dirs[0] : NULL);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return 0;
+	size_t n = pids_below(fd, pids, 0, max, 0);
+	close(fd);
+	return n;
+}
+
+/* Removes the groups below the group open at dfd, deepest first (their
+ * processes are gone). */
+static void remove_below(int dfd, int depth)
+{
+	int dup = depth < 32 ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1;
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d) {
+		if (dup >= 0)
+			close(dup);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		int c = openat(dfd, e->d_name,
+			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c >= 0) {
+			remove_below(c, depth + 1);
+			close(c);
+		}
+		for (int tries = 0;
+		     unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0 &&
+		     errno == EBUSY && tries < 200;
+		     tries++) {
+			struct timespec ts = {0, 5 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	closedir(d);
 }
 
 void vs_cgroup_signal(const struct vs_cgroup *cg, int sig)
@@ -538,7 +598,12 @@ int vs_cgroup_destroy(struct vs_cgroup *cg)
 		nanosleep(&ts, NULL);
 	}
 	for (size_t i = 0; i < cg->n; i++) {
-		int tries = 0;
+		int tries = 0, fd = open(cg->dirs[i],
+					 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			remove_below(fd, 0);
+			close(fd);
+		}
 		while (rmdir(cg->dirs[i]) < 0 && errno == EBUSY && tries++ < 200) {
 			struct timespec ts = {0, 5 * 1000 * 1000};
 			nanosleep(&ts, NULL);

@@ -8,8 +8,9 @@
  * when it does not keep up), what it sends goes to the guest; it gets
  * the master itself only to set the window size.  The thread only polls,
  * reads and writes (no allocation, no lock), so the monitor may fork
- * while it runs; it ends when the guest's last use of the console is
- * gone. */
+ * while it runs.  The monitor holds a slave of its own until the init
+ * is gone, so the console outlives an init that closes its stdio; the
+ * thread ends after that. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -180,7 +181,7 @@ static int listen_on(struct console *c)
 	return s;
 }
 
-int vs_console_start(struct vs_guest *g, int master)
+int vs_console_start(struct vs_guest *g, int master, int *slave)
 {
 	struct vs_ctx *ctx = g->ctx;
 	char *path = vs_console_log_path(g);
@@ -197,6 +198,16 @@ int vs_console_start(struct vs_guest *g, int master)
 	snprintf(c->old, sizeof(c->old), "%s.log.1", g->name);
 	snprintf(c->sock, sizeof(c->sock), "%s.sock", g->name);
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	/* the monitor's own hold on the console: without it, an init that
+	 * closes its stdio (systemd) would end the console, and a pty whose
+	 * master is gone cannot be opened again (EIO) */
+	*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0) {
+		vs_set_errno(ctx, errno, "cannot keep the console of guest '%s'",
+			     g->name);
+		free(c);
+		return -1;
+	}
 	int r = -1;
 	if (vs_host_mkdir_p(ctx, dir, 0700) == 0 &&
 	    (c->dirfd = vs_host_open(ctx, dir, O_RDONLY | O_DIRECTORY, 0)) >= 0 &&
@@ -223,6 +234,8 @@ int vs_console_start(struct vs_guest *g, int master)
 		if (c->dirfd >= 0)
 			close(c->dirfd);
 		free(c);
+		close(*slave);
+		*slave = -1;
 	}
 	free(dir);
 	free(path);

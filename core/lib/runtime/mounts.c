@@ -152,9 +152,14 @@ static int bind_readonly(const char *src, int fd)
 static int setup_sys(struct vs_plan *p, int rootfd)
 {
 	struct stat st;
+	/* util-vserver guests may have no /sys; one of style systemd gets
+	 * it (its cgroup hierarchy goes below) */
+	if (p->api_fs && mkdirat(rootfd, "sys", 0755) < 0 && errno != EEXIST)
+		return vs_set_errno(p->g->ctx, errno,
+				    "cannot make /sys in guest '%s'", p->g->name);
 	if (fstatat(rootfd, "sys", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT)
-		return 0; /* util-vserver guests may have no /sys */
+		return 0;
 	int fd = mount_point(p, rootfd, "sys");
 	if (fd < 0)
 		return -1;
@@ -314,6 +319,45 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 	return r;
 }
 
+/* systemd's container interface: /run and /run/lock as tmpfs (the init
+ * may not mount them itself). */
+static int setup_run(struct vs_plan *p, int rootfd)
+{
+	static const struct {
+		const char *dir, *data;
+		unsigned long flags;
+	} m[] = {
+		{"run", "mode=755,size=20%", MS_NOSUID | MS_NODEV},
+		{"run/lock", "mode=1777,size=5m", MS_NOSUID | MS_NODEV | MS_NOEXEC},
+	};
+	/* a tree without /run gets one (a symlink there is refused below) */
+	if (mkdirat(rootfd, "run", 0755) < 0 && errno != EEXIST)
+		return vs_set_errno(p->g->ctx, errno,
+				    "cannot make /run in guest '%s'", p->g->name);
+	for (size_t i = 0; i < 2; i++) {
+		int fd = mount_point(p, rootfd, m[i].dir);
+		if (fd < 0)
+			return -1;
+		int r = do_mount(p, "tmpfs", fd, "tmpfs", m[i].flags, m[i].data,
+				 i ? "/run/lock" : "/run");
+		close(fd);
+		if (r < 0)
+			return -1;
+		if (i == 0) { /* the new /run: its lock directory */
+			fd = open_in(rootfd, "run", O_PATH | O_DIRECTORY, FIXED);
+			r = fd < 0 ? -1 : mkdirat(fd, "lock", 0755);
+			if (fd >= 0)
+				close(fd);
+			if (r < 0)
+				return vs_set_errno(p->g->ctx, errno,
+						    "cannot make /run/lock in "
+						    "guest '%s'",
+						    p->g->name);
+		}
+	}
+	return 0;
+}
+
 static int setup_fstab(struct vs_plan *p, int rootfd)
 {
 	struct vs_ctx *ctx = p->g->ctx;
@@ -399,6 +443,8 @@ int vs_mounts_setup(struct vs_plan *p)
 		r = setup_sys(p, rootfd);
 	if (r == 0)
 		r = setup_dev(p, rootfd);
+	if (r == 0 && p->api_fs)
+		r = setup_run(p, rootfd);
 	if (r == 0)
 		r = setup_fstab(p, rootfd);
 	if (r == 0 && fchdir(rootfd) < 0)

@@ -366,6 +366,7 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 		p->start_argv = strv_of(a);
 		p->fakeinit = true;
 		p->stop_signal = SIGRTMIN + 4; /* systemd: poweroff */
+		p->api_fs = true;
 	} else {
 		return vs_set_error(ctx,
 				    "cannot start guest '%s': unknown init style "
@@ -455,6 +456,14 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 	}
 	if (load_environment(g, p) < 0 || parse_fstab(g, p) < 0)
 		return -1;
+	if (p->api_fs) { /* systemd's container interface: who runs it */
+		size_t n = 0;
+		while (p->env[n])
+			n++;
+		p->env = vs_xrealloc(p->env, (n + 2) * sizeof(*p->env));
+		p->env[n] = vs_strdup("container=vs");
+		p->env[n + 1] = NULL;
+	}
 	return 0;
 }
 

@@ -143,6 +143,9 @@ struct vs_plan {
 	 * without it (foreground) the init keeps the caller's stdio */
 	bool console;
 	int console_master, console_slave; /* set by vs_mounts_setup */
+	/* systemd's container interface: /run and /run/lock as tmpfs, the
+	 * guest's own cgroup2 hierarchy at /sys/fs/cgroup, container=vs */
+	bool api_fs;
 };
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
 void vs_plan_free(struct vs_plan *p);
@@ -169,9 +172,10 @@ void vs_seccomp_free(void *filter);
 char *vs_console_log_path(const struct vs_guest *g);
 /* Copies what the guest writes to its console (the pty master, which is
  * taken over) into its log, from a thread of the calling monitor; the
- * previous log becomes <guest>.log.1.  0, or -1 with the error set (the
- * master is then the caller's still). */
-int vs_console_start(struct vs_guest *g, int master);
+ * previous log becomes <guest>.log.1.  *slave is the monitor's hold on
+ * the console, to close once the init is gone (the thread then ends).
+ * 0, or -1 with the error set (the master is then the caller's still). */
+int vs_console_start(struct vs_guest *g, int master, int *slave);
 #define VS_CONSOLE_DETACH 0x1d /* ^]: three within a second detach */
 /* Attaches our terminal to the running guest's console until three ^]
  * within a second or the console's end.  0, or -1 with the error set

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -158,6 +159,15 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
 		init_fail(ctx, errfd);
 	}
+	/* systemd's container interface: the guest's own cgroup2 hierarchy
+	 * (the root of this new cgroup namespace: its group) */
+	if (p->api_fs && mount("cgroup2", "/sys/fs/cgroup", "cgroup2",
+			       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		vs_set_errno(ctx, errno, "cannot mount /sys/fs/cgroup in guest "
+					 "'%s'",
+			     p->g->name);
+		init_fail(ctx, errfd);
+	}
 	if (p->nodename &&
 	    sethostname(p->nodename, strlen(p->nodename)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
@@ -231,7 +241,8 @@ static size_t read_msg(int fd, char *buf, size_t size)
 struct vs_init {
 	pid_t pid;
 	int pidfd;
-	bool console; /* a console pty (not the caller's stdio) */
+	bool console;	   /* a console pty (not the caller's stdio) */
+	int console_slave; /* the monitor's hold on it, or -1 */
 };
 
 /* A user-namespace init: maps its ids and sends it the idmapped root
@@ -383,13 +394,14 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	close(err[0]);
 	/* the init has exec'd: the console's master is waiting (or, when
 	 * it could not be made, the socket is closed) */
+	int hold = -1;
 	if (csock[0] >= 0) {
 		int master = r == 0 ? vs_recv_fd(csock[0]) : -1;
 		close(csock[0]);
 		if (r == 0 && master < 0)
 			r = vs_set_error(ctx, "guest '%s' has no console",
 					 p->g->name);
-		else if (r == 0 && vs_console_start(p->g, master) < 0) {
+		else if (r == 0 && vs_console_start(p->g, master, &hold) < 0) {
 			close(master);
 			r = -1;
 		}
@@ -399,9 +411,12 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		close(pidfd);
+		if (hold >= 0)
+			close(hold);
 		vs_net_host_cleanup(p->g->ctx, &p->net);
 		return -1;
 	}
+	out->console_slave = hold;
 	out->pid = pid;
 	out->pidfd = pidfd;
 	out->console = p->console;
@@ -634,6 +649,10 @@ static int run_monitor(struct vs_guest *g, struct vs_init *init)
 	for (;;) {
 		int a = monitor_loop(g, init);
 		close(init->pidfd);
+		if (init->console_slave >= 0) { /* the console ends with it */
+			close(init->console_slave);
+			init->console_slave = -1;
+		}
 		if (a != MON_RESTART)
 			return a == MON_DONE ? 0 : 1;
 		if (restart_here(g, init) < 0) {
@@ -651,7 +670,7 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 	struct vs_runstate rs;
 	struct vs_plan plan;
 	struct vs_cgroup cg = {0};
-	struct vs_init init = {0};
+	struct vs_init init = {.console_slave = -1};
 	int lock = vs_guest_lock(g);
 	if (lock < 0)
 		return -1;
