@@ -44,4 +44,22 @@ check "and it reaches the log" sh -c "sleep 0.3; grep -q console-still-there '$R
 expect_ok "stop s2" vsx s2 stop
 check "nothing left mounted" sh -c "! grep -q '$T' /proc/mounts"
 
+# a user-namespace guest of style systemd: its group is delegated to its
+# root (the group, cgroup.procs, cgroup.subtree_control, cgroup.threads)
+mkdir -p "$R/etc"
+echo "root:1000000:655360" >"$R/etc/subuid"
+echo "root:2000000:655360" >"$R/etc/subgid"
+mkguest s3 --context 403 --initstyle systemd || exit 99
+mkdir -p "$R$CONFDIR/s3/spaces" && touch "$R$CONFDIR/s3/spaces/user"
+expect_ok "start s3 (a user namespace, style systemd)" vsx s3 start
+g=$v2/$CGBASE/s3
+run stat -c '%u:%g' "$g" "$g/cgroup.procs" "$g/cgroup.subtree_control" "$g/cgroup.threads"
+uid=$(awk '$1 == 0 { print $2 }' "/proc/$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/s3")/uid_map")
+gid=$(awk '$1 == 0 { print $2 }' "/proc/$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/s3")/gid_map")
+same "its group is its root's on the host ($uid:$gid)" "$uid:$gid $uid:$gid $uid:$gid $uid:$gid" "$(echo $OUT)"
+run vsx s3 exec sh -c 'mkdir /sys/fs/cgroup/init.scope && echo 1 >/sys/fs/cgroup/init.scope/cgroup.procs && echo delegated'
+same "its root makes a group below and moves its init there, as systemd does" "delegated" "$OUT"
+expect_ok "stop s3" vsx s3 stop
+check "its groups are gone" test ! -e "$g"
+
 finish

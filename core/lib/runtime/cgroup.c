@@ -619,6 +619,25 @@ int vs_cgroup_destroy(struct vs_cgroup *cg)
 	return r;
 }
 
+int vs_cgroup_delegate(const struct vs_cgroup *cg, uid_t uid, gid_t gid)
+{
+	static const char *const files[] = {".", "cgroup.procs",
+					    "cgroup.subtree_control",
+					    "cgroup.threads"};
+	if (!cg->v2)
+		return 0;
+	int fd = open(cg->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files) && r == 0; i++)
+		r = fchownat(fd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 bool vs_cgroup_exists(const struct vs_cgroup *cg)
 {
 	for (size_t i = 0; i < cg->n; i++)

@@ -329,6 +329,10 @@ void vs_cgroup_signal(const struct vs_cgroup *cg, int sig);
 /* Kills what is left and removes the groups; -1 when one stays. */
 int vs_cgroup_destroy(struct vs_cgroup *cg);
 bool vs_cgroup_exists(const struct vs_cgroup *cg);
+/* Hands the cgroup2 group to uid:gid (the group itself, cgroup.procs,
+ * cgroup.subtree_control, cgroup.threads: cgroup v2's delegation), for
+ * the root of a user-namespace guest.  0, or -1 with errno. */
+int vs_cgroup_delegate(const struct vs_cgroup *cg, uid_t uid, gid_t gid);
 /* Contents of a control file of controller ctl (malloc'd) or NULL. */
 char *vs_cgroup_stat(const struct vs_cgroup *cg, const char *ctl,
 		     const char *file);

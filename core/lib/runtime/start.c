@@ -268,6 +268,15 @@ static void close_fds(const int *fds, size_t n)
 			close(fds[i]);
 }
 
+/* The host id of id 0 inside (the guest's root). */
+static unsigned long host_root(const struct vs_idmap *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].inside == 0)
+			return m->e[i].outside;
+	return 65534; /* unmapped: nobody */
+}
+
 /* Creates the init; on success it has exec'd its command. */
 static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		      bool foreground, struct vs_init *out)
@@ -376,6 +385,13 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	sigaction(SIGPIPE, &ign, &old);
 	if (p->userns.on)
 		r = give_root(p, pid, tsock[0]);
+	/* its root may manage the groups below its own (systemd does) */
+	if (r == 0 && p->userns.on && p->api_fs &&
+	    vs_cgroup_delegate(cg, (uid_t)host_root(&p->userns.uid),
+			       (gid_t)host_root(&p->userns.gid)) < 0)
+		r = vs_set_errno(ctx, errno, "cannot delegate the cgroup of "
+					     "guest '%s'",
+				 p->g->name);
 	if (r == 0 && vs_net_host_setup(p->g, &p->net, pid) < 0)
 		r = -1;
 	else if (r == 0 && vs_cgroup_attach(cg, pid, born_in_v2) < 0)
