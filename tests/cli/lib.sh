@@ -27,12 +27,11 @@ cleanup() {
 	# the tests' cgroups
 	for d in /sys/fs/cgroup/*/"$CGBASE" /sys/fs/cgroup/"$CGBASE"; do
 		[ -d "$d" ] || continue
-		for g in "$d"/*/; do
-			[ -d "$g" ] || continue
-			cat "$g/cgroup.procs" 2>/dev/null | xargs -r kill -9 2>/dev/null
-			sleep 0.05
-			rmdir "$g" 2>/dev/null
-		done
+		# the guests' groups and those a guest made below its own
+		find "$d" -mindepth 1 -name cgroup.procs -exec cat {} + 2>/dev/null |
+			xargs -r kill -9 2>/dev/null
+		sleep 0.05
+		find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
 		rmdir "$d" 2>/dev/null
 	done
 	# unmount anything a test mounted below $T, deepest first
