@@ -15,6 +15,28 @@ allowed() {
 }
 T=$(mktemp -d /tmp/vs-layers.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# symbols SET OBJ NAME: what NAME (the object OBJ) defines and uses
+symbols() {
+	nm -g --defined-only "$2" | awk -v f="$3" '{ print $3, f }' >>"$T/$1.defs"
+	nm -u "$2" | awk -v f="$3" '{ print f, $2 }' >>"$T/$1.uses"
+}
+# edges SET: "caller callee symbol", one per call between files
+edges() {
+	sort -k1,1 "$T/$1.defs" >"$T/$1.defs.s"
+	sort -k2,2 "$T/$1.uses" | join -1 2 -2 1 - "$T/$1.defs.s" |
+		awk '$2 != $3 { print $2, $3, $1 }' | sort -u
+}
+# no_circle SET WHAT: no file of SET calls one that calls it back
+no_circle() {
+	edges "$1" | awk '{ print $1, $2 }' | sort -u >"$T/$1.pairs"
+	if tsort "$T/$1.pairs" >/dev/null 2>"$T/$1.tsort"; then
+		echo "ok - no circle between the files of $2"
+	else
+		echo "not ok - a circle between the files of $2:"
+		sed 's/^/#   /' "$T/$1.tsort"
+		return 1
+	fi
+}
 n=0
 for src in "$srcdir"/core/lib/*/*.c; do
 	rel=${src#"$srcdir"/core/lib/}
@@ -23,13 +45,10 @@ for src in "$srcdir"/core/lib/*/*.c; do
 	dir=$top_builddir/core/lib/${rel%"$name.c"}
 	obj=${dir%/}/.libs/libvs_la-$name.o
 	[ -f "$obj" ] || { echo "not ok - no object for $rel ($obj)"; exit 1; }
-	nm -g --defined-only "$obj" | awk -v f="$layer/$name" '{ print $3, f }' >>"$T/defs"
-	nm -u "$obj" | awk -v f="$layer/$name" '{ print f, $2 }' >>"$T/uses"
+	symbols libvs "$obj" "$layer/$name"
 	n=$((n + 1))
 done
-sort -k1,1 "$T/defs" >"$T/defs.s"
-# caller callee-file
-sort -k2,2 "$T/uses" | join -1 2 -2 1 - "$T/defs.s" | awk '$2 != $3 { print $2, $3, $1 }' | sort -u >"$T/edges"
+edges libvs >"$T/edges"
 fails=0 up=0
 while read -r from to sym; do
 	if ! allowed "${from%%/*}" "${to%%/*}"; then
@@ -39,34 +58,14 @@ while read -r from to sym; do
 done <"$T/edges"
 [ "$up" = 0 ] && echo "ok - $n files: calls between layers go downward only"
 fails=$up
-# circles between files of the layers
-awk '{ print $1, $2 }' "$T/edges" | sort -u >"$T/pairs"
-if tsort "$T/pairs" >/dev/null 2>"$T/tsort"; then
-	echo "ok - no circle between the files of base, config, runtime, plugins"
-else
-	echo "not ok - a circle between files:"
-	sed 's/^/#   /' "$T/tsort"
-	fails=$((fails + 1))
-fi
-# circles between the files of the unify and hashify engines
-: >"$T/udefs"
-: >"$T/uuses"
+no_circle libvs "base, config, runtime, plugins" || fails=$((fails + 1))
+# the unify and hashify engines
 for obj in "$top_builddir"/plugins/unify/common/.libs/libvsunify_la-*.o; do
 	[ -f "$obj" ] || { echo "not ok - no engine objects"; exit 1; }
 	name=${obj##*/libvsunify_la-}
-	name=${name%.o}
-	nm -g --defined-only "$obj" | awk -v f="$name" '{ print $3, f }' >>"$T/udefs"
-	nm -u "$obj" | awk -v f="$name" '{ print f, $2 }' >>"$T/uuses"
+	symbols engines "$obj" "${name%.o}"
 done
-sort -k1,1 "$T/udefs" >"$T/udefs.s"
-sort -k2,2 "$T/uuses" | join -1 2 -2 1 - "$T/udefs.s" | awk '$2 != $3 { print $2, $3 }' | sort -u >"$T/upairs"
-if tsort "$T/upairs" >/dev/null 2>"$T/utsort"; then
-	echo "ok - no circle between the files of the engines (plugins/unify/common)"
-else
-	echo "not ok - a circle between engine files:"
-	sed 's/^/#   /' "$T/utsort"
-	fails=$((fails + 1))
-fi
+no_circle engines "the engines (plugins/unify/common)" || fails=$((fails + 1))
 
 # libvs and vs link none of the libraries only some runs need: those
 # belong to the plugins and the runtime helpers (loaded when needed)

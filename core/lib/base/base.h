@@ -81,6 +81,9 @@ char *vs_mount_below(const char *dir);
 /* Splits a line (its newline dropped) in place at sep into at most max
  * fields; returns their count. */
 int vs_split_fields(char *line, char sep, char **f, int max);
+/* Writes all n bytes (again after EINTR and short writes); false when
+ * the descriptor refuses them. */
+bool vs_write_all(int fd, const void *p, size_t n);
 
 /* fdpass.c */
 /* Sends fd over a unix socket; 0 or -1 with errno. */

@@ -82,6 +82,21 @@ char *vs_read_fd_stream(int fd, size_t max)
 	return buf;
 }
 
+bool vs_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		c += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
 int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
 		mode_t mode)
 {

@@ -494,55 +494,13 @@ int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)
 	return 0;
 }
 
-/* The processes of the group open at dfd and of the groups below it (an
- * init such as systemd makes its own), appended from n; the new count. */
-static size_t pids_below(int dfd, pid_t *pids, size_t n, size_t max,
-			 int depth)
-{
-	int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
-	long v;
-	while (f && n < max && fscanf(f, "%ld", &v) == 1)
-		pids[n++] = (pid_t)v;
-	if (f)
-		fclose(f);
-	else if (fd >= 0)
-		close(fd);
-	int dup = depth < 32 ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1;
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d && dup >= 0)
-		close(dup);
-	struct dirent *e;
-	while (d && n < max && (e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		int c = openat(dfd, e->d_name,
-			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (c >= 0) {
-			n = pids_below(c, pids, n, max, depth + 1);
-			close(c);
-		}
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
-size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max)
-{
-	/* the v2 group, else the first v1 one: they hold the same tasks */
-	const char *dir = cg->v2 ? cg->v2 : (cg->n ? cg->dirs[0] : NULL);
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (fd < 0)
-		return 0;
-	size_t n = pids_below(fd, pids, 0, max, 0);
-	close(fd);
-	return n;
-}
-
-/* Removes the groups below the group open at dfd, deepest first (their
- * processes are gone). */
-static void remove_below(int dfd, int depth)
+/* Calls fn for each group directly below the group open at dfd (its
+ * name, an fd of it, depth + 1), to a depth of 32: cgroupfs has no
+ * symlinks, and the guest may have made these. */
+static void each_child(int dfd, int depth,
+		       void (*fn)(int dfd, const char *name, int fd, int depth,
+				  void *arg),
+		       void *arg)
 {
 	int dup = depth < 32 ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1;
 	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
@@ -558,18 +516,64 @@ static void remove_below(int dfd, int depth)
 		int c = openat(dfd, e->d_name,
 			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (c >= 0) {
-			remove_below(c, depth + 1);
+			fn(dfd, e->d_name, c, depth + 1, arg);
 			close(c);
-		}
-		for (int tries = 0;
-		     unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0 &&
-		     errno == EBUSY && tries < 200;
-		     tries++) {
-			struct timespec ts = {0, 5 * 1000 * 1000};
-			nanosleep(&ts, NULL);
 		}
 	}
 	closedir(d);
+}
+
+struct pid_list {
+	pid_t *pids;
+	size_t n, max;
+};
+
+/* The processes of the group open at fd and of the groups below it (an
+ * init such as systemd makes its own), appended to the list. */
+static void pids_below(int dfd, const char *name, int fd, int depth,
+		       void *arg)
+{
+	(void)dfd;
+	(void)name;
+	struct pid_list *l = arg;
+	int pfd = openat(fd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = pfd >= 0 ? fdopen(pfd, "re") : NULL;
+	long v;
+	while (f && l->n < l->max && fscanf(f, "%ld", &v) == 1)
+		l->pids[l->n++] = (pid_t)v;
+	if (f)
+		fclose(f);
+	else if (pfd >= 0)
+		close(pfd);
+	if (l->n < l->max)
+		each_child(fd, depth, pids_below, l);
+}
+
+/* Removes the group name below dfd (open at fd) after those below it,
+ * deepest first (their processes are gone). */
+static void remove_group(int dfd, const char *name, int fd, int depth,
+			 void *arg)
+{
+	each_child(fd, depth, remove_group, arg);
+	for (int tries = 0; unlinkat(dfd, name, AT_REMOVEDIR) < 0 &&
+			    errno == EBUSY && tries < 200;
+	     tries++) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max)
+{
+	/* the v2 group, else the first v1 one: they hold the same tasks */
+	const char *dir = cg->v2 ? cg->v2 : (cg->n ? cg->dirs[0] : NULL);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return 0;
+	struct pid_list l = {.pids = pids, .max = max};
+	pids_below(-1, NULL, fd, 0, &l);
+	close(fd);
+	return l.n;
 }
 
 void vs_cgroup_signal(const struct vs_cgroup *cg, int sig)
@@ -600,8 +604,8 @@ int vs_cgroup_destroy(struct vs_cgroup *cg)
 	for (size_t i = 0; i < cg->n; i++) {
 		int tries = 0, fd = open(cg->dirs[i],
 					 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			remove_below(fd, 0);
+		if (fd >= 0) { /* the groups below it first */
+			each_child(fd, 0, remove_group, NULL);
 			close(fd);
 		}
 		while (rmdir(cg->dirs[i]) < 0 && errno == EBUSY && tries++ < 200) {

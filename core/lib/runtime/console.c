@@ -244,20 +244,6 @@ int vs_console_start(struct vs_guest *g, int master, int *slave)
 
 /* ---- vs <guest> console: the client ----------------------------------- */
 
-static bool send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* Three ^] within a second detach (counted over what is typed). */
 static bool detach_typed(const char *buf, ssize_t n, int *count,
 			 struct timespec *first)
@@ -288,6 +274,9 @@ static int relay(int sock, int master)
 {
 	struct vs_term term;
 	vs_term_begin(&term, master);
+	/* a console gone while we write is its end, not our death */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
+	sigaction(SIGPIPE, &ign, &oldpipe);
 	int count = 0, r = 0;
 	struct timespec first = {0, 0};
 	for (;;) {
@@ -308,7 +297,7 @@ static int relay(int sock, int master)
 				break;
 			}
 			if (n > 0)
-				send_all(sock, buf, (size_t)n);
+				vs_write_all(sock, buf, (size_t)n);
 			else if (n == 0 || errno != EINTR)
 				break; /* our input ended: detached */
 		}
@@ -324,6 +313,7 @@ static int relay(int sock, int master)
 			(void)w;
 		}
 	}
+	sigaction(SIGPIPE, &oldpipe, NULL);
 	vs_term_end(&term);
 	return r;
 }

@@ -374,23 +374,26 @@ static void attach_free(struct attach *a)
 	vs_seccomp_free(a->filter);
 }
 
-/* clone3 into the cgroup2 group a->v2fd (a move would wait for an RCU
- * grace period: milliseconds), else a plain one; *born_in_v2 says
- * which. */
-static pid_t clone_into(struct attach *a, int *pidfd, bool *born_in_v2)
+/* clone3(ca) into the cgroup2 group a->v2fd (a move would wait for an
+ * RCU grace period: milliseconds), else a plain one; *born_in_v2 says
+ * which, set before each try (a CLONE_VM child reads it).  With fn, the
+ * child runs fn(arg) on ca's stack. */
+static pid_t clone_into(struct attach *a, struct clone_args *ca,
+			int (*fn)(void *), void *arg, bool *born_in_v2)
 {
-	struct clone_args ca = {
-		.flags = CLONE_PIDFD | (a->v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
-		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = SIGCHLD,
-		.cgroup = a->v2fd >= 0 ? (uint64_t)a->v2fd : 0,
-	};
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	*born_in_v2 = pid >= 0 && a->v2fd >= 0;
-	if (pid < 0 && a->v2fd >= 0) {
-		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		ca.cgroup = 0;
-		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	*born_in_v2 = a->v2fd >= 0;
+	if (*born_in_v2) {
+		ca->flags |= CLONE_INTO_CGROUP;
+		ca->cgroup = (uint64_t)a->v2fd;
+	}
+	pid_t pid = fn ? vs_clone3_fn(ca, fn, arg)
+		       : (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
+	if (pid < 0 && *born_in_v2 && errno != ENOSYS) {
+		ca->flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		ca->cgroup = 0;
+		*born_in_v2 = false;
+		pid = fn ? vs_clone3_fn(ca, fn, arg)
+			 : (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
 	}
 	return pid;
 }
@@ -440,7 +443,10 @@ static int exec_through(struct attach *a, int *status)
 	int pidfd = -1;
 	bool born_in_v2;
 	a->v2fd = open_v2(a);
-	pid_t pid = clone_into(a, &pidfd, &born_in_v2);
+	struct clone_args ca = {.flags = CLONE_PIDFD,
+				.pidfd = (uint64_t)(uintptr_t)&pidfd,
+				.exit_signal = SIGCHLD};
+	pid_t pid = clone_into(a, &ca, NULL, NULL, &born_in_v2);
 	if (pid == 0) {
 		close(errpipe[0]);
 		if (sock[0] >= 0)
@@ -500,22 +506,12 @@ static int exec_shared(struct attach *a, int *status, bool *unsupported)
 	char **saved_environ = environ; /* the attach process sets it */
 	a->v2fd = open_v2(a);
 	a->errfd = errpipe[1];
-	struct shared_start v = {.a = a, .born_in_v2 = a->v2fd >= 0};
-	struct clone_args ca = {
-		.flags = CLONE_VM | CLONE_VFORK |
-			 (a->v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
-		.exit_signal = SIGCHLD,
-		.stack = (uint64_t)(uintptr_t)stack,
-		.stack_size = stack_size,
-		.cgroup = a->v2fd >= 0 ? (uint64_t)a->v2fd : 0,
-	};
-	pid_t pid = vs_clone3_fn(&ca, shared_main, &v);
-	if (pid < 0 && a->v2fd >= 0 && errno != ENOSYS) {
-		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		ca.cgroup = 0;
-		v.born_in_v2 = false;
-		pid = vs_clone3_fn(&ca, shared_main, &v);
-	}
+	struct shared_start v = {.a = a};
+	struct clone_args ca = {.flags = CLONE_VM | CLONE_VFORK,
+				.exit_signal = SIGCHLD,
+				.stack = (uint64_t)(uintptr_t)stack,
+				.stack_size = stack_size};
+	pid_t pid = clone_into(a, &ca, shared_main, &v, &v.born_in_v2);
 	/* the attach process has ended or exec'd nothing: it is gone or
 	 * waiting no more (CLONE_VFORK); what it changed of ours goes */
 	int e = errno;

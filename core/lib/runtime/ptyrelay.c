@@ -32,20 +32,6 @@ void vs_pty_copy_winsize(int master)
 		}
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* Copies what the master has (one read with once); false at its end
  * (EIO: no slave left). */
 static bool drain(int master, bool once)
@@ -59,7 +45,7 @@ static bool drain(int master, bool once)
 			return true;
 		if (n <= 0)
 			return false;
-		write_all(1, buf, (size_t)n);
+		vs_write_all(1, buf, (size_t)n);
 		if (once)
 			return true;
 	}
@@ -73,7 +59,7 @@ static void end_of_input(int master, bool tty)
 	struct termios t;
 	if (!tty && tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON)) {
 		char eof = (char)t.c_cc[VEOF];
-		write_all(master, &eof, 1);
+		vs_write_all(master, &eof, 1);
 	}
 }
 
@@ -133,7 +119,7 @@ void vs_pty_relay(int master, int pidfd)
 			char buf[4096];
 			ssize_t n = read(0, buf, sizeof(buf));
 			if (n > 0) {
-				write_all(master, buf, (size_t)n);
+				vs_write_all(master, buf, (size_t)n);
 			} else if (n == 0 || errno != EINTR) {
 				in_open = false;
 				end_of_input(master, tty);

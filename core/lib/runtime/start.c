@@ -31,21 +31,14 @@
 
 /* ---- in the guest's init ---------------------------------------------- */
 
-static void write_all(int fd, const char *s)
+static void write_msg(int fd, const char *s)
 {
-	size_t n = strlen(s);
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
+	vs_write_all(fd, s, strlen(s));
 }
 
 static _Noreturn void init_fail(struct vs_ctx *ctx, int errfd)
 {
-	write_all(errfd, ctx->err[0] ? ctx->err : "the init failed");
+	write_msg(errfd, ctx->err[0] ? ctx->err : "the init failed");
 	_exit(127);
 }
 
@@ -70,7 +63,7 @@ static _Noreturn void stub_init(char *const argv[], char *const env[],
 			char msg[512];
 			snprintf(msg, sizeof(msg), "cannot run '%s' in the guest: %s",
 				 argv[0], strerror(errno));
-			write_all(errfd, msg);
+			write_msg(errfd, msg);
 			_exit(127);
 		}
 	}
@@ -340,13 +333,11 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		v2fd = -1;
 		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	}
+	/* the monitor's ends and the init's */
+	const int ours[] = {go[1], err[0], tsock[0], csock[0]};
+	const int theirs[] = {go[0], err[1], tsock[1], csock[1], nullfd};
 	if (pid == 0) {
-		close(go[1]);
-		close(err[0]);
-		if (tsock[0] >= 0)
-			close(tsock[0]);
-		if (csock[0] >= 0)
-			close(csock[0]);
+		close_fds(ours, sizeof(ours) / sizeof(*ours));
 		init_main(p, go[0], err[1], nullfd, tsock[1], csock[1],
 			  foreground);
 	}
@@ -356,24 +347,12 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		}
 		close(cwd);
 	}
-	if (tsock[1] >= 0)
-		close(tsock[1]);
-	if (csock[1] >= 0)
-		close(csock[1]);
-	close(go[0]);
-	close(err[1]);
-	if (nullfd >= 0)
-		close(nullfd);
+	close_fds(theirs, sizeof(theirs) / sizeof(*theirs));
 	bool born_in_v2 = v2fd >= 0;
 	if (v2fd >= 0)
 		close(v2fd);
 	if (pid < 0) {
-		close(go[1]);
-		close(err[0]);
-		if (tsock[0] >= 0)
-			close(tsock[0]);
-		if (csock[0] >= 0)
-			close(csock[0]);
+		close_fds(ours, sizeof(ours) / sizeof(*ours));
 		return vs_set_errno(ctx, e, "cannot create the namespaces of "
 					    "guest '%s'",
 				    p->g->name);
@@ -727,12 +706,12 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 		vs_close_fds_except(keep, 2);
 		setsid();
 		if (spawn_init(&plan, &cg, false, &init) < 0) {
-			write_all(rep[1], ctx->err);
+			write_msg(rep[1], ctx->err);
 			_exit(1);
 		}
 		char ok[64];
 		snprintf(ok, sizeof(ok), "OK %d", (int)init.pid);
-		write_all(rep[1], ok);
+		write_msg(rep[1], ok);
 		close(rep[1]);
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
