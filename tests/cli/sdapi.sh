@@ -59,6 +59,9 @@ gid=$(awk '$1 == 0 { print $2 }' "/proc/$(awk '$1 == "init" { print $2 }' "$R$RU
 same "its group is its root's on the host ($uid:$gid)" "$uid:$gid $uid:$gid $uid:$gid $uid:$gid" "$(echo $OUT)"
 run vsx s3 exec sh -c 'mkdir /sys/fs/cgroup/init.scope && echo 1 >/sys/fs/cgroup/init.scope/cgroup.procs && echo delegated'
 same "its root makes a group below and moves its init there, as systemd does" "delegated" "$OUT"
+run vsx s3 exec sh -c 'echo 3 >/sys/fs/cgroup/cgroup.max.descendants && echo raised'
+check "but the group's own settings stay the host's (cgroup.max.descendants: $(echo $ERR))" \
+	sh -c "[ $RC != 0 ] && [ \"\$(cat '$g/cgroup.max.descendants')\" = max ]"
 expect_ok "stop s3" vsx s3 stop
 check "its groups are gone" test ! -e "$g"
 
