@@ -249,6 +249,10 @@ char *vs_host_canon(const struct vs_ctx *ctx, const char *path);
 /* fd-relative helpers that never follow symlinks; -1 with errno. */
 int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
 		mode_t mode);
+/* Writes a new file in place of dirfd/name (a temporary file renamed over
+ * it: a symlink there is replaced, never followed). */
+int vs_replace_at(int dirfd, const char *name, const char *data, size_t len,
+		  mode_t mode);
 int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode);
 /* Copies a regular file from an fd to a new file (O_EXCL) at dirfd/name. */
 int vs_copy_fd_at(int srcfd, int dirfd, const char *name, mode_t mode);

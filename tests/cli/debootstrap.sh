@@ -10,11 +10,15 @@ cat >"$T/bin/debootstrap" <<'EOS'
 #!/bin/sh
 printf '%s\n' "$*" >"$STUB_LOG"
 for a; do root=$prev; prev=$a; done
+if [ -n "${STUB_HOSTILE:-}" ]; then # links out of the tree, to host paths
+	mkdir -p "$root/etc"
+	ln -s "$STUB_HOSTILE/host-hostname" "$root/etc/hostname"
+	ln -s "$STUB_HOSTILE/hostsbin" "$root/sbin"
+fi
 exit "${STUB_RC:-0}"
 EOS
 chmod 755 "$T/bin/debootstrap"
 stub() { env PATH="$T/bin:$PATH" STUB_LOG="$T/args" "$@"; }
-rootof() { printf '%s' "$R$VROOTDIR/$1"; }
 
 expect_ok "stub: the shipped mirror" stub "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" s1 build -m debootstrap -- -d bookworm
 same "stub: command line" "bookworm $(rootof s1) http://deb.debian.org/debian" "$(cat "$T/args")"
@@ -31,6 +35,14 @@ same "stub: .distributions wins" "--variant=buildd trixie $(rootof s3) http://di
 expect_ok "stub: -m wins, a local path is a file:// mirror" stub "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" s4 build -m debootstrap -- -d trixie -m /srv/mirror -s /usr/share/debootstrap/scripts/sid
 same "stub: -m and -s" "--variant=buildd trixie $(rootof s4) file:///srv/mirror /usr/share/debootstrap/scripts/sid" "$(cat "$T/args")"
 check "stub: /dev reset to the safe set" test -c "$(rootof s4)/dev/null" -a -L "$(rootof s4)/dev/fd"
+# a tree whose /etc/hostname and /sbin link to host paths
+echo host-name >"$T/host-hostname"
+mkdir -p "$T/hostsbin" && ln -s /lib/systemd/systemd "$T/hostsbin/init"
+expect_ok "stub: --hostname over a tree whose /etc/hostname and /sbin link out" \
+	stub env STUB_HOSTILE="$T" "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" s5 build -m debootstrap --hostname s5.example -- -d bookworm
+same "stub: the host's file behind the link is untouched" host-name "$(cat "$T/host-hostname")"
+same "stub: the tree's /etc/hostname is a file of its own with the name" "regular file|s5.example" "$(stat -c %F "$(rootof s5)/etc/hostname")|$(cat "$(rootof s5)/etc/hostname")"
+check "stub: the init style is not read from the host's /sbin/init (nothing detected)" test ! -e "$R$CONFDIR/s5/apps/init/style"
 expect_error "a failing debootstrap fails the build" 1 "debootstrap failed with status 3 (suite 'bookworm', mirror 'http://mirror.example/debian')" \
 	stub env STUB_RC=3 "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" f1 build -m debootstrap -- -d bookworm
 check "failure: nothing left" test ! -e "$(rootof f1)" -a ! -e "$R$CONFDIR/f1"
@@ -98,14 +110,7 @@ rm -r "$R$CONFDIR/.defaults/apps/debootstrap" "$R$CONFDIR/.distributions"
 # cached under /var/tmp (made once from the Debian mirror with
 # --make-tarball; remade when missing or corrupt).  The mirror keeps
 # Debian's signed Release, so debootstrap checks the signature.
-CACHE=/var/tmp/vs-test-cache/bookworm-minbase.tgz
-cache_ok() { tar tzf "$CACHE" 2>/dev/null | grep -qx 'debootstrap/debpaths'; }
-if ! cache_ok && command -v debootstrap >/dev/null; then
-	mkdir -p "$(dirname "$CACHE")"
-	timeout 900 debootstrap --variant=minbase --make-tarball="$CACHE.$$" bookworm \
-		"$T/mk" http://deb.debian.org/debian >"$T/mk.log" 2>&1 && mv "$CACHE.$$" "$CACHE"
-	rm -rf "$T/mk" "$CACHE.$$"
-fi
+cached_tarball bookworm-minbase
 # mkmirror TARBALL DIR
 mkmirror() {
 	m=$2
@@ -124,7 +129,7 @@ mkmirror() {
 	cut -d' ' -f1 "$m/x/debootstrap/debpaths" | paste -sd, >"$m/packages"
 	rm -rf "$m/x"
 }
-if ! cache_ok || ! command -v debootstrap >/dev/null; then
+if ! tarball_ok || ! command -v debootstrap >/dev/null; then
 	echo "# SKIP the real debootstrap runs: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
 elif [ "$(dpkg --print-architecture)" != amd64 ]; then
 	echo "# SKIP the real debootstrap runs: the cached mirror is for amd64"

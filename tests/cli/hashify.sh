@@ -10,7 +10,6 @@
 use_test_cgroups
 
 C=$R$CONFDIR
-rootof() { printf '%s' "$R$VROOTDIR/$1"; }
 HD=$CONFDIR/.defaults/apps/vunify/hash
 STORE=$R$VROOTDIR/.hash
 

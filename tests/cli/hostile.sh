@@ -74,9 +74,12 @@ attacks() {
 	# 5. user namespaces, and the i386/x32 entries
 	contained "$K: no user namespace by unshare, clone or clone3" vsx $G exec hostile userns
 	contained "$K: the i386 and x32 entries are filtered too" vsx $G exec hostile compat
-	contained "$K: bpf, perf, userfaultfd, open_tree, keys, handles, io_uring refused" vsx $G exec hostile denied
+	contained "$K: bpf, perf, userfaultfd, open_tree, keys, io_uring refused" vsx $G exec hostile denied
 	run vsx $G exec unshare -U -r true
 	check "$K: unshare -U -r fails" test "$RC" != 0
+	# shellcheck disable=SC2046
+	contained "$K: no node of the host's disk, no host kernel setting (masks unmounted, a new proc), no host network, no way out of the root" \
+		vsx $G exec hostile nspowers "$T/host-marker" $(stat -c '%Hd %Ld' "$T") "$(readlink /proc/self/ns/net)"
 
 	# 6. TIOCSTI from a process left behind by enter: the filter refuses it,
 	# and without the filter the pty of the guest's own stops it
@@ -135,6 +138,21 @@ expect_ok "stop hc" vsx hc stop
 echo no_such_call >"$R$CONFDIR/hc/apps/seccomp/deny"
 expect_error "an unknown system call in apps/seccomp/deny" 1 "apps/seccomp/deny:1: unknown system call 'no_such_call'" vsx hc start
 rm -r "$R$CONFDIR/hc/apps/seccomp" "$R$CONFDIR/hc/bcapabilities"
+
+# the same with SYS_ADMIN and MKNOD in a guest sharing the host's user
+# namespace: the attack is real, and the start names what it weakens
+mkguest hp --context 209 || exit 99
+install -m 0755 "$HOSTILE" "$R$VROOTDIR/hp/bin/hostile"
+echo SYS_ADMIN,MKNOD >"$R$CONFDIR/hp/bcapabilities"
+run vsx hp start
+check "a guest with SYS_ADMIN and MKNOD without a user namespace is warned about" \
+	grep -q "guest 'hp' shares the host's user namespace and has cap_sys_admin (mount file systems and remount what vs made read-only), cap_mknod (make device nodes of the host's disks): give it spaces/user instead" "$T/err"
+# shellcheck disable=SC2046
+run vsx hp exec hostile nspowers "$T/host-marker" $(stat -c '%Hd %Ld' "$T") "$(readlink /proc/self/ns/net)"
+check "control: with them the guest reads the host's disk and rewrites the host's kernel settings ($OUT)" \
+	sh -c "[ $RC = 1 ] && echo '$OUT' | grep -q 'of-the-host-disk.*settings-without-the-masks'"
+expect_ok "stop hp" vsx hp stop
+same "the host marker is unchanged" "$MARKER0" "$(marker_state)"
 
 # the handle attack on XFS
 if ! command -v mkfs.xfs >/dev/null; then
@@ -304,6 +322,10 @@ init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/hu")
 same "userns: the guest's init is an unprivileged user of the host" "1065536:2065536" "$(stat -c %u:%g /proc/$init)"
 run vsx hu exec chown 70000 /root/made-inside
 check "userns: capabilities stop at the guest's own ids (no chown to an unmapped id)" test "$RC" != 0
+run vsx hu exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
+# SETPCAP 8, NET_ADMIN 12, SYS_ADMIN 21, MKNOD 27 in; SYS_MODULE 16, SYS_RAWIO 17, SYS_TIME 25 out
+check "userns: the bounding set has SETPCAP, NET_ADMIN, SYS_ADMIN, MKNOD (they reach only its own namespaces), not SYS_MODULE, SYS_RAWIO, SYS_TIME ($OUT)" \
+	test $(( 0x$OUT & (1 << 8 | 1 << 12 | 1 << 21 | 1 << 27 | 1 << 16 | 1 << 17 | 1 << 25) )) = $(( 1 << 8 | 1 << 12 | 1 << 21 | 1 << 27 ))
 attacks hu userns
 # reboot and halt from inside reach vshelper as in a privileged guest
 init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }

@@ -47,6 +47,7 @@ CGBASE=vs-test-$$
 PASSES=0
 FAILS=0
 vsx() { "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" "$@"; }
+rootof() { printf '%s' "$R$VROOTDIR/$1"; }
 path_of() { vsx paths | awk -v k="$1" '$1 == k { print $2 }'; }
 CONFDIR=$(path_of confdir)
 VROOTDIR=$(path_of vrootdir)
@@ -156,6 +157,23 @@ mkguest() {
 		echo "guest $VSERVER_NAME" >"$VDIR/etc/guest-marker"' >"$T/mkguest.log" 2>&1 ||
 		{ cat "$T/mkguest.log"; return 1; }
 }
+
+# cached_tarball NAME [debootstrap options]: sets CACHE to
+# /var/tmp/vs-test-cache/NAME.tgz, a bookworm minbase tarball with those
+# options made once from the Debian mirror (--make-tarball) when missing
+# or corrupt; fails when there is none (no debootstrap, no mirror).
+cached_tarball() {
+	CACHE=/var/tmp/vs-test-cache/$1.tgz
+	shift
+	if ! tarball_ok && command -v debootstrap >/dev/null; then
+		mkdir -p "$(dirname "$CACHE")"
+		timeout 900 debootstrap --variant=minbase "$@" --make-tarball="$CACHE.$$" bookworm \
+			"$T/mk" http://deb.debian.org/debian >"$T/mk.log" 2>&1 && mv "$CACHE.$$" "$CACHE"
+		rm -rf "$T/mk" "$CACHE.$$"
+	fi
+	tarball_ok
+}
+tarball_ok() { tar tzf "$CACHE" 2>/dev/null | grep -qx 'debootstrap/debpaths'; }
 
 finish() {
 	echo "$PASSES passed, $FAILS failed"

@@ -10,7 +10,6 @@ for t in rpm rpmbuild; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t is not installed (Debian package rpm)"; exit 77; }
 done
 
-rootof() { printf '%s' "$R$VROOTDIR/$1"; }
 qa() { rpm --root "$(rootof "$1")" --dbpath /var/lib/rpm -qa --qf '%{NAME}\n' 2>/dev/null | LC_ALL=C sort | tr '\n' ' '; }
 hostdbs() { find "$HOME/.rpmdb" /var/lib/rpm -type f -exec md5sum {} + 2>/dev/null | LC_ALL=C sort; }
 HOSTDB=$(hostdbs)

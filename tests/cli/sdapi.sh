@@ -8,7 +8,11 @@
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
-mkguest s1 --context 401 --initstyle systemd || exit 99
+mkguest s1 --context 401 --initstyle systemd --no-userns || exit 99
+check "--no-userns: no spaces/user" test ! -e "$R$CONFDIR/s1/spaces/user"
+check "--no-userns: the build says what a systemd guest then lacks" \
+	grep -q "vs: warning: guest 's1' runs systemd without a user namespace (--no-userns): journald and logind fail unless bcapabilities adds SETPCAP, and the sandboxing of its services is skipped (it needs CAP_SYS_ADMIN, which reaches the host from such a guest)" "$T/mkguest.log"
+echo SETPCAP >"$R$CONFDIR/s1/bcapabilities" # or a warning: journald and logind would fail
 expect_ok "start s1 (style systemd, a busybox init)" vsx s1 start
 run vsx s1 exec sh -c 'grep -E " /run | /run/lock " /proc/self/mounts | cut -d" " -f2,3 | tr "\n" " "'
 same "/run and /run/lock are tmpfs" "/run tmpfs /run/lock tmpfs " "$OUT"
@@ -33,7 +37,8 @@ check "and so is the process in it" sh -c "[ -n '$inner' ] && [ ! -e /proc/$inne
 same "no warning about a group left" "" "$(grep -i cgroup "$T/err")"
 
 # an init that closes its stdio (as systemd does): the console lives on
-mkguest s2 --context 402 --initstyle systemd || exit 99
+mkguest s2 --context 402 --initstyle systemd --no-userns || exit 99
+echo SETPCAP >"$R$CONFDIR/s2/bcapabilities"
 mkdir -p "$R$CONFDIR/s2/apps/init"
 printf '%s\n' /bin/sh -c 'exec </dev/null >/dev/null 2>&1; exec /bin/busybox init' >"$R$CONFDIR/s2/apps/init/cmd.start"
 expect_ok "start s2 (its init closes its stdio)" vsx s2 start
@@ -50,7 +55,10 @@ mkdir -p "$R/etc"
 echo "root:1000000:655360" >"$R/etc/subuid"
 echo "root:2000000:655360" >"$R/etc/subgid"
 mkguest s3 --context 403 --initstyle systemd || exit 99
-mkdir -p "$R$CONFDIR/s3/spaces" && touch "$R$CONFDIR/s3/spaces/user"
+check "a systemd guest is built with a user namespace (spaces/user)" test -e "$R$CONFDIR/s3/spaces/user"
+mkguest s4 --context 404 --userns || exit 99
+check "--userns gives any guest one" test -e "$R$CONFDIR/s4/spaces/user"
+check "and the init style stays the given one (plain)" grep -qx plain "$R$CONFDIR/s4/apps/init/style"
 expect_ok "start s3 (a user namespace, style systemd)" vsx s3 start
 g=$v2/$CGBASE/s3
 run stat -c '%u:%g' "$g" "$g/cgroup.procs" "$g/cgroup.subtree_control" "$g/cgroup.threads"

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,22 @@ int vs_write_at(int dirfd, const char *name, const char *data, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+int vs_replace_at(int dirfd, const char *name, const char *data, size_t len,
+		  mode_t mode)
+{
+	char tmp[NAME_MAX + 1];
+	snprintf(tmp, sizeof(tmp), ".%.200s.vs%ld", name, (long)getpid());
+	unlinkat(dirfd, tmp, 0);
+	int r = vs_write_at(dirfd, tmp, data, len, mode);
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0) {
+		r = -1;
+		int e = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+	}
+	return r;
 }
 
 int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode)

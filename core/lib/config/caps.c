@@ -24,12 +24,85 @@ static const int secure_caps[] = {
 	CAP_AUDIT_WRITE,
 };
 
-uint64_t vs_caps_secure(void)
+/* What a user-namespace guest has beyond the secure set.  Each of them
+ * reaches only what the guest's own namespaces own (its mounts, its
+ * network namespace if it has one, its processes): the kernel checks
+ * them against the namespace, not the host.  systemd needs SETPCAP to
+ * give each service its bounding set and SYS_ADMIN for their sandboxing
+ * (mount namespaces).  Left out: what the kernel checks against the
+ * host only (SYS_MODULE, SYS_RAWIO, SYS_TIME, MAC_*, SYSLOG, WAKE_ALARM,
+ * BLOCK_SUSPEND, AUDIT_READ, BPF, PERFMON), where the extra capability
+ * would only confuse the software inside, and DAC_READ_SEARCH (file
+ * handles). */
+static const int userns_caps[] = {
+	CAP_SETPCAP,	 CAP_SYS_ADMIN,	  CAP_NET_ADMIN, CAP_NET_RAW,
+	CAP_NET_BROADCAST, CAP_IPC_LOCK,  CAP_IPC_OWNER, CAP_SYS_NICE,
+	CAP_SYS_RESOURCE, CAP_MKNOD,	  CAP_LINUX_IMMUTABLE,
+	CAP_AUDIT_CONTROL, CAP_SYS_PACCT,
+};
+
+static uint64_t mask_of(const int *caps, size_t n)
 {
 	uint64_t m = 0;
-	for (size_t i = 0; i < sizeof(secure_caps) / sizeof(*secure_caps); i++)
-		m |= 1ULL << secure_caps[i];
+	for (size_t i = 0; i < n; i++)
+		m |= 1ULL << caps[i];
 	return m;
+}
+
+uint64_t vs_caps_secure(void)
+{
+	return mask_of(secure_caps, sizeof(secure_caps) / sizeof(*secure_caps));
+}
+
+uint64_t vs_caps_userns(void)
+{
+	return vs_caps_secure() |
+	       mask_of(userns_caps, sizeof(userns_caps) / sizeof(*userns_caps));
+}
+
+/* Capabilities that reach past the guest when it shares the host's user
+ * namespace, with what each one gives its root. */
+static const struct {
+	int cap;
+	const char *gives;
+} host_reaching[] = {
+	{CAP_SYS_ADMIN, "mount file systems and remount what vs made "
+			"read-only"},
+	{CAP_SYS_MODULE, "load kernel modules"},
+	{CAP_SYS_RAWIO, "read and write the host's memory and disks"},
+	{CAP_MKNOD, "make device nodes of the host's disks"},
+	{CAP_SYS_TIME, "set the host's clock"},
+	{CAP_NET_ADMIN, "change the host's network (without spaces/net)"},
+	{CAP_MAC_ADMIN, "change the host's security policy"},
+	{CAP_MAC_OVERRIDE, "override the host's security policy"},
+	{CAP_SYSLOG, "read and clear the kernel's log"},
+	{CAP_BPF, "load BPF programs into the kernel"},
+	{CAP_PERFMON, "observe every process of the host"},
+	{CAP_WAKE_ALARM, "wake the host from suspend"},
+	{CAP_BLOCK_SUSPEND, "keep the host from suspending"},
+};
+
+int vs_caps_host_reaching(uint64_t bset, bool own_netns, char *out,
+			  size_t size)
+{
+	int n = 0;
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(host_reaching) / sizeof(*host_reaching);
+	     i++) {
+		int c = host_reaching[i].cap;
+		if (!(bset & (1ULL << c)) || (c == CAP_NET_ADMIN && own_netns))
+			continue;
+		char *name = cap_to_name((cap_value_t)c);
+		int w = snprintf(out + len, size - len, "%s%s (%s)",
+				 n ? ", " : "", name ? name : "?",
+				 host_reaching[i].gives);
+		cap_free(name);
+		if (w > 0 && (size_t)w < size - len)
+			len += (size_t)w;
+		n++;
+	}
+	return n;
 }
 
 unsigned vs_caps_last(void)
@@ -127,10 +200,10 @@ int vs_caps_apply_list(struct vs_ctx *ctx, const char *text,
 	return r;
 }
 
-int vs_guest_bcaps(struct vs_guest *g, uint64_t *bset)
+int vs_guest_bcaps(struct vs_guest *g, bool userns, uint64_t *bset)
 {
 	char path[PATH_MAX], real[PATH_MAX];
-	*bset = vs_caps_secure();
+	*bset = userns ? vs_caps_userns() : vs_caps_secure();
 	snprintf(path, sizeof(path), "%s/bcapabilities", g->cfgdir);
 	char *s = vs_host_read(g->ctx, path, 65536, NULL);
 	if (!s && errno != ENOENT)

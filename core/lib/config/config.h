@@ -50,8 +50,16 @@ unsigned vs_caps_last(void);
  * more per line) to *set; -1 with the error set naming where. */
 int vs_caps_apply_list(struct vs_ctx *ctx, const char *text,
 		       const char *where, uint64_t *set);
-/* The guest's bounding set: secure default, bcapabilities, host limit. */
-int vs_guest_bcaps(struct vs_guest *g, uint64_t *bset);
+/* The secure set and what a user-namespace guest has besides. */
+uint64_t vs_caps_userns(void);
+/* The guest's bounding set: the secure set (or the user-namespace one),
+ * bcapabilities, the host's limit. */
+int vs_guest_bcaps(struct vs_guest *g, bool userns, uint64_t *bset);
+/* Writes into out the capabilities of bset that reach the host when the
+ * guest shares the host's user namespace, each with what it gives
+ * ("cap_sys_admin (mount …), …"); returns how many. */
+int vs_caps_host_reaching(uint64_t bset, bool own_netns, char *out,
+			  size_t size);
 /* Drops the bounding set to bset and sets P/E/I to it; -1 with errno. */
 int vs_caps_limit(uint64_t bset);
 

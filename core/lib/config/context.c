@@ -116,7 +116,7 @@ int vs_context_allocate(struct vs_ctx *ctx, unsigned *id, unsigned *next)
 
 int vs_context_store_next(struct vs_ctx *ctx, unsigned next)
 {
-	char dir[PATH_MAX], real[PATH_MAX], data[32], tmp[64];
+	char dir[PATH_MAX], real[PATH_MAX], data[32];
 	snprintf(dir, sizeof(dir), "%s/.defaults",
 		 ctx->paths[VS_PATH_CONFDIR]);
 	if (vs_host_mkdir_p(ctx, dir, 0755) < 0)
@@ -127,15 +127,7 @@ int vs_context_store_next(struct vs_ctx *ctx, unsigned next)
 		return vs_set_errno(ctx, errno, "cannot open '%s'",
 				    vs_host_real(ctx, dir, real, sizeof(real)));
 	int n = snprintf(data, sizeof(data), "%u\n", next);
-	snprintf(tmp, sizeof(tmp), ".context.next.%ld", (long)getpid());
-	unlinkat(dfd, tmp, 0);
-	int r = vs_write_at(dfd, tmp, data, (size_t)n, 0644);
-	if (r == 0 && renameat(dfd, tmp, dfd, "context.next") < 0) {
-		r = -1;
-		int e = errno;
-		unlinkat(dfd, tmp, 0);
-		errno = e;
-	}
+	int r = vs_replace_at(dfd, "context.next", data, (size_t)n, 0644);
 	int e = errno;
 	close(dfd);
 	if (r < 0)

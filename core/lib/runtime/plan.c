@@ -77,6 +77,22 @@ static int parse_signal(const char *s)
 	}
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
+	if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
+		/* RTMIN, RTMIN+n, RTMAX, RTMAX-n (systemd's RTMIN+3, halt) */
+		bool min = toupper((unsigned char)s[3]) == 'I';
+		long n = 0;
+		if (s[5]) {
+			char *end;
+			if (s[5] != (min ? '+' : '-') ||
+			    !isdigit((unsigned char)s[6]))
+				return -1;
+			n = strtol(s + 6, &end, 10);
+			if (*end)
+				return -1;
+		}
+		long sig = min ? SIGRTMIN + n : SIGRTMAX - n;
+		return sig < SIGRTMIN || sig > SIGRTMAX ? -1 : (int)sig;
+	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
 		if (strcasecmp(s, names[i].name) == 0)
 			return names[i].sig;
@@ -275,6 +291,61 @@ static int load_environment(struct vs_guest *g, struct vs_plan *p)
 	return 0;
 }
 
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The guest's UUID (container_uuid, from which systemd makes the
+ * machine-id of a guest whose /etc/machine-id is empty): the `uuid` file
+ * of its configuration (32 hex digits, dashes allowed), else one derived
+ * from the host's machine-id and the guest's name, the same at every
+ * start. */
+static int guest_uuid(struct vs_guest *g, char out[37])
+{
+	char line[128], hex[33];
+	size_t n = 0;
+	uint8_t b[16];
+	if (vs_guest_cfg_line(g, "uuid", line, sizeof(line)) == 1) {
+		for (const char *c = line; *c && n < 33; c++)
+			if (isxdigit((unsigned char)*c))
+				hex[n++] = (char)tolower((unsigned char)*c);
+			else if (*c != '-')
+				n = 33;
+		if (n != 32) {
+			char real[PATH_MAX];
+			return vs_set_error(
+				g->ctx, "%s/uuid: not a UUID ('%s')",
+				vs_host_real(g->ctx, g->cfgdir, real,
+					     sizeof(real)),
+				line);
+		}
+		for (int i = 0; i < 16; i++)
+			sscanf(hex + 2 * i, "%2hhx", &b[i]);
+	} else {
+		char *host = vs_host_read(g->ctx, "/etc/machine-id", 256, NULL);
+		uint64_t h1 = fnv1a(1469598103934665603ULL, host ? host : "");
+		uint64_t h2 = fnv1a(h1 ^ 0x9e3779b97f4a7c15ULL, "vs guest ");
+		h1 = fnv1a(fnv1a(h1, "\n"), g->name);
+		h2 = fnv1a(h2, g->name);
+		free(host);
+		for (int i = 0; i < 8; i++) {
+			b[i] = (uint8_t)(h1 >> (8 * i));
+			b[8 + i] = (uint8_t)(h2 >> (8 * i));
+		}
+		b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+		b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 */
+	}
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 {
 	struct vs_ctx *ctx = g->ctx;
@@ -288,7 +359,9 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 				    "does not exist",
 				    g->name);
 	vs_host_real(ctx, g->root, p->root, sizeof(p->root));
-	if (vs_guest_bcaps(g, &p->bcaps) < 0)
+	p->treefd = -1;
+	if (vs_userns_load(g, &p->userns) < 0 ||
+	    vs_guest_bcaps(g, p->userns.on, &p->bcaps) < 0)
 		return -1;
 	p->nonamespace = vs_guest_flag_or(g, "nonamespace", "namespace");
 	if (p->nonamespace && (p->bcaps & (1ULL << 18 /* SYS_CHROOT */))) {
@@ -298,9 +371,6 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 	}
 	p->no_new_privs = vs_guest_flag_or(g, "apps/seccomp/no-new-privs",
 					   NULL);
-	p->treefd = -1;
-	if (vs_userns_load(g, &p->userns) < 0)
-		return -1;
 	if (p->userns.on && p->nonamespace)
 		return vs_set_error(ctx,
 				    "guest '%s' has spaces/user and nonamespace: "
@@ -365,7 +435,7 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 		const char *a[] = {"/sbin/init", NULL};
 		p->start_argv = strv_of(a);
 		p->fakeinit = true;
-		p->stop_signal = SIGRTMIN + 4; /* systemd: poweroff */
+		p->stop_signal = SIGRTMIN + 3; /* systemd: halt */
 		p->api_fs = true;
 	} else {
 		return vs_set_error(ctx,
@@ -460,11 +530,35 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 		size_t n = 0;
 		while (p->env[n])
 			n++;
-		p->env = vs_xrealloc(p->env, (n + 2) * sizeof(*p->env));
+		char uuid[37], var[64];
+		if (guest_uuid(g, uuid) < 0)
+			return -1;
+		snprintf(var, sizeof(var), "container_uuid=%s", uuid);
+		p->env = vs_xrealloc(p->env, (n + 3) * sizeof(*p->env));
 		p->env[n] = vs_strdup("container=vs");
-		p->env[n + 1] = NULL;
+		p->env[n + 1] = vs_strdup(var);
+		p->env[n + 2] = NULL;
 	}
 	return 0;
+}
+
+void vs_plan_warn(struct vs_guest *g, const struct vs_plan *p)
+{
+	if (p->userns.on)
+		return;
+	char what[1024];
+	if (vs_caps_host_reaching(p->bcaps, p->netns, what, sizeof(what)))
+		vs_warn(g->ctx,
+			"guest '%s' shares the host's user namespace and has "
+			"%s: give it spaces/user instead",
+			g->name, what);
+	else if (p->api_fs && !(p->bcaps & (1ULL << 8 /* CAP_SETPCAP */)))
+		vs_warn(g->ctx,
+			"guest '%s' runs systemd without a user namespace and "
+			"without CAP_SETPCAP: the services that set their own "
+			"capabilities (journald, logind) fail; give it "
+			"spaces/user (or SETPCAP in bcapabilities)",
+			g->name);
 }
 
 void vs_plan_free(struct vs_plan *p)

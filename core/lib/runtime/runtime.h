@@ -149,6 +149,10 @@ struct vs_plan {
 };
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
 void vs_plan_free(struct vs_plan *p);
+/* Warns (once, at start) when a guest without a user namespace has
+ * capabilities that reach the host, or runs systemd without what its
+ * services need. */
+void vs_plan_warn(struct vs_guest *g, const struct vs_plan *p);
 /* Lines of <cfgdir>/<rel> (empty ones skipped), NULL when missing;
  * *err is -1 (error set) when it could not be read. */
 char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err);

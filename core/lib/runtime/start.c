@@ -553,8 +553,10 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	/* the netlink helper is opened here, on the host: the init sets up
 	 * the interfaces inside the guest's mount namespace, where a path
 	 * names a file of the guest */
-	if (vs_plan_load(g, plan) < 0 ||
-	    ((plan->net.nlinks || plan->net.naddrs) &&
+	if (vs_plan_load(g, plan) < 0)
+		return -1;
+	vs_plan_warn(g, plan);
+	if (((plan->net.nlinks || plan->net.naddrs) &&
 	     !vs_helper(g->ctx, "netlink")) ||
 	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp, NULL) < 0 ||
 	    vs_userns_check_unique(g, &plan->userns) < 0 ||

@@ -30,6 +30,7 @@ struct vs_build {
 	bool force, iknow, keep, pkgmgmt, cpusetvirt;
 	int debug;
 	bool have_context;
+	int userns; /* --userns 1, --no-userns 0, neither -1 */
 	unsigned context, context_next;
 	bool store_next;
 	const char *hostname, *netdev, *netmask, *netprefix, *netbcast;
@@ -60,6 +61,8 @@ int open_source(struct vs_build *b, const char *path, bool host);
 int populate_dev(struct vs_build *b);
 int run_distrib_script(struct vs_build *b, const char *which);
 int create_skeleton(struct vs_build *b);
+/* settle.c */
+int settle_guest(struct vs_build *b);
 void cleanup(struct vs_build *b);
 /* services.c */
 int fail_path(struct vs_build *b, const char *what, const char *path);

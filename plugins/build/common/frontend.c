@@ -55,7 +55,8 @@ int vs_build_front_run(struct vs_ctx *ctx, const char *name, int argc,
 	struct vs_build b = {.head = {.svc = &services},
 			     .ctx = ctx,
 			     .rootfd = -1,
-			     .cfgfd = -1};
+			     .cfgfd = -1,
+			     .userns = -1};
 	int margc = 0, ndef, r = -1, lockfd = -1;
 	char **margv = NULL, **defs = default_options(ctx, &ndef);
 
@@ -127,7 +128,7 @@ int vs_build_front_run(struct vs_ctx *ctx, const char *name, int argc,
 		lockfd = -1;
 	}
 	if (run_distrib_script(&b, "initpre") < 0 || ops->build(&b) < 0 ||
-	    run_distrib_script(&b, "initpost") < 0)
+	    run_distrib_script(&b, "initpost") < 0 || settle_guest(&b) < 0)
 		goto fail;
 	if (b.store_next && vs_context_store_next(ctx, b.context_next) < 0)
 		goto fail;

@@ -38,7 +38,11 @@ const char vs_build_front_usage[] =
 	      "  --interface [name=][dev:]ip[/mask|prefix]   (repeatable)\n"
 	      "  --flags a,b,...       context flags (cflags), repeatable\n"
 	      "  --initstyle STYLE     sysv, plain, minit, gentoo, openrc, "
-	      "arch, systemd\n"
+	      "arch, systemd (a Debian tree's own init when not given)\n"
+	      "  --userns, --no-userns a user-namespace guest (spaces/user) "
+	      "or not;\n"
+	      "                        systemd guests have one unless "
+	      "--no-userns\n"
 	      "  --cpuset NAME --cpusetcpus N[-M][:excl] --cpusetmems N[-M][:excl] "
 	      "--cpusetvirt\n";
 
@@ -49,7 +53,7 @@ enum {
 	OPT_PKGBASE, OPT_CONTEXT, OPT_CONFDIR, OPT_LOCKFILE, OPT_HOSTNAME,
 	OPT_NETDEV, OPT_NETMASK, OPT_NETPREFIX, OPT_NETBCAST, OPT_INTERFACE,
 	OPT_FLAGS, OPT_INITSTYLE, OPT_CPUSET, OPT_CPUSETCPUS, OPT_CPUSETMEMS,
-	OPT_CPUSETVIRT,
+	OPT_CPUSETVIRT, OPT_USERNS, OPT_NO_USERNS,
 };
 
 static const struct option build_opts[] = {
@@ -77,6 +81,8 @@ static const struct option build_opts[] = {
 	{"cpusetcpus", required_argument, NULL, OPT_CPUSETCPUS},
 	{"cpusetmems", required_argument, NULL, OPT_CPUSETMEMS},
 	{"cpusetvirt", no_argument, NULL, OPT_CPUSETVIRT},
+	{"userns", no_argument, NULL, OPT_USERNS},
+	{"no-userns", no_argument, NULL, OPT_NO_USERNS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -309,6 +315,10 @@ int parse_options(struct vs_build *b, int argc, char **argv,
 			if (check_cpus(b, "--cpusetmems", optarg) < 0)
 				return -1;
 			b->cpusetmems = optarg;
+			break;
+		case OPT_USERNS:
+		case OPT_NO_USERNS:
+			b->userns = c == OPT_USERNS ? 1 : 0;
 			break;
 		case OPT_CPUSETVIRT:
 			b->cpusetvirt = true;

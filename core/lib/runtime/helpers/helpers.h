@@ -42,7 +42,7 @@ struct vs_nl_ops {
 /* ---- seccomp.so: the guest filter's rules compiled to BPF ------------- */
 /* Changes whenever the rules change: part of the cache key of a compiled
  * program (runtime/seccomp.c), so one of an older vs is never loaded. */
-#define VS_SECCOMP_RULES_VERSION 2
+#define VS_SECCOMP_RULES_VERSION 3
 #define VS_BPF_MAX 4096 /* the kernel's BPF_MAXINSNS */
 struct vs_seccomp_ops {
 	/* Whether the system call name is known on this machine. */

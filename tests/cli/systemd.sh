@@ -1,0 +1,138 @@
+#!/bin/bash
+# Modern guests boot: a Debian bookworm guest with systemd (and one with
+# sysvinit), built offline from a cached debootstrap tarball, must reach
+# "running", run ssh, answer exec, reboot and power off from inside, stop
+# in under 2 s, show its boot in the console log and leave nothing behind.
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
+use_test_cgroups
+
+if [ "$(dpkg --print-architecture 2>/dev/null)" != amd64 ]; then
+	echo "# SKIP the tarballs are made for amd64"
+	exit 77
+fi
+PKGS=systemd-sysv,dbus,openssh-server,procps,iproute2
+if ! cached_tarball bookworm-systemd --include=$PKGS; then
+	echo "# SKIP no cached bookworm tarball with systemd and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+	exit 77
+fi
+SYSTEMD_TGZ=$CACHE
+mkdir -p "$R/etc"
+echo "root:1000000:655360" >"$R/etc/subuid" # 10 slots of 65536
+echo "root:2000000:655360" >"$R/etc/subgid"
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
+# state G: sets ST to what systemctl is-system-running says once the
+# boot is over (30 s at most), and BOOT_MS to the time since $T0
+state() {
+	ST=
+	for _ in $(seq 300); do
+		ST=$(vsx "$1" exec systemctl is-system-running 2>/dev/null)
+		case $ST in running | degraded | maintenance | stopping) break ;; esac
+		sleep 0.1
+	done
+	BOOT_MS=$(($(ms) - T0))
+}
+# gone G: the guest is stopped and left nothing: no mount below $T, no
+# group, no process of its init
+gone() {
+	g=$1
+	run vsx "$g" status
+	[ "$RC" = 3 ] || { echo "status $RC: $OUT"; return 1; }
+	! grep -q " $R$VROOTDIR/$g" /proc/mounts || { echo "a mount is left"; return 1; }
+	for d in /sys/fs/cgroup/*/"$CGBASE"/"$g" "$v2/$CGBASE/$g"; do
+		[ -e "$d" ] && { echo "group $d is left"; return 1; }
+	done
+	return 0
+}
+
+# ---- systemd: a user-namespace guest, as the build makes it -----------
+run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
+	sd build -m debootstrap --hostname sd.example -- -d bookworm -- \
+	--unpack-tarball="$SYSTEMD_TGZ" --include=$PKGS
+check "a systemd guest builds offline from the cached tarball" test "$RC" = 0
+same "--hostname is its /etc/hostname (systemd sets the name from it)" sd.example "$(cat "$(rootof sd)/etc/hostname")"
+same "the build chose style systemd (its /sbin/init is systemd)" systemd "$(cat "$R$CONFDIR/sd/apps/init/style" 2>/dev/null)"
+check "and a user namespace (spaces/user)" test -e "$R$CONFDIR/sd/spaces/user"
+check "and warned that sharing the host's network keeps sshd from port 22" \
+	grep -q "vs: warning: guest 'sd' shares the host's network from a user namespace: its services cannot bind ports below 1024 (sshd fails); give it --interface, or spaces/net for a network of its own" "$T/err"
+touch "$R$CONFDIR/sd/spaces/net"
+
+T0=$(ms)
+expect_ok "it starts" vsx sd start
+state sd
+same "it reaches running (in ${BOOT_MS} ms)" running "$ST"
+check "within 30 s" test "$BOOT_MS" -lt 30000
+run vsx sd exec systemctl --failed --plain --no-legend
+same "no unit failed" "0|" "$RC|$OUT"
+run vsx sd exec systemctl is-active ssh dbus systemd-journald systemd-logind
+same "ssh, dbus, journald and logind are active" "active active active active" "$(echo $OUT)"
+run vsx sd exec sh -c 'ss -Hltn | grep -c ":22 "'
+check "sshd listens on port 22 of its own network ($OUT)" test "${OUT:-0}" -ge 1
+run vsx sd exec sh -c '. /etc/os-release; echo $VERSION_CODENAME; hostname; systemd-detect-virt -c'
+same "exec answers: bookworm, its name, a container" "bookworm sd.example container-other" "$(echo $OUT)"
+run vsx sd exec sh -c 'tr "\0" "\n" </proc/1/environ | grep ^container_uuid= | cut -d= -f2 | tr -d -; cat /etc/machine-id'
+check "container_uuid in the init's environment, and a machine-id ($(echo $OUT))" \
+	sh -c "echo '$(echo $OUT)' | grep -Eq '^[0-9a-f]{32} [0-9a-f]{32}$'"
+run vsx sd exec sh -c 'grep ^CapBnd /proc/1/status | cut -f2'
+check "its init has CAP_SYS_ADMIN and CAP_SETPCAP of its user namespace ($OUT)" \
+	test $((0x$OUT & (1 << 21 | 1 << 8))) = $((1 << 21 | 1 << 8))
+LOG=$R$RUNDIR/.console/sd.log
+check "the console log shows the boot" grep -q 'Reached target.*Multi-User System' "$LOG"
+for _ in $(seq 50); do grep -q 'sd login:' "$LOG" && break; sleep 0.1; done
+check "and the console's login prompt (agetty: the short name)" grep -q 'sd login:' "$LOG"
+
+i1=$(init_of sd)
+T0=$(ms)
+vsx sd exec systemctl reboot
+for _ in $(seq 200); do
+	i2=$(init_of sd)
+	[ -n "$i2" ] && [ "$i2" != "$i1" ] && break
+	sleep 0.05
+done
+check "systemctl reboot inside starts it again (vshelper)" sh -c "[ -n '$i2' ] && [ '$i2' != '$i1' ]"
+state sd
+same "running again after the reboot (${BOOT_MS} ms)" running "$ST"
+check "the console log shows the new boot, the one before is kept in sd.log.1" \
+	sh -c "grep -q 'Reached target.*Multi-User System' '$LOG' && grep -q 'Reached target.*Multi-User System' '$LOG.1'"
+
+T0=$(ms)
+vsx sd exec systemctl poweroff
+for _ in $(seq 200); do [ -e "$R$RUNDIR/sd" ] || break; sleep 0.05; done
+msg=$(gone sd)
+check "systemctl poweroff inside stops it, nothing left (${msg:-$(($(ms) - T0)) ms})" test -z "$msg"
+
+expect_ok "it starts again" vsx sd start
+state sd
+same "running ($BOOT_MS ms)" running "$ST"
+i1=$(init_of sd)
+T0=$(ms)
+expect_ok "vs stop" vsx sd stop
+took=$(($(ms) - T0))
+check "stops in under 2 s (${took} ms)" test "$took" -lt 2000
+check "through systemd's own halt (its console log says so)" grep -q 'Halting system' "$LOG"
+msg=$(gone sd)
+check "nothing left: no mount, no group ($msg)" test -z "$msg"
+check "no process of its init is left" test ! -e "/proc/$i1"
+
+# ---- systemd without a user namespace: what it lacks is named ----------
+rm "$R$CONFDIR/sd/spaces/user"
+run vsx sd start
+check "a systemd guest without a user namespace is warned about" \
+	grep -q "vs: warning: guest 'sd' runs systemd without a user namespace and without CAP_SETPCAP: the services that set their own capabilities (journald, logind) fail; give it spaces/user (or SETPCAP in bcapabilities)" "$T/err"
+state sd
+run vsx sd exec systemctl --failed --plain --no-legend
+same "it boots degraded: journald and logind fail ($ST)" "degraded systemd-journald.service systemd-logind.service" \
+	"$ST $(awk '$1 ~ /journald.service|logind.service/ { print $1 }' "$T/out" | sort | tr '\n' ' ' | sed 's/ $//')"
+expect_ok "stop" vsx sd stop
+echo SETPCAP >"$R$CONFDIR/sd/bcapabilities"
+run vsx sd start
+same "with CAP_SETPCAP added, no warning" "" "$(cat "$T/err")"
+state sd
+same "and it reaches running" running "$ST"
+expect_ok "stop" vsx sd stop
+msg=$(gone sd)
+check "nothing left ($msg)" test -z "$msg"
+
+finish
