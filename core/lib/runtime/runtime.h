@@ -170,6 +170,17 @@ int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
 int vs_seccomp_load(void *filter);
 void vs_seccomp_free(void *filter);
 
+/* initctl.c */
+/* Makes the guest's /run/initctl (from inside its root) and opens it; -1
+ * when the guest has no /run or it cannot be made. */
+int vs_initctl_open(void);
+/* One request read from the channel: the runlevel asked for ('0'..'6',
+ * 'S'), or 0 for none or anything else. */
+int vs_initctl_read(int fd);
+/* Records the runlevel in the guest's utmp (a RUN_LVL entry, as
+ * sysvinit's); prev 'N' for none. */
+void vs_initctl_record(char prev, char cur);
+
 /* console.c */
 #define VS_CONSOLE_CAP (1024 * 1024) /* bytes of a console log */
 /* <rundir>/.console/<guest>.log (host view, malloc'd). */

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -42,10 +44,55 @@ static _Noreturn void init_fail(struct vs_ctx *ctx, int errfd)
 	_exit(127);
 }
 
+/* Starts argv with env (the rc command), its errors to errfd. */
+static void spawn_rc(char *const argv[], char *const env[], int errfd,
+		     const sigset_t *set)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return;
+	sigprocmask(SIG_UNBLOCK, set, NULL);
+	execve(argv[0], argv, env);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "cannot run '%s' in the guest: %s",
+		 argv[0], strerror(errno));
+	if (errfd >= 0)
+		write_msg(errfd, msg);
+	_exit(127);
+}
+
+/* rc for a runlevel asked for through /run/initctl: the start's command
+ * with the new level, RUNLEVEL and PREVLEVEL. */
+static void change_level(char *const argv[], char *const env[], int level,
+			 char *cur, const sigset_t *set)
+{
+	size_t n = 0;
+	while (env[n])
+		n++;
+	char **e = vs_xmalloc((n + 3) * sizeof(*e)), next[2] = {(char)level, 0};
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(env[i], "RUNLEVEL=", 9) &&
+		    strncmp(env[i], "PREVLEVEL=", 10))
+			e[k++] = env[i];
+	e[k++] = vs_asprintf("PREVLEVEL=%s", cur);
+	e[k++] = vs_asprintf("RUNLEVEL=%s", next);
+	e[k] = NULL;
+	char *a[] = {argv[0], next, NULL};
+	vs_initctl_record(cur[0], (char)level);
+	spawn_rc(a, e, -1, set);
+	free(e[k - 1]);
+	free(e[k - 2]);
+	free(e);
+	snprintf(cur, 2, "%s", next);
+}
+
 /* PID 1 for styles whose start command is not an init (sysv rc scripts):
- * starts the command, reaps orphans, ends on TERM, INT or PWR. */
+ * starts the command, reaps orphans, ends on TERM, INT or PWR; with
+ * initctl, answers runlevel requests on /run/initctl by running the
+ * command again with the new level. */
 static _Noreturn void stub_init(char *const argv[], char *const env[],
-				int errfd)
+				int errfd, bool initctl)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -55,23 +102,14 @@ static _Noreturn void stub_init(char *const argv[], char *const env[],
 	sigaddset(&set, SIGPWR);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	prctl(PR_SET_NAME, "init", 0, 0, 0);
-	if (argv && argv[0]) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			sigprocmask(SIG_UNBLOCK, &set, NULL);
-			execve(argv[0], argv, env);
-			char msg[512];
-			snprintf(msg, sizeof(msg), "cannot run '%s' in the guest: %s",
-				 argv[0], strerror(errno));
-			write_msg(errfd, msg);
-			_exit(127);
-		}
-	}
+	if (argv && argv[0])
+		spawn_rc(argv, env, errfd, &set);
 	close(errfd);
 	/* this init never execs: drop what CLOEXEC would have closed (the
 	 * monitor's status pipe among them, or `vs start` waits forever) */
 	syscall(SYS_close_range, 3, ~0U, 0);
-	for (;;) {
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	while (sfd < 0) { /* no signalfd: signals only */
 		siginfo_t si;
 		if (sigwaitinfo(&set, &si) < 0)
 			continue;
@@ -79,6 +117,28 @@ static _Noreturn void stub_init(char *const argv[], char *const env[],
 			_exit(0);
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
+	}
+	int ctl = initctl && argv && argv[0] && argv[1] ? vs_initctl_open()
+							   : -1;
+	char level[2] = {argv && argv[1] ? argv[1][0] : 'N', 0};
+	if (ctl >= 0)
+		vs_initctl_record('N', level[0]);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = ctl, .events = POLLIN}};
+		if (poll(p, ctl >= 0 ? 2 : 1, -1) < 0)
+			continue;
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+			    si.ssi_signo != SIGCHLD)
+				_exit(0);
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+		}
+		int l = ctl >= 0 && p[1].revents ? vs_initctl_read(ctl) : 0;
+		if (l)
+			change_level(argv, env, l, level, &set);
 	}
 }
 
@@ -213,7 +273,7 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 			     argv[0], p->g->name);
 		init_fail(ctx, errfd);
 	}
-	stub_init(argv, env, errfd);
+	stub_init(argv, env, errfd, !p->start_argv && !strcmp(p->style, "sysv"));
 }
 
 /* ---- in the monitor --------------------------------------------------- */

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Modern guests boot: a Debian bookworm guest with systemd (and one with
-# sysvinit), built offline from a cached debootstrap tarball, must reach
-# "running", run ssh, answer exec, reboot and power off from inside, stop
-# in under 2 s, show its boot in the console log and leave nothing behind.
+# Modern guests boot: a Debian bookworm guest with systemd and one with
+# sysvinit, each built offline from a cached debootstrap tarball, must
+# boot (systemd: "running"), run ssh, answer exec, reboot and power off
+# from inside, stop in under 2 s, show its boot in the console log and
+# leave nothing behind.
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
@@ -23,6 +24,20 @@ v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
+# reboot_inside G CMD...: runs CMD in G and waits (10 s at most) for a
+# new init; true when there is one
+reboot_inside() {
+	g=$1
+	shift
+	i1=$(init_of "$g")
+	vsx "$g" exec "$@" >/dev/null 2>&1
+	for _ in $(seq 200); do
+		i2=$(init_of "$g")
+		[ -n "$i2" ] && [ "$i2" != "$i1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 # state G: sets ST to what systemctl is-system-running says once the
 # boot is over (30 s at most), and BOOT_MS to the time since $T0
 state() {
@@ -83,15 +98,8 @@ check "the console log shows the boot" grep -q 'Reached target.*Multi-User Syste
 for _ in $(seq 50); do grep -q 'sd login:' "$LOG" && break; sleep 0.1; done
 check "and the console's login prompt (agetty: the short name)" grep -q 'sd login:' "$LOG"
 
-i1=$(init_of sd)
 T0=$(ms)
-vsx sd exec systemctl reboot
-for _ in $(seq 200); do
-	i2=$(init_of sd)
-	[ -n "$i2" ] && [ "$i2" != "$i1" ] && break
-	sleep 0.05
-done
-check "systemctl reboot inside starts it again (vshelper)" sh -c "[ -n '$i2' ] && [ '$i2' != '$i1' ]"
+check "systemctl reboot inside starts it again (vshelper)" reboot_inside sd systemctl reboot
 state sd
 same "running again after the reboot (${BOOT_MS} ms)" running "$ST"
 check "the console log shows the new boot, the one before is kept in sd.log.1" \
@@ -134,5 +142,55 @@ same "and it reaches running" running "$ST"
 expect_ok "stop" vsx sd stop
 msg=$(gone sd)
 check "nothing left ($msg)" test -z "$msg"
+
+# ---- sysvinit: style sysv (the rc scripts under vs's init) ------------
+if ! cached_tarball bookworm-sysvinit --include=sysvinit-core,openssh-server,procps,iproute2 --exclude=systemd-sysv; then
+	echo "# SKIP the sysvinit guest: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+	finish
+	exit
+fi
+run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
+	sv build -m debootstrap --hostname sv.example -- -d bookworm -- \
+	--unpack-tarball="$CACHE" --include=sysvinit-core,openssh-server,procps,iproute2 --exclude=systemd-sysv
+check "a sysvinit guest builds offline from the cached tarball" test "$RC" = 0
+check "style sysv (the default: nothing written), no user namespace" \
+	test ! -e "$R$CONFDIR/sv/apps/init/style" -a ! -e "$R$CONFDIR/sv/spaces/user"
+mkdir -p "$R$CONFDIR/sv/spaces" && touch "$R$CONFDIR/sv/spaces/net"
+# sshd: SETPCAP 8 is not needed, port 22 of its own network is
+ssh_up() { # G: sshd runs (30 s at most); BOOT_MS since $T0
+	for _ in $(seq 300); do
+		vsx "$1" exec service ssh status >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	BOOT_MS=$(($(ms) - T0))
+	vsx "$1" exec service ssh status >/dev/null 2>&1
+}
+T0=$(ms)
+expect_ok "it starts" vsx sv start
+check "rc 3 starts sshd" ssh_up sv
+check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
+run vsx sv exec sh -c 'runlevel; hostname; stat -c "%F %a %U" /run/initctl'
+same "runlevel 3 in its utmp, its name, the control channel root's only" "N 3|sv.example|fifo 600 root" "$(echo "$OUT" | paste -sd'|')"
+run vsx sv exec sh -c 'head -c 384 /dev/zero >/run/initctl; printf "x" >/run/initctl; sleep 0.2; runlevel'
+same "garbage on /run/initctl changes nothing" "N 3" "$OUT"
+check "the console log shows the rc scripts" grep -q 'Starting OpenBSD Secure Shell server' "$R$RUNDIR/.console/sv.log"
+T0=$(ms)
+check "reboot inside (through /run/initctl, rc 6) starts it again" reboot_inside sv reboot
+check "and sshd runs again (${BOOT_MS} ms)" ssh_up sv
+T0=$(ms)
+vsx sv exec poweroff >/dev/null 2>&1
+for _ in $(seq 200); do [ -e "$R$RUNDIR/sv" ] || break; sleep 0.05; done
+msg=$(gone sv)
+check "poweroff inside (rc 0) stops it, nothing left (${msg:-$(($(ms) - T0)) ms})" test -z "$msg"
+expect_ok "it starts again" vsx sv start
+check "sshd runs" ssh_up sv
+i1=$(init_of sv)
+T0=$(ms)
+run vsx sv stop
+took=$(($(ms) - T0))
+check "vs stop (rc 6 inside) in under 2 s (${took} ms)" test "$RC" = 0 -a "$took" -lt 2000
+msg=$(gone sv)
+check "nothing left ($msg)" test -z "$msg"
+check "no process of its init is left" test ! -e "/proc/$i1"
 
 finish
