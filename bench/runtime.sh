@@ -7,21 +7,8 @@
 #   bench/runtime.sh [samples]      (as root; installs lxc if missing)
 set -eu
 cd "$(dirname "$0")/.."
-top=$(pwd)
 N=${1:-31}
-sh scripts/deps.sh
-sh scripts/build.sh
-command -v lxc-start >/dev/null || {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lxc >/dev/null
-}
-T=$(mktemp -d /tmp/vs-bench.XXXXXX)
-R=$T/root
-mkdir -p "$R"
-make -s install DESTDIR="$T/inst" >/dev/null
-P=$T/inst/usr/local
-export LD_LIBRARY_PATH=$P/lib
-VS=$P/bin/vs
-vs() { "$VS" --sysroot "$R" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" "$@"; }
+. bench/common.sh
 cleanup() {
 	vs bench stop >/dev/null 2>&1 || :
 	lxc-stop -n bench -P "$T/lxc" -k >/dev/null 2>&1 || :
@@ -29,11 +16,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# the monotonic clock, in ns (one small program: bash has no monotonic
-# clock; its own cost is measured and taken off every sample)
-printf '#include <stdio.h>\n#include <time.h>\nint main(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);printf("%%lld\\n",(long long)t.tv_sec*1000000000LL+t.tv_nsec);return 0;}\n' >"$T/tick.c"
-cc -O2 -o "$T/tick" "$T/tick.c"
-tick() { "$T/tick"; }
 
 vs bench build -m skeleton --initstyle plain --context 900 -- sh -c '
 	mkdir -p "$VDIR/bin" "$VDIR/sbin" "$VDIR/tmp"
@@ -79,19 +61,6 @@ lxc_cycle() {
 	lxc-attach -n bench -P "$T/lxc" -- /bin/true
 	lxc-stop -n bench -P "$T/lxc" -k
 }
-# sample LABEL CMD...: one timed run, appended to $T/LABEL
-sample() {
-	l=$1
-	shift
-	t0=$(tick)
-	"$@" >/dev/null 2>&1
-	t1=$(tick)
-	echo $((t1 - t0 - overhead)) >>"$T/$l"
-}
-overhead=0
-for _ in $(seq 21); do t0=$(tick); t1=$(tick); echo $((t1 - t0)); done | sort -n >"$T/ov"
-overhead=$(sed -n 11p "$T/ov")
-
 for _ in $(seq "$N"); do
 	sample vs.cycle vs_cycle
 	sample unshare.cycle unshare_cycle
@@ -120,17 +89,6 @@ for _ in $(seq $((N * 2))); do
 done
 vs bench stop
 [ "$lxc_ok" = 1 ] && lxc-stop -n bench -P "$T/lxc" -k
-
-# min median max of a sample file, in ms
-stats() {
-	[ -s "$T/$1" ] || { echo "-"; return; }
-	sort -n "$T/$1" | awk '{ a[NR] = $1 } END {
-		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-		printf "%7.2f %7.2f %7.2f", a[1] / 1e6, m / 1e6, a[NR] / 1e6 }'
-}
-med() { sort -n "$T/$1" | awk '{ a[NR] = $1 } END { printf "%f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-ratio() { [ -s "$T/$2" ] && awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.2f", a / b }' || echo -; }
-diffms() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%+.2f", (a - b) / 1e6 }'; }
 
 echo "$N interleaved cycles, $((N * 2)) execs; ms (min median max); clock overhead $((overhead / 1000)) us taken off"
 printf '%-44s %s\n' "cycle start+exec true+stop: vs" "$(stats vs.cycle)"

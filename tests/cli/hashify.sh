@@ -403,4 +403,45 @@ else
 	same "reflink: every entry removed" "0" "$(find "$R/xfs/.hash" -type f ! -name method | wc -l)"
 	umount "$R/xfs"
 fi
+# a file written while it is linked to the store is never lost (as in
+# unify.sh): a writer opens it at one of 9 moments of the run, holds it
+# open for 40 ms, then writes its last byte
+mkdir -p "$R/wr/a" "$R/wr/b" "$R/wr/hd" "$R/wr/store"
+ln -s /wr/store "$R/wr/hd/0"
+head -c 20000000 /dev/zero >"$R/wr/a/big"
+touch -d @1600000000 "$R/wr/a/big"
+vsx hashify --manually --destination /wr/hd /wr/a >/dev/null 2>&1
+entry=$(stat -c %i "$R/wr/a/big")
+head -c 20000000 /dev/zero >"$R/wr/b/big0"
+touch -d @1600000000 "$R/wr/b/big0"
+vsx hashify --manually --destination /wr/hd /wr/b >/dev/null 2>&1
+same "without a writer the file is linked to the entry (control)" "$entry" "$(stat -c %i "$R/wr/b/big0")"
+outcomes=
+n=0
+for d in 0 0.01 0.02 0.04 0.06 0.09 0.13 0.2 0.3; do
+	n=$((n + 1))
+	f=$R/wr/b/big$n
+	head -c 20000000 /dev/zero >"$f"
+	touch -d @1600000000 "$f"
+	perl -e 'select(undef, undef, undef, $ARGV[1]);
+		open(my $f, "+<", $ARGV[0]) or exit 2;
+		select(undef, undef, undef, 0.04);
+		seek($f, -1, 2); print $f "X" or exit 3; close($f) or exit 3; exit 0' "$f" "$d" &
+	writer=$!
+	vsx hashify --manually --destination /wr/hd /wr/b >/dev/null 2>&1
+	wait "$writer"
+	wrc=$?
+	last=$(tail -c 1 "$f" | od -An -c | tr -d ' ')
+	if [ "$wrc" = 0 ] && [ "$last" = X ] && [ "$(stat -c %i "$f")" != "$entry" ]; then
+		outcomes="$outcomes written"
+	elif [ "$wrc" != 0 ] && [ "$last" = '\0' ] && [ "$(stat -c %i "$f")" = "$entry" ]; then
+		outcomes="$outcomes shared/$wrc" # 2: open refused, 3: write refused
+	else
+		outcomes="$outcomes LOST(writer $wrc, last '$last')"
+	fi
+	[ "$(tail -c 1 "$R/wr/a/big" | od -An -c | tr -d ' ')" = '\0' ] || outcomes="$outcomes ENTRY-WRITTEN"
+done
+check "a file written while it is linked keeps the write, or was shared before the writer opened it ($outcomes )" \
+	sh -c "! echo '$outcomes' | grep -q 'LOST\|ENTRY'"
+
 finish

@@ -110,23 +110,42 @@ same "swapped directory: the host's file (twin in the reference) untouched" "$ho
 same "swapped directory: nothing linked to the reference's /etc/passwd" 1 "$(stat -c %h "$S/b/etc/passwd")"
 same "swapped directory: all files still there" 200 "$(ls "$S/a/d" | grep -c '^f')"
 
-# a file changed while it is compared is never replaced
+# a file written while it is compared and linked is never lost: a writer
+# opens it at one of 8 moments of the run, holds it open for 40 ms, then
+# writes its last byte.  Either its write went through (the file keeps it
+# and its own inode) or its open found the file already shared and
+# immutable (all zeros, linked; the open or the write refused); a write
+# that "succeeded" into a replaced inode would leave zeros at the path.
+# The reference is never written
 mkdir -p "$R/chg/a" "$R/chg/b"
-head -c 20000000 /dev/zero >"$R/chg/a/big"; head -c 20000000 /dev/zero >"$R/chg/b/big"
-touch -d @1600000000 "$R/chg/a/big" "$R/chg/b/big"
-( sleep 0.05; printf 'X' | dd of="$R/chg/a/big" bs=1 seek=19999999 conv=notrunc 2>/dev/null; echo $? >"$T/ddrc" ) &
-vsx unify --manually /chg/a '' /chg/b '' >/dev/null 2>&1
-wait
-last=$(tail -c 1 "$R/chg/a/big" | od -An -c | tr -d ' ')
-# the write either went through (the file keeps it and its own inode) or
-# found the file shared and immutable already (all zeros, linked)
-if [ "$(cat "$T/ddrc")" = 0 ]; then
-	check "a file written during the run keeps its new content and inode" \
-		sh -c "[ '$last' = X ] && [ '$(ino "$R/chg/a/big")' != '$(ino "$R/chg/b/big")' ]"
-else
-	check "a write refused during the run: the file was shared before it ($last)" \
-		sh -c "[ '$last' = '\\0' ] && [ '$(ino "$R/chg/a/big")' = '$(ino "$R/chg/b/big")' ]"
-fi
+outcomes=
+for d in 0 0.005 0.01 0.02 0.03 0.05 0.08 0.12; do
+	rm -f "$R/chg/a/big" "$R/chg/b/big" 2>/dev/null
+	chattr -i "$R/chg/b/big" 2>/dev/null; rm -f "$R/chg/b/big"
+	head -c 20000000 /dev/zero >"$R/chg/a/big"; head -c 20000000 /dev/zero >"$R/chg/b/big"
+	touch -d @1600000000 "$R/chg/a/big" "$R/chg/b/big"
+	perl -e 'select(undef, undef, undef, $ARGV[1]);
+		open(my $f, "+<", $ARGV[0]) or exit 2;
+		select(undef, undef, undef, 0.04);
+		seek($f, -1, 2); print $f "X" or exit 3; close($f) or exit 3; exit 0' \
+		"$R/chg/a/big" "$d" &
+	writer=$!
+	vsx unify --manually /chg/a '' /chg/b '' >/dev/null 2>&1
+	wait "$writer"
+	wrc=$?
+	last=$(tail -c 1 "$R/chg/a/big" | od -An -c | tr -d ' ')
+	[ "$(tail -c 1 "$R/chg/b/big" | od -An -c | tr -d ' ')" = '\0' ] || outcomes="$outcomes REFERENCE-WRITTEN"
+	if [ "$wrc" = 0 ] && [ "$last" = X ] && [ "$(ino "$R/chg/a/big")" != "$(ino "$R/chg/b/big")" ]; then
+		outcomes="$outcomes written"
+	elif [ "$wrc" != 0 ] && [ "$last" = '\0' ] && [ "$(ino "$R/chg/a/big")" = "$(ino "$R/chg/b/big")" ]; then
+		outcomes="$outcomes shared/$wrc" # 2: open refused, 3: write refused
+	else
+		outcomes="$outcomes LOST(writer $wrc, last '$last')"
+	fi
+done
+chattr -i "$R/chg/b/big" 2>/dev/null
+check "a file written while compared or linked keeps the write, or was shared before the writer opened it ($outcomes )" \
+	sh -c "! echo '$outcomes' | grep -q 'LOST\|REFERENCE'"
 
 # guests: hardlinks need every guest stopped; a guest cannot write them
 mkguest g1 || exit 99
@@ -286,6 +305,18 @@ expect_ok "a rerun completes" vsx unify --manually /int/a '' /int/b ''
 same "no temporary names are left" "" "$(find "$I" -name '.vs-unify-tmp.*')"
 same "everything is shared after the rerun" "" "$(for f in "$I"/a/d*/f*; do [ "$(ino "$f")" = "$(ino "${f/\/a\//\/b\/}")" ] || echo "$f"; done)"
 same "contents as before" "$want" "$(cd "$I/a" && find . -type f -exec md5sum {} + | sort)"
+
+# what a run killed between its exchange and the removal of the original
+# leaves: the original under the temporary name.  Unchanged, it goes; a
+# write that landed in it keeps it there
+cp -p "$I/a/d1/f1" "$I/a/d1/.vs-unify-tmp.f1"
+cp -p "$I/a/d1/f2" "$I/a/d1/.vs-unify-tmp.f2"
+sed -i 's/file/FILE/' "$I/a/d1/.vs-unify-tmp.f2" # same size, same time
+touch -d @1600000000 "$I/a/d1/.vs-unify-tmp.f2"
+expect_ok "a run after one killed in an exchange" vsx unify --manually /int/a '' /int/b ''
+check "an original left under the temporary name, unchanged, is removed" test ! -e "$I/a/d1/.vs-unify-tmp.f1"
+same "one that a write reached stays" "FILE 1 2 of the tree" "$(cat "$I/a/d1/.vs-unify-tmp.f2" 2>&1)"
+rm -f "$I/a/d1/.vs-unify-tmp.f2"
 
 # bad input: one line, non-zero, nothing changed
 expect_error "no reference" 1 "guest 'g2' has no reference (apps/vunify/refserver.*)" vsx g2 unify

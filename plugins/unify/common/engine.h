@@ -132,6 +132,24 @@ bool vs_is_immutable(int fd);
  * (a writer has it open, or the filesystem has no leases). */
 bool vs_lease_read(int fd);
 void vs_lease_end(int fd);
+/* A read lease of ours that an opener for writing has broken (it waits
+ * in open(2) until we let go). */
+bool vs_lease_broken(int fd);
+/* Puts the file at tmp in place of name (whose inode is fd's, under our
+ * read lease when leased), exchanged so that the original keeps a name
+ * until no writer wants it: a writer that opened name meanwhile waits on
+ * the lease, and seeing that, the exchange is undone (1); else the
+ * original is dropped (0).  A plain rename on a file system without
+ * RENAME_EXCHANGE; -1 with errno. */
+int vs_swap_leased(int dirfd, const char *tmp, const char *name, int fd,
+		   bool leased);
+/* What an interrupted exchange leaves: tmp (VS_UNIFY_TMP + name, stat
+ * tst) holding the original of name (stat nst), which the run had
+ * already shared.  It is removed (unless dry_run) and true returned when
+ * its bytes, mode, owner and mtime are name's: nothing wrote to it after
+ * the comparison.  Else it stays, for the administrator. */
+bool vs_stale_original(int dirfd, const char *tmp, const struct stat *tst,
+		       const struct stat *nst, bool dry_run);
 /* The strategy `auto` picks for two trees. */
 int vs_unify_link_mode(int dst_rootfd, int ref_rootfd);
 /* Shares the files of dst that are equal in a reference (the first one

@@ -52,8 +52,9 @@ HF_INTERNAL bool hf_store_has(struct hrun *h, ino_t ino)
 }
 
 /* Gives the guest's name of m to the entry xx/ename (xfd: its <xx>
- * directory) through a temporary link and a rename, only when the name
- * still is the file that was compared (leased: nobody wrote to it).  The
+ * directory) through a temporary link and an exchange, only when the
+ * name still is the file that was compared (leased: nobody wrote to it,
+ * and a writer that opens it meanwhile gets it back unchanged).  The
  * entry's immutable flag must be off. */
 static enum hresult swap_in(int xfd, const char *ename, struct gmem *m)
 {
@@ -73,12 +74,15 @@ static enum hresult swap_in(int xfd, const char *ename, struct gmem *m)
 	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    now.st_ino != fs->st_ino || now.st_size != fs->st_size ||
 	    now.st_mtim.tv_sec != fs->st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != fs->st_mtim.tv_nsec) {
+	    now.st_mtim.tv_nsec != fs->st_mtim.tv_nsec ||
+	    (m->leased && m->fd >= 0 && vs_lease_broken(m->fd))) {
 		unlinkat(dirfd, tmp, 0);
 		return R_CHANGED;
 	}
-	if (renameat(dirfd, tmp, dirfd, name) == 0)
-		return R_LINKED; /* the directory's times: at the end */
+	int r = vs_swap_leased(dirfd, tmp, name, m->fd,
+			       m->leased && m->fd >= 0);
+	if (r >= 0)
+		return r ? R_CHANGED : R_LINKED; /* directory times: at the end */
 	int e = errno;
 	unlinkat(dirfd, tmp, 0);
 	errno = e;

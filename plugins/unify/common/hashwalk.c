@@ -149,20 +149,25 @@ HF_INTERNAL bool hf_links_known(const struct hrun *h, ino_t ino,
 	return l && l->seen >= nlink;
 }
 
-/* A temporary link of an interrupted run in a guest directory: a link
- * to a store entry (a guest cannot make one). */
+/* A temporary name of an interrupted run in a guest directory: a link
+ * to a store entry (a guest cannot make one), or the original of a file
+ * the run had just linked to one (vs_stale_original). */
 static bool stale_guest_tmp(struct hrun *h, int dirfd, const char *name,
 			    const struct stat *st)
 {
 	if (strncmp(name, VS_UNIFY_TMP, strlen(VS_UNIFY_TMP)) ||
-	    !S_ISREG(st->st_mode) || st->st_nlink < 2 ||
-	    st->st_dev != h->store->dev ||
-	    !vs_hstore_has_ino(h->store, st->st_ino))
+	    !S_ISREG(st->st_mode) || st->st_dev != h->store->dev)
 		return false;
-	if (h->o->dry_run)
+	if (st->st_nlink >= 2 && vs_hstore_has_ino(h->store, st->st_ino)) {
+		if (!h->o->dry_run)
+			vs_unlink_shared(dirfd, name);
 		return true;
-	vs_unlink_shared(dirfd, name);
-	return true;
+	}
+	struct stat ns;
+	return fstatat(dirfd, name + strlen(VS_UNIFY_TMP), &ns,
+		       AT_SYMLINK_NOFOLLOW) == 0 &&
+	       vs_hstore_has_ino(h->store, ns.st_ino) &&
+	       vs_stale_original(dirfd, name, st, &ns, h->o->dry_run);
 }
 
 /* lstat plus the immutable attribute, in one statx. */

@@ -107,6 +107,38 @@ int vs_same_bytes(int a, int b, char *buf1, char *buf2, size_t size)
 	}
 }
 
+bool vs_stale_original(int dirfd, const char *tmp, const struct stat *tst,
+		       const struct stat *nst, bool dry_run)
+{
+	if (tst->st_ino == nst->st_ino || tst->st_dev != nst->st_dev ||
+	    tst->st_size != nst->st_size || tst->st_mode != nst->st_mode ||
+	    tst->st_uid != nst->st_uid || tst->st_gid != nst->st_gid ||
+	    tst->st_mtim.tv_sec != nst->st_mtim.tv_sec ||
+	    tst->st_mtim.tv_nsec != nst->st_mtim.tv_nsec)
+		return false;
+	const char *name = tmp + strlen(VS_UNIFY_TMP);
+	int a = openat(dirfd, tmp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int b = a < 0 ? -1
+		      : openat(dirfd, name,
+			       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat ca, cb;
+	bool same = b >= 0 && fstat(a, &ca) == 0 && fstat(b, &cb) == 0 &&
+		    ca.st_ino == tst->st_ino && cb.st_ino == nst->st_ino;
+	if (same) {
+		char *b1 = vs_xmalloc(1 << 16), *b2 = vs_xmalloc(1 << 16);
+		same = vs_same_bytes(a, b, b1, b2, 1 << 16) == 1;
+		free(b1);
+		free(b2);
+	}
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	if (same && !dry_run)
+		unlinkat(dirfd, tmp, 0);
+	return same;
+}
+
 static int same_bytes(struct walk *w, int a, int b)
 {
 	return vs_same_bytes(a, b, w->buf1, w->buf2, sizeof(w->buf1));
@@ -257,16 +289,42 @@ bool vs_is_immutable(int fd)
 	       (flags & FS_IMMUTABLE_FL);
 }
 
-static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
-				int dfd, const struct stat *ds, int rdir,
-				const char *rname, int rfd,
-				const struct stat *rs)
+bool vs_lease_broken(int fd)
 {
-	if (ds->st_dev != rs->st_dev || ds->st_mode != rs->st_mode ||
-	    ds->st_uid != rs->st_uid || ds->st_gid != rs->st_gid ||
-	    (!w->o->ignore_mtime && ds->st_mtime != rs->st_mtime) ||
-	    !vs_same_xattrs(dfd, rfd))
-		return DIFFERENT;
+	return fcntl(fd, F_GETLEASE) != F_RDLCK;
+}
+
+int vs_swap_leased(int dirfd, const char *tmp, const char *name, int fd,
+		   bool leased)
+{
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) < 0) {
+		if (errno != EINVAL)
+			return -1;
+		return renameat(dirfd, tmp, dirfd, name);
+	}
+	if (leased && vs_lease_broken(fd)) {
+		renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE);
+		unlinkat(dirfd, tmp, 0);
+		return 1;
+	}
+	unlinkat(dirfd, tmp, 0); /* the original, now without a name */
+	return 0;
+}
+
+/* vs_swap_leased as an outcome. */
+static enum outcome swap_in(int dirfd, const char *tmp, const char *name,
+			    int dfd)
+{
+	int r = vs_swap_leased(dirfd, tmp, name, dfd, true);
+	return r < 0 ? FAILED : r ? CHANGED : LINKED;
+}
+
+static enum outcome hardlink_leased(struct walk *w, int dirfd,
+				    const char *name, int dfd,
+				    const struct stat *ds, int rdir,
+				    const char *rname, int rfd,
+				    const struct stat *rs)
+{
 	int eq = same_bytes(w, dfd, rfd);
 	if (eq < 0)
 		return FAILED;
@@ -279,7 +337,6 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 		return LINKS;
 	if (w->o->dry_run)
 		return LINKED;
-	/* the destination must not have changed since it was compared */
 	/* the temporary name tells the next run whose it is: a link to the
 	 * reference's file of the same name (a guest cannot make one) */
 	char tmp[NAME_MAX + 1];
@@ -290,7 +347,7 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	 * out (an opener waits, then finds it immutable again) */
 	if (!vs_lease_read(rfd))
 		return CHANGED; /* somebody has it open for writing */
-	bool leased = true;
+	enum outcome oc = FAILED;
 	bool was_immutable = vs_is_immutable(rfd);
 	if (was_immutable && vs_set_immutable(rfd, false) < 0) {
 		vs_lease_end(rfd);
@@ -307,28 +364,55 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 			errno = EEXIST;
 	}
 	if (r == 0) {
+		/* the destination must not have changed since it was
+		 * compared, nor be wanted by a writer */
 		struct stat now;
 		if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    now.st_ino != ds->st_ino || now.st_dev != ds->st_dev ||
-		    now.st_mtime != ds->st_mtime || now.st_size != ds->st_size) {
+		    now.st_mtim.tv_sec != ds->st_mtim.tv_sec ||
+		    now.st_mtim.tv_nsec != ds->st_mtim.tv_nsec ||
+		    now.st_size != ds->st_size || vs_lease_broken(dfd)) {
 			unlinkat(dirfd, tmp, 0);
-			vs_set_immutable(rfd, true);
-			if (leased)
-				vs_lease_end(rfd);
-			return CHANGED;
+			oc = CHANGED;
+		} else {
+			oc = swap_in(dirfd, tmp, name, dfd);
+			if (oc == FAILED)
+				unlinkat(dirfd, tmp, 0);
 		}
-		r = renameat(dirfd, tmp, dirfd, name);
-		if (r < 0)
-			unlinkat(dirfd, tmp, 0);
 	}
 	int e = errno;
-	if (vs_set_immutable(rfd, true) < 0 && r == 0)
+	if (vs_set_immutable(rfd, true) < 0 && oc == LINKED)
 		vs_warn(w->ctx, "cannot make a shared file immutable: %s",
 			strerror(errno));
-	if (leased)
-		vs_lease_end(rfd);
+	vs_lease_end(rfd);
 	errno = e;
-	return r == 0 ? LINKED : FAILED;
+	return oc;
+}
+
+/* Replaces the destination (dirfd/name, open as dfd) by a link to the
+ * reference's equal file.  The destination is under a read lease from
+ * its comparison to its replacement: a writer that had it open already
+ * makes it CHANGED, one that opens it meanwhile waits and then finds the
+ * file untouched, its write never lost to a replaced inode. */
+static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
+				int dfd, const struct stat *ds, int rdir,
+				const char *rname, int rfd,
+				const struct stat *rs)
+{
+	if (ds->st_dev != rs->st_dev || ds->st_mode != rs->st_mode ||
+	    ds->st_uid != rs->st_uid || ds->st_gid != rs->st_gid ||
+	    (!w->o->ignore_mtime && ds->st_mtime != rs->st_mtime) ||
+	    !vs_same_xattrs(dfd, rfd))
+		return DIFFERENT;
+	if (!w->o->dry_run && !vs_lease_read(dfd))
+		return CHANGED; /* somebody has it open for writing */
+	enum outcome oc = hardlink_leased(w, dirfd, name, dfd, ds, rdir, rname,
+					  rfd, rs);
+	int e = errno;
+	if (!w->o->dry_run)
+		vs_lease_end(dfd);
+	errno = e;
+	return oc;
 }
 
 /* Links one regular file to the first reference that has it equal. */
@@ -420,22 +504,29 @@ out:
 		close(dfd);
 }
 
-/* A temporary link left by an interrupted run is a link to the
- * reference's file of the same name: remove it (the inode lives on). */
+/* A temporary name left by an interrupted run: a link to the
+ * reference's file of the same name (remove it, the inode lives on), or
+ * the original of a file the run had just shared (vs_stale_original). */
 static bool stale_tmp(struct walk *w, int dirfd, const char *tmp,
 		      const struct stat *st, const int *refdirs)
 {
 	const char *base = tmp + strlen(VS_UNIFY_TMP);
+	struct stat ns;
+	bool have_name = fstatat(dirfd, base, &ns, AT_SYMLINK_NOFOLLOW) == 0;
 	for (size_t k = 0; k < w->nrefs; k++) {
 		struct stat rs;
 		if (refdirs[k] < 0 ||
 		    fstatat(refdirs[k], base, &rs, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    rs.st_ino != st->st_ino || rs.st_dev != st->st_dev)
+		    rs.st_dev != st->st_dev)
 			continue;
-		if (w->o->dry_run)
+		if (rs.st_ino == st->st_ino && st->st_nlink > 1) {
+			if (!w->o->dry_run)
+				vs_unlink_shared(dirfd, tmp);
 			return true;
-		vs_unlink_shared(dirfd, tmp);
-		return true;
+		}
+		if (have_name && ns.st_ino == rs.st_ino &&
+		    vs_stale_original(dirfd, tmp, st, &ns, w->o->dry_run))
+			return true;
 	}
 	return false;
 }
@@ -461,7 +552,7 @@ static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
 			continue;
 		}
 		if (!strncmp(e->d_name, VS_UNIFY_TMP, strlen(VS_UNIFY_TMP)) &&
-		    S_ISREG(st.st_mode) && st.st_nlink > 1 &&
+		    S_ISREG(st.st_mode) &&
 		    stale_tmp(w, dirfd, e->d_name, &st, refdirs)) {
 			free(path);
 			continue;
