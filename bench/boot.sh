@@ -72,7 +72,7 @@ userspace() {
 	l=$1
 	shift
 	"$@" systemd-analyze time 2>/dev/null |
-		awk '/Startup finished/ { v = $(NF - 4); s = v ~ /ms$/ ? 1e6 : 1e9
+		awk '/Startup finished/ { v = $(NF - 1); s = v ~ /ms$/ ? 1e6 : 1e9
 			sub(/m?s$/, "", v); printf "%d\n", v * s }' >>"$T/$l"
 }
 vs_boot() { vs boot start && booted vs_exec; }

@@ -12,5 +12,8 @@ pass=$(sed -n 's/^# PASS: *//p' test-suite.log 2>/dev/null | head -n 1)
 fail=$(sed -n 's/^# FAIL: *//p' test-suite.log 2>/dev/null | head -n 1)
 err=$(sed -n 's/^# ERROR: *//p' test-suite.log 2>/dev/null | head -n 1)
 skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null | head -n 1)
-echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped"
+# sections a program skipped (what this machine lacks), each said once
+sections=$(cat tests/*/*.log 2>/dev/null | grep -c '^# SKIP ' || :)
+cat tests/*/*.log 2>/dev/null | sed -n 's/^# SKIP /skipped: /p' | sort | uniq -c
+echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped, ${sections:-0} sections skipped"
 exit $status

@@ -8,12 +8,12 @@
 use_test_cgroups
 
 if [ "$(dpkg --print-architecture 2>/dev/null)" != amd64 ]; then
-	echo "# SKIP the tarballs are made for amd64"
+	skip "the tarballs are made for amd64"
 	exit 77
 fi
 PKGS=systemd-sysv,dbus,openssh-server,procps,iproute2
 if ! cached_tarball bookworm-systemd --include=$PKGS; then
-	echo "# SKIP no cached bookworm tarball with systemd and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+	skip "no cached bookworm tarball with systemd and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
 	exit 77
 fi
 SYSTEMD_TGZ=$CACHE
@@ -145,7 +145,7 @@ check "nothing left ($msg)" test -z "$msg"
 
 # ---- sysvinit: style sysv (the rc scripts under vs's init) ------------
 if ! cached_tarball bookworm-sysvinit --include=sysvinit-core,openssh-server,procps,iproute2 --exclude=systemd-sysv; then
-	echo "# SKIP the sysvinit guest: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+	skip "the sysvinit guest: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
 	finish
 	exit
 fi

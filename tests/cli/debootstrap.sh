@@ -130,9 +130,9 @@ mkmirror() {
 	rm -rf "$m/x"
 }
 if ! tarball_ok || ! command -v debootstrap >/dev/null; then
-	echo "# SKIP the real debootstrap runs: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+	skip "the real debootstrap runs: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
 elif [ "$(dpkg --print-architecture)" != amd64 ]; then
-	echo "# SKIP the real debootstrap runs: the cached mirror is for amd64"
+	skip "the real debootstrap runs: the cached mirror is for amd64"
 else
 	TOOL_OUTPUT=1 expect_error "an unreachable mirror (offline)" 1 "debootstrap failed with status 1 (suite 'bookworm', mirror 'http://127.0.0.1:9/debian')" \
 		unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" f5 build -m debootstrap -- -d bookworm -m http://127.0.0.1:9/debian

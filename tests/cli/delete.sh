@@ -47,7 +47,7 @@ if mount -t tmpfs vs-test "$R$VROOTDIR/mnt/srv/m" 2>/dev/null; then
 	check "mount point: configuration kept" test -L "$R$CONFDIR/mnt/vdir"
 	umount "$R$VROOTDIR/mnt/srv/m"
 else
-	echo "# SKIP mount point case: cannot mount tmpfs here"
+	skip "mount point case: cannot mount tmpfs here"
 fi
 
 # a vdir pointing at / or at vs's own directories is refused

@@ -82,7 +82,7 @@ if mount -t tmpfs -o size=8m vs-test "$R/other" 2>/dev/null; then
 		vsx hashify --manually --destination /tmp/hd "$VROOTDIR/g1"
 	umount "$R/other"
 else
-	echo "# SKIP the other-filesystem case: cannot mount a tmpfs"
+	skip "the other-filesystem case: cannot mount a tmpfs"
 fi
 echo md5 >"$STORE/method"
 $E "a store made with another digest" 1 "store '$R$HD/0' was made with 'md5'; vs uses sha256 (start a new store)" vsx g1 hashify
@@ -327,10 +327,10 @@ expect_ok "the guest stops" vsx run1 stop
 
 # ---- reflinks on a loop-mounted XFS --------------------------------------
 if ! command -v mkfs.xfs >/dev/null; then
-	echo "# SKIP reflink: mkfs.xfs is not installed (Debian package xfsprogs)"
+	skip "reflink: mkfs.xfs is not installed (Debian package xfsprogs)"
 elif ! truncate -s 512M "$T/xfs.img" || ! mkfs.xfs -q -m reflink=1 "$T/xfs.img" 2>/dev/null ||
 	! mkdir -p "$R/xfs" || ! mount -o loop "$T/xfs.img" "$R/xfs" 2>/dev/null; then
-	echo "# SKIP reflink: cannot mount a loop XFS image (no loop device?)"
+	skip "reflink: cannot mount a loop XFS image (no loop device?)"
 else
 	mkdir -p "$R/xfs/guests" "$R/xfs/.hash" "$C/.defaults"
 	echo /xfs/guests >"$C/.defaults/vdirbase" 2>/dev/null || true

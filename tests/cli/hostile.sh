@@ -40,7 +40,7 @@ attacks() {
 	if [ "$(findmnt -no FSTYPE -T "$T")" = ext4 ]; then
 		contained "$K: open_by_handle_at of ext4's root inode fails" vsx $G exec hostile shocker "$rel"
 	else
-		echo "# SKIP inode-2 attack: $T is not on ext4"
+		skip "inode-2 attack: $T is not on ext4"
 	fi
 	run vsx $G exec sh -c 'grep CapBnd /proc/self/status | cut -f2'
 	check "$K: CAP_DAC_READ_SEARCH is not in the default bounding set" \
@@ -156,10 +156,10 @@ same "the host marker is unchanged" "$MARKER0" "$(marker_state)"
 
 # the handle attack on XFS
 if ! command -v mkfs.xfs >/dev/null; then
-	echo "# SKIP handle attack on XFS: mkfs.xfs is not installed (Debian package xfsprogs)"
+	skip "handle attack on XFS: mkfs.xfs is not installed (Debian package xfsprogs)"
 elif ! truncate -s 320M "$T/xfs.img" || ! mkfs.xfs -q "$T/xfs.img" 2>/dev/null ||
 	! mkdir -p "$R/xfs" || ! mount -o loop "$T/xfs.img" "$R/xfs" 2>/dev/null; then
-	echo "# SKIP handle attack on XFS: no loop device for an XFS image"
+	skip "handle attack on XFS: no loop device for an XFS image"
 else
 	mkdir -p "$R/xfs/guests"
 	mkguest hx --context 208 --rootdir /xfs/guests || exit 99
@@ -396,14 +396,14 @@ if mountpoint -q "$R/xfs" 2>/dev/null; then
 	same "userns on XFS: a file made inside is owned by 0 on disk" 0 "$(stat -c %u "$R/xfs/guests/hux/root/x")"
 	expect_ok "stop hux" vsx hux stop
 else
-	echo "# SKIP userns on XFS: no XFS loop mount (see the handle attack above)"
+	skip "userns on XFS: no XFS loop mount (see the handle attack above)"
 fi
 mkdir -p "$R/ramfs"
 if mount -t ramfs none "$R/ramfs" 2>/dev/null; then
 	userns_guest hr 14 --rootdir /ramfs
 	expect_error "userns: a root on ramfs is refused" 1 "has no idmapped mounts (ext4, XFS, btrfs and tmpfs have)" vsx hr start
 else
-	echo "# SKIP userns on ramfs: cannot mount ramfs"
+	skip "userns on ramfs: cannot mount ramfs"
 fi
 
 finish

@@ -25,7 +25,7 @@ if command -v systemd-analyze >/dev/null; then
 		"$T/units/vservers-default.service"
 	same "systemd-analyze verify" "0|" "$RC|$(grep -v -e 'Failed to connect' -e 'ignoring' "$T/err" | grep -i -e error -e invalid -e unknown)"
 else
-	echo "# SKIP systemd-analyze: not installed"
+	skip "systemd-analyze: not installed"
 fi
 
 I=$top_builddir/conf.d/sysv/vservers-default

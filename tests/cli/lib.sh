@@ -46,6 +46,7 @@ trap cleanup EXIT
 CGBASE=vs-test-$$
 PASSES=0
 FAILS=0
+SKIPS=0
 vsx() { "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" "$@"; }
 rootof() { printf '%s' "$R$VROOTDIR/$1"; }
 path_of() { vsx paths | awk -v k="$1" '$1 == k { print $2 }'; }
@@ -56,13 +57,21 @@ CACHEDIR=$(path_of cachedir)
 CONFFILE=$(path_of conffile)
 
 pass() { PASSES=$((PASSES + 1)); echo "ok - $1"; }
+# skip WHY: a section this machine cannot run, counted and said
+skip() { SKIPS=$((SKIPS + 1)); echo "# SKIP $1"; }
 fail() { FAILS=$((FAILS + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
-# A listing of everything under the sysroot: type, mode, owner, size,
-# link target and content digest.
+# A listing of everything under the sysroot: type, mode, owner, group,
+# size, link count, inode, mtime to the nanosecond and link target of
+# every entry, the digest of every file's content, every extended
+# attribute (trusted.* and security.* included) and the file flags
+# (immutable, append-only, ...).  Access and change times aside.
 snapshot() {
-	(cd "$R" && find . -printf '%p|%y|%m|%U|%s|%l\n' | LC_ALL=C sort &&
-		find . -type f -exec md5sum {} + | LC_ALL=C sort)
+	(cd "$R" && find . -printf '%p|%y|%m|%U|%G|%s|%n|%i|%T@|%l\n' | LC_ALL=C sort &&
+		find . -type f -exec md5sum {} + | LC_ALL=C sort &&
+		getfattr -R -h -d -m - -e hex . 2>/dev/null |
+		awk '/^# file: / { f = substr($0, 9); next } NF { print f "|" $0 }' | LC_ALL=C sort &&
+		find . \( -type f -o -type d \) -exec lsattr -d {} + 2>/dev/null | LC_ALL=C sort)
 }
 
 # run CMD...: sets OUT, ERR, RC
@@ -176,6 +185,6 @@ cached_tarball() {
 tarball_ok() { tar tzf "$CACHE" 2>/dev/null | grep -qx 'debootstrap/debpaths'; }
 
 finish() {
-	echo "$PASSES passed, $FAILS failed"
+	echo "$PASSES passed, $FAILS failed, $SKIPS sections skipped"
 	[ "$FAILS" = 0 ]
 }

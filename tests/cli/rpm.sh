@@ -114,7 +114,7 @@ if command -v dnf >/dev/null && command -v createrepo_c >/dev/null; then
 	rm "$R$CONFFILE"
 	rm -r "$D"
 else
-	echo "# SKIP the yum method: dnf or createrepo_c is missing (Debian packages dnf, createrepo-c)"
+	skip "the yum method: dnf or createrepo_c is missing (Debian packages dnf, createrepo-c)"
 fi
 
 # ---- apt-rpm (a stub apt-get: Debian has no apt-rpm) ----------------------
@@ -138,6 +138,8 @@ expect_error "apt-rpm: no apt-get configured" 1 "apt-rpm: no apt-get of apt-rpm 
 if [ -x /usr/bin/apt-get ] && grep -qx /usr/bin/apt-get /var/lib/dpkg/info/apt.list 2>/dev/null; then
 	printf 'plugin "apt-rpm" {\n  apt_get = "/usr/bin/apt-get"\n}\n' >"$R$CONFFILE"
 	expect_error "apt-rpm: Debian's apt-get is refused" 1 "apt-rpm: '/usr/bin/apt-get' is Debian's apt-get (package apt), which cannot install rpm packages" vsx a1 build -m apt-rpm -- -d apt-test
+else
+	skip "apt-rpm: no Debian apt-get here to be refused"
 fi
 printf 'plugin "apt-rpm" {\n  apt_get = "bin/apt-get"\n}\n' >"$R$CONFFILE"
 expect_error "apt-rpm: a relative apt_get" 1 "apt-rpm: cannot run 'bin/apt-get' (apt_get in vs.conf): not an absolute path" vsx a1 build -m apt-rpm -- -d apt-test
@@ -167,6 +169,8 @@ check "apt-rpm: the state directories" test -d "$R$P/apt/state/lists/partial" -a
 check "apt-rpm: the guest's rpm database exists" test -n "$(ls "$(rootof a1)/var/lib/rpm")"
 if [ -s "$D/pubkeys/vs-test.asc" ]; then
 	same "apt-rpm: the distribution's key is imported" "gpg-pubkey" "$(rpm --root "$(rootof a1)" --dbpath /var/lib/rpm -qa --qf '%{NAME}\n' 2>/dev/null)"
+else
+	skip "apt-rpm: the key import: gpg could not make a key"
 fi
 printf -- 'vs-test-none\n' >"$D/pkgs/00-opt"
 expect_error "apt-rpm: a failing install fails the build" 1 "apt-rpm: '$T/bin/apt-get install' failed with status 100" vsx a2 build -m apt-rpm -- -d apt-test

@@ -62,6 +62,8 @@ if command -v setcap >/dev/null && setcap cap_net_raw+ep "$R/x/a/c" 2>/dev/null;
 	run vsx unify --manually /x/a '' /x/b ''
 	check "a file capability (security.capability) is never lost to a hardlink" test "$(ino "$R/x/a/c")" != "$(ino "$R/x/b/c")"
 	check "the capability is still there" sh -c "getcap '$R/x/a/c' | grep -q cap_net_raw"
+else
+	skip "file capabilities: setcap is missing or the file system has no security.capability"
 fi
 same "contents kept" "content one|content two" "$(cat "$R/x/a/f")|$(cat "$R/x/b/f")"
 
@@ -240,7 +242,7 @@ EOS
 	check "an rpm config file is excluded" grep -qx "  skipping '/opt/rpmconf' (excluded)" "$T/out"
 	check "the rpm's other file is shared" test "$(ino "$R$VROOTDIR/g1/opt/rpmdata")" = "$(ino "$R$VROOTDIR/g2/opt/rpmdata")"
 else
-	echo "# SKIP rpm: no rpm/rpmbuild"
+	skip "rpm: no rpm/rpmbuild"
 fi
 
 # vs delete of a unified guest: refused while a guest runs, then the
@@ -277,7 +279,7 @@ if command -v mkfs.xfs >/dev/null && truncate -s 512M "$T/xfs.img" &&
 	same "reflink: a file changes alone" "3000005 3000000" "$(stat -c %s "$X/a/big") $(stat -c %s "$X/b/big")"
 	umount "$T/xfs"
 else
-	echo "# SKIP reflink: no XFS with reflink or no loop device here"
+	skip "reflink: no XFS with reflink or no loop device here"
 fi
 
 # interrupted runs: kill -9 at random points; every path keeps its
