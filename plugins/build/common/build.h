@@ -41,6 +41,11 @@ struct vs_build {
 	size_t nflags;
 	/* cleanup state */
 	bool created_vdir, created_cfg, created_pkg;
+	struct {
+		char *path; /* a directory the build adds to or moves from */
+		struct timespec times[2];
+	} parents[4];
+	size_t nparents;
 	char *moved_vdir, *moved_cfg, *moved_pkg;
 };
 
@@ -66,6 +71,10 @@ int settle_guest(struct vs_build *b);
 void cleanup(struct vs_build *b);
 /* services.c */
 int fail_path(struct vs_build *b, const char *what, const char *path);
+/* Notes the times of path's parent directory (once) before the build
+ * changes it; restore_parents puts them back after a failed build. */
+void remember_parent(struct vs_build *b, const char *path);
+void restore_parents(struct vs_build *b);
 int write_opt(struct vs_build *b, const char *rel, const char *value);
 int build_write_cfg(struct vs_build *b, const char *rel, const char *value);
 int build_run(struct vs_build *b, char *const argv[]);

@@ -173,6 +173,7 @@ int move_aside(struct vs_build *b, const char *path, char **moved)
 		return errno == ENOENT ? 0 : fail_path(b, "open parent of", path);
 	snprintf(newname, sizeof(newname), "%s.~%lld~", base,
 		 (long long)time(NULL));
+	remember_parent(b, path);
 	int r = renameat2(dfd, base, dfd, newname, RENAME_NOREPLACE);
 	int e = errno;
 	close(dfd);

@@ -39,6 +39,8 @@ static void build_free(struct vs_build *b)
 	free(b->moved_cfg);
 	free(b->pkgdir);
 	free(b->moved_pkg);
+	for (size_t i = 0; i < b->nparents; i++)
+		free(b->parents[i].path);
 	for (size_t i = 0; i < b->nenv; i++)
 		free(b->env[i]);
 	for (size_t i = 0; i < b->nflags; i++)

@@ -334,6 +334,7 @@ static int make_dir(struct vs_build *b, const char *path, bool may_exist,
 	free(parent);
 	if (r < 0)
 		return fail_path(b, "create", path);
+	remember_parent(b, path);
 	int pfd = vs_host_parent(b->ctx, path, &base);
 	if (pfd < 0)
 		return fail_path(b, "open parent of", path);
@@ -404,6 +405,7 @@ int create_skeleton(struct vs_build *b)
 		    vs_host_mkdir_p(ctx, b->rootdir, 0755) < 0)
 			return fail_path(b, "create", b->rootdir);
 		const char *base;
+		remember_parent(b, b->vdir);
 		int pfd = vs_host_parent(ctx, b->vdir, &base);
 		if (pfd < 0)
 			return fail_path(b, "open parent of", b->vdir);
@@ -495,4 +497,5 @@ void cleanup(struct vs_build *b)
 	move_back(b, b->vdir, b->moved_vdir);
 	if (b->pkgdir)
 		move_back(b, b->pkgdir, b->moved_pkg);
+	restore_parents(b); /* as they were: the build left no trace */
 }

@@ -26,6 +26,44 @@ int fail_path(struct vs_build *b, const char *what, const char *path)
 			    vs_host_real(b->ctx, path, real, sizeof(real)));
 }
 
+void remember_parent(struct vs_build *b, const char *path)
+{
+	const char *base;
+	size_t n = (size_t)(strrchr(path, '/') - path);
+	for (size_t i = 0; i < b->nparents; i++)
+		if (strlen(b->parents[i].path) == n &&
+		    !strncmp(b->parents[i].path, path, n))
+			return;
+	if (b->nparents == sizeof(b->parents) / sizeof(*b->parents))
+		return;
+	int pfd = vs_host_parent(b->ctx, path, &base);
+	struct stat st;
+	if (pfd < 0 || fstat(pfd, &st) < 0) {
+		if (pfd >= 0)
+			close(pfd);
+		return;
+	}
+	close(pfd);
+	b->parents[b->nparents].path = vs_asprintf("%.*s", (int)n, path);
+	b->parents[b->nparents].times[0] = st.st_atim;
+	b->parents[b->nparents].times[1] = st.st_mtim;
+	b->nparents++;
+}
+
+void restore_parents(struct vs_build *b)
+{
+	for (size_t i = 0; i < b->nparents; i++) {
+		int fd = vs_host_open(b->ctx,
+				      *b->parents[i].path ? b->parents[i].path
+							  : "/",
+				      O_RDONLY | O_DIRECTORY, 0);
+		if (fd >= 0) {
+			futimens(fd, b->parents[i].times);
+			close(fd);
+		}
+	}
+}
+
 int build_write_cfg(struct vs_build *b, const char *rel, const char *value)
 {
 	char path[PATH_MAX];

@@ -57,6 +57,8 @@ struct vs_unify_tree {
 	const char *root; /* for messages */
 	int rootfd;       /* O_DIRECTORY */
 	struct vs_excl excl;
+	bool conffiles;   /* the package managers' list still to add */
+	int verbose;
 };
 struct vs_unify_opts {
 	bool dry_run, ignore_mtime, progress;
@@ -177,5 +179,10 @@ int vs_dpkg_conffiles(int rootfd, struct vs_excl *x);
 /* rpm's configuration files (`rpm --root -qac` on the host) when the
  * guest has an rpm database. */
 int vs_rpm_conffiles(int rootfd, const char *root_real, struct vs_excl *x);
+/* Adds the configuration files of the tree's package managers to its
+ * exclude list, once (vs_tree_open only notes that they are wanted: a run
+ * refused for bad input never runs rpm, which writes to the guest's
+ * database files). */
+void vs_tree_conffiles(struct vs_unify_tree *t);
 
 #endif

@@ -221,6 +221,8 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 	if (r == 0 && hard && !o.dry_run &&
 	    vs_require_all_stopped(ctx, "hardlink hashification") < 0)
 		r = -1;
+	for (unsigned i = 0; i < j->n && r == 0; i++)
+		vs_tree_conffiles(&j->t[i]);
 	struct vs_hash_stats st = {0};
 	if (r == 0 && j->verbose >= 1)
 		printf("Starting to traverse directories...\n");

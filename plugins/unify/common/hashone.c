@@ -145,14 +145,20 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 	return r;
 }
 
-/* Replaces the guest's file (name in dirfd, stat fs) by a link to the
- * store entry efd (inode eino), atomically. */
+/* Replaces the guest's file (name in dirfd, stat fs, open as ffd under
+ * our read lease) by a link to the store entry efd (inode eino),
+ * atomically. */
 static enum hresult replace_by_entry(struct hrun *h, int dirfd,
 				     const struct hcand *c,
-				     const struct stat *fs, const char *entry,
-				     int efd, ino_t eino)
+				     const struct stat *fs, int ffd,
+				     const char *entry, int efd, ino_t eino)
 {
-	struct gmem m = {.c = c, .dirfd = dirfd, .st = *fs, .eq = true};
+	struct gmem m = {.c = c,
+			 .dirfd = dirfd,
+			 .fd = ffd,
+			 .leased = true,
+			 .st = *fs,
+			 .eq = true};
 	hf_link_to_entry(h, efd, eino, entry, false, &m, 1);
 	errno = m.e;
 	return m.r;
@@ -191,7 +197,7 @@ static enum hresult to_entry(struct hwork *w, int dirfd, const char *name,
 		r = eq < 0	    ? R_FAILED
 		    : !eq	    ? R_COLLISION
 		    : h->o->dry_run ? R_LINKED
-				    : replace_by_entry(h, dirfd, w->cur, fs,
+				    : replace_by_entry(h, dirfd, w->cur, fs, ffd,
 						       entry, efd, es.st_ino);
 	}
 	int e = errno;

@@ -74,14 +74,21 @@ int vs_tree_open(struct vs_ctx *ctx, struct vs_unify_tree *t, char **rootbuf,
 		if (r < 0)
 			return -1;
 	}
-	if (conffiles) {
-		if (verbose >= 2)
-			printf("  Fetching configuration-file list from "
-			       "packagemanagement\n");
-		vs_dpkg_conffiles(t->rootfd, &t->excl);
-		vs_rpm_conffiles(t->rootfd, t->root, &t->excl);
-	}
+	t->conffiles = conffiles;
+	t->verbose = verbose;
 	return 0;
+}
+
+void vs_tree_conffiles(struct vs_unify_tree *t)
+{
+	if (!t->conffiles)
+		return;
+	t->conffiles = false;
+	if (t->verbose >= 2)
+		printf("  Fetching configuration-file list from "
+		       "packagemanagement\n");
+	vs_dpkg_conffiles(t->rootfd, &t->excl);
+	vs_rpm_conffiles(t->rootfd, t->root, &t->excl);
 }
 
 int vs_tree_open_guest(struct vs_ctx *ctx, struct vs_unify_tree *t,
@@ -240,6 +247,8 @@ int vs_unify_job_run(struct vs_unify_job *j, const char *link, unsigned flags,
 						 : VS_LINK_REFLINK;
 	if (!o.dry_run && o.link == VS_LINK_HARDLINK && vs_require_all_stopped(ctx, "hardlink unification") < 0)
 		return -1;
+	for (size_t i = 0; i < j->n; i++)
+		vs_tree_conffiles(&j->t[i]);
 	struct vs_unify_stats st = {0};
 	if (verbose >= 1 && !revert)
 		printf("Starting to traverse directories...\n");
