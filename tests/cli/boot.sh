@@ -155,6 +155,7 @@ run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.
 check "a sysvinit guest builds offline from the cached tarball" test "$RC" = 0
 check "style sysv (the default: nothing written), no user namespace" \
 	test ! -e "$R$CONFDIR/sv/apps/init/style" -a ! -e "$R$CONFDIR/sv/spaces/user"
+check "the build gives it a fresh /run at each start (its fstab)" grep -Eq '^none[[:space:]]+/run[[:space:]]+tmpfs' "$R$CONFDIR/sv/fstab"
 mkdir -p "$R$CONFDIR/sv/spaces" && touch "$R$CONFDIR/sv/spaces/net"
 # sshd: SETPCAP 8 is not needed, port 22 of its own network is
 ssh_up() { # G: sshd runs (30 s at most); BOOT_MS since $T0
@@ -174,9 +175,13 @@ same "runlevel 3 in its utmp, its name, the control channel root's only" "N 3|sv
 run vsx sv exec sh -c 'head -c 384 /dev/zero >/run/initctl; printf "x" >/run/initctl; sleep 0.2; runlevel'
 same "garbage on /run/initctl changes nothing" "N 3" "$OUT"
 check "the console log shows the rc scripts" grep -q 'Starting OpenBSD Secure Shell server' "$R$RUNDIR/.console/sv.log"
+vsx sv exec touch /run/left-by-the-last-boot
 T0=$(ms)
 check "reboot inside (through /run/initctl, rc 6) starts it again" reboot_inside sv reboot
 check "and sshd runs again (${BOOT_MS} ms)" ssh_up sv
+run vsx sv exec sh -c 'test -e /run/left-by-the-last-boot && echo stale; cat /run/sshd.pid; pidof sshd'
+check "with a fresh /run: nothing of the last boot, sshd's pid file its own ($(echo $OUT))" \
+	sh -c "set -- $(echo $OUT); [ \$# = 2 ] && [ \"\$1\" = \"\$2\" ]"
 T0=$(ms)
 vsx sv exec poweroff >/dev/null 2>&1
 for _ in $(seq 200); do [ -e "$R$RUNDIR/sv" ] || break; sleep 0.05; done
@@ -192,5 +197,55 @@ check "vs stop (rc 6 inside) in under 2 s (${took} ms)" test "$RC" = 0 -a "$took
 msg=$(gone sv)
 check "nothing left ($msg)" test -z "$msg"
 check "no process of its init is left" test ! -e "/proc/$i1"
+
+# ---- OpenRC: Debian's openrc with sysvinit (style sysv: Debian's
+# /etc/init.d/rc of openrc maps the runlevels to openrc's) --------------
+# debootstrap cannot order openrc's install, so mmdebstrap (apt) builds it
+# from a local mirror of the cached packages
+if ! cached_tarball bookworm-openrc --include=openrc,sysvinit-core,openssh-server,procps,iproute2 --exclude=systemd-sysv ||
+	! command -v mmdebstrap >/dev/null || ! mkmirror "$CACHE" "$T/ormirror"; then
+	skip "the OpenRC guest: no cached tarball, mirror or mmdebstrap ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+	finish
+	exit
+fi
+A=(--backend=mmdebstrap --variant=custom
+	"--include=$(tr , '\n' <"$T/ormirror/packages" | grep -vx 'sysv-rc\|systemd-sysv' | paste -sd,)"
+	--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
+for c in xz gz bz2 lzma zst lz4; do A+=("--aptopt=Acquire::CompressionTypes::$c \"false\""); done
+run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
+	or build -m debootstrap --hostname or.example -- -d bookworm -m "$T/ormirror" -- "${A[@]}"
+check "an OpenRC guest builds offline (mmdebstrap from the cached packages)" test "$RC" = 0
+check "openrc is its rc" sh -c "test -x '$(rootof or)/sbin/openrc' && grep -q openrc '$(rootof or)/etc/init.d/rc'"
+mkdir -p "$R$CONFDIR/or/spaces" && touch "$R$CONFDIR/or/spaces/net"
+sshd_up() { # G: an sshd runs (30 s at most); BOOT_MS since $T0
+	for _ in $(seq 300); do
+		vsx "$1" exec pidof sshd >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	BOOT_MS=$(($(ms) - T0))
+	vsx "$1" exec pidof sshd >/dev/null 2>&1
+}
+T0=$(ms)
+expect_ok "it starts" vsx or start
+check "openrc default starts sshd" sshd_up or
+check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
+run vsx or exec rc-status --runlevel
+same "openrc says runlevel default" default "$OUT"
+T0=$(ms)
+check "reboot inside (rc 6: openrc reboot) starts it again" reboot_inside or reboot
+check "and sshd runs again (${BOOT_MS} ms)" sshd_up or
+T0=$(ms)
+vsx or exec poweroff >/dev/null 2>&1
+for _ in $(seq 200); do [ -e "$R$RUNDIR/or" ] || break; sleep 0.05; done
+msg=$(gone or)
+check "poweroff inside (rc 0: openrc shutdown) stops it, nothing left (${msg:-$(($(ms) - T0)) ms})" test -z "$msg"
+expect_ok "it starts again" vsx or start
+check "sshd runs" sshd_up or
+T0=$(ms)
+run vsx or stop
+took=$(($(ms) - T0))
+check "vs stop in under 2 s (${took} ms)" test "$RC" = 0 -a "$took" -lt 2000
+msg=$(gone or)
+check "nothing left ($msg)" test -z "$msg"
 
 finish

@@ -111,24 +111,6 @@ rm -r "$R$CONFDIR/.defaults/apps/debootstrap" "$R$CONFDIR/.distributions"
 # --make-tarball; remade when missing or corrupt).  The mirror keeps
 # Debian's signed Release, so debootstrap checks the signature.
 cached_tarball bookworm-minbase
-# mkmirror TARBALL DIR
-mkmirror() {
-	m=$2
-	mkdir -p "$m/x" "$m/dists/bookworm/main/binary-amd64" && tar xzf "$1" -C "$m/x" || return 1
-	l=$m/x/var/lib/apt/lists
-	for f in Release Release.gpg InRelease; do
-		mv "$l"/*_dists_bookworm_"$f" "$m/dists/bookworm/$f" || return 1
-	done
-	mv "$l"/*_dists_bookworm_main_binary-*_Packages "$m/dists/bookworm/main/binary-amd64/Packages" || return 1
-	awk 'NR == FNR { want[$1] = $2; next }
-		/^Package: / { p = $2 } /^Filename: / && (p in want) { print want[p], $2 }' \
-		"$m/x/debootstrap/debpaths" "$m/dists/bookworm/main/binary-amd64/Packages" |
-		while read -r from to; do
-			mkdir -p "$m/$(dirname "$to")" && mv "$m/x$from" "$m/$to" || exit 1
-		done || return 1
-	cut -d' ' -f1 "$m/x/debootstrap/debpaths" | paste -sd, >"$m/packages"
-	rm -rf "$m/x"
-}
 if ! tarball_ok || ! command -v debootstrap >/dev/null; then
 	skip "the real debootstrap runs: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
 elif [ "$(dpkg --print-architecture)" != amd64 ]; then

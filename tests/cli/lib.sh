@@ -182,6 +182,26 @@ cached_tarball() {
 	fi
 	tarball_ok
 }
+# mkmirror TARBALL DIR: a local Debian mirror (signed Release, plain
+# Packages) of the packages a --make-tarball holds; DIR/packages lists
+# them, comma-separated
+mkmirror() {
+	m=$2
+	mkdir -p "$m/x" "$m/dists/bookworm/main/binary-amd64" && tar xzf "$1" -C "$m/x" || return 1
+	l=$m/x/var/lib/apt/lists
+	for f in Release Release.gpg InRelease; do
+		mv "$l"/*_dists_bookworm_"$f" "$m/dists/bookworm/$f" || return 1
+	done
+	mv "$l"/*_dists_bookworm_main_binary-*_Packages "$m/dists/bookworm/main/binary-amd64/Packages" || return 1
+	awk 'NR == FNR { want[$1] = $2; next }
+		/^Package: / { p = $2 } /^Filename: / && (p in want) { print want[p], $2 }' \
+		"$m/x/debootstrap/debpaths" "$m/dists/bookworm/main/binary-amd64/Packages" |
+		while read -r from to; do
+			mkdir -p "$m/$(dirname "$to")" && mv "$m/x$from" "$m/$to" || exit 1
+		done || return 1
+	cut -d' ' -f1 "$m/x/debootstrap/debpaths" | paste -sd, >"$m/packages"
+	rm -rf "$m/x"
+}
 tarball_ok() { tar tzf "$CACHE" 2>/dev/null | grep -qx 'debootstrap/debpaths'; }
 
 finish() {

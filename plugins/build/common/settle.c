@@ -1,8 +1,8 @@
 /* After a build: the guest's init style when --initstyle was not given
  * (a Debian tree's /sbin/init says which init it has), the user
- * namespace of systemd guests, and the guest's /etc/hostname from
+ * namespace of systemd guests, the guest's /etc/hostname from
  * --hostname (an init such as systemd sets the name from that file, over
- * uts/nodename).
+ * uts/nodename), and a fresh /run at each start.
  *
  * The tree was just made by the method's tools, but what it holds is
  * the guest's: its paths are resolved inside the root (RESOLVE_IN_ROOT),
@@ -70,6 +70,37 @@ static int write_hostname(struct vs_build *b)
 	return r < 0 ? fail_path(b, "write", path) : 0;
 }
 
+/* A tree with a /run directory (Debian's and most others') gets a fresh
+ * tmpfs there at each start, as a booting machine has: an rc that leaves
+ * no trace of the previous run's daemons (pid files, OpenRC's state,
+ * utmp).  A line appended to the guest's fstab, where the administrator
+ * sees and edits it; systemd guests have theirs from vs already. */
+static int fresh_run(struct vs_build *b, bool systemd)
+{
+	struct stat st;
+	char path[PATH_MAX];
+	int run = guest_dir(b, "run");
+	if (run < 0 || systemd || fstat(run, &st) < 0) {
+		if (run >= 0)
+			close(run);
+		return 0;
+	}
+	close(run);
+	static const char line[] =
+		"none\t/run\t\ttmpfs\t\tmode=755,nosuid,nodev,size=10%\t0 0\n";
+	int fd = openat(b->cfgfd, "fstab",
+			O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			0644);
+	bool ok = fd >= 0 && write(fd, line, sizeof(line) - 1) ==
+				     (ssize_t)(sizeof(line) - 1);
+	int e = errno;
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	errno = e;
+	snprintf(path, sizeof(path), "%s/fstab", b->cfgdir);
+	return ok ? 0 : fail_path(b, "write", path);
+}
+
 int settle_guest(struct vs_build *b)
 {
 	if (b->hostname && write_hostname(b) < 0)
@@ -81,6 +112,8 @@ int settle_guest(struct vs_build *b)
 			return -1;
 	}
 	bool systemd = style && strcmp(style, "systemd") == 0;
+	if (fresh_run(b, systemd) < 0)
+		return -1;
 	if (b->userns == 1 || (b->userns == -1 && systemd)) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/spaces/user", b->cfgdir);
