@@ -49,6 +49,40 @@ state() {
 	done
 	BOOT_MS=$(($(ms) - T0))
 }
+# sshd_up G: an sshd runs in G (30 s at most); BOOT_MS since $T0
+sshd_up() {
+	for _ in $(seq 300); do
+		vsx "$1" exec pidof sshd >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	BOOT_MS=$(($(ms) - T0))
+	vsx "$1" exec pidof sshd >/dev/null 2>&1
+}
+# off_inside G CMD...: runs CMD in G and waits (10 s at most) for G to be
+# gone; MSG says what is left (empty: nothing), TOOK the time it took
+off_inside() {
+	g=$1
+	shift
+	T0=$(ms)
+	vsx "$g" exec "$@" >/dev/null 2>&1
+	for _ in $(seq 200); do [ -e "$R$RUNDIR/$g" ] || break; sleep 0.05; done
+	TOOK=$(($(ms) - T0))
+	MSG=$(gone "$g")
+}
+# start_stop G: starts G again, sshd runs, vs stop takes under 2 s and
+# leaves nothing
+start_stop() {
+	expect_ok "$1: it starts again" vsx "$1" start
+	check "$1: sshd runs" sshd_up "$1"
+	i1=$(init_of "$1")
+	T0=$(ms)
+	run vsx "$1" stop
+	took=$(($(ms) - T0))
+	check "$1: vs stop in under 2 s (${took} ms)" test "$RC" = 0 -a "$took" -lt 2000
+	msg=$(gone "$1")
+	check "$1: nothing left ($msg)" test -z "$msg"
+	check "$1: no process of its init is left" test ! -e "/proc/$i1"
+}
 # gone G: the guest is stopped and left nothing: no mount below $T, no
 # group, no process of its init
 gone() {
@@ -105,11 +139,8 @@ same "running again after the reboot (${BOOT_MS} ms)" running "$ST"
 check "the console log shows the new boot, the one before is kept in sd.log.1" \
 	sh -c "grep -q 'Reached target.*Multi-User System' '$LOG' && grep -q 'Reached target.*Multi-User System' '$LOG.1'"
 
-T0=$(ms)
-vsx sd exec systemctl poweroff
-for _ in $(seq 200); do [ -e "$R$RUNDIR/sd" ] || break; sleep 0.05; done
-msg=$(gone sd)
-check "systemctl poweroff inside stops it, nothing left (${msg:-$(($(ms) - T0)) ms})" test -z "$msg"
+off_inside sd systemctl poweroff
+check "systemctl poweroff inside stops it, nothing left (${MSG:-$TOOK ms})" test -z "$MSG"
 
 expect_ok "it starts again" vsx sd start
 state sd
@@ -157,18 +188,9 @@ check "style sysv (the default: nothing written), no user namespace" \
 	test ! -e "$R$CONFDIR/sv/apps/init/style" -a ! -e "$R$CONFDIR/sv/spaces/user"
 check "the build gives it a fresh /run at each start (its fstab)" grep -Eq '^none[[:space:]]+/run[[:space:]]+tmpfs' "$R$CONFDIR/sv/fstab"
 mkdir -p "$R$CONFDIR/sv/spaces" && touch "$R$CONFDIR/sv/spaces/net"
-# sshd: SETPCAP 8 is not needed, port 22 of its own network is
-ssh_up() { # G: sshd runs (30 s at most); BOOT_MS since $T0
-	for _ in $(seq 300); do
-		vsx "$1" exec service ssh status >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	BOOT_MS=$(($(ms) - T0))
-	vsx "$1" exec service ssh status >/dev/null 2>&1
-}
 T0=$(ms)
 expect_ok "it starts" vsx sv start
-check "rc 3 starts sshd" ssh_up sv
+check "rc 3 starts sshd" sshd_up sv
 check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
 run vsx sv exec sh -c 'runlevel; hostname; stat -c "%F %a %U" /run/initctl'
 same "runlevel 3 in its utmp, its name, the control channel root's only" "N 3|sv.example|fifo 600 root" "$(echo "$OUT" | paste -sd'|')"
@@ -178,25 +200,13 @@ check "the console log shows the rc scripts" grep -q 'Starting OpenBSD Secure Sh
 vsx sv exec touch /run/left-by-the-last-boot
 T0=$(ms)
 check "reboot inside (through /run/initctl, rc 6) starts it again" reboot_inside sv reboot
-check "and sshd runs again (${BOOT_MS} ms)" ssh_up sv
+check "and sshd runs again (${BOOT_MS} ms)" sshd_up sv
 run vsx sv exec sh -c 'test -e /run/left-by-the-last-boot && echo stale; cat /run/sshd.pid; pidof sshd'
 check "with a fresh /run: nothing of the last boot, sshd's pid file its own ($(echo $OUT))" \
 	sh -c "set -- $(echo $OUT); [ \$# = 2 ] && [ \"\$1\" = \"\$2\" ]"
-T0=$(ms)
-vsx sv exec poweroff >/dev/null 2>&1
-for _ in $(seq 200); do [ -e "$R$RUNDIR/sv" ] || break; sleep 0.05; done
-msg=$(gone sv)
-check "poweroff inside (rc 0) stops it, nothing left (${msg:-$(($(ms) - T0)) ms})" test -z "$msg"
-expect_ok "it starts again" vsx sv start
-check "sshd runs" ssh_up sv
-i1=$(init_of sv)
-T0=$(ms)
-run vsx sv stop
-took=$(($(ms) - T0))
-check "vs stop (rc 6 inside) in under 2 s (${took} ms)" test "$RC" = 0 -a "$took" -lt 2000
-msg=$(gone sv)
-check "nothing left ($msg)" test -z "$msg"
-check "no process of its init is left" test ! -e "/proc/$i1"
+off_inside sv poweroff
+check "poweroff inside (rc 0) stops it, nothing left (${MSG:-$TOOK ms})" test -z "$MSG"
+start_stop sv
 
 # ---- OpenRC: Debian's openrc with sysvinit (style sysv: Debian's
 # /etc/init.d/rc of openrc maps the runlevels to openrc's) --------------
@@ -217,14 +227,6 @@ run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.
 check "an OpenRC guest builds offline (mmdebstrap from the cached packages)" test "$RC" = 0
 check "openrc is its rc" sh -c "test -x '$(rootof or)/sbin/openrc' && grep -q openrc '$(rootof or)/etc/init.d/rc'"
 mkdir -p "$R$CONFDIR/or/spaces" && touch "$R$CONFDIR/or/spaces/net"
-sshd_up() { # G: an sshd runs (30 s at most); BOOT_MS since $T0
-	for _ in $(seq 300); do
-		vsx "$1" exec pidof sshd >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	BOOT_MS=$(($(ms) - T0))
-	vsx "$1" exec pidof sshd >/dev/null 2>&1
-}
 T0=$(ms)
 expect_ok "it starts" vsx or start
 check "openrc default starts sshd" sshd_up or
@@ -234,18 +236,8 @@ same "openrc says runlevel default" default "$OUT"
 T0=$(ms)
 check "reboot inside (rc 6: openrc reboot) starts it again" reboot_inside or reboot
 check "and sshd runs again (${BOOT_MS} ms)" sshd_up or
-T0=$(ms)
-vsx or exec poweroff >/dev/null 2>&1
-for _ in $(seq 200); do [ -e "$R$RUNDIR/or" ] || break; sleep 0.05; done
-msg=$(gone or)
-check "poweroff inside (rc 0: openrc shutdown) stops it, nothing left (${msg:-$(($(ms) - T0)) ms})" test -z "$msg"
-expect_ok "it starts again" vsx or start
-check "sshd runs" sshd_up or
-T0=$(ms)
-run vsx or stop
-took=$(($(ms) - T0))
-check "vs stop in under 2 s (${took} ms)" test "$RC" = 0 -a "$took" -lt 2000
-msg=$(gone or)
-check "nothing left ($msg)" test -z "$msg"
+off_inside or poweroff
+check "poweroff inside (rc 0: openrc shutdown) stops it, nothing left (${MSG:-$TOOK ms})" test -z "$MSG"
+start_stop or
 
 finish
