@@ -73,4 +73,42 @@ check "but the group's own settings stay the host's (cgroup.max.descendants: $(e
 expect_ok "stop s3" vsx s3 stop
 check "its groups are gone" test ! -e "$g"
 
+# the init's environment: exactly apps/init/environment (then container=
+# and container_uuid=); the uuid file; the stop signal by name
+mkdir -p "$R$CONFDIR/s1/apps/init"
+printf 'PATH=/bin:/sbin\n# a comment\nnot a variable\nLANG=C.UTF-8\n' >"$R$CONFDIR/s1/apps/init/environment"
+echo 0123456789ABCDEF0123456789abcdef >"$R$CONFDIR/s1/uuid"
+echo RTMIN+5 >"$R$CONFDIR/s1/apps/init/stop-signal"
+printf '%s\n' /bin/sh -c 'trap "echo got >/root/stop-signal; exit 0" 39; while :; do sleep 5 & wait $!; done' >"$R$CONFDIR/s1/apps/init/cmd.start"
+expect_ok "start s1 with an environment, a uuid and a stop signal by name" vsx s1 start
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/s1")
+same "the init's environment is the file's variables, then systemd's two" \
+	"PATH=/bin:/sbin LANG=C.UTF-8 container=vs container_uuid=01234567-89ab-cdef-0123-456789abcdef" \
+	"$(tr '\0' ' ' <"/proc/$init/environ" | sed 's/ $//')"
+expect_ok "stop s1" vsx s1 stop
+same "the init was stopped with RTMIN+5 (signal 39, its trap ran)" "got" "$(cat "$R$VROOTDIR/s1/root/stop-signal" 2>&1)"
+rm "$R$CONFDIR/s1/uuid" "$R$CONFDIR/s1/apps/init/environment" "$R$CONFDIR/s1/apps/init/cmd.start"
+expect_ok "start s1 without a uuid file" vsx s1 start
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/s1")
+u1=$(tr '\0' '\n' <"/proc/$init/environ" | sed -n 's/^container_uuid=//p')
+expect_ok "stop s1" vsx s1 stop
+vsx s1 start 2>/dev/null
+init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/s1")
+u2=$(tr '\0' '\n' <"/proc/$init/environ" | sed -n 's/^container_uuid=//p')
+vsx s1 stop
+check "a derived uuid is a version 4 UUID, the same at each start ($u1)" \
+	sh -c "echo '$u1' | grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' && [ '$u1' = '$u2' ]"
+echo not-a-uuid >"$R$CONFDIR/s1/uuid"
+expect_error "a bad uuid file" 1 "$R$CONFDIR/s1/uuid: not a UUID ('not-a-uuid')" vsx s1 start
+echo 0123456789abcdef0123456789abcdef00 >"$R$CONFDIR/s1/uuid"
+expect_error "a uuid of 34 digits" 1 "/uuid: not a UUID ('0123456789abcdef0123456789abcdef00')" vsx s1 start
+echo 01234567-89ab-cdef-0123-456789abcdef.x >"$R$CONFDIR/s1/uuid"
+expect_error "a uuid with a stray character" 1 "/uuid: not a UUID ('01234567-89ab-cdef-0123-456789abcdef.x')" vsx s1 start
+rm "$R$CONFDIR/s1/uuid"
+for bad in RTMIN+99 RTMAX+1 RTMIN- RTMINX; do
+	echo "$bad" >"$R$CONFDIR/s1/apps/init/stop-signal"
+	expect_error "stop-signal $bad" 1 "apps/init/stop-signal: unknown signal '$bad'" vsx s1 start
+done
+rm "$R$CONFDIR/s1/apps/init/stop-signal"
+
 finish
