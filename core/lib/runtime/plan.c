@@ -431,6 +431,14 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 		const char *b[] = {"/etc/rc.shutdown", NULL};
 		p->start_argv = strv_of(a);
 		p->stop_argv = strv_of(b);
+	} else if (!strcmp(style, "runit")) {
+		/* runit-init becomes runit as PID 1; halt asks it for stage 3
+		 * (SIGCONT with /run/runit.stopit), which ends in halt(2) */
+		const char *a[] = {"/sbin/init", NULL};
+		const char *b[] = {"/sbin/halt", NULL};
+		p->start_argv = strv_of(a);
+		p->stop_argv = strv_of(b);
+		p->fakeinit = true;
 	} else if (!strcmp(style, "systemd")) {
 		const char *a[] = {"/sbin/init", NULL};
 		p->start_argv = strv_of(a);

@@ -17,7 +17,8 @@
 #include "build.h"
 
 static const char *const init_styles[] = {
-	"sysv", "plain", "minit", "gentoo", "openrc", "arch", "systemd", NULL,
+	"sysv", "plain", "minit", "gentoo", "openrc", "arch", "systemd", "runit",
+	NULL,
 };
 
 const char vs_build_front_usage[] =
@@ -38,7 +39,9 @@ const char vs_build_front_usage[] =
 	      "  --interface [name=][dev:]ip[/mask|prefix]   (repeatable)\n"
 	      "  --flags a,b,...       context flags (cflags), repeatable\n"
 	      "  --initstyle STYLE     sysv, plain, minit, gentoo, openrc, "
-	      "arch, systemd (a Debian tree's own init when not given)\n"
+	      "arch, systemd, runit\n"
+	      "                        (a Debian tree's own init when not "
+	      "given)\n"
 	      "  --userns, --no-userns a user-namespace guest (spaces/user) "
 	      "or not;\n"
 	      "                        systemd guests have one unless "

@@ -30,8 +30,9 @@ static int guest_dir(struct vs_build *b, const char *rel)
 	return (int)syscall(SYS_openat2, b->rootfd, rel, &how, sizeof(how));
 }
 
-/* The style of the init the tree has: "systemd" when /sbin/init links to
- * systemd, NULL for anything else (sysv, the default, or no init). */
+/* The style of the init the tree has: "systemd" or "runit" when
+ * /sbin/init links to systemd or runit-init, NULL for anything else
+ * (sysv, the default, or no init). */
 static const char *detect(struct vs_build *b)
 {
 	int sbin = guest_dir(b, "sbin");
@@ -45,7 +46,9 @@ static const char *detect(struct vs_build *b)
 	target[n] = '\0';
 	const char *base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	return strcmp(base, "systemd") == 0 ? "systemd" : NULL;
+	return !strcmp(base, "systemd")	   ? "systemd"
+	       : !strcmp(base, "runit-init") ? "runit"
+					     : NULL;
 }
 
 /* The tree's /etc/hostname, when it has one (debootstrap copies the
