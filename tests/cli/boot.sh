@@ -11,12 +11,6 @@ if [ "$(dpkg --print-architecture 2>/dev/null)" != amd64 ]; then
 	skip "the tarballs are made for amd64"
 	exit 77
 fi
-PKGS=systemd-sysv,dbus,openssh-server,procps,iproute2
-if ! cached_tarball bookworm-systemd --include=$PKGS; then
-	skip "no cached bookworm tarball with systemd and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
-	exit 77
-fi
-SYSTEMD_TGZ=$CACHE
 mkdir -p "$R/etc"
 echo "root:1000000:655360" >"$R/etc/subuid" # 10 slots of 65536
 echo "root:2000000:655360" >"$R/etc/subgid"
@@ -84,6 +78,26 @@ start_stop() {
 	check "$1: nothing left ($msg)" test -z "$msg"
 	check "$1: no process of its init is left" test ! -e "/proc/$i1"
 }
+# debian_guest G WHAT PACKAGES [EXCLUDED]: builds guest G (hostname
+# G.example), offline, from the cached bookworm tarball with PACKAGES and
+# without EXCLUDED (made once; WHAT names it, bookworm-WHAT); without one
+# the rest of the file is skipped
+debian_guest() {
+	ex=()
+	[ -n "${4:-}" ] && ex=("--exclude=$4")
+	if ! cached_tarball "bookworm-$2" "--include=$3" "${ex[@]}"; then
+		skip "the $2 guest: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+		finish
+		exit
+	fi
+	rm -rf "$T/mirror"
+	mkmirror "$CACHE" "$T/mirror" || { fail "a local mirror of bookworm-$2"; return 1; }
+	run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
+		"$1" build -m debootstrap --hostname "$1.example" -- -d bookworm -m "$T/mirror" -- \
+		--variant=minbase "--include=$3" "${ex[@]}"
+	check "a $2 guest builds offline from a local mirror of the cached packages (the Release signature checked)" \
+		sh -c "[ $RC = 0 ] && grep -q '^I: Valid Release signature' '$T/out'"
+}
 # gone G: the guest is stopped and left nothing: no mount below $T, no
 # group, no process of its init
 gone() {
@@ -98,10 +112,7 @@ gone() {
 }
 
 # ---- systemd: a user-namespace guest, as the build makes it -----------
-run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
-	sd build -m debootstrap --hostname sd.example -- -d bookworm -- \
-	--unpack-tarball="$SYSTEMD_TGZ" --include=$PKGS
-check "a systemd guest builds offline from the cached tarball" test "$RC" = 0
+debian_guest sd systemd systemd-sysv,dbus,openssh-server,procps,iproute2
 same "--hostname is its /etc/hostname (systemd sets the name from it)" sd.example "$(cat "$(rootof sd)/etc/hostname")"
 same "the build chose style systemd (its /sbin/init is systemd)" systemd "$(cat "$R$CONFDIR/sd/apps/init/style" 2>/dev/null)"
 check "and a user namespace (spaces/user)" test -e "$R$CONFDIR/sd/spaces/user"
@@ -176,15 +187,7 @@ msg=$(gone sd)
 check "nothing left ($msg)" test -z "$msg"
 
 # ---- sysvinit: style sysv (the rc scripts under vs's init) ------------
-if ! cached_tarball bookworm-sysvinit --include=sysvinit-core,openssh-server,procps,iproute2 --exclude=systemd-sysv; then
-	skip "the sysvinit guest: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
-	finish
-	exit
-fi
-run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
-	sv build -m debootstrap --hostname sv.example -- -d bookworm -- \
-	--unpack-tarball="$CACHE" --include=sysvinit-core,openssh-server,procps,iproute2 --exclude=systemd-sysv
-check "a sysvinit guest builds offline from the cached tarball" test "$RC" = 0
+debian_guest sv sysvinit sysvinit-core,openssh-server,procps,iproute2 systemd-sysv
 check "style sysv (the default: nothing written), no user namespace" \
 	test ! -e "$R$CONFDIR/sv/apps/init/style" -a ! -e "$R$CONFDIR/sv/spaces/user"
 check "the build gives it a fresh /run at each start (its fstab)" grep -Eq '^none[[:space:]]+/run[[:space:]]+tmpfs' "$R$CONFDIR/sv/fstab"
@@ -242,15 +245,7 @@ check "poweroff inside (rc 0: openrc shutdown) stops it, nothing left (${MSG:-$T
 start_stop or
 
 # ---- runit: Debian's runit-init (style runit, chosen by the build) -----
-if ! cached_tarball bookworm-runit --include=runit-init,openssh-server,procps,iproute2 --exclude=systemd-sysv; then
-	skip "the runit guest: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
-	finish
-	exit
-fi
-run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
-	ru build -m debootstrap --hostname ru.example -- -d bookworm -- \
-	--unpack-tarball="$CACHE" --include=runit-init,openssh-server,procps,iproute2 --exclude=systemd-sysv
-check "a runit guest builds offline from the cached tarball" test "$RC" = 0
+debian_guest ru runit runit-init,openssh-server,procps,iproute2 systemd-sysv
 same "the build chose style runit (its /sbin/init is runit-init)" runit "$(cat "$R$CONFDIR/ru/apps/init/style" 2>/dev/null)"
 mkdir -p "$R$CONFDIR/ru/spaces" && touch "$R$CONFDIR/ru/spaces/net"
 T0=$(ms)
