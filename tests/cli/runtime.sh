@@ -77,6 +77,10 @@ run vsx g1 exec sh -c 'echo 3 > /proc/sys/vm/drop_caches'
 check "writing to /proc/sys fails" test "$RC" != 0
 run vsx g1 exec sh -c 'echo x > /proc/sysrq-trigger'
 check "writing to /proc/sysrq-trigger fails" test "$RC" != 0
+run vsx g1 exec sh -c 'for f in keys timer_list sched_debug kallsyms; do [ -e /proc/$f ] && printf "%s:%s " $f $(cat /proc/$f 2>/dev/null | wc -c); done'
+same "keys, timer_list, sched_debug, kallsyms are masked (read empty)" "" "$(echo "$OUT" | tr ' ' '\n' | grep -v ':0$')"
+run vsx g1 exec sh -c 'grep " /proc/sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1'
+same "/proc/sys is mounted read-only" "ro" "$OUT"
 run vsx g1 exec escape "$T/host-marker"
 same "the double-chroot escape fails" "0|contained" "$RC|$OUT"
 run vsx g1 exec sh -c 'exit 7'

@@ -85,6 +85,8 @@ init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/s1")
 same "the init's environment is the file's variables, then systemd's two" \
 	"PATH=/bin:/sbin LANG=C.UTF-8 container=vs container_uuid=01234567-89ab-cdef-0123-456789abcdef" \
 	"$(tr '\0' ' ' <"/proc/$init/environ" | sed 's/ $//')"
+run vsx s1 exec sh -c 'grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1; echo 1 >/sys/kernel/uevent_helper && echo written'
+same "its /sys is the host's, read-only: nothing written there" "ro" "$OUT"
 expect_ok "stop s1" vsx s1 stop
 same "the init was stopped with RTMIN+5 (signal 39, its trap ran)" "got" "$(cat "$R$VROOTDIR/s1/root/stop-signal" 2>&1)"
 rm "$R$CONFDIR/s1/uuid" "$R$CONFDIR/s1/apps/init/environment" "$R$CONFDIR/s1/apps/init/cmd.start"
