@@ -320,6 +320,25 @@ check "an original left under the temporary name, unchanged, is removed" test ! 
 same "one that a write reached stays" "FILE 1 2 of the tree" "$(cat "$I/a/d1/.vs-unify-tmp.f2" 2>&1)"
 rm -f "$I/a/d1/.vs-unify-tmp.f2"
 
+# several references: taken in the sorted order of their names, the
+# first that has the file equal wins (refserver.a before refserver.b,
+# whatever order they were made in)
+for g in ra rb rc; do
+	mkguest "$g" || exit 99
+	mkdir -p "$R$CONFDIR/$g/apps/vunify" "$R$VROOTDIR/$g/usr/share"
+	echo "in every reference" >"$R$VROOTDIR/$g/usr/share/every"
+	touch -d @1600000000 "$R$VROOTDIR/$g/usr/share/every"
+done
+echo "only in rb" >"$R$VROOTDIR/rb/usr/share/one"
+cp -p "$R$VROOTDIR/rb/usr/share/one" "$R$VROOTDIR/rc/usr/share/one"
+ln -s ../../../rb "$R$CONFDIR/rc/apps/vunify/refserver.b"
+ln -s ../../../ra "$R$CONFDIR/rc/apps/vunify/refserver.a"
+expect_ok "unify rc against two references" vsx rc unify
+same "a file every reference has is linked to the first by name (refserver.a)" \
+	"$(ino "$R$VROOTDIR/ra/usr/share/every")" "$(ino "$R$VROOTDIR/rc/usr/share/every")"
+same "a file only the second has is linked to the second's" \
+	"$(ino "$R$VROOTDIR/rb/usr/share/one")" "$(ino "$R$VROOTDIR/rc/usr/share/one")"
+
 # bad input: one line, non-zero, nothing changed
 expect_error "no reference" 1 "guest 'g2' has no reference (apps/vunify/refserver.*)" vsx g2 unify
 rm -r "$R$CONFDIR/g2/apps/vunify"
