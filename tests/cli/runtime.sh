@@ -128,7 +128,17 @@ same "killed monitor: reported stopped" 3 "$RC"
 gone() { [ ! -e "/proc/$1/stat" ] || awk '{ exit !($3 == "Z") }' "/proc/$1/stat"; }
 check "killed monitor: the init died with it" gone "$init"
 expect_ok "killed monitor: start again" vsx g1 start
+# restart: stop, then start (a new init); a stopped guest just starts
+i1=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/g1")
+expect_ok "restart a running guest" vsx g1 restart
+i2=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/g1")
+check "restart: a new init ($i1 -> $i2), the old one gone" \
+	sh -c "[ -n '$i2' ] && [ '$i2' != '$i1' ] && [ ! -e /proc/$i1 ] && '$VS' --sysroot '$R' --plugindir '$MODS' --datadir '$srcdir/conf.d' g1 running"
 expect_ok "and stop" vsx g1 stop
+expect_ok "restart a stopped guest starts it" vsx g1 restart
+check "restart: running" vsx g1 running
+expect_ok "and stop" vsx g1 stop
+expect_error "restart an unknown guest" 5 "no guest 'nosuch'" vsx nosuch restart
 check "no mounts of the guests left" sh -c "! grep -q '$R' /proc/mounts"
 
 # an init that ignores TERM and INT: the kill sequence ends it
