@@ -132,4 +132,49 @@ check "reboot loop: stopped after the limit" wait_stopped g1
 same "reboot loop: three restarts, then the reason" "3|1" \
 	"$(grep -c "guest 'g1' restarted$" "$LOG")|$(grep -c "restarted 3 times in 60 s: not restarting it again" "$LOG")"
 
+rm "$R$CONFDIR/g1/apps/vshelper/restart-limit"
+
+# without restart-limit: util-vserver's 5 restarts in 60 s
+: >"$LOG"
+rm -f "$R$RUNDIR/.vshelper-g1"
+expect_ok "start it again (the default limit)" vsx g1 start
+for i in $(seq 200); do grep -q "not restarting it again" "$LOG" && break; sleep 0.05; done
+check "default limit: stopped" wait_stopped g1
+same "default limit: five restarts, then the reason" "5|1" \
+	"$(grep -c "guest 'g1' restarted$" "$LOG")|$(grep -c "restarted 5 times in 60 s: not restarting it again" "$LOG")"
+printf '::ctrlaltdel:/bin/busybox poweroff -f\n' >"$R$VROOTDIR/g1/etc/inittab"
+rm -f "$R$RUNDIR/.vshelper-g1"
+
+# the action of .defaults, and the guest's own over it
+echo stop >"$D/action"
+expect_ok "start (action stop in .defaults)" vsx g1 start
+run vsx g1 exec reboot -f
+check ".defaults action stop: stays stopped" wait_stopped g1
+echo restart >"$R$CONFDIR/g1/apps/vshelper/action"
+expect_ok "start (the guest's action restart over .defaults)" vsx g1 start
+i4=$(initpid g1)
+run vsx g1 exec reboot -f
+check "the guest's own action wins: running again" wait_change g1 "$i4"
+expect_ok "stop" vsx g1 stop
+rm "$D/action" "$R$CONFDIR/g1/apps/vshelper/action"
+
+# a halt inside ends a --foreground start, with status 0; a reboot keeps
+# it (the same monitor starts the guest again)
+vsx g1 start --foreground </dev/null >"$T/fg.out" 2>&1 &
+fg=$!
+for i in $(seq 100); do vsx g1 running && break; sleep 0.05; done
+i5=$(initpid g1)
+run vsx g1 exec reboot -f
+check "--foreground: a reboot inside starts it again" wait_change g1 "$i5"
+check "--foreground: and the start command still waits" kill -0 "$fg"
+run vsx g1 exec poweroff -f
+for i in $(seq 100); do kill -0 "$fg" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$fg" 2>/dev/null; then
+	fgrc="still waiting"
+	vsx g1 stop >/dev/null 2>&1
+fi
+wait "$fg"
+fgrc=${fgrc:-$?}
+same "--foreground: a halt inside ends it, status 0" "0|stopped" "$fgrc|$(vsx g1 running >/dev/null && echo running || echo stopped)"
+
 finish
