@@ -122,26 +122,22 @@ same "handler ran with xid and event" "handler 301 restart" "$(cat "$T/handled" 
 rm "$R$CONFDIR/g1/apps/vshelper/restart"
 
 # a guest that reboots at every start is stopped after the limit
+# reboot_loop N LABEL: starts g1 (which reboots at once), waits until
+# vshelper gives up; N restarts, then the reason, must be logged
+reboot_loop() {
+	: >"$LOG"
+	rm -f "$R$RUNDIR/.vshelper-g1"
+	expect_ok "$2: start a guest that reboots at once" vsx g1 start
+	for i in $(seq 200); do grep -q "not restarting it again" "$LOG" && break; sleep 0.05; done
+	check "$2: stopped after the limit" wait_stopped g1
+	same "$2: $1 restarts, then the reason" "$1|1" \
+		"$(grep -c "guest 'g1' restarted$" "$LOG")|$(grep -c "restarted $1 times in 60 s: not restarting it again" "$LOG")"
+}
 echo "3 60" >"$R$CONFDIR/g1/apps/vshelper/restart-limit"
 printf '::sysinit:/bin/busybox reboot -f\n' >"$R$VROOTDIR/g1/etc/inittab"
-: >"$LOG"
-rm -f "$R$RUNDIR/.vshelper-g1"
-expect_ok "start a guest that reboots at once" vsx g1 start
-for i in $(seq 100); do grep -q "not restarting it again" "$LOG" && break; sleep 0.05; done
-check "reboot loop: stopped after the limit" wait_stopped g1
-same "reboot loop: three restarts, then the reason" "3|1" \
-	"$(grep -c "guest 'g1' restarted$" "$LOG")|$(grep -c "restarted 3 times in 60 s: not restarting it again" "$LOG")"
-
+reboot_loop 3 "reboot loop"
 rm "$R$CONFDIR/g1/apps/vshelper/restart-limit"
-
-# without restart-limit: util-vserver's 5 restarts in 60 s
-: >"$LOG"
-rm -f "$R$RUNDIR/.vshelper-g1"
-expect_ok "start it again (the default limit)" vsx g1 start
-for i in $(seq 200); do grep -q "not restarting it again" "$LOG" && break; sleep 0.05; done
-check "default limit: stopped" wait_stopped g1
-same "default limit: five restarts, then the reason" "5|1" \
-	"$(grep -c "guest 'g1' restarted$" "$LOG")|$(grep -c "restarted 5 times in 60 s: not restarting it again" "$LOG")"
+reboot_loop 5 "without restart-limit, util-vserver's 5 in 60 s"
 printf '::ctrlaltdel:/bin/busybox poweroff -f\n' >"$R$VROOTDIR/g1/etc/inittab"
 rm -f "$R$RUNDIR/.vshelper-g1"
 
