@@ -52,6 +52,15 @@ sshd_up() {
 	BOOT_MS=$(($(ms) - T0))
 	vsx "$1" exec pidof sshd >/dev/null 2>&1
 }
+# boots G WHAT: gives G a network of its own, starts it, WHAT starts sshd
+# within 30 s
+boots() {
+	mkdir -p "$R$CONFDIR/$1/spaces" && touch "$R$CONFDIR/$1/spaces/net"
+	T0=$(ms)
+	expect_ok "it starts" vsx "$1" start
+	check "$2 starts sshd" sshd_up "$1"
+	check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
+}
 # off_inside G CMD...: runs CMD in G and waits (10 s at most) for G to be
 # gone; MSG says what is left (empty: nothing), TOOK the time it took
 off_inside() {
@@ -191,11 +200,7 @@ debian_guest sv sysvinit sysvinit-core,openssh-server,procps,iproute2 systemd-sy
 check "style sysv (the default: nothing written), no user namespace" \
 	test ! -e "$R$CONFDIR/sv/apps/init/style" -a ! -e "$R$CONFDIR/sv/spaces/user"
 check "the build gives it a fresh /run at each start (its fstab)" grep -Eq '^none[[:space:]]+/run[[:space:]]+tmpfs' "$R$CONFDIR/sv/fstab"
-mkdir -p "$R$CONFDIR/sv/spaces" && touch "$R$CONFDIR/sv/spaces/net"
-T0=$(ms)
-expect_ok "it starts" vsx sv start
-check "rc 3 starts sshd" sshd_up sv
-check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
+boots sv "rc 3"
 run vsx sv exec sh -c 'runlevel; hostname; stat -c "%F %a %U" /run/initctl'
 same "runlevel 3 in its utmp, its name, the control channel root's only" "N 3|sv.example|fifo 600 root" "$(echo "$OUT" | paste -sd'|')"
 run vsx sv exec sh -c 'head -c 384 /dev/zero >/run/initctl; printf "x" >/run/initctl; sleep 0.2; runlevel'
@@ -230,11 +235,7 @@ run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.
 	or build -m debootstrap --hostname or.example -- -d bookworm -m "$T/ormirror" -- "${A[@]}"
 check "an OpenRC guest builds offline (mmdebstrap from the cached packages)" test "$RC" = 0
 check "openrc is its rc" sh -c "test -x '$(rootof or)/sbin/openrc' && grep -q openrc '$(rootof or)/etc/init.d/rc'"
-mkdir -p "$R$CONFDIR/or/spaces" && touch "$R$CONFDIR/or/spaces/net"
-T0=$(ms)
-expect_ok "it starts" vsx or start
-check "openrc default starts sshd" sshd_up or
-check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
+boots or "openrc default"
 run vsx or exec rc-status --runlevel
 same "openrc says runlevel default" default "$OUT"
 T0=$(ms)
@@ -247,11 +248,7 @@ start_stop or
 # ---- runit: Debian's runit-init (style runit, chosen by the build) -----
 debian_guest ru runit runit-init,openssh-server,procps,iproute2 systemd-sysv
 same "the build chose style runit (its /sbin/init is runit-init)" runit "$(cat "$R$CONFDIR/ru/apps/init/style" 2>/dev/null)"
-mkdir -p "$R$CONFDIR/ru/spaces" && touch "$R$CONFDIR/ru/spaces/net"
-T0=$(ms)
-expect_ok "it starts" vsx ru start
-check "runit starts sshd" sshd_up ru
-check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
+boots ru "runit"
 run vsx ru exec sh -c 'tr "\0" " " </proc/1/cmdline'
 same "runit is PID 1" "runit" "$(echo $OUT)"
 T0=$(ms)

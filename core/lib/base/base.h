@@ -108,6 +108,11 @@ bool vs_wait_bounded(pid_t pid, int timeout_ms, int *status);
  * must never reach a guest or stay open in a monitor). */
 void vs_close_fds_except(const int *keep, size_t n);
 
+/* hash.c: 64-bit FNV-1a of n bytes, continuing from h (start with
+ * VS_FNV_BASIS). */
+#define VS_FNV_BASIS 1469598103934665603ULL
+uint64_t vs_fnv1a(uint64_t h, const void *data, size_t n);
+
 /* fmt.c: vserver-stat fields */
 void vs_fmt_mem(unsigned long long bytes, char *out, size_t size);
 void vs_fmt_time(unsigned long long ms, char *out, size_t size);

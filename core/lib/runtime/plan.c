@@ -291,13 +291,6 @@ static int load_environment(struct vs_guest *g, struct vs_plan *p)
 	return 0;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* The guest's UUID (container_uuid, from which systemd makes the
  * machine-id of a guest whose /etc/machine-id is empty): the `uuid` file
  * of its configuration (32 hex digits, dashes allowed), else one derived
@@ -326,10 +319,11 @@ static int guest_uuid(struct vs_guest *g, char out[37])
 			sscanf(hex + 2 * i, "%2hhx", &b[i]);
 	} else {
 		char *host = vs_host_read(g->ctx, "/etc/machine-id", 256, NULL);
-		uint64_t h1 = fnv1a(1469598103934665603ULL, host ? host : "");
-		uint64_t h2 = fnv1a(h1 ^ 0x9e3779b97f4a7c15ULL, "vs guest ");
-		h1 = fnv1a(fnv1a(h1, "\n"), g->name);
-		h2 = fnv1a(h2, g->name);
+		const char *id = host ? host : "", *gname = g->name;
+		uint64_t h1 = vs_fnv1a(VS_FNV_BASIS, id, strlen(id));
+		uint64_t h2 = vs_fnv1a(h1 ^ 0x9e3779b97f4a7c15ULL, "vs guest ", 9);
+		h1 = vs_fnv1a(vs_fnv1a(h1, "\n", 1), gname, strlen(gname));
+		h2 = vs_fnv1a(h2, gname, strlen(gname));
 		free(host);
 		for (int i = 0; i < 8; i++) {
 			b[i] = (uint8_t)(h1 >> (8 * i));

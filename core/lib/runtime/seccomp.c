@@ -106,13 +106,6 @@ struct vs_bpf {
 #define ABI "other"
 #endif
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* The cache file's name: a digest of what decides the program. */
 static void cache_name(char *const *allow, char *const *add, char *out,
 		       size_t size)
@@ -121,12 +114,12 @@ static void cache_name(char *const *allow, char *const *add, char *out,
 	int k = snprintf(head, sizeof(head), "%d/%d.%d.%d/%s/%zu/",
 			 VS_SECCOMP_RULES_VERSION, SCMP_VER_MAJOR,
 			 SCMP_VER_MINOR, SCMP_VER_MICRO, ABI, sizeof(long));
-	uint64_t h = fnv(1469598103934665603ULL, head, (size_t)k);
+	uint64_t h = vs_fnv1a(VS_FNV_BASIS, head, (size_t)k);
 	char *const *lists[2] = {allow, add};
 	for (int l = 0; l < 2; l++) {
 		for (char *const *n = lists[l]; n && *n; n++)
-			h = fnv(h, *n, strlen(*n) + 1);
-		h = fnv(h, "|", 1);
+			h = vs_fnv1a(h, *n, strlen(*n) + 1);
+		h = vs_fnv1a(h, "|", 1);
 	}
 	snprintf(out, size, "%016llx.bpf", (unsigned long long)h);
 }

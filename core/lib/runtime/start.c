@@ -44,6 +44,15 @@ static _Noreturn void init_fail(struct vs_ctx *ctx, int errfd)
 	_exit(127);
 }
 
+/* A signal to the stub init: SIGCHLD reaps, any other ends it. */
+static void stub_signal(int signo)
+{
+	if (signo != SIGCHLD)
+		_exit(0);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 /* Starts argv with env (the rc command), its errors to errfd. */
 static void spawn_rc(char *const argv[], char *const env[], int errfd,
 		     const sigset_t *set)
@@ -110,13 +119,9 @@ static _Noreturn void stub_init(char *const argv[], char *const env[],
 	syscall(SYS_close_range, 3, ~0U, 0);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	while (sfd < 0) { /* no signalfd: signals only */
-		siginfo_t si;
-		if (sigwaitinfo(&set, &si) < 0)
-			continue;
-		if (si.si_signo != SIGCHLD)
-			_exit(0);
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig > 0)
+			stub_signal(sig);
 	}
 	int ctl = initctl && argv && argv[0] && argv[1] ? vs_initctl_open()
 							   : -1;
@@ -128,14 +133,9 @@ static _Noreturn void stub_init(char *const argv[], char *const env[],
 				      {.fd = ctl, .events = POLLIN}};
 		if (poll(p, ctl >= 0 ? 2 : 1, -1) < 0)
 			continue;
-		if (p[0].revents) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
-			    si.ssi_signo != SIGCHLD)
-				_exit(0);
-			while (waitpid(-1, NULL, WNOHANG) > 0)
-				;
-		}
+		struct signalfd_siginfo si;
+		if (p[0].revents && read(sfd, &si, sizeof(si)) == sizeof(si))
+			stub_signal((int)si.ssi_signo);
 		int l = ctl >= 0 && p[1].revents ? vs_initctl_read(ctl) : 0;
 		if (l)
 			change_level(argv, env, l, level, &set);

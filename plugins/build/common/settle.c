@@ -80,14 +80,12 @@ static int write_hostname(struct vs_build *b)
  * sees and edits it; systemd guests have theirs from vs already. */
 static int fresh_run(struct vs_build *b, bool systemd)
 {
-	struct stat st;
 	char path[PATH_MAX];
-	int run = guest_dir(b, "run");
-	if (run < 0 || systemd || fstat(run, &st) < 0) {
-		if (run >= 0)
-			close(run);
+	if (systemd)
 		return 0;
-	}
+	int run = guest_dir(b, "run"); /* a directory of the tree, or -1 */
+	if (run < 0)
+		return 0;
 	close(run);
 	static const char line[] =
 		"none\t/run\t\ttmpfs\t\tmode=755,nosuid,nodev,size=10%\t0 0\n";
