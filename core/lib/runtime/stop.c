@@ -124,7 +124,10 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 			vs_clear_error(g->ctx);
 		}
 		vs_strv_free(env);
-		waited = true;
+		/* a fake init (the guest's own PID 1) ends when its stop
+		 * command has told it to: it gets the timeout for that;
+		 * vs's init ends only by the kill sequence */
+		waited = !p->fakeinit;
 	} else if (p->stop_signal) {
 		bool visible = answers(rs->init, p->stop_signal);
 		syscall(SYS_pidfd_send_signal, initfd, p->stop_signal, NULL, 0);
