@@ -55,8 +55,17 @@ case_ "names after -- added to a selector" "m1 m2 u1" --mark default -- u1
 vsx m1 start
 case_ "--stopped: the stopped ones" "m1 m2" --stopped --mark default
 vsx m1 start
+vsx m3 start
+vsx u1 start
 run vsx autostart --stop --running --mark default
-same "--stop --running" "" "$(running)"
+same "--stop --running --mark default: only the selected running one stops" "0|m3 u1" "$RC|$(running)"
+stop_all
+vsx autostart --start --all -j 8 >/dev/null 2>&1
+: >"$T/order"
+run vsx autostart --stop --mark web,chain -j 4
+same "--stop --mark web,chain: only those stop, not their dependencies" \
+	"0|c1 c2 d2 d3 m1 p0 p1 p2 p3 p4 p5 p6 p7 p8 p9 u1" "$RC|$(running)"
+same "... and only they ran their pre-stop" "pre-stop d1 pre-stop m2 pre-stop m3" "$(sort "$T/order" | paste -sd' ')"
 stop_all
 
 # dependencies: started first (even outside the selection), stopped last
