@@ -258,35 +258,6 @@ static int make_dir(const char *dir, bool cpuset)
 	return 0;
 }
 
-/* Translations between v1 and v2 names of the same setting. */
-static const struct {
-	const char *v1, *v2;
-} renames[] = {
-	{"memory.limit_in_bytes", "memory.max"},
-	{"memory.soft_limit_in_bytes", "memory.low"},
-	{"cpu.shares", "cpu.weight"},
-};
-
-static void convert_value(const char *from, const char *to, const char *in,
-			  char *out, size_t size)
-{
-	unsigned long long v = strtoull(in, NULL, 10);
-	if (!strcmp(from, "cpu.shares") && !strcmp(to, "cpu.weight")) {
-		/* the systemd conversion: 2..262144 -> 1..10000 */
-		if (v < 2)
-			v = 2;
-		snprintf(out, size, "%llu", 1 + ((v - 2) * 9999) / 262142);
-	} else if (!strcmp(from, "cpu.weight") && !strcmp(to, "cpu.shares")) {
-		if (v < 1)
-			v = 1;
-		snprintf(out, size, "%llu", 2 + ((v - 1) * 262142) / 9999);
-	} else if (!strcmp(in, "max\n") || !strcmp(in, "max")) {
-		snprintf(out, size, "-1"); /* v2 "max" is v1 -1 */
-	} else {
-		snprintf(out, size, "%s", in);
-	}
-}
-
 /* True when the cgroup2 hierarchy offers controller ctl. */
 static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
 {
@@ -332,34 +303,23 @@ static bool v2_enable(const struct vs_cgroup *cg, const char *ctl)
 static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 			 const char *name, const char *value)
 {
-	char ctl[64], target[PATH_MAX], conv[256];
+	char ctl[64], target[PATH_MAX], conv[256], file[128];
 	snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(name, "."), name);
-	const char *v1name = name, *v2name = name;
-	for (size_t i = 0; i < sizeof(renames) / sizeof(*renames); i++) {
-		if (!strcmp(name, renames[i].v1))
-			v2name = renames[i].v2;
-		if (!strcmp(name, renames[i].v2))
-			v1name = renames[i].v1;
-	}
-	const char *use = NULL, *dir = NULL;
-	if (v2_enable(cg, ctl)) {
-		use = v2name;
+	const char *dir = NULL;
+	bool v2 = v2_enable(cg, ctl);
+	if (v2)
 		dir = cg->v2;
-	} else {
-		for (size_t i = 0; i < cg->n && !dir; i++)
-			if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ',')) {
-				use = v1name;
-				dir = cg->dirs[i];
-			}
-	}
+	for (size_t i = 0; i < cg->n && !dir; i++)
+		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ','))
+			dir = cg->dirs[i];
 	if (!dir)
 		return vs_set_error(g->ctx,
 				    "cannot apply 'cgroup/%s' of guest '%s': no "
 				    "%s controller on this host",
 				    name, g->name, ctl);
-	convert_value(name, use, value, conv, sizeof(conv));
-	vs_first_line(conv);
-	snprintf(target, sizeof(target), "%s/%s", dir, use);
+	vs_cgroup_translate(name, value, v2, file, sizeof(file), conv,
+			    sizeof(conv));
+	snprintf(target, sizeof(target), "%s/%s", dir, file);
 	if (write_file(target, conv) < 0)
 		return vs_set_errno(g->ctx, errno,
 				    "cannot set '%s' to '%s' for guest '%s'",

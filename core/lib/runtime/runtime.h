@@ -337,6 +337,12 @@ void vs_cgroup_record(const struct vs_cgroup *cg, struct vs_runstate *rs);
 /* Creates the guest's cgroups and applies cgroup/ and cpuset/ limits;
  * on failure nothing is left.  -1 with the error set. */
 int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg);
+/* How cgroup/<name> (v1 or v2 spelling) holding value is written in a
+ * v2 (or v1) hierarchy: the file's name into file, the value (its first
+ * line, converted: cpu.shares <-> cpu.weight, -1 <-> max for memory)
+ * into out. */
+void vs_cgroup_translate(const char *name, const char *value, bool v2,
+			 char *file, size_t fsize, char *out, size_t osize);
 /* Moves pid (0: the caller) into the groups (v1_only: not cgroup2). */
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only);
 size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max);
