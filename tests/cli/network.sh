@@ -152,6 +152,58 @@ run vsn d exec sh -c 'ip -o link | grep -c "eth0@"'
 same "only disabled entries: the host's network, as without interfaces" "1" "$OUT"
 expect_ok "stop d" vsn d stop
 
+rm -r "$R$CONFDIR/d/interfaces"
+# the per-entry attributes: mac, ifname, name (the address's label),
+# bcast, scope; two entries on one device share its interface
+iface d 0 dev=eth0 ip=10.99.0.21 prefix=24 mac=02:00:00:00:99:21 ifname=lan0 name=web bcast=10.99.0.127
+iface d 1 dev=eth0 ip=10.99.0.22 prefix=24 scope=link
+# the kernel refuses a second address of a subnet in another scope: the
+# error says so in its words
+expect_error "a secondary address in another scope" 1 "vs: cannot add 10.99.0.22/24 (interfaces/1) in guest 'd': Invalid argument (ipv4: Invalid scope value" vsn d start
+same "refused scope: nothing left" "$s0" "$(snap)"
+rm -r "$R$CONFDIR/d/interfaces/1"
+iface d 1 dev=eth0 ip=10.99.0.22 prefix=24
+iface d 2 nodev ip=192.0.2.9 scope=link
+expect_ok "start d with mac, ifname, name, bcast and scope" vsn d start
+run vsn d exec sh -c 'ip -o link | grep -v " lo:" | awk "{ print \$2 }" | cut -d@ -f1; ip link show lan0 | awk "/link.ether/ { print \$2 }"'
+same "one interface, named by ifname, with the mac" "lan0 02:00:00:00:99:21" "$(echo $OUT)"
+run vsn d exec sh -c 'ip -o -4 addr show dev lan0 | sed "s/  */ /g; s/\\\\.*//" | cut -d" " -f4-'
+same "its addresses: bcast and label (lan0:web) on the first, the subnet's bcast on the second" \
+	"10.99.0.21/24 brd 10.99.0.127 scope global lan0:web
+10.99.0.22/24 brd 10.99.0.255 scope global secondary lan0" "$OUT"
+run vsn d exec sh -c 'ip -o -4 addr show dev lo | grep 192.0.2.9 | sed "s/  */ /g; s/\\\\.*//" | cut -d" " -f4-'
+same "the nodev address in scope link" "192.0.2.9/32 scope link lo" "$OUT"
+expect_ok "stop d (attributes)" vsn d stop
+rm -r "$R$CONFDIR/d/interfaces"
+iface d 0 dev=eth0 ip=10.99.0.21 scope=galaxy
+expect_error "an unknown scope" 1 "cannot start guest 'd': interfaces/0: unknown scope 'galaxy'" vsn d start
+rm -r "$R$CONFDIR/d/interfaces"
+iface d 0 dev=eth0 ip=10.99.0.21 bcast=10.99.0.999
+expect_error "a bad bcast" 1 "cannot start guest 'd': interfaces/0: bad bcast '10.99.0.999'" vsn d start
+rm -r "$R$CONFDIR/d/interfaces"
+iface d 0 dev=eth0 ip=10.99.0.21 ifname=a/b
+expect_error "a bad ifname" 1 "cannot start guest 'd': interfaces/0: invalid ifname 'a/b'" vsn d start
+rm -r "$R$CONFDIR/d/interfaces"
+iface d 0 type=veth bridge=br9 ip=10.99.0.21
+mkdir -p "$R$CONFDIR/d/scripts"
+printf '#!/bin/sh\ntouch "%s/d-initialized"\n' "$T" >"$R$CONFDIR/d/scripts/initialize"
+chmod 755 "$R$CONFDIR/d/scripts/initialize"
+expect_error "a bridge that does not exist" 1 "cannot start guest 'd': bridge 'br9' does not exist" vsn d start
+same "missing bridge: nothing left" "$s0" "$(snap)"
+check "missing bridge: refused before the start began (no initialize hook)" test ! -e "$T/d-initialized"
+rm -r "$R$CONFDIR/d/interfaces"
+# vs.conf net_type: the kind of entries that name none
+cp "$R$CONFFILE" "$T/vs.conf.saved"
+echo 'net_type = "veth"' >>"$R$CONFFILE"
+iface d 0 ip=10.96.0.5 prefix=32
+expect_ok "start d with net_type = veth and no type or dev" vsn d start
+check "net_type veth: the host end of a veth pair" sh -c "ip -n $H -o link | grep -q ' vd@'"
+check "(and a start that begins runs the initialize hook)" test -e "$T/d-initialized"
+rm -r "$R$CONFDIR/d/scripts"
+expect_ok "stop d (net_type)" vsn d stop
+cp "$T/vs.conf.saved" "$R$CONFFILE"
+rm -r "$R$CONFDIR/d/interfaces"
+
 expect_ok "stop a" vsn a stop
 expect_ok "stop b" vsn b stop
 expect_ok "stop c" vsn c stop

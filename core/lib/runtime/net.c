@@ -294,6 +294,14 @@ int vs_net_load(struct vs_guest *g, struct vs_net *net)
 	return 0;
 }
 
+/* Appends the kernel's reason for a failed request to the error. */
+static void kernel_says(struct vs_ctx *ctx, const struct vs_nl *nl)
+{
+	size_t n = strlen(ctx->err);
+	if (nl->msg[0] && n < sizeof(ctx->err))
+		snprintf(ctx->err + n, sizeof(ctx->err) - n, " (%s)", nl->msg);
+}
+
 void vs_net_free(struct vs_net *net)
 {
 	free(net->addrs);
@@ -462,8 +470,10 @@ int vs_net_host_setup(struct vs_guest *g, const struct vs_net *net,
 						 a->text, g->name);
 		}
 	}
-	if (r < 0)
+	if (r < 0) {
+		kernel_says(ctx, &nl);
 		vs_net_host_cleanup(ctx, net);
+	}
 	vs_nl_close(&nl);
 	return r;
 }
@@ -562,6 +572,8 @@ int vs_net_guest_setup(struct vs_guest *g, const struct vs_net *net)
 			}
 		}
 	}
+	if (r < 0)
+		kernel_says(ctx, &nl);
 	vs_nl_close(&nl);
 	return r;
 }

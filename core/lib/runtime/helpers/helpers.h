@@ -17,6 +17,9 @@ struct vs_nl {
 	void *sock; /* struct mnl_socket */
 	unsigned portid, seq;
 	const struct vs_nl_ops *ops;
+	/* the kernel's own words on the last failed request (its extended
+	 * acknowledgement), or "" */
+	char msg[160];
 };
 struct vs_nl_ops {
 	int (*open)(struct vs_nl *nl);

@@ -29,6 +29,9 @@ static int nl_open(struct vs_nl *nl)
 		errno = e;
 		return -1;
 	}
+	int one = 1; /* the kernel says why a request failed; best effort */
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (unsigned)time(NULL);
 	return 0;
@@ -41,10 +44,36 @@ static void nl_close(struct vs_nl *nl)
 	nl->sock = NULL;
 }
 
+static int ack_attr(const struct nlattr *a, void *data)
+{
+	struct vs_nl *nl = data;
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(nl->msg, sizeof(nl->msg), "%s", mnl_attr_get_str(a));
+	return MNL_CB_OK;
+}
+
+/* An error answer: its extended acknowledgement's message into nl->msg. */
+static void ack_message(struct vs_nl *nl, const char *buf, size_t n)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	for (; mnl_nlmsg_ok(h, (int)n); h = mnl_nlmsg_next(h, (int *)&n)) {
+		if (h->nlmsg_type != NLMSG_ERROR ||
+		    !(h->nlmsg_flags & NLM_F_ACK_TLVS))
+			continue;
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+		size_t off = sizeof(*e);
+		if (!(h->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(e->msg);
+		mnl_attr_parse(h, (unsigned)off, ack_attr, nl);
+	}
+}
+
 /* Sends a request and waits for its acknowledgement. */
 static int talk(struct vs_nl *nl, struct nlmsghdr *nlh)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	nl->msg[0] = '\0';
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = ++nl->seq;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
@@ -55,8 +84,12 @@ static int talk(struct vs_nl *nl, struct nlmsghdr *nlh)
 			return -1;
 		int r = mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, NULL,
 				   NULL);
-		if (r == MNL_CB_ERROR)
-			return -1; /* errno from the NLMSG_ERROR */
+		if (r == MNL_CB_ERROR) {
+			int e = errno; /* from the NLMSG_ERROR */
+			ack_message(nl, buf, (size_t)n);
+			errno = e;
+			return -1;
+		}
 		if (r == MNL_CB_STOP || r == MNL_CB_OK)
 			return 0;
 	}
