@@ -173,4 +173,42 @@ wait "$fg"
 fgrc=${fgrc:-$?}
 same "--foreground: a halt inside ends it, status 0" "0|stopped" "$fgrc|$(vsx g1 running >/dev/null && echo running || echo stopped)"
 
+# without .defaults/apps/vshelper/logfile the events go to syslog: in a
+# mount namespace of this test, /dev is a tmpfs with the host's device
+# nodes bound in and busybox syslogd on /dev/log
+rm "$LOG"
+cat >"$T/syslog.sh" <<EOS
+set -e
+mkdir -p "$T/olddev"
+mount --rbind /dev "$T/olddev"
+mount -t tmpfs -o mode=755 vs-test-dev /dev
+for n in null zero full random urandom tty ptmx; do
+	touch "/dev/\$n"
+	mount --bind "$T/olddev/\$n" "/dev/\$n"
+done
+mkdir /dev/pts /dev/shm
+mount --rbind "$T/olddev/pts" /dev/pts
+umount -l "$T/olddev"
+/bin/busybox syslogd -n -O "$T/syslog" &
+for i in \$(seq 100); do [ -S /dev/log ] && break; sleep 0.02; done
+set +e
+vs() { "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" "\$@"; }
+vs g1 start
+i=\$(awk '\$1 == "init" { print \$2 }' "$R$RUNDIR/g1")
+vs g1 exec reboot -f
+for n in \$(seq 200); do grep -q "guest 'g1' restarted" "$T/syslog" 2>/dev/null && break; sleep 0.05; done
+vs g1 stop
+kill %1
+wait
+EOS
+run timeout 60 unshare -m --propagation private bash "$T/syslog.sh"
+same "the syslog run ended by itself (its syslogd stopped)" 0 "$RC"
+check "no logfile: the events go to syslog, as vs[pid] (facility daemon)" \
+	grep -Eq "daemon.info vs\[[0-9]+\]: vshelper 301 restart \(guest 'g1'\)" "$T/syslog"
+check "... the restart too" grep -q "vs\[[0-9]*\]: guest 'g1' restarted" "$T/syslog"
+check "... and nothing was written to a log file" test ! -e "$LOG"
+run vsx g1 running
+same "the guest was stopped in there" "1|absent" "$RC|$(test -e "$R$RUNDIR/g1" && echo present || echo absent)"
+check "nothing of that namespace is left on the host" sh -c "! grep -q vs-test-dev /proc/mounts && ! pgrep -f '[s]yslogd -n -O $T/syslog' >/dev/null"
+
 finish
