@@ -202,6 +202,13 @@ mkmirror() {
 	cut -d' ' -f1 "$m/x/debootstrap/debpaths" | paste -sd, >"$m/packages"
 	rm -rf "$m/x"
 }
+# extent FILE: the physical start of FILE's first extent, after writing
+# it out (a file not yet on disk has none: two would look shared);
+# nothing when it has no known place
+extent() {
+	sync "$1" 2>/dev/null
+	filefrag -v "$1" 2>/dev/null | awk '$1 == "0:" && !/unknown_loc|delalloc/ { print $4 }'
+}
 tarball_ok() { tar tzf "$CACHE" 2>/dev/null | grep -qx 'debootstrap/debpaths'; }
 
 finish() {
