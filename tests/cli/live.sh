@@ -26,7 +26,6 @@ ln -s /xfs/store "$R/xfs/hd/0"
 # state FILE...: what must not change: mode, owner, size, mtime, bytes
 state() { for f in "$@"; do stat -c '%n %a %u:%g %s %Y' "$f"; sha256sum <"$f"; done; }
 
-inodes() { stat -c %i "$G/$1/bin/busybox" "$G/$1/data/held" "$G/$1/data/log" | paste -sd' '; }
 # twin NAME: a busybox guest on the XFS with a data file its twin has too
 twin() {
 	mkguest "$1" --context "$2" --rootdir /xfs/guests || exit 99
@@ -68,42 +67,33 @@ after() {
 	expect_ok "$2: the guest stops" vsx "$1" stop
 }
 
-# ---- hashify --------------------------------------------------------------
+# shares WHAT OTHER NAME COMMAND...: runs COMMAND while guest NAME runs,
+# then checks that its files now share OTHER's extents, unchanged, each
+# keeping its inode, and what its processes saw
+shares() {
+	sh_what=$1 sh_other=$2 sh_g=$3
+	shift 3
+	sh_files="bin/busybox data/held data/log"
+	B=$(cd "$G/$sh_g" && state $sh_files && stat -c %i $sh_files)
+	live "$sh_g"
+	run "$@"
+	same "$sh_what of the running guest" 0 "$RC"
+	same "$sh_what: the files' metadata, bytes and inodes unchanged (deduplicated in place)" \
+		"$B" "$(cd "$G/$sh_g" && state $sh_files && stat -c %i $sh_files)"
+	for sh_f in $sh_files; do
+		check "$sh_what: $sh_f shares $sh_other's extents" \
+			test -n "$(extent "$G/$sh_g/$sh_f")" -a "$(extent "$G/$sh_g/$sh_f")" = "$(extent "$G/$sh_other/$sh_f")"
+	done
+	after "$sh_g" "$sh_what"
+}
+
 twin hs 601
 twin hr 602
 expect_ok "hashify the stopped twin (its files into the store)" vsx hashify --manually --destination /xfs/hd /xfs/guests/hs
-B=$(state "$G/hr/bin/busybox" "$G/hr/data/held")
-I=$(inodes hr)
-live hr
-run vsx hashify --manually --destination /xfs/hd /xfs/guests/hr
-same "hashify of the running guest" 0 "$RC"
-same "hashify: the shared files' metadata and bytes unchanged" "$B" "$(state "$G/hr/bin/busybox" "$G/hr/data/held")"
-check "hashify: /data/held shares the store's extents (the open file did not stop it)" \
-	test -n "$(extent "$G/hr/data/held")" -a "$(extent "$G/hr/data/held")" = "$(extent "$G/hs/data/held")"
-check "hashify: so does busybox, which the guest's processes execute" \
-	test -n "$(extent "$G/hr/bin/busybox")" -a "$(extent "$G/hr/bin/busybox")" = "$(extent "$G/hs/bin/busybox")"
-check "hashify: /data/log too, open for writing (deduplicated in place)" \
-	test -n "$(extent "$G/hr/data/log")" -a "$(extent "$G/hr/data/log")" = "$(extent "$G/hs/data/log")"
-same "hashify: every file keeps its inode" "$I" "$(inodes hr)"
-after hr "hashify"
-
-# ---- unify ----------------------------------------------------------------
+shares hashify hs hr vsx hashify --manually --destination /xfs/hd /xfs/guests/hr
 twin us 603
 twin ur 604
-B=$(state "$G/ur/bin/busybox" "$G/ur/data/held")
-I=$(inodes ur)
-live ur
-run vsx unify --manually /xfs/guests/ur '' /xfs/guests/us ''
-same "unify of the running guest against its stopped twin" 0 "$RC"
-same "unify: the shared files' metadata and bytes unchanged" "$B" "$(state "$G/ur/bin/busybox" "$G/ur/data/held")"
-check "unify: /data/held shares the reference's extents" \
-	test -n "$(extent "$G/ur/data/held")" -a "$(extent "$G/ur/data/held")" = "$(extent "$G/us/data/held")"
-check "unify: so does busybox" \
-	test -n "$(extent "$G/ur/bin/busybox")" -a "$(extent "$G/ur/bin/busybox")" = "$(extent "$G/us/bin/busybox")"
-check "unify: /data/log too, open for writing (deduplicated in place)" \
-	test -n "$(extent "$G/ur/data/log")" -a "$(extent "$G/ur/data/log")" = "$(extent "$G/us/data/log")"
-same "unify: every file keeps its inode" "$I" "$(inodes ur)"
-after ur "unify"
+shares unify us ur vsx unify --manually /xfs/guests/ur '' /xfs/guests/us ''
 
 check "no guest left running, nothing of theirs mounted" sh -c "! grep -q '$R/xfs/guests' /proc/mounts && test -z \"\$(ls '$R$RUNDIR' 2>/dev/null)\""
 umount "$R/xfs"
