@@ -162,12 +162,18 @@ for g in g7 g8; do
 	printf 'one content, the same attributes\n' >"$r/data/sameattrs"
 	setfattr -n user.note -v "the same everywhere" "$r/data/sameattrs"
 	touch -d '2002-03-04 05:06:07' "$r/data/both" "$r/data/sized" "$r/data/forged" "$r/data/many"/f* "$r/data/attrs" "$r/data/sameattrs"
+	# the whole metadata counts: the nanoseconds of the mtime, the flags
+	for f in ns ns2 fl flq; do printf 'one content: %s\n' "${f%2}" >"$r/data/$f"; done
+	touch -d @1015218367.000000001 "$r/data/fl" "$r/data/flq"
 done
+touch -d @1015218367.000000001 "$(rootof g7)/data/ns"
+touch -d @1015218367.000000002 "$(rootof g8)/data/ns" "$(rootof g7)/data/ns2"
+chattr +d "$(rootof g7)/data/fl" "$(rootof g7)/data/flq" "$(rootof g8)/data/flq"
 B7=$(manifest "$(rootof g7)")
 B8=$(manifest "$(rootof g8)")
 X=$(rootof g7)/data/forged
 xd=$(sha256sum <"$X" | cut -c1-64)
-forged=$STORE/${xd:0:2}/$xd-m0644-u0-g0-t$(stat -c %Y "$X")-x0
+forged=$STORE/${xd:0:2}/$xd-m0644-u0-g0-t$(stat -c %Y "$X").000000000-x0
 mkdir -p "${forged%/*}"
 head -c "$(stat -c %s "$X")" /dev/zero >"$forged" && touch -r "$X" "$forged"
 run vsx hashify g7 g8
@@ -181,6 +187,12 @@ check "files the store had are linked to its entries" test "$(inode "$(rootof g7
 check "a hard link inside the image stays one inode" test "$(inode "$(rootof g8)/doc/RBASH.link")" = "$(inode "$(rootof g8)/doc/bash/RBASH")"
 check "one content with other extended attributes: not shared" test "$(inode "$(rootof g7)/data/attrs")" != "$(inode "$(rootof g8)/data/attrs")"
 check "one content with the same extended attributes: shared" test "$(inode "$(rootof g7)/data/sameattrs")" = "$(inode "$(rootof g8)/data/sameattrs")"
+same "mtimes a nanosecond apart: not shared, across guests or in one; the same nanoseconds: shared" \
+	"2 3" "$(stat -c %i "$(rootof g7)/data/ns" "$(rootof g8)/data/ns" "$(rootof g7)/data/ns2" | sort -u | wc -l) $(stat -c %h "$(rootof g8)/data/ns")"
+check "other file flags (nodump in g7 only): not shared" test "$(inode "$(rootof g7)/data/fl")" != "$(inode "$(rootof g8)/data/fl")"
+check "nodump in both: shared, and the store entry's name says so" \
+	sh -c "[ '$(inode "$(rootof g7)/data/flq")' = '$(inode "$(rootof g8)/data/flq")' ] && ls '$STORE'/*/ | grep -q -- '-t1015218367.000000001-x0-f40\$'"
+check "store names carry the mtime's nanoseconds" sh -c "ls '$STORE'/*/ | grep -q -- '-t1015218367.000000002-x0\$'"
 check "a group whose digest has a forged entry: not linked" test "$(stat -c %h "$X")" = 1 -a "$(stat -c %h "$(rootof g8)/data/forged")" = 1
 check "... and reported" grep -q "'$X': its content differs from the store entry" "$T/err"
 check "... the forged entry is left as it was (not made immutable)" rm "$forged"
@@ -303,6 +315,48 @@ check "kill -9 reached vs itself in at least 3 of the 12 trials ($killed)" test 
 check "12 kill -9 trials: no guest path missing or changed (directory mtimes aside), the store verified each time" test $ok = 1
 expect_ok "a rerun after the trials completes" vsx g5 hashify
 same "g5: exactly as built (directory mtimes aside: a run killed between a rename and putting the time back leaves one)" "$B5N" "$(manifest "$(rootof g5)" nodirtimes)"
+
+# ---- a store named by an earlier vs (mtime in whole seconds) ------------
+# the entries of this store renamed as an earlier vs named them (where
+# two would get one name, the second keeps its own: an earlier vs made
+# one entry of both); $nold of them
+old_names() {
+	find "$STORE" -type f -name '*-t[0-9]*.[0-9]*-x*' >"$T/exact-names"
+	nold=0
+	while read -r e; do
+		o=$(echo "$e" | sed -E 's/(-t[0-9]+)\.[0-9]{9}(-x[0-9a-f]+)(-f[0-9a-f]+)?$/\1\2/')
+		[ -e "$o" ] && continue
+		# immutable: no rename
+		chattr -i "$e" && mv "$e" "$o" && chattr +i "$o" && nold=$((nold + 1))
+	done <"$T/exact-names"
+}
+exact=$(find "$STORE" -type f -name '*-t[0-9]*' | LC_ALL=C sort)
+old_names
+S0=$(snapshot)
+TOOL_OUTPUT=1 expect_error "a store named by an earlier vs is refused, saying what to run" 1 \
+	"vs: store '$R$HD/0' has $nold entries named by an earlier vs (mtime in whole seconds): run 'vs hashify --migrate $R$HD' once" vsx g2 hashify
+same "... nothing changed" "$S0" "$(snapshot)"
+TOOL_OUTPUT=1 expect_error "--verify names such entries" 1 "store entries do not match their names" vsx hashify --verify "$HD"
+check "... and says what to run" grep -q "is named as an earlier vs did (mtime in whole seconds): run 'vs hashify --migrate'" "$T/err"
+expect_ok "--migrate -n" vsx hashify --migrate -n "$HD"
+same "--migrate -n lists every entry, renames none" "$nold|$S0" "$(grep -c '^renaming ' "$T/out")|$(snapshot)"
+expect_ok "--migrate" vsx hashify --migrate "$HD"
+same "--migrate gives every entry its exact name again (from its inode: nanoseconds, flags)" "$exact" "$(find "$STORE" -type f -name '*-t[0-9]*' | LC_ALL=C sort)"
+same "... linking or unlinking nothing (names aside, the tree as it was)" \
+	"$(grep -v '\.hash/' <<<"$S0")" "$(snapshot | grep -v '\.hash/')"
+expect_ok "hashify works again" vsx g2 hashify
+expect_ok "--verify: sound" vsx hashify --verify "$HD"
+# an old name whose entry does not fit it any more: left, said, status 1
+old_names
+o=$(echo "$exact" | grep -- '-m0644-' | sed -E 's/(-t[0-9]+)\.[0-9]{9}(-x[0-9a-f]+)$/\1\2/' |
+	while read -r f; do [ -e "$f" ] && echo "$f" && break; done)
+chattr -i "$o"; chmod 600 "$o"; chattr +i "$o"
+run vsx hashify --migrate "$HD"
+same "--migrate with an entry that does not fit its old name: the others renamed, status 1" \
+	"1|migrate: $((nold - 1)) entries renamed, 1 left|vs: 1 store entries could not be renamed" "$RC|$OUT|$(tail -n 1 "$T/err")"
+check "... it is named in a warning and left as it was" sh -c "grep -q \"store entry '.*/$(basename "$o")' does not match its name\" '$T/err' && test -e '$o'"
+chattr -i "$o"; chmod 644 "$o"; chattr +i "$o"
+expect_ok "--migrate once it fits again" vsx hashify --migrate "$HD"
 
 # ---- gc and unhashify ---------------------------------------------------
 before=$(find "$STORE" -type f -name '*-m*' | wc -l)

@@ -57,6 +57,20 @@ run vsx unify --manually -v -v /x/a '' /x/b ''
 check "same size and mtime, other content: not linked" test "$(ino "$R/x/a/f")" != "$(ino "$R/x/b/f")"
 check "other xattrs: not hardlinked" test "$(ino "$R/x/a/g")" != "$(ino "$R/x/b/g")"
 check "other mode: not hardlinked" test "$(ino "$R/x/a/m")" != "$(ino "$R/x/b/m")"
+# the whole metadata, to the nanosecond and the file flags
+for f in ns nsq fl flq; do echo "exact $f" >"$R/x/a/$f"; echo "exact $f" >"$R/x/b/$f"; done
+touch -d @1600000000.000000001 "$R/x/a/ns"; touch -d @1600000000.000000002 "$R/x/b/ns"
+touch -d @1600000000.000000003 "$R/x/a/nsq" "$R/x/b/nsq"
+touch -d @1600000000 "$R"/x/?/fl*
+chattr +d "$R/x/a/fl" "$R/x/a/flq" "$R/x/b/flq"
+X0=$(snapshot)
+run vsx unify --manually /x/a '' /x/b ''
+check "mtimes a nanosecond apart: not hardlinked" test "$(ino "$R/x/a/ns")" != "$(ino "$R/x/b/ns")"
+check "(the same nanoseconds: hardlinked)" test "$(ino "$R/x/a/nsq")" = "$(ino "$R/x/b/nsq")"
+check "other file flags (nodump on one): not hardlinked" test "$(ino "$R/x/a/fl")" != "$(ino "$R/x/b/fl")"
+check "(nodump on both: hardlinked, still nodump)" sh -c "[ '$(ino "$R/x/a/flq")' = '$(ino "$R/x/b/flq")' ] && lsattr '$R/x/a/flq' | grep -q '^----i-d'"
+same "the files left apart kept every bit of their metadata" \
+	"$(grep -E '/(ns|fl)\|' <<<"$X0")" "$(snapshot | grep -E '/(ns|fl)\|')"
 echo "capable" >"$R/x/a/c"; echo "capable" >"$R/x/b/c"; touch -d @1600000000 "$R/x/a/c" "$R/x/b/c"
 if command -v setcap >/dev/null && setcap cap_net_raw+ep "$R/x/a/c" 2>/dev/null; then
 	run vsx unify --manually /x/a '' /x/b ''

@@ -10,6 +10,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+
 #include "cu.h"
 #include "engine.h"
 #include "hashstore.h"
@@ -172,12 +175,41 @@ static void test_names(void)
 	CU_ASSERT_FATAL(fd >= 0 && fchmod(fd, 04750) == 0 && fstat(fd, &st) == 0);
 	char class[128], want[128];
 	CU_ASSERT_EQUAL(vs_hclass(fd, &st, false, class, sizeof(class)), 0);
-	snprintf(want, sizeof(want), "m4750-u%u-g%u-t%lld-x0",
+	snprintf(want, sizeof(want), "m4750-u%u-g%u-t%lld.%09ld-x0",
 		 (unsigned)st.st_uid, (unsigned)st.st_gid,
-		 (long long)st.st_mtim.tv_sec);
+		 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	CU_ASSERT_STRING_EQUAL(class, want);
-	CU_ASSERT_EQUAL(vs_hclass(fd, &st, true, class, sizeof(class)), 0);
+	CU_ASSERT_FALSE(vs_hclass_is_old(class));
+	CU_ASSERT(vs_hclass_no_xattrs(class));
+	/* the nanoseconds of the mtime make another class */
+	struct timespec ts[2] = {{0, UTIME_OMIT}, {1600000000, 7}};
+	struct stat st2;
+	CU_ASSERT_FATAL(futimens(fd, ts) == 0 && fstat(fd, &st2) == 0);
+	CU_ASSERT_EQUAL(vs_hclass(fd, &st2, false, class, sizeof(class)), 0);
+	snprintf(want, sizeof(want), "m4750-u%u-g%u-t1600000000.000000007-x0",
+		 (unsigned)st.st_uid, (unsigned)st.st_gid);
+	CU_ASSERT_STRING_EQUAL(class, want);
+	CU_ASSERT_EQUAL(vs_hclass(fd, &st2, true, class, sizeof(class)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(class, "-t--x0"));
+	CU_ASSERT_FALSE(vs_hclass_is_old(class));
+	/* file flags other than immutable are part of it */
+	int flags = FS_NODUMP_FL;
+	CU_ASSERT_FATAL(ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0);
+	CU_ASSERT_EQUAL(vs_hclass(fd, &st2, false, class, sizeof(class)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(class, "-t1600000000.000000007-x0-f40"));
+	CU_ASSERT(vs_hclass_no_xattrs(class));
+	flags = 0;
+	ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	/* the names of an earlier vs: whole seconds */
+	CU_ASSERT(vs_hclass_is_old("m0644-u0-g0-t1600000000-x0"));
+	CU_ASSERT(vs_hclass_is_old("abc-m0644-u0-g0-t1-x0123456789abcdef"));
+	CU_ASSERT_FALSE(vs_hclass_is_old("m0644-u0-g0-t--x0"));
+	CU_ASSERT_FALSE(vs_hclass_is_old("m0644-u0-g0-t1600000000.000000000-x0"));
+	CU_ASSERT_FALSE(vs_hclass_no_xattrs("m0644-u0-g0-t--x0123456789abcdef"));
+	CU_ASSERT_FALSE(vs_hclass_no_xattrs("m0644-u0-g0-t--x0123456789abcdef-f40"));
+	snprintf(want, sizeof(want), "m4750-u%u-g%u-t%lld.%09ld-x0",
+		 (unsigned)st.st_uid, (unsigned)st.st_gid,
+		 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	/* the digest cache is vs's own: it never changes the class */
 	CU_ASSERT_EQUAL(vs_hcache_set(fd, &st, d), 0);
 	CU_ASSERT_EQUAL(vs_hclass(fd, &st, false, class, sizeof(class)), 0);

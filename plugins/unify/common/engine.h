@@ -129,6 +129,14 @@ bool vs_same_extents(int a, int b);
 int vs_dedupe(int src, int dst, off_t size);
 int vs_set_immutable(int fd, bool on);
 bool vs_is_immutable(int fd);
+/* The file flags (chattr) a hardlink would share, immutable left out (vs
+ * sets it on every shared inode); 0 where the filesystem has none. */
+unsigned vs_share_flags(int fd);
+/* Whether two files' metadata allow one inode for both: mode, owner,
+ * group, mtime to the nanosecond (unless ignore_mtime), extended
+ * attributes and file flags. */
+bool vs_same_meta(int a, const struct stat *as, int b, const struct stat *bs,
+		  bool ignore_mtime);
 /* A read lease on fd (opened read-only): while it is held nobody can open
  * the file for writing (the opener waits).  False when it cannot be had
  * (a writer has it open, or the filesystem has no leases). */

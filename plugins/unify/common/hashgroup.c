@@ -87,8 +87,7 @@ static void group_to_existing(struct hwork *w, struct gmem *m, int n,
 	pthread_mutex_lock(&h->lock);
 	int nc = vs_hstore_candidates(h->store, cls, size, cand, 4);
 	pthread_mutex_unlock(&h->lock);
-	size_t cl = strlen(cls);
-	bool no_xattrs = cl > 3 && !strcmp(cls + cl - 3, "-x0");
+	bool no_xattrs = vs_hclass_no_xattrs(cls);
 	for (int k = 0; k < nc; k++) {
 		char entry[PATH_MAX];
 		vs_hentry_name(cand[k], cls, entry, sizeof(entry));
@@ -97,18 +96,23 @@ static void group_to_existing(struct hwork *w, struct gmem *m, int n,
 		if (efd < 0)
 			continue;
 		const struct stat *fs = NULL;
-		int want = 0;
+		int want = 0, ffd = -1;
 		for (int i = 0; i < n; i++) {
 			m[i].eq =
 			    m[i].r == R_PENDING && !strcmp(m[i].class, cls);
-			fs = m[i].eq && !fs ? &m[i].st : fs;
+			if (m[i].eq && !fs) {
+				fs = &m[i].st;
+				ffd = m[i].fd;
+			}
 		}
 		bool fits = fs && fstat(efd, &es) == 0 && S_ISREG(es.st_mode) &&
 			    es.st_size == size && es.st_mode == fs->st_mode &&
 			    es.st_uid == fs->st_uid &&
 			    es.st_gid == fs->st_gid &&
 			    (h->o->ignore_mtime ||
-			     es.st_mtim.tv_sec == fs->st_mtim.tv_sec);
+			     (es.st_mtim.tv_sec == fs->st_mtim.tv_sec &&
+			      es.st_mtim.tv_nsec == fs->st_mtim.tv_nsec)) &&
+			    vs_share_flags(efd) == vs_share_flags(ffd);
 		bool ex_none =
 		    fits && no_xattrs && flistxattr(efd, NULL, 0) == 0;
 		for (int i = 0; i < n; i++) {
@@ -161,8 +165,7 @@ static void group_to_new(struct hwork *w, struct gmem *m, int n,
 	struct gmem *r = &m[rep];
 	/* the class names the attributes by a digest: they are compared
 	 * too, never trusted by it */
-	size_t cl = strlen(cls);
-	if (cl < 3 || strcmp(cls + cl - 3, "-x0"))
+	if (!vs_hclass_no_xattrs(cls))
 		for (int i = 0; i < n; i++)
 			if (m[i].eq && !vs_same_xattrs(m[i].fd, r->fd))
 				m[i].eq = false;

@@ -104,6 +104,8 @@ static int group_key(const struct hrun *h, const struct hcand *a,
 		return a->gid < b->gid ? -1 : 1;
 	if (!o->ignore_mtime && a->mtime.tv_sec != b->mtime.tv_sec)
 		return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
+	if (!o->ignore_mtime && a->mtime.tv_nsec != b->mtime.tv_nsec)
+		return a->mtime.tv_nsec < b->mtime.tv_nsec ? -1 : 1;
 	return 0;
 }
 

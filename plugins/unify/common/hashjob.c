@@ -240,6 +240,14 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 			r = -1;
 			break;
 		}
+		if (hs.s[s].nold) {
+			r = vs_set_error(ctx,
+					 "store '%s' has %zu entries named by an "
+					 "earlier vs (mtime in whole seconds): "
+					 "run 'vs hashify --migrate %s' once",
+					 hs.s[s].path, hs.s[s].nold, hs.dir);
+			break;
+		}
 		r = vs_hashify_run(ctx,
 				   (const struct vs_unify_tree *const *)run, n,
 				   &hs.s[s], &o, &st);

@@ -236,6 +236,14 @@ static void verify_entry(int xfd, const char *name, ino_t ino,
 			"store entry '%s' does not match its name (its content "
 			"has sha256 %s)",
 			shown, hex);
+	} else if (name[VS_DIGEST_HEX] == '-' &&
+		   vs_hclass_is_old(name + VS_DIGEST_HEX + 1)) {
+		v->bad++;
+		vs_warn(v->ctx,
+			"store entry '%s' is named as an earlier vs did (mtime "
+			"in whole seconds): run 'vs hashify --migrate' on its "
+			"hash directory",
+			shown);
 	} else if (name[VS_DIGEST_HEX] == '-') {
 		char class[128];
 		bool imtime = strstr(name, "-t--") != NULL;

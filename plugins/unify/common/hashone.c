@@ -173,8 +173,7 @@ static enum hresult to_entry(struct hwork *w, int dirfd, const char *name,
 	struct hrun *h = w->h;
 	/* the file's class (in the entry's name) says it has no xattrs:
 	 * then the entry must have none either */
-	size_t el = strlen(entry);
-	bool no_xattrs = el > 3 && !strcmp(entry + el - 3, "-x0");
+	bool no_xattrs = vs_hclass_no_xattrs(entry);
 	int efd = hf_entry_open(h, entry, O_NONBLOCK);
 	if (efd < 0)
 		return errno == ENOENT ? R_RETRY : R_FAILED;
@@ -188,7 +187,9 @@ static enum hresult to_entry(struct hwork *w, int dirfd, const char *name,
 		   es.st_mode != fs->st_mode || es.st_uid != fs->st_uid ||
 		   es.st_gid != fs->st_gid ||
 		   (!h->o->ignore_mtime &&
-		    es.st_mtim.tv_sec != fs->st_mtim.tv_sec) ||
+		    (es.st_mtim.tv_sec != fs->st_mtim.tv_sec ||
+		     es.st_mtim.tv_nsec != fs->st_mtim.tv_nsec)) ||
+		   vs_share_flags(efd) != vs_share_flags(ffd) ||
 		   !((no_xattrs && flistxattr(efd, NULL, 0) == 0) ||
 		     vs_same_xattrs(ffd, efd))) {
 		r = R_COLLISION; /* the entry is not what its name says */

@@ -137,13 +137,33 @@ int vs_hclass(int fd, const struct stat *st, bool ignore_mtime, char *buf,
 		memcpy(xd, hex, 16);
 		xd[16] = '\0';
 	}
-	char t[32] = "-";
+	char t[48] = "-", f[16] = "";
 	if (!ignore_mtime)
-		snprintf(t, sizeof(t), "%lld", (long long)st->st_mtim.tv_sec);
-	snprintf(buf, size, "m%04o-u%u-g%u-t%s-x%s",
+		snprintf(t, sizeof(t), "%lld.%09ld", (long long)st->st_mtim.tv_sec,
+			 st->st_mtim.tv_nsec);
+	unsigned flags = vs_share_flags(fd);
+	if (flags)
+		snprintf(f, sizeof(f), "-f%x", flags);
+	snprintf(buf, size, "m%04o-u%u-g%u-t%s-x%s%s",
 		 (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid,
-		 (unsigned)st->st_gid, t, xd);
+		 (unsigned)st->st_gid, t, xd, f);
 	return 0;
+}
+
+bool vs_hclass_no_xattrs(const char *cls)
+{
+	size_t l = strlen(cls);
+	return (l > 3 && !strcmp(cls + l - 3, "-x0")) || strstr(cls, "-x0-f");
+}
+
+bool vs_hclass_is_old(const char *cls)
+{
+	const char *t = strstr(cls, "-t");
+	if (!t || t[2] < '0' || t[2] > '9')
+		return false;
+	for (t += 2; *t >= '0' && *t <= '9'; t++)
+		;
+	return *t == '-';
 }
 
 void vs_hentry_name(const unsigned char d[VS_DIGEST_LEN], const char *class,
@@ -465,6 +485,8 @@ static void load_entry(int xfd, const char *name, ino_t ino,
 	struct stat est;
 	if (nl > VS_DIGEST_HEX + 1 && name[VS_DIGEST_HEX] == '-' &&
 	    vs_digest_parse(name, dg)) {
+		if (vs_hclass_is_old(name + VS_DIGEST_HEX + 1))
+			s->nold++;
 		vs_hstore_index_add(s, dg, name + VS_DIGEST_HEX + 1, -1);
 	} else if (nl == VS_DIGEST_HEX && vs_digest_parse(name, dg) &&
 		   fstatat(xfd, name, &est, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -480,7 +502,7 @@ int vs_hstore_load(struct vs_ctx *ctx, struct vs_hstore *s, bool dry_run)
 	struct load l = {s, dry_run};
 	free(s->inos);
 	s->inos = NULL;
-	s->ninos = s->cap = 0;
+	s->ninos = s->cap = s->nold = 0;
 	return vs_hstore_each(ctx, s, load_entry, &l);
 }
 

@@ -7,10 +7,15 @@
  *   method          "sha256": the digest; another one is refused
  *   <xx>/<digest>   reflink entries: a file with that content (its own
  *                   inode, extents shared with the guests' files)
- *   <xx>/<digest>-m<mode>-u<uid>-g<gid>-t<mtime|->-x<xattrs>
+ *   <xx>/<digest>-m<mode>-u<uid>-g<gid>-t<mtime|->-x<xattrs>[-f<flags>]
  *                   hardlink entries: the guests' (immutable) inode with
- *                   that content and metadata class; <xattrs> is "0" or
- *                   16 hex digits of the SHA-256 of the sorted xattrs
+ *                   that content and metadata class; <mtime> is seconds
+ *                   and nine digits of nanoseconds ("1700000000.000000001",
+ *                   vs before 2026-12 wrote seconds only: such a store is
+ *                   refused until `hashify --migrate` renamed it),
+ *                   <xattrs> is "0" or 16 hex digits of the SHA-256 of the
+ *                   sorted xattrs, <flags> the file flags in hex other
+ *                   than immutable, when there are any
  * where <xx> are the digest's first two hex digits and <digest> its 64.
  * `sha256sum` of an entry gives the start of its name. */
 #ifndef VS_HASHSTORE_H
@@ -53,6 +58,7 @@ struct vs_hstore {
 	size_t nents, ecap;
 	struct vs_hclass_slot *cls; /* open addressing by class text */
 	size_t ncls, ccap;
+	size_t nold; /* entries named by an earlier vs (vs_hstore_load) */
 };
 
 struct vs_hstores {
@@ -121,10 +127,14 @@ int vs_hex_digit(char c);
 bool vs_digest_parse(const char *hex, unsigned char d[VS_DIGEST_LEN]);
 
 /* The metadata class of a hardlink entry for an open file with stat st:
- * "m0644-u0-g0-t1700000000-x0" (t- with ignore_mtime).  Returns 0 or -1
- * (xattrs unreadable). */
+ * "m0644-u0-g0-t1700000000.123456789-x0" (t- with ignore_mtime; "-f<hex>"
+ * after it for file flags).  Returns 0 or -1 (xattrs unreadable). */
 int vs_hclass(int fd, const struct stat *st, bool ignore_mtime, char *buf,
 	      size_t size);
+/* Whether a class (or an entry name ending in one) says "no xattrs". */
+bool vs_hclass_no_xattrs(const char *cls);
+/* Whether a class has the whole-second mtime of an earlier vs. */
+bool vs_hclass_is_old(const char *cls);
 /* "<xx>/<hex>" or "<xx>/<hex>-<class>" (class NULL: reflink entry). */
 void vs_hentry_name(const unsigned char d[VS_DIGEST_LEN], const char *class,
 		    char *buf, size_t size);

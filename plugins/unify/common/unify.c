@@ -289,6 +289,25 @@ bool vs_is_immutable(int fd)
 	       (flags & FS_IMMUTABLE_FL);
 }
 
+unsigned vs_share_flags(int fd)
+{
+	int flags;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return 0;
+	return (unsigned)flags & (FS_FL_USER_MODIFIABLE & ~FS_IMMUTABLE_FL);
+}
+
+bool vs_same_meta(int a, const struct stat *as, int b, const struct stat *bs,
+		  bool ignore_mtime)
+{
+	return as->st_mode == bs->st_mode && as->st_uid == bs->st_uid &&
+	       as->st_gid == bs->st_gid &&
+	       (ignore_mtime ||
+		(as->st_mtim.tv_sec == bs->st_mtim.tv_sec &&
+		 as->st_mtim.tv_nsec == bs->st_mtim.tv_nsec)) &&
+	       vs_share_flags(a) == vs_share_flags(b) && vs_same_xattrs(a, b);
+}
+
 bool vs_lease_broken(int fd)
 {
 	return fcntl(fd, F_GETLEASE) != F_RDLCK;
@@ -399,10 +418,8 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 				const char *rname, int rfd,
 				const struct stat *rs)
 {
-	if (ds->st_dev != rs->st_dev || ds->st_mode != rs->st_mode ||
-	    ds->st_uid != rs->st_uid || ds->st_gid != rs->st_gid ||
-	    (!w->o->ignore_mtime && ds->st_mtime != rs->st_mtime) ||
-	    !vs_same_xattrs(dfd, rfd))
+	if (ds->st_dev != rs->st_dev ||
+	    !vs_same_meta(dfd, ds, rfd, rs, w->o->ignore_mtime))
 		return DIFFERENT;
 	if (!w->o->dry_run && !vs_lease_read(dfd))
 		return CHANGED; /* somebody has it open for writing */

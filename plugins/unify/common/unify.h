@@ -69,6 +69,11 @@ int vs_hash_gc(struct vs_ctx *ctx, const char *hashdir, unsigned flags,
 /* Hashes every store entry again; -1 (error set) when one does not match
  * its name (each is reported). */
 int vs_hash_verify(struct vs_ctx *ctx, const char *hashdir, int verbose);
+/* Renames the entries an earlier vs named by whole seconds to their exact
+ * names (hashify --migrate); links nothing.  0, or -1 with the error set
+ * when a store cannot be read or an entry is left. */
+int vs_hash_migrate(struct vs_ctx *ctx, const char *hashdir, unsigned flags,
+		    int verbose);
 
 #ifdef __cplusplus
 }

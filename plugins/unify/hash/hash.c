@@ -7,6 +7,7 @@
  *              [<exclude-list>] [<path> <exclude-list>]...
  *   vs hashify --gc [-n] [-v] <hashdir>
  *   vs hashify --verify [-v] <hashdir>
+ *   vs hashify --migrate [-n] [-v] <hashdir>
  *   vs <guest> unhashify [-n] [-v] [path...]   (as deunify) */
 #include <getopt.h>
 #include <stdbool.h>
@@ -21,7 +22,7 @@ struct hash_args {
 	unsigned flags;
 	int verbose;
 	const char *link, *dest;
-	bool manual, gc, verify;
+	bool manual, gc, verify, migrate;
 	int optind;
 };
 
@@ -38,6 +39,7 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 		{"destination", required_argument, NULL, 'd'},
 		{"gc", no_argument, NULL, 'g'},
 		{"verify", no_argument, NULL, 'V'},
+		{"migrate", no_argument, NULL, 'M'},
 		{"insecure", no_argument, NULL, 'I'},
 		{"sledgehammer", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
@@ -75,6 +77,9 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 		case 'V':
 			a->verify = true;
 			break;
+		case 'M':
+			a->migrate = true;
+			break;
 		case 'I': /* util-vserver: no effect */
 			break;
 		case 'S':
@@ -92,18 +97,18 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 	a->optind = optind;
 	if (vs_unify_link_check(ctx, argv[0], a->link) < 0)
 		return -1;
-	if (a->gc + a->verify + a->manual > 1)
-		return vs_set_error(ctx, "%s: --manually, --gc and --verify "
-					 "exclude each other",
+	if (a->gc + a->verify + a->migrate + a->manual > 1)
+		return vs_set_error(ctx, "%s: --manually, --gc, --verify and "
+					 "--migrate exclude each other",
 				    argv[0]);
 	return 0;
 }
 
-/* --gc / --verify <hashdir> */
+/* --gc / --verify / --migrate <hashdir> */
 static int hash_maintain(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 			 char **argv, const struct hash_args *a)
 {
-	const char *what = a->gc ? "--gc" : "--verify";
+	const char *what = a->gc ? "--gc" : a->migrate ? "--migrate" : "--verify";
 	if (g || argc - a->optind != 1)
 		return vs_set_error(ctx, "hashify %s: expected one hash "
 					 "directory",
@@ -116,8 +121,9 @@ static int hash_maintain(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 				    "absolute path",
 				    what, dir),
 		       2;
-	int r = a->gc ? vs_hash_gc(ctx, dir, a->flags, a->verbose)
-		      : vs_hash_verify(ctx, dir, a->verbose);
+	int r = a->gc	   ? vs_hash_gc(ctx, dir, a->flags, a->verbose)
+		: a->migrate ? vs_hash_migrate(ctx, dir, a->flags, a->verbose)
+			     : vs_hash_verify(ctx, dir, a->verbose);
 	return r < 0 ? 1 : 0;
 }
 
@@ -146,7 +152,7 @@ static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 		return 2;
 	if (!strcmp(argv[0], "unhashify"))
 		return hash_unhashify(ctx, g, argc, argv, &a);
-	if (a.gc || a.verify)
+	if (a.gc || a.verify || a.migrate)
 		return hash_maintain(ctx, g, argc, argv, &a);
 	int rest = argc - a.optind;
 	char **arg = argv + a.optind;
