@@ -24,15 +24,17 @@ G=$R/xfs/guests
 mkdir -p "$G" "$R/xfs/hd" "$R/xfs/store"
 ln -s /xfs/store "$R/xfs/hd/0"
 # state FILE...: what must not change: mode, owner, size, mtime, bytes
-state() { for f in "$@"; do stat -c '%n %a %u:%g %s %Y' "$f"; sha256sum <"$f"; done; }
+state() { for f in "$@"; do stat -c '%n %a %u:%g %s %.9Y' "$f"; sha256sum <"$f"; done; }
 
-# twin NAME: a busybox guest on the XFS with a data file its twin has too
+# twin NAME CONTEXT: a busybox guest on the XFS with data files its twin
+# has too; its files' mtimes end in the nanoseconds CONTEXT (reflinks
+# share bytes, never metadata: twins need not have the same)
 twin() {
 	mkguest "$1" --context "$2" --rootdir /xfs/guests || exit 99
 	mkdir -p "$G/$1/data"
 	seq 200000 >"$G/$1/data/held"
 	seq 100000 >"$G/$1/data/log"
-	touch -d @1600000000 "$G/$1/data/held" "$G/$1/data/log" "$G/$1/bin/busybox"
+	touch -d "@1600000000.000000$2" "$G/$1/data/held" "$G/$1/data/log" "$G/$1/bin/busybox"
 }
 
 # live NAME: starts the guest with three processes of its own: a sleeper
