@@ -380,11 +380,8 @@ expect_ok "-n is allowed while a guest runs" vsx g1 hashify -n
 expect_ok "the guest stops" vsx run1 stop
 
 # ---- reflinks on a loop-mounted XFS --------------------------------------
-if ! command -v mkfs.xfs >/dev/null; then
-	skip "reflink: mkfs.xfs is not installed (Debian package xfsprogs)"
-elif ! truncate -s 512M "$T/xfs.img" || ! mkfs.xfs -q -m reflink=1 "$T/xfs.img" 2>/dev/null ||
-	! mkdir -p "$R/xfs" || ! mount -o loop "$T/xfs.img" "$R/xfs" 2>/dev/null; then
-	skip "reflink: cannot mount a loop XFS image (no loop device?)"
+if ! xfs_mount 512M "$R/xfs"; then
+	skip "reflink: $XFS_WHY"
 else
 	mkdir -p "$R/xfs/guests" "$R/xfs/.hash" "$C/.defaults"
 	echo /xfs/guests >"$C/.defaults/vdirbase" 2>/dev/null || true

@@ -202,6 +202,18 @@ mkmirror() {
 	cut -d' ' -f1 "$m/x/debootstrap/debpaths" | paste -sd, >"$m/packages"
 	rm -rf "$m/x"
 }
+# xfs_mount SIZE DIR: a loop-mounted XFS image of SIZE (reflink on) at
+# DIR; false with XFS_WHY saying why not
+xfs_mount() {
+	XFS_WHY=
+	if ! command -v mkfs.xfs >/dev/null; then
+		XFS_WHY="mkfs.xfs is not installed (Debian package xfsprogs)"
+	elif ! truncate -s "$1" "$T/xfs.img" || ! mkfs.xfs -q -f -m reflink=1 "$T/xfs.img" 2>/dev/null ||
+		! mkdir -p "$2" || ! mount -o loop "$T/xfs.img" "$2" 2>/dev/null; then
+		XFS_WHY="cannot mount a loop XFS image (no loop device?)"
+	fi
+	[ -z "$XFS_WHY" ]
+}
 # extent FILE: the physical start of FILE's first extent, after writing
 # it out (a file not yet on disk has none: two would look shared);
 # nothing when it has no known place

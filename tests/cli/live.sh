@@ -8,14 +8,8 @@
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
-if ! command -v mkfs.xfs >/dev/null; then
-	skip "live reflinks: mkfs.xfs is not installed (Debian package xfsprogs)"
-	finish
-	exit
-fi
-if ! truncate -s 512M "$T/xfs.img" || ! mkfs.xfs -q -m reflink=1 "$T/xfs.img" 2>/dev/null ||
-	! mkdir -p "$R/xfs" || ! mount -o loop "$T/xfs.img" "$R/xfs" 2>/dev/null; then
-	skip "live reflinks: cannot mount a loop XFS image (no loop device?)"
+if ! xfs_mount 512M "$R/xfs"; then
+	skip "live reflinks: $XFS_WHY"
 	finish
 	exit
 fi

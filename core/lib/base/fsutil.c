@@ -191,8 +191,9 @@ static char rm_failed[PATH_MAX];
 static bool rm_shared_ok;
 
 /* An immutable file (a guest's own, or a unified one shared with other
- * guests): its flag goes off for the unlink and, when other names keep
- * the inode, back on. */
+ * guests): its flag goes off for the unlink and, while the inode stays
+ * shared (two names or more), back on; the last name is a private file
+ * again, writable as before it was shared. */
 static int unlink_immutable(int parent, const char *name, const struct stat *st)
 {
 	if (!S_ISREG(st->st_mode) || (st->st_nlink > 1 && !rm_shared_ok)) {
@@ -215,7 +216,7 @@ static int unlink_immutable(int parent, const char *name, const struct stat *st)
 		r = unlinkat(parent, name, 0);
 	int e = errno;
 	struct stat after;
-	if (fstat(fd, &after) == 0 && after.st_nlink > 0)
+	if (fstat(fd, &after) == 0 && after.st_nlink > 1)
 		ioctl(fd, FS_IOC_SETFLAGS, &flags);
 	close(fd);
 	errno = e;

@@ -108,7 +108,8 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 /* -1 (error set, naming the guest and what) while any guest runs. */
 int vs_require_all_stopped(struct vs_ctx *ctx, const char *what);
 /* Removes a name (in dirfd) of a file that may be a shared, immutable
- * inode: its flag off for the moment of the unlink, then on again. */
+ * inode: its flag off for the moment of the unlink, then on again while
+ * two names or more are left. */
 void vs_unlink_shared(int dirfd, const char *name);
 /* The temporary name of a link that is about to replace a guest file (a
  * leftover of an interrupted run is recognised and removed). */

@@ -61,6 +61,7 @@ struct walk {
 	const struct vs_unify_opts *o;
 	struct vs_unify_stats *st;
 	dev_t dev; /* the destination's filesystem */
+	bool touched; /* an entry of the directory walked was replaced */
 	char buf1[1 << 16], buf2[1 << 16];
 };
 
@@ -251,8 +252,9 @@ void vs_unlink_shared(int dirfd, const char *name)
 	if (imm)
 		vs_set_immutable(fd, false);
 	unlinkat(dirfd, name, 0);
-	if (imm)
-		vs_set_immutable(fd, true);
+	struct stat after;
+	if (imm && fstat(fd, &after) == 0 && after.st_nlink > 1)
+		vs_set_immutable(fd, true); /* still shared */
 	if (fd >= 0)
 		close(fd);
 }
@@ -373,6 +375,7 @@ static enum outcome hardlink_leased(struct walk *w, int dirfd,
 		return FAILED;
 	}
 	int r = linkat(rdir, rname, dirfd, tmp, 0);
+	w->touched |= r == 0;
 	if (r < 0 && errno == EEXIST) {
 		struct stat old;
 		if (fstatat(dirfd, tmp, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -537,13 +540,17 @@ static bool stale_tmp(struct walk *w, int dirfd, const char *tmp,
 		    rs.st_dev != st->st_dev)
 			continue;
 		if (rs.st_ino == st->st_ino && st->st_nlink > 1) {
-			if (!w->o->dry_run)
+			if (!w->o->dry_run) {
 				vs_unlink_shared(dirfd, tmp);
+				w->touched = true;
+			}
 			return true;
 		}
 		if (have_name && ns.st_ino == rs.st_ino &&
-		    vs_stale_original(dirfd, tmp, st, &ns, w->o->dry_run))
+		    vs_stale_original(dirfd, tmp, st, &ns, w->o->dry_run)) {
+			w->touched |= !w->o->dry_run;
 			return true;
+		}
 	}
 	return false;
 }
@@ -555,6 +562,10 @@ static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
 	DIR *d = fdopendir(dup(dirfd));
 	if (!d)
 		return;
+	/* its times, put back when an entry was replaced */
+	struct stat before;
+	bool have_times = fstat(dirfd, &before) == 0, outer = w->touched;
+	w->touched = false;
 	struct dirent *e;
 	size_t n = w->nrefs;
 	int *sub = vs_xmalloc((n + 1) * sizeof(*sub));
@@ -641,6 +652,11 @@ static void walk_dir(struct walk *w, int dirfd, const char *dirpath,
 	free(sub);
 	free(subin);
 	closedir(d);
+	if (w->touched && have_times) {
+		struct timespec ts[2] = {before.st_atim, before.st_mtim};
+		futimens(dirfd, ts);
+	}
+	w->touched = outer;
 }
 
 /* A walk over dst (its file system is the one walked); NULL with the
@@ -858,8 +874,10 @@ int vs_deunify_file(struct vs_ctx *ctx, int dirfd, const char *name,
 		int e = errno;
 		if (r < 0)
 			unlinkat(dirfd, tmp, 0);
+		/* still shared: immutable again; its last name is a private
+		 * file again, writable as before it was shared */
 		struct stat after;
-		if (fstat(fd, &after) == 0 && after.st_nlink > 0)
+		if (fstat(fd, &after) == 0 && after.st_nlink > 1)
 			vs_set_immutable(fd, true);
 		if (leased)
 			vs_lease_end(fd);
