@@ -6,7 +6,11 @@
 # jdupes -r -B and duperemove -dr on a loop XFS with reflink.  Reports wall
 # time, peak memory, bytes saved, whether the tools agree, the cold run
 # against reading every file once with 8 parallel readers, and a rerun
-# over unchanged guests against a bare stat walk.
+# over unchanged guests against a bare stat walk.  After every tool, every
+# path's content and metadata (mtimes to the nanosecond, modes, owners,
+# xattrs; directories too) is compared with the corpus: the number of
+# paths each tool changed is printed next to its time (vs's own digest
+# cache attribute is counted apart).
 #   bench/hashify.sh              (ON_ROOT=1: the ext4 part on the root fs)
 # The corpus: four debootstrap minbase roots (cached tarball in
 # /var/cache/vs-bench, made once with the mirror) plus the same slice of
@@ -38,10 +42,8 @@ if [ ! -s "$TGZ" ]; then
 	debootstrap --variant=minbase --make-tarball="$TGZ" bookworm \
 		"$(mktemp -d)" http://deb.debian.org/debian >/dev/null
 fi
-export LD_LIBRARY_PATH=$top/.libs
-mkdir -p "$T/mods"
-install -m 0755 plugins/unify/hash/.libs/hash.so "$T/mods/"
-VS=$top/.libs/vs
+. bench/meta.sh
+install_vs "$T/inst" # the installed vs, with every shipped plugin
 cpus=$(nproc)
 
 # the corpus, made once in $T/master, copied fresh for every measurement
@@ -67,6 +69,7 @@ for g in g1 g2 g3 g4; do
 done
 files=$(find "$M" -type f | wc -l)
 mib=$(du -sm "$M" | cut -f1)
+meta "$M" >"$T/meta.master"
 
 run_part() { # FS: ext4 or xfs
 	FS=$1
@@ -85,7 +88,7 @@ run_part() { # FS: ext4 or xfs
 	cat >"$T/vs_all" <<EOS
 #!/bin/sh
 # the four guests in one run, as vs hashify g1 g2 g3 g4 does
-exec "$VS" --sysroot "$F" --plugindir "$T/mods" hashify --manually \
+exec "$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" hashify --manually \
 	\${LINK:+--link=\$LINK} --destination /hd /g/g1 '' /g/g2 '' /g/g3 '' /g/g4 ''
 EOS
 	chmod 755 "$T/vs_all"
@@ -99,7 +102,9 @@ EOS
 		/usr/bin/time -f "%e %M" -o "$T/time" "$@" >"$T/out.$name" 2>&1 || echo "($name failed: $(tail -n 1 "$T/out.$name"))"
 		read -r secs kb <"$T/time"
 		saved=$((before - $(used)))
-		printf '%-10s %-5s %8.2f s %8d KiB %14d bytes saved\n' "$name" "$cache" "$secs" "$kb" "$saved"
+		meta "$F/g" >"$T/meta.after"
+		printf '%-10s %-5s %8.2f s %8d KiB %14d bytes saved %6d paths changed (%d with vs'"'"'s cache attribute)\n' \
+			"$name" "$cache" "$secs" "$kb" "$saved" "$(changed "$T/meta.master" "$T/meta.after")" "$(vs_attrs "$F/g")"
 		echo "$secs" >"$T/secs.$FS.$name.$cache"
 		echo "$saved" >"$T/saved.$FS.$name.$cache"
 		find "$F/g" -type f -links +1 -printf '%P\n' | sort >"$T/linked.$name.$cache"
@@ -126,7 +131,7 @@ EOS
 		for k in 1 2 3; do
 			fresh
 			cold
-			/usr/bin/time -f "%e" -o "$T/pcat" sh -c "find '$F/g' -type f -print0 | xargs -0 -P8 cat >/dev/null"
+			/usr/bin/time -f "%e" -o "$T/pcat" sh -c "find '$F/g' -type f -print0 | xargs -0 -P8 -n64 cat >/dev/null"
 			fresh
 			cold
 			/usr/bin/time -f "%e" -o "$T/vcold" "$T/vs_all" >/dev/null 2>&1

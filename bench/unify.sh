@@ -3,7 +3,11 @@
 # (hardlink strategy) against util-linux hardlink and jdupes -L, side by
 # side in one run, warm and cold cache, on a freshly made ext4 loop file
 # system.  Reports wall time, peak memory, bytes saved, whether the tools
-# agree on what is identical, and a rerun against a bare stat walk.
+# agree on what is identical, and a rerun against a bare stat walk.  After
+# every tool, every path's content and metadata (mtimes to the
+# nanosecond, modes, owners, xattrs; directories too) of both trees is
+# compared with the corpus: the number of paths each tool changed is
+# printed next to its time.
 #   bench/unify.sh [debootstrap | source directory to copy]
 #   ON_ROOT=1 bench/unify.sh ...   the same on the root file system
 # "debootstrap" (the default) builds two minbase Debian guest roots from a
@@ -67,11 +71,10 @@ find "$F/master-dst" -type f | while read -r f; do
 	esac
 done
 files=$(find "$F/master-dst" -type f | wc -l)
-export LD_LIBRARY_PATH=$top/.libs
-mkdir -p "$T/mods"
-install -m 0755 plugins/unify/reference/.libs/reference.so "$T/mods/"
-VS=$top/.libs/vs
-vs() { "$VS" --sysroot "$F" --plugindir "$T/mods" --datadir "$top/conf.d" "$@"; }
+. bench/meta.sh
+install_vs "$T/inst" # the installed vs, with every shipped plugin
+vs() { vsx "$F" "$@"; }
+{ meta "$F/master-ref"; meta "$F/master-dst" | sed 's/^/dst/'; } >"$T/meta.master"
 
 fresh() { chattr -R -i "$F/ref" "$F/dst" 2>/dev/null || :; rm -rf "$F/ref" "$F/dst"; cp -a "$F/master-ref" "$F/ref"; cp -a "$F/master-dst" "$F/dst"; sync; }
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
@@ -89,13 +92,14 @@ measure() { # measure NAME CACHE command...
 	read -r secs kb <"$T/time"
 	saved=$(( before - $(used) ))
 	linked >"$T/linked.$name.$cache"
-	printf '%-10s %-5s %8.2f s %8d KiB %12d bytes saved %7d files linked\n' \
-		"$name" "$cache" "$secs" "$kb" "$saved" "$(wc -l <"$T/linked.$name.$cache")"
+	{ meta "$F/ref"; meta "$F/dst" | sed 's/^/dst/'; } >"$T/meta.after"
+	printf '%-10s %-5s %8.2f s %8d KiB %12d bytes saved %7d files linked %6d paths changed\n' \
+		"$name" "$cache" "$secs" "$kb" "$saved" "$(wc -l <"$T/linked.$name.$cache")" "$(changed "$T/meta.master" "$T/meta.after")"
 	echo "$secs" >"$T/secs.$name.$cache"
 }
 echo "corpus: $SRC ($(du -sm "$F/master-dst" | cut -f1) MiB, $files files), $where"
 for cache in warm cold; do
-	measure vs "$cache" "$VS" --sysroot "$F" --plugindir "$T/mods" unify --manually /dst '' /ref ''
+	measure vs "$cache" "$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" unify --manually /dst '' /ref ''
 	measure hardlink "$cache" hardlink "$F/ref" "$F/dst"
 	measure jdupes "$cache" jdupes -q -L -r "$F/ref" "$F/dst"
 done
@@ -115,7 +119,7 @@ done
 # a rerun over the unified tree against a bare stat walk
 fresh
 vs unify --manually /dst '' /ref '' >/dev/null
-/usr/bin/time -f "%e" -o "$T/rerun" "$VS" --sysroot "$F" --plugindir "$T/mods" unify --manually /dst '' /ref '' >/dev/null
+/usr/bin/time -f "%e" -o "$T/rerun" "$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" unify --manually /dst '' /ref '' >/dev/null
 /usr/bin/time -f "%e" -o "$T/walk" find "$F/dst" "$F/ref" -printf '' 
 echo "rerun over the unified tree: $(cat "$T/rerun") s; stat walk of both trees: $(cat "$T/walk") s; ratio $(r "$T/rerun" "$T/walk")"
 chattr -R -i "$F" 2>/dev/null || :
