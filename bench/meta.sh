@@ -1,8 +1,10 @@
 # What a sharing benchmark checks after every tool, sourced by
 # bench/hashify.sh and bench/unify.sh (set -eu there):
 #   meta DIR        every path below DIR, one line per fact: type, mode,
-#                   owner, group, size, mtime to the nanosecond, link
-#                   target; a file's content digest; every extended
+#                   owner, group, size (not a directory's: ext4 grows a
+#                   directory for a temporary name and never shrinks it),
+#                   mtime to the nanosecond, link target; a file's
+#                   content digest; every extended
 #                   attribute but vs's own digest cache (trusted.vs.*,
 #                   counted by vs_attrs); no inode or link count: sharing
 #                   is what the tools are there for
@@ -11,7 +13,8 @@
 #   install_vs DIR  make install into DIR; sets VS (the installed binary
 #                   with every shipped plugin) and vsx (it, on a sysroot)
 meta() {
-	(cd "$1" && find . -printf '%p|%y|%m|%U|%G|%s|%T@|%l\n' &&
+	(cd "$1" && find . ! -type d -printf '%p|%y|%m|%U|%G|%s|%T@|%l\n' &&
+		find . -type d -printf '%p|%y|%m|%U|%G|-|%T@|\n' &&
 		find . -type f -print0 | xargs -0 -r -P8 -n64 md5sum | sed -E 's/^([0-9a-f]+)  (.*)$/\2|md5 \1/' &&
 		find . -print0 | xargs -0 -r -n64 getfattr -h -d -m - -e hex 2>/dev/null |
 		awk '/^# file: / { f = substr($0, 9); next }

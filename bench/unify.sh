@@ -93,6 +93,7 @@ measure() { # measure NAME CACHE command...
 	saved=$(( before - $(used) ))
 	linked >"$T/linked.$name.$cache"
 	{ meta "$F/ref"; meta "$F/dst" | sed 's/^/dst/'; } >"$T/meta.after"
+	LC_ALL=C comm -3 "$T/meta.master" "$T/meta.after" >"$T/diff.$name.$cache"
 	printf '%-10s %-5s %8.2f s %8d KiB %12d bytes saved %7d files linked %6d paths changed\n' \
 		"$name" "$cache" "$secs" "$kb" "$saved" "$(wc -l <"$T/linked.$name.$cache")" "$(changed "$T/meta.master" "$T/meta.after")"
 	echo "$secs" >"$T/secs.$name.$cache"
@@ -110,6 +111,8 @@ for t in hardlink jdupes; do
 		echo "vs and $t differ on $(comm -3 "$T/linked.vs.warm" "$T/linked.$t.warm" | wc -l) files (vs also compares owner, mode and mtime)"
 	fi
 done
+echo "what vs changed (first lines; '<' before, '>' after):"
+head -n 12 "$T/diff.vs.warm" | sed 's/^/  /'
 r() { awk -v a="$(cat "$1")" -v b="$(cat "$2")" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 for cache in warm cold; do
 	fastest=$(for t in hardlink jdupes; do cat "$T/secs.$t.$cache"; done | sort -n | head -n 1)
