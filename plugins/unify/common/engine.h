@@ -125,6 +125,9 @@ bool vs_same_xattrs(int a, int b);
 /* True when both files map the same blocks at the same offsets, written
  * or unwritten alike (so they have the same bytes). */
 bool vs_same_extents(int a, int b);
+/* The physical address of a file's first extent, where it has a known
+ * one (not a hole-only, inline or not yet allocated file). */
+bool vs_first_extent(int fd, uint64_t *phys);
 /* FIDEDUPERANGE of size bytes from src to dst: 0 shared, 1 the bytes
  * differ, -1 with errno. */
 int vs_dedupe(int src, int dst, off_t size);

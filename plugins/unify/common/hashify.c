@@ -240,11 +240,13 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	st->examined += h->n;
 	hf_count_links(h);
 	make_groups(h);
-	if (o->link == VS_LINK_REFLINK && !o->dry_run && ntrees > 1)
-		h->fresh = calloc(h->n ? h->n : 1, 1);
+	if (o->link == VS_LINK_REFLINK && !o->dry_run)
+		h->fate = calloc(h->n ? h->n : 1, sizeof(*h->fate));
 	link_pass(h);
-	if (h->fresh)
+	if (h->fate && ntrees > 1)
 		hf_share_prefixes(h);
+	if (h->fate)
+		hf_write_caches(h);
 	if (!o->dry_run)
 		hf_restore_dir_times(h);
 	if (o->progress && h->n >= 256)
@@ -261,7 +263,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	if (raised)
 		setrlimit(RLIMIT_NOFILE, &old);
 	free(h->groups);
-	free(h->fresh);
+	free(h->fate);
 	free(h->order);
 	free(h->links);
 	for (size_t i = 0; i < h->narena; i++)

@@ -72,7 +72,21 @@ static bool dset_has(const struct dset *s, const unsigned char *d)
 	return false;
 }
 
-/* Collects the cached digests below a directory (fds, O_NOFOLLOW). */
+/* The key of a reflink file in a dset: its filesystem, size and first
+ * extent (a store entry whose content a guest file shares has the same),
+ * marked so that no SHA-256 digest is one. */
+static void extent_key(dev_t dev, off_t size, uint64_t phys,
+		       unsigned char k[VS_DIGEST_LEN])
+{
+	uint64_t v[3] = {(uint64_t)dev, (uint64_t)size, phys};
+	memset(k, 0xe5, VS_DIGEST_LEN);
+	memcpy(k, v, sizeof(v));
+}
+
+/* Collects below a directory (fds, O_NOFOLLOW) the digests in the files'
+ * caches and the keys of their extents: a reflink entry is used while a
+ * guest file has its digest cached or shares its extents (the cache is
+ * written only where a rerun needs it). */
 static void collect(int dirfd, struct dset *s, int depth)
 {
 	DIR *d = fdopendir(dup(dirfd));
@@ -96,9 +110,15 @@ static void collect(int dirfd, struct dset *s, int depth)
 						O_CLOEXEC);
 			struct stat st;
 			unsigned char dg[VS_DIGEST_LEN];
-			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-			    vs_hcache_get(fd, &st, dg))
-				dset_add(s, dg);
+			uint64_t phys;
+			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (vs_hcache_get(fd, &st, dg))
+					dset_add(s, dg);
+				if (st.st_size > 0 && vs_first_extent(fd, &phys)) {
+					extent_key(st.st_dev, st.st_size, phys, dg);
+					dset_add(s, dg);
+				}
+			}
 			if (fd >= 0)
 				close(fd);
 		}
@@ -155,6 +175,17 @@ static void gc_entry(int xfd, const char *name, ino_t ino, const char *shown,
 			g->have_digests = true;
 		}
 		unused = !dset_has(&g->used, d);
+		int efd = unused ? openat(xfd, name, O_RDONLY | O_NOFOLLOW |
+							     O_NONBLOCK | O_CLOEXEC)
+				 : -1;
+		uint64_t phys;
+		unsigned char k[VS_DIGEST_LEN];
+		if (efd >= 0 && st.st_size > 0 && vs_first_extent(efd, &phys)) {
+			extent_key(st.st_dev, st.st_size, phys, k);
+			unused = !dset_has(&g->used, k);
+		}
+		if (efd >= 0)
+			close(efd);
 	}
 	if (!unused) {
 		g->kept++;

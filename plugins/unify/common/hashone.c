@@ -401,8 +401,8 @@ HF_INTERNAL void hf_report(struct hwork *w, const struct hcand *c,
 				vs_hstore_index_add(h->store, d,
 						    hard ? class : key, size);
 			pthread_mutex_unlock(&h->lock);
-			if (h->fresh)
-				h->fresh[c - h->c] = 1;
+			if (h->fate)
+				h->fate[c - h->c].flags |= HD_FRESH;
 		}
 		break;
 	case R_ALREADY:
@@ -529,11 +529,12 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 		}
 	}
 reflinked:
-	if (!hard && !h->o->dry_run && write_cache &&
-	    (r == R_LINKED || r == R_NEW || r == R_ALREADY)) {
-		struct stat now;
-		if (fstat(ffd, &now) == 0)
-			vs_hcache_set(ffd, &now, d);
+	/* the digest cache is written at the end of the run, where it saves
+	 * a rerun a read (hf_write_caches) */
+	if (h->fate && (r == R_LINKED || r == R_NEW || r == R_ALREADY)) {
+		struct hdone *x = &h->fate[c - h->c];
+		memcpy(x->d, d, VS_DIGEST_LEN);
+		x->flags |= HD_DIGEST | (write_cache ? 0 : HD_CACHED);
 	}
 done:
 	freed = r == R_LINKED && (hard ? hf_frees_space(w, ffd, &fs) : true);

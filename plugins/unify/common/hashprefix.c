@@ -96,16 +96,9 @@ static bool content_shared(struct hrun *h, size_t a, size_t b, size_t k,
 			   const unsigned char *d)
 {
 	for (size_t x = a; x < b; x++) {
-		struct stat ms;
-		unsigned char md[VS_DIGEST_LEN];
-		if (x == k)
-			continue;
-		int mfd = cand_open(h, &h->c[h->order[x]], &ms);
-		bool same = mfd >= 0 && vs_hcache_get(mfd, &ms, md) &&
-			    !memcmp(md, d, VS_DIGEST_LEN);
-		if (mfd >= 0)
-			close(mfd);
-		if (same)
+		const struct hdone *m = &h->fate[h->order[x]];
+		if (x != k && (m->flags & HD_DIGEST) &&
+		    !memcmp(m->d, d, VS_DIGEST_LEN))
 			return true;
 	}
 	return false;
@@ -125,16 +118,17 @@ HF_INTERNAL void hf_share_prefixes(struct hrun *h)
 		for (size_t k = a; k < b; k++) {
 			size_t i = h->order[k];
 			const struct hcand *c = &h->c[i];
-			if (!h->fresh[i] || h->dirs[c->dir].tree == 0)
+			const struct hdone *x = &h->fate[i];
+			if (!(x->flags & HD_FRESH) || h->dirs[c->dir].tree == 0)
 				continue;
-			struct stat fs;
-			unsigned char d[VS_DIGEST_LEN];
-			int ffd = cand_open(h, c, &fs);
 			/* only a content no other file has: one that others
 			 * share would keep its old extents through them */
-			if (ffd >= 0 && vs_hcache_get(ffd, &fs, d) &&
-			    !content_shared(h, a, b, k, d))
-				share_prefix(h, c, ffd, &fs, d);
+			if (content_shared(h, a, b, k, x->d))
+				continue;
+			struct stat fs;
+			int ffd = cand_open(h, c, &fs);
+			if (ffd >= 0)
+				share_prefix(h, c, ffd, &fs, x->d);
 			if (ffd >= 0)
 				close(ffd);
 		}

@@ -78,7 +78,9 @@ struct hrun {
 	unsigned *order, *groups;
 	size_t ngroups;
 	size_t keep_fds;      /* directory fds the walk may keep open */
-	unsigned char *fresh; /* reflink, several trees: c[i] made an entry */
+	/* reflink, not a dry run: what became of each candidate, for the
+	 * shared beginnings and the digest cache written at the end */
+	struct hdone *fate;
 	struct hdir *dirs;
 	size_t ndirs, dcap;
 	char **arena;
@@ -97,6 +99,14 @@ struct hrun {
 	struct hlinks *links;
 	size_t nlinks, lcap;
 };
+
+struct hdone {
+	unsigned char d[VS_DIGEST_LEN]; /* its content's (HD_DIGEST) */
+	unsigned char flags;
+};
+#define HD_DIGEST 1 /* it has the entry d's content, shared or new */
+#define HD_FRESH 2  /* it made that entry */
+#define HD_CACHED 4 /* its digest cache holds d already */
 
 struct hlinks {
 	ino_t ino;
@@ -213,8 +223,11 @@ HF_INTERNAL void hf_remember_source(int entryfd, int srcfd);
 
 /* ---- hashprefix.c -------------------------------------------------------- */
 /* Reflink, several trees: files new to the store share their beginning
- * with the file at their path in an earlier tree (h->fresh marks them). */
+ * with the file at their path in an earlier tree (h->fate marks them HD_FRESH). */
 HF_INTERNAL void hf_share_prefixes(struct hrun *h);
+/* Reflink: writes the digest cache of the files whose rerun would read
+ * them without it (hashcache.c). */
+HF_INTERNAL void hf_write_caches(struct hrun *h);
 
 /* ---- hashwalk.c ---------------------------------------------------------- */
 /* Adds a directory of the walk; takes *fd (sets it to -1) while there is

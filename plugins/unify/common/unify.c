@@ -171,6 +171,22 @@ bool vs_same_xattrs(int a, int b)
 	return ca == cb;
 }
 
+bool vs_first_extent(int fd, uint64_t *phys)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[1];
+	} x;
+	memset(&x, 0, sizeof(x));
+	x.fm.fm_length = FIEMAP_MAX_OFFSET;
+	x.fm.fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, &x.fm) < 0 || x.fm.fm_mapped_extents < 1 ||
+	    (x.ext[0].fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC)))
+		return false;
+	*phys = x.ext[0].fe_physical;
+	return true;
+}
+
 /* True when both files map to the same physical extents (shared). */
 bool vs_same_extents(int a, int b)
 {
