@@ -1,0 +1,78 @@
+#!/bin/bash
+# Hashify at scale (hardlink, ext4 loop): the cost per file and the
+# memory per file from 10k to 1M small files across 8 guests, generated
+# at bench time and reproducibly (bench/gentree.c: six files in ten drawn
+# from a content pool shared by the guests, 64 B to 8 KiB, one owner,
+# mode and mtime); at the largest size util-linux hardlink and jdupes -L
+# on the same tree, each on a freshly generated copy.  Reports wall time,
+# time per file, peak memory (and per file, next to the mean path
+# length), store entries, bytes saved, and the paths each tool changed
+# (content and metadata, bench/meta.sh) at the largest size.
+#   SIZES="10000 100000 1000000" bench/scale.sh
+# As root; not run by CI.
+set -eu
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-10000 100000 1000000}
+sh scripts/deps.sh
+sh scripts/build.sh
+for p in jdupes time; do
+	command -v "$p" >/dev/null || [ -x /usr/bin/$p ] ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
+done
+T=$(mktemp -d /tmp/vs-bench-scale.XXXXXX)
+F=$T/fs
+cleanup() { chattr -R -i "$F" 2>/dev/null || :; umount "$F" 2>/dev/null || :; rm -rf "$T"; }
+trap cleanup EXIT
+. bench/meta.sh
+install_vs "$T/inst" # the installed vs, with every shipped plugin
+cc -O2 -o "$T/gentree" bench/gentree.c
+mkdir -p "$F"
+
+# fresh N: an ext4 loop file system with the corpus of N files
+fresh() {
+	chattr -R -i "$F" 2>/dev/null || :
+	umount "$F" 2>/dev/null || :
+	rm -f "$T/img"
+	truncate -s $(( $1 / 1000 * 14 + 1024 ))M "$T/img"
+	mkfs.ext4 -q -F -N $(( $1 * 2 + 65536 )) "$T/img"
+	mount -o loop "$T/img" "$F"
+	"$T/gentree" "$F/g" 8 $(( $1 / 8 ))
+	mkdir -p "$F/store" "$F/hd"
+	ln -s /store "$F/hd/0"
+	sync
+}
+used() { sync; df -B1 --output=used "$F" | tail -n 1; }
+# run NAME N command...: one timed run over a fresh corpus of N files
+run() {
+	name=$1 n=$2
+	shift 2
+	fresh "$n"
+	[ "$n" = "$max" ] && meta "$F/g" >"$T/meta.before"
+	before=$(used)
+	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >"$T/out" 2>&1 || echo "($name failed: $(tail -n 1 "$T/out"))"
+	read -r secs kb <"$T/time"
+	saved=$((before - $(used)))
+	paths=$(find "$F/g" -type f -printf '%P\n' | awk '{ s += length($0) + 1 } END { printf "%.0f", s / NR }')
+	entries=$(find "$F/store" -type f | wc -l)
+	changed=-
+	if [ "$n" = "$max" ]; then
+		meta "$F/g" >"$T/meta.after"
+		changed=$(changed "$T/meta.before" "$T/meta.after")
+	fi
+	awk -v t="$name" -v n="$n" -v s="$secs" -v kb="$kb" -v p="$paths" -v e="$entries" -v b="$saved" -v c="$changed" 'BEGIN {
+		printf "%-9s %8d files %8.2f s %6.2f us/file %8d KiB peak %6.1f B/file (mean path %d B) %8d entries %12d bytes saved, %s paths changed\n",
+			t, n, s, s * 1e6 / n, kb, kb * 1024 / n, p, e, b, c }'
+}
+vs_all() {
+	"$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" hashify --manually \
+		--destination /hd /g/g0 '' /g/g1 '' /g/g2 '' /g/g3 '' /g/g4 '' /g/g5 '' /g/g6 '' /g/g7 ''
+}
+export -f vs_all
+export VS P F
+max=$(echo $SIZES | tr ' ' '\n' | sort -n | tail -n 1)
+echo "$(nproc) CPUs; 8 guests; ext4 loop file system; hardlink strategy"
+for n in $SIZES; do
+	run vs "$n" bash -c vs_all
+done
+run hardlink "$max" hardlink "$F/g"
+run jdupes "$max" jdupes -q -r -L "$F/g"
