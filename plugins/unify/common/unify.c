@@ -393,8 +393,8 @@ static enum outcome hardlink_leased(struct walk *w, int dirfd,
 		vs_lease_end(rfd);
 		return FAILED;
 	}
+	w->touched = true; /* the directory's times go back at its end */
 	int r = linkat(rdir, rname, dirfd, tmp, 0);
-	w->touched |= r == 0;
 	if (r < 0 && errno == EEXIST) {
 		struct stat old;
 		if (fstatat(dirfd, tmp, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
