@@ -60,7 +60,7 @@ run() {
 		changed=$(changed "$T/meta.before" "$T/meta.after")
 	fi
 	awk -v t="$name" -v n="$n" -v s="$secs" -v kb="$kb" -v p="$paths" -v e="$entries" -v b="$saved" -v c="$changed" 'BEGIN {
-		printf "%-9s %8d files %8.2f s %6.2f us/file %8d KiB peak %6.1f B/file (mean path %d B) %8d entries %12d bytes saved, %s paths changed\n",
+		printf "%-9s %8d files %8.2f s %6.2f us/file %8d KiB peak %6.1f B/file (mean path %d B) %8d entries %12.0f bytes saved, %s paths changed\n",
 			t, n, s, s * 1e6 / n, kb, kb * 1024 / n, p, e, b, c }'
 }
 vs_all() {
