@@ -555,10 +555,28 @@ static struct vs_hclass_slot *class_slot(struct vs_hstore *s, const char *cls,
 	return &s->cls[j];
 }
 
+/* The index: entries of a known size are listed under "<class>|<size>",
+ * those of a size not looked up yet (loaded from the store by name)
+ * under their class alone, until the first lookup of the class sizes
+ * them all; so a lookup walks the entries of its class and size only
+ * (one class can hold most of a store: files of one owner, mode and
+ * mtime). */
+static void key_of(const char *class, off_t size, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s|%lld", class, (long long)size);
+}
+
+/* Puts entry i at the head of the list of slot key. */
+static void list_under(struct vs_hstore *s, const char *key, size_t i)
+{
+	struct vs_hclass_slot *c = class_slot(s, key, true);
+	s->ents[i].next = c->first;
+	c->first = i;
+}
+
 void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
 			 const char *class, off_t size)
 {
-	struct vs_hclass_slot *c = class_slot(s, class, true);
 	if (s->nents == s->ecap) {
 		s->ecap = s->ecap ? 2 * s->ecap : 1024;
 		s->ents = vs_xrealloc(s->ents, s->ecap * sizeof(*s->ents));
@@ -566,29 +584,44 @@ void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
 	struct vs_hent *e = &s->ents[s->nents];
 	memcpy(e->d, d, VS_DIGEST_LEN);
 	e->size = size;
-	e->next = c->first;
-	c->first = s->nents++;
+	char key[256];
+	if (size >= 0)
+		key_of(class, size, key, sizeof(key));
+	list_under(s, size >= 0 ? key : class, s->nents++);
 }
 
 int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
 			 unsigned char (*out)[VS_DIGEST_LEN], int max)
 {
+	char key[256];
+	/* the class's entries of unknown size: sized once, each moved to
+	 * the list of its size (class_slot may move the slots: the class's
+	 * own is taken apart first) */
 	struct vs_hclass_slot *c = class_slot(s, class, false);
-	int n = 0;
-	for (size_t i = c ? c->first : (size_t)-1; i != (size_t)-1 && n < max;
-	     i = s->ents[i].next) {
+	size_t i = c ? c->first : (size_t)-1;
+	if (c)
+		c->first = (size_t)-1;
+	while (i != (size_t)-1) {
 		struct vs_hent *e = &s->ents[i];
-		if (e->size < 0) {
-			char name[PATH_MAX];
-			struct stat st;
-			vs_hentry_name(e->d, class[0] == '=' ? NULL : class, name,
-				       sizeof(name));
-			e->size = fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
-					  ? st.st_size
-					  : -2;
+		size_t next = e->next;
+		char name[PATH_MAX];
+		struct stat st;
+		vs_hentry_name(e->d, class[0] == '=' ? NULL : class, name,
+			       sizeof(name));
+		e->size = fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+				  ? st.st_size
+				  : -2;
+		if (e->size >= 0) {
+			key_of(class, e->size, key, sizeof(key));
+			list_under(s, key, i);
 		}
-		if (e->size == size)
-			memcpy(out[n++], e->d, VS_DIGEST_LEN);
+		i = next;
 	}
+	key_of(class, size, key, sizeof(key));
+	c = class_slot(s, key, false);
+	int n = 0;
+	for (i = c ? c->first : (size_t)-1; i != (size_t)-1 && n < max;
+	     i = s->ents[i].next)
+		memcpy(out[n++], s->ents[i].d, VS_DIGEST_LEN);
 	return n;
 }

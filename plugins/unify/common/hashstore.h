@@ -40,10 +40,11 @@ struct vs_ctx;
 struct vs_hent {
 	unsigned char d[VS_DIGEST_LEN];
 	off_t size; /* -1: not known yet */
-	size_t next; /* the next entry of the class, or (size_t)-1 */
+	size_t next; /* the next entry of its list, or (size_t)-1 */
 };
 struct vs_hclass_slot {
-	char *name;  /* the class text, NULL: empty slot */
+	char *name;  /* "<class>|<size>", or the class for entries of a size
+		      * not looked up yet; NULL: empty slot */
 	size_t first; /* its first entry, or (size_t)-1 */
 };
 
@@ -99,7 +100,8 @@ void vs_hsize_key(off_t size, char *buf, size_t len);
 void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
 			 const char *class, off_t size);
 /* Up to max digests of entries of class (or size key) and size (sizes
- * are looked up once per entry).  Returns how many. */
+ * are looked up once per entry; a lookup walks only the entries of its
+ * class and size).  Returns how many. */
 int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
 			 unsigned char (*out)[VS_DIGEST_LEN], int max);
 /* Adds an inode to the set. */
