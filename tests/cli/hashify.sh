@@ -97,6 +97,12 @@ $E "--link=reflink on ext4" 1 "--link=reflink: the filesystem of '$(rootof g1)' 
 $E "--sledgehammer" 2 "hashify: --sledgehammer is not supported" vsx g1 hashify --sledgehammer
 $E "an unknown option" 2 "hashify: unknown or incomplete option '-q'" vsx g1 hashify -q
 $E "--gc with a relative directory" 2 "hashify --gc: hash directory 'x' is not an absolute path" vsx hashify --gc x
+$E "--migrate with a relative directory" 2 "hashify --migrate: hash directory 'x' is not an absolute path" vsx hashify --migrate x
+$E "--migrate without a directory" 2 "hashify --migrate: expected one hash directory" vsx hashify --migrate
+$E "--migrate with --gc" 2 "hashify: --manually, --gc, --verify and --migrate exclude each other" vsx hashify --migrate --gc "$HD"
+mkdir -p "$R/empty-hd"
+$E "--migrate of a directory without a store" 1 "no store in the hash directory '$R/empty-hd'" vsx hashify --migrate /empty-hd
+rmdir "$R/empty-hd"
 mkimgguest g3 && rmdir "$C/g3/apps/vunify"
 $E "a guest without apps/vunify" 1 "guest 'g3' has no apps/vunify/ (mkdir it to unify this guest)" vsx g3 hashify
 $E "several guests, one without apps/vunify" 1 "guest 'g3' has no apps/vunify/ (mkdir it to unify this guest)" vsx hashify g1 g3
