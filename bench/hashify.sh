@@ -22,12 +22,8 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 LIBMB=${LIBMB:-400}
-sh scripts/deps.sh
-sh scripts/build.sh
-for p in jdupes rdfind duperemove time debootstrap; do
-	command -v "$p" >/dev/null || [ -x /usr/bin/$p ] ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
-done
+. bench/meta.sh
+need jdupes rdfind duperemove time debootstrap
 T=$(mktemp -d /tmp/vs-bench-hashify.XXXXXX)
 cleanup() {
 	for m in "$T/ext4" "$T/xfs"; do
@@ -43,7 +39,6 @@ if [ ! -s "$TGZ" ]; then
 	debootstrap --variant=minbase --make-tarball="$TGZ" bookworm \
 		"$(mktemp -d)" http://deb.debian.org/debian >/dev/null
 fi
-. bench/meta.sh
 install_vs "$T/inst" # the installed vs, with every shipped plugin
 cpus=$(nproc)
 

@@ -12,6 +12,7 @@
 #   vs_attrs DIR    how many files carry vs's digest-cache attribute
 #   install_vs DIR  make install into DIR; sets VS (the installed binary
 #                   with every shipped plugin) and vsx (it, on a sysroot)
+#   need TOOL...    the deps and the build, and the peers' Debian packages
 meta() {
 	(cd "$1" && find . ! -type d -printf '%p|%y|%m|%U|%G|%s|%T@|%l\n' &&
 		find . -type d -printf '%p|%y|%m|%U|%G|-|%T@|\n' &&
@@ -29,4 +30,12 @@ install_vs() {
 	export LD_LIBRARY_PATH=$P/lib
 	VS=$P/bin/vs
 	vsx() { s=$1; shift; "$VS" --sysroot "$s" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" "$@"; }
+}
+need() {
+	sh scripts/deps.sh
+	sh scripts/build.sh
+	for p in "$@"; do
+		command -v "$p" >/dev/null || [ -x "/usr/bin/$p" ] ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
+	done
 }

@@ -13,17 +13,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-10000 100000 1000000}
-sh scripts/deps.sh
-sh scripts/build.sh
-for p in jdupes time; do
-	command -v "$p" >/dev/null || [ -x /usr/bin/$p ] ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
-done
+. bench/meta.sh
+need jdupes time
 T=$(mktemp -d /tmp/vs-bench-scale.XXXXXX)
 F=$T/fs
 cleanup() { chattr -R -i "$F" 2>/dev/null || :; umount "$F" 2>/dev/null || :; rm -rf "$T"; }
 trap cleanup EXIT
-. bench/meta.sh
 install_vs "$T/inst" # the installed vs, with every shipped plugin
 cc -O2 -o "$T/gentree" bench/gentree.c
 mkdir -p "$F"

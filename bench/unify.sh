@@ -18,12 +18,8 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 SRC=${1:-debootstrap}
-sh scripts/deps.sh
-sh scripts/build.sh
-for p in jdupes time; do
-	command -v "$p" >/dev/null || [ -x /usr/bin/$p ] ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
-done
+. bench/meta.sh
+need jdupes time
 T=$(mktemp -d /tmp/vs-bench-unify.XXXXXX)
 cleanup() { chattr -R -i "$T/fs" 2>/dev/null || :; umount "$T/fs" 2>/dev/null || :; rm -rf "$T"; }
 trap cleanup EXIT
@@ -71,7 +67,6 @@ find "$F/master-dst" -type f | while read -r f; do
 	esac
 done
 files=$(find "$F/master-dst" -type f | wc -l)
-. bench/meta.sh
 install_vs "$T/inst" # the installed vs, with every shipped plugin
 vs() { vsx "$F" "$@"; }
 { meta "$F/master-ref"; meta "$F/master-dst" | sed 's/^/dst/'; } >"$T/meta.master"

@@ -155,11 +155,8 @@ expect_ok "stop hp" vsx hp stop
 same "the host marker is unchanged" "$MARKER0" "$(marker_state)"
 
 # the handle attack on XFS
-if ! command -v mkfs.xfs >/dev/null; then
-	skip "handle attack on XFS: mkfs.xfs is not installed (Debian package xfsprogs)"
-elif ! truncate -s 320M "$T/xfs.img" || ! mkfs.xfs -q "$T/xfs.img" 2>/dev/null ||
-	! mkdir -p "$R/xfs" || ! mount -o loop "$T/xfs.img" "$R/xfs" 2>/dev/null; then
-	skip "handle attack on XFS: no loop device for an XFS image"
+if ! xfs_mount 320M "$R/xfs"; then
+	skip "handle attack on XFS: $XFS_WHY"
 else
 	mkdir -p "$R/xfs/guests"
 	mkguest hx --context 208 --rootdir /xfs/guests || exit 99

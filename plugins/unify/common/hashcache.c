@@ -20,15 +20,11 @@ HF_INTERNAL void hf_write_caches(struct hrun *h)
 		vs_hsize_key(c->size, key, sizeof(key));
 		if (vs_hstore_candidates(h->store, key, c->size, cand, 5) < 5)
 			continue; /* a rerun tries every entry of its size */
-		const struct hdir *dd = &h->dirs[c->dir];
-		int dirfd = dd->fd >= 0 ? dd->fd : hf_dir_reopen(h, dd);
 		struct stat st;
-		int fd = hf_cand_open(c, dirfd, &st);
-		if (fd >= 0)
+		int fd = hf_cand_reopen(h, c, &st);
+		if (fd >= 0) {
 			vs_hcache_set(fd, &st, x->d);
-		if (fd >= 0)
 			close(fd);
-		if (dd->fd < 0 && dirfd >= 0)
-			close(dirfd);
+		}
 	}
 }

@@ -215,15 +215,9 @@ static void gc_entry(int xfd, const char *name, ino_t ino, const char *shown,
 int vs_hash_gc(struct vs_ctx *ctx, const char *hashdir, unsigned flags,
 	       int verbose)
 {
-	struct vs_hstores hs;
 	struct gc g = {.ctx = ctx, .dry_run = flags & VS_UNIFY_DRY_RUN,
 		       .verbose = verbose};
-	if (vs_hstores_open(ctx, hashdir, &hs) < 0)
-		return -1;
-	int r = 0;
-	for (size_t i = 0; i < hs.n && r == 0; i++)
-		r = vs_hstore_each(ctx, &hs.s[i], gc_entry, &g);
-	vs_hstores_close(&hs);
+	int r = vs_hstores_each(ctx, hashdir, gc_entry, &g);
 	free(g.used.d);
 	if (r < 0)
 		return -1;
@@ -295,15 +289,9 @@ static void verify_entry(int xfd, const char *name, ino_t ino,
 
 int vs_hash_verify(struct vs_ctx *ctx, const char *hashdir, int verbose)
 {
-	struct vs_hstores hs;
 	struct verify v = {.ctx = ctx, .verbose = verbose};
-	if (vs_hstores_open(ctx, hashdir, &hs) < 0)
-		return -1;
 	v.buf = vs_xmalloc(1 << 20);
-	int r = 0;
-	for (size_t i = 0; i < hs.n && r == 0; i++)
-		r = vs_hstore_each(ctx, &hs.s[i], verify_entry, &v);
-	vs_hstores_close(&hs);
+	int r = vs_hstores_each(ctx, hashdir, verify_entry, &v);
 	free(v.buf);
 	if (r < 0)
 		return -1;

@@ -92,17 +92,10 @@ static void migrate_entry(int xfd, const char *name, ino_t ino,
 int vs_hash_migrate(struct vs_ctx *ctx, const char *hashdir, unsigned flags,
 		    int verbose)
 {
-	struct vs_hstores hs;
 	struct migrate m = {.ctx = ctx,
 			    .dry_run = flags & VS_UNIFY_DRY_RUN,
 			    .verbose = verbose};
-	if (vs_hstores_open(ctx, hashdir, &hs) < 0)
-		return -1;
-	int r = 0;
-	for (size_t i = 0; i < hs.n && r == 0; i++)
-		r = vs_hstore_each(ctx, &hs.s[i], migrate_entry, &m);
-	vs_hstores_close(&hs);
-	if (r < 0)
+	if (vs_hstores_each(ctx, hashdir, migrate_entry, &m) < 0)
 		return -1;
 	printf("migrate: %llu entries renamed, %llu left\n", m.renamed, m.left);
 	if (m.left)

@@ -28,17 +28,6 @@ static int renew_entry(struct hrun *h, int ffd, const char *entry)
 	return r;
 }
 
-/* A candidate opened again and checked against the walk; -1 if not. */
-static int cand_open(struct hrun *h, const struct hcand *c, struct stat *st)
-{
-	const struct hdir *dd = &h->dirs[c->dir];
-	int dirfd = dd->fd >= 0 ? dd->fd : hf_dir_reopen(h, dd);
-	int fd = hf_cand_open(c, dirfd, st);
-	if (dd->fd < 0 && dirfd >= 0)
-		close(dirfd);
-	return fd;
-}
-
 /* Shares the beginning of candidate c (an entry's source, of digest d,
  * open as ffd) with the file at its path in an earlier tree; 0 when
  * done (the entry made again from it). */
@@ -126,7 +115,7 @@ HF_INTERNAL void hf_share_prefixes(struct hrun *h)
 			if (content_shared(h, a, b, k, x->d))
 				continue;
 			struct stat fs;
-			int ffd = cand_open(h, c, &fs);
+			int ffd = hf_cand_reopen(h, c, &fs);
 			if (ffd >= 0)
 				share_prefix(h, c, ffd, &fs, x->d);
 			if (ffd >= 0)

@@ -247,6 +247,10 @@ HF_INTERNAL int hf_dir_reopen(struct hrun *h, const struct hdir *d);
  * allowed) and checked against the walk: -1 when it cannot be opened or
  * is not the file walked (st filled otherwise). */
 HF_INTERNAL int hf_cand_open(const struct hcand *c, int dirfd, struct stat *st);
+/* The same after the walk, its directory opened again when the walk did
+ * not keep it. */
+HF_INTERNAL int hf_cand_reopen(struct hrun *h, const struct hcand *c,
+			       struct stat *st);
 /* Puts back the times of the directories whose entries were replaced. */
 HF_INTERNAL void hf_restore_dir_times(struct hrun *h);
 

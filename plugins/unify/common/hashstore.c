@@ -463,6 +463,19 @@ int vs_hstore_each(struct vs_ctx *ctx, struct vs_hstore *s,
 	return 0;
 }
 
+int vs_hstores_each(struct vs_ctx *ctx, const char *hashdir, vs_hstore_fn *fn,
+		    void *arg)
+{
+	struct vs_hstores hs;
+	if (vs_hstores_open(ctx, hashdir, &hs) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; i < hs.n && r == 0; i++)
+		r = vs_hstore_each(ctx, &hs.s[i], fn, arg);
+	vs_hstores_close(&hs);
+	return r;
+}
+
 struct load {
 	struct vs_hstore *s;
 	bool dry_run;

@@ -87,6 +87,10 @@ typedef void vs_hstore_fn(int xfd, const char *name, ino_t ino,
 			  const char *shown, void *arg);
 int vs_hstore_each(struct vs_ctx *ctx, struct vs_hstore *s, vs_hstore_fn *fn,
 		   void *arg);
+/* vs_hstore_each over every store of a hash directory (host view), each
+ * opened and closed here.  0, or -1 with the error set. */
+int vs_hstores_each(struct vs_ctx *ctx, const char *hashdir, vs_hstore_fn *fn,
+		    void *arg);
 /* Reads the inodes of the store's entries (one readdir per <xx>
  * directory, no stat); removes temporary names a crashed run left unless
  * dry_run.  Returns 0 or -1 (error set). */

@@ -73,6 +73,17 @@ HF_INTERNAL int hf_cand_open(const struct hcand *c, int dirfd, struct stat *st)
 	return fd;
 }
 
+HF_INTERNAL int hf_cand_reopen(struct hrun *h, const struct hcand *c,
+			       struct stat *st)
+{
+	const struct hdir *dd = &h->dirs[c->dir];
+	int dirfd = dd->fd >= 0 ? dd->fd : hf_dir_reopen(h, dd);
+	int fd = hf_cand_open(c, dirfd, st);
+	if (dd->fd < 0 && dirfd >= 0)
+		close(dirfd);
+	return fd;
+}
+
 /* Puts back the times of the directories whose entries were replaced. */
 HF_INTERNAL void hf_restore_dir_times(struct hrun *h)
 {
