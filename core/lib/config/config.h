@@ -11,6 +11,7 @@ struct vs_guest {
 	char *cfgdir; /* host view, no trailing '/' */
 	char *root;   /* host view of vdir's target, or NULL */
 	unsigned context;
+	unsigned xid; /* the running guest's context (start, stop), or 0 */
 	bool restart_requested; /* set by a hook plugin (vshelper) */
 };
 

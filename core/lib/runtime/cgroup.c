@@ -300,6 +300,27 @@ static bool v2_enable(const struct vs_cgroup *cg, const char *ctl)
 	return write_file(p, plus) == 0;
 }
 
+/* cpu.max ("<quota|max> <period>") on v1: cpu.cfs_period_us, then
+ * cpu.cfs_quota_us (-1 for max). */
+static int cpu_max_v1(struct vs_guest *g, const char *dir, const char *value)
+{
+	char quota[32] = "", period[32] = "100000", target[PATH_MAX];
+	if (sscanf(value, "%31s %31s", quota, period) < 1)
+		return vs_set_error(g->ctx, "guest '%s': bad cpu.max '%s'",
+				    g->name, value);
+	const char *files[] = {"cpu.cfs_period_us", "cpu.cfs_quota_us"};
+	const char *vals[] = {period, strcmp(quota, "max") ? quota : "-1"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(target, sizeof(target), "%s/%s", dir, files[i]);
+		if (write_file(target, vals[i]) < 0)
+			return vs_set_errno(g->ctx, errno,
+					    "cannot set '%s' to '%s' for guest "
+					    "'%s'",
+					    target, vals[i], g->name);
+	}
+	return 0;
+}
+
 static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 			 const char *name, const char *value)
 {
@@ -317,6 +338,14 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 				    "cannot apply 'cgroup/%s' of guest '%s': no "
 				    "%s controller on this host",
 				    name, g->name, ctl);
+	if (!v2 && !strcmp(name, "cpu.max")) /* "quota period" in two files */
+		return cpu_max_v1(g, dir, value);
+	if (!v2 && !strcmp(name, "memory.min")) {
+		vs_warn(g->ctx, "guest '%s': memory.min ignored: the v1 memory "
+				"controller has no guaranteed minimum",
+			g->name);
+		return 0;
+	}
 	vs_cgroup_translate(name, value, v2, file, sizeof(file), conv,
 			    sizeof(conv));
 	snprintf(target, sizeof(target), "%s/%s", dir, file);
@@ -327,12 +356,23 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 	return 0;
 }
 
-/* The names of the guest's cgroup/ settings ("<controller>.<x>"),
+/* Where the guest's cgroup settings come from: its own cgroup/, else
+ * .defaults/cgroup/ (util-vserver's rule: the first that exists). */
+static void limit_dir(struct vs_guest *g, char *path, size_t size)
+{
+	snprintf(path, size, "%s/cgroup", g->cfgdir);
+	if (vs_host_exists(g->ctx, path) == 1)
+		return;
+	snprintf(path, size, "%s/.defaults/cgroup",
+		 g->ctx->paths[VS_PATH_CONFDIR]);
+}
+
+/* The names of the guest's cgroup settings ("<controller>.<x>"),
  * sorted; NULL-terminated. */
 static char **limit_names(struct vs_guest *g)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/cgroup", g->cfgdir);
+	limit_dir(g, path, sizeof(path));
 	char **all = vs_host_list(g->ctx, path);
 	size_t k = 0;
 	for (char **n = all; n && *n; n++) {
@@ -345,17 +385,23 @@ static char **limit_names(struct vs_guest *g)
 	}
 	if (all)
 		all[k] = NULL;
+	vs_clear_error(g->ctx);
 	return all;
 }
 
-/* The limits: every regular file of cgroup/, and cpuset/{cpus,mems}. */
+/* The limits: what the resource keys become (ulimits/, rlimits/,
+ * sched/), then every regular file of the cgroup settings, which win,
+ * and cpuset/{cpus,mems}. */
 static int apply_limits(struct vs_guest *g, const struct vs_cgroup *cg,
-			char **names)
+			char **names, const struct vs_resources *res)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX];
 	int r = 0;
+	for (size_t i = 0; res && i < res->ncg && r == 0; i++)
+		r = apply_setting(g, cg, res->cg[i].name, res->cg[i].value);
+	limit_dir(g, dir, sizeof(dir));
 	for (size_t i = 0; names && names[i] && r == 0; i++) {
-		snprintf(path, sizeof(path), "%s/cgroup/%s", g->cfgdir, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		char *v = vs_host_read(g->ctx, path, 4096, NULL);
 		if (v)
 			r = apply_setting(g, cg, names[i], v);
@@ -388,7 +434,8 @@ static void need(const struct vs_cgroup *cg, bool *keep, const char *setting)
 			keep[i] = true;
 }
 
-static void choose(struct vs_guest *g, struct vs_cgroup *cg, char **names)
+static void choose(struct vs_guest *g, struct vs_cgroup *cg, char **names,
+		   const struct vs_resources *res)
 {
 	bool keep[VS_CGROUP_MAX] = {false};
 	char v[64];
@@ -396,6 +443,8 @@ static void choose(struct vs_guest *g, struct vs_cgroup *cg, char **names)
 		keep[i] = cg->dirs[i] == cg->v2;
 	for (char **n = names; n && *n; n++)
 		need(cg, keep, *n);
+	for (size_t i = 0; res && i < res->ncg; i++)
+		need(cg, keep, res->cg[i].name);
 	if (vs_guest_cfg_line(g, "cpuset/cpus", v, sizeof(v)) == 1 ||
 	    vs_guest_cfg_line(g, "cpuset/mems", v, sizeof(v)) == 1)
 		need(cg, keep, "cpuset.cpus");
@@ -411,14 +460,15 @@ static void choose(struct vs_guest *g, struct vs_cgroup *cg, char **names)
 	filter(cg, keep);
 }
 
-int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg)
+int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg,
+		     const struct vs_resources *res)
 {
 	all_hierarchies(g, cg);
 	if (cg->n == 0)
 		return vs_set_error(g->ctx, "cannot find a cgroup hierarchy "
 					    "(is /sys/fs/cgroup mounted?)");
 	char **names = limit_names(g);
-	choose(g, cg, names);
+	choose(g, cg, names, res);
 	for (size_t i = 0; i < cg->n; i++)
 		if (make_dir(cg->dirs[i], strstr(cg->ctls[i], "cpuset") != NULL) <
 		    0) {
@@ -428,7 +478,7 @@ int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg)
 			vs_cgroup_destroy(cg);
 			return -1;
 		}
-	int r = apply_limits(g, cg, names);
+	int r = apply_limits(g, cg, names, res);
 	vs_strv_free(names);
 	if (r < 0) {
 		char saved[sizeof(g->ctx->err)];

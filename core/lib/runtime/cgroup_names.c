@@ -13,6 +13,7 @@ static const struct {
 	{"memory.soft_limit_in_bytes", "memory.low"},
 	{"memory.memsw.limit_in_bytes", "memory.swap.max"},
 	{"cpu.shares", "cpu.weight"},
+	{"memory.soft_limit_in_bytes", "memory.high"}, /* v2 -> v1 only */
 };
 
 /* cpu.shares 2..262144 <-> cpu.weight 1..10000, the conversion systemd,

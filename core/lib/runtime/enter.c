@@ -116,6 +116,8 @@ struct attach {
 	struct vs_guest *g;
 	const struct vs_exec_opts *o;
 	int initfd, nsflags, v2fd;
+	int timefd; /* the guest's time namespace when not ours, or -1 */
+	struct vs_resources res; /* ulimits/, rlimits/, personality */
 	uint64_t bcaps;
 	void *filter;
 	bool nnp;
@@ -190,6 +192,8 @@ static const char *attach_join(struct attach *a, bool born_in_v2)
 		return "enter the namespaces of";
 	if ((a->nsflags & CLONE_NEWUSER) && vs_userns_become_root() < 0)
 		return "become root of the user namespace of";
+	if (a->timefd >= 0 && setns(a->timefd, CLONE_NEWTIME) < 0)
+		return "enter the time namespace of";
 	if (a->root[0] && chroot(a->root) < 0)
 		return "enter the root of";
 	if (chdir("/") < 0)
@@ -230,6 +234,13 @@ static const char *attach_restrict(struct attach *a, char ***argv)
 		attach_fail(a, "find the user in", o->user);
 	if (a->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		attach_fail(a, "set no_new_privs in", NULL);
+	for (int i = 0; i < RLIM_NLIMITS; i++)
+		if (a->res.rlim[i].set && setrlimit(i, &a->res.rlim[i].lim) < 0)
+			attach_fail(a, "set the resource limits of", NULL);
+	if (vs_resources_self(&a->res) < 0)
+		attach_fail(a, "set the personality of", NULL);
+	if (a->res.have_oom && vs_oom_self(a->res.oom_score_adj) < 0)
+		attach_fail(a, "set the OOM badness in", NULL);
 	if (vs_seccomp_load(a->filter) < 0)
 		attach_fail(a, "load the system call filter of", NULL);
 	if (vs_caps_limit(a->bcaps) < 0)
@@ -346,6 +357,23 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 
 /* ---- in vs ------------------------------------------------------------ */
 
+/* The time namespace of the guest's processes (its init's for its
+ * children: a sysv init that did not exec made it for them) when it is
+ * not ours, else -1. */
+static int guest_timens(pid_t init)
+{
+	char p[64];
+	struct stat a, b;
+	snprintf(p, sizeof(p), "/proc/%d/ns/time_for_children", (int)init);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &a) < 0 || stat("/proc/self/ns/time", &b) < 0 ||
+			(a.st_ino == b.st_ino && a.st_dev == b.st_dev))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static int attach_prepare(struct attach *a, struct vs_guest *g,
 			  const struct vs_runstate *rs)
 {
@@ -360,6 +388,12 @@ static int attach_prepare(struct attach *a, struct vs_guest *g,
 		close(a->initfd);
 		return -1;
 	}
+	if (vs_resources_load(g, &a->res, false) < 0) {
+		vs_seccomp_free(a->filter);
+		close(a->initfd);
+		return -1;
+	}
+	a->timefd = guest_timens(rs->init);
 	vs_cgroup_of(g, rs, &a->cg);
 	if (rs->nonamespace && g->root)
 		vs_host_real(ctx, g->root, a->root, sizeof(a->root));
@@ -370,6 +404,8 @@ static void attach_free(struct attach *a)
 {
 	if (a->initfd >= 0)
 		close(a->initfd);
+	if (a->timefd >= 0)
+		close(a->timefd);
 	vs_cgroup_free(&a->cg);
 	vs_seccomp_free(a->filter);
 }
@@ -535,7 +571,7 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 		  const struct vs_exec_opts *o, int *status)
 {
 	struct attach a = {.o = o, .errfd = -1, .sockfd = -1, .tty = -1,
-			   .master = -1, .v2fd = -1};
+			   .master = -1, .v2fd = -1, .timefd = -1};
 	if (attach_prepare(&a, g, rs) < 0)
 		return -1;
 	char **env = o->env ? NULL : vs_guest_env(g);
@@ -547,9 +583,11 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 	fflush(stderr);
 	bool unsupported = false;
 	int r = -1;
-	if (!o->pty && o->timeout_ms < 0)
+	/* joining a time namespace needs a process of its own memory */
+	bool shared = !o->pty && o->timeout_ms < 0 && a.timefd < 0;
+	if (shared)
 		r = exec_shared(&a, status, &unsupported);
-	if (o->pty || o->timeout_ms >= 0 || unsupported)
+	if (!shared || unsupported)
 		r = exec_through(&a, status);
 	attach_free(&a);
 	vs_strv_free(env);

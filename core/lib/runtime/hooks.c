@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
@@ -34,13 +35,47 @@ static bool selected(struct vs_guest *g, const char *plugin)
 	return hit;
 }
 
+static int hooks_each(struct vs_guest *g, const char *event, bool fatal,
+		      int argc, char **argv);
+
 int vs_hooks_run(struct vs_guest *g, const char *event, bool fatal)
 {
 	char *argv[] = {(char *)event, g->name, NULL};
 	return vs_hooks_run_args(g, event, fatal, 2, argv);
 }
 
+/* util-vserver's scripts saw the variables of its start script; those
+ * that describe the guest are exported to hooks (and taken away again). */
+void vs_hooks_env(struct vs_guest *g, bool set)
+{
+	if (!set) {
+		unsetenv("VSERVER_DIR");
+		unsetenv("VSERVER_NAME");
+		unsetenv("S_CONTEXT");
+		return;
+	}
+	char real[PATH_MAX], xid[16];
+	setenv("VSERVER_DIR", vs_host_real(g->ctx, g->cfgdir, real,
+					   sizeof(real)),
+	       1);
+	setenv("VSERVER_NAME", g->name, 1);
+	unsigned x = g->xid ? g->xid : g->context;
+	if (x) {
+		snprintf(xid, sizeof(xid), "%u", x);
+		setenv("S_CONTEXT", xid, 1);
+	}
+}
+
 int vs_hooks_run_args(struct vs_guest *g, const char *event, bool fatal,
+		      int argc, char **argv)
+{
+	vs_hooks_env(g, true);
+	int r = hooks_each(g, event, fatal, argc, argv);
+	vs_hooks_env(g, false);
+	return r;
+}
+
+static int hooks_each(struct vs_guest *g, const char *event, bool fatal,
 		      int argc, char **argv)
 {
 	struct vs_ctx *ctx = g->ctx;

@@ -358,14 +358,15 @@ static int setup_run(struct vs_plan *p, int rootfd)
 	return 0;
 }
 
-static int setup_fstab(struct vs_plan *p, int rootfd)
+static int setup_fstab(struct vs_plan *p, int rootfd, const char *file,
+		       const struct vs_mount *list, size_t n)
 {
 	struct vs_ctx *ctx = p->g->ctx;
 	char shown[PATH_MAX], a[64], b[64], cfg[PATH_MAX];
-	snprintf(shown, sizeof(shown), "%s/fstab",
-		 vs_host_real(ctx, p->g->cfgdir, cfg, sizeof(cfg)));
-	for (size_t i = 0; i < p->nmounts; i++) {
-		const struct vs_mount *m = &p->mounts[i];
+	snprintf(shown, sizeof(shown), "%s/%s",
+		 vs_host_real(ctx, p->g->cfgdir, cfg, sizeof(cfg)), file);
+	for (size_t i = 0; i < n; i++) {
+		const struct vs_mount *m = &list[i];
 		int tfd = open_in(rootfd, m->dst, O_PATH,
 				  RESOLVE_IN_ROOT);
 		if (tfd < 0)
@@ -446,7 +447,7 @@ int vs_mounts_setup(struct vs_plan *p)
 	if (r == 0 && p->api_fs)
 		r = setup_run(p, rootfd);
 	if (r == 0)
-		r = setup_fstab(p, rootfd);
+		r = setup_fstab(p, rootfd, "fstab", p->mounts, p->nmounts);
 	if (r == 0 && fchdir(rootfd) < 0)
 		r = vs_set_errno(ctx, errno, "cannot enter '%s'", p->root);
 	close(rootfd);
@@ -467,6 +468,18 @@ int vs_mounts_setup(struct vs_plan *p)
 	if (chdir("/") < 0)
 		return vs_set_errno(ctx, errno, "cannot chdir to '/'");
 	return 0;
+}
+
+int vs_mounts_remote(struct vs_plan *p)
+{
+	if (!p->nremote)
+		return 0;
+	int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return vs_set_errno(p->g->ctx, errno, "cannot open '/'");
+	int r = setup_fstab(p, rootfd, "fstab.remote", p->remote, p->nremote);
+	close(rootfd);
+	return r;
 }
 
 int vs_mounts_cleanup(const char *root)

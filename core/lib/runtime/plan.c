@@ -173,10 +173,13 @@ static int parse_options(struct vs_mount *m, const char *opts)
 	return 0;
 }
 
-static int parse_fstab(struct vs_guest *g, struct vs_plan *p)
+/* Reads <cfgdir>/<file> (fstab, fstab.remote) into *mounts. */
+static int parse_fstab(struct vs_guest *g, const char *file,
+		       struct vs_mount **mounts, size_t *nmounts)
 {
 	char path[PATH_MAX], shown[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/fstab", g->cfgdir);
+	bool remote = !strcmp(file, "fstab.remote");
+	snprintf(path, sizeof(path), "%s/%s", g->cfgdir, file);
 	vs_host_real(g->ctx, path, shown, sizeof(shown));
 	char *s = vs_host_read(g->ctx, path, 1 << 20, NULL);
 	if (!s)
@@ -228,21 +231,29 @@ static int parse_fstab(struct vs_guest *g, struct vs_plan *p)
 					 shown, lineno);
 			break;
 		}
-		p->mounts = vs_xrealloc(p->mounts,
-					(p->nmounts + 1) * sizeof(*p->mounts));
-		struct vs_mount *m = &p->mounts[p->nmounts++];
+		*mounts = vs_xrealloc(*mounts,
+				      (*nmounts + 1) * sizeof(**mounts));
+		struct vs_mount *m = &(*mounts)[(*nmounts)++];
 		memset(m, 0, sizeof(*m));
 		m->src = vs_strdup(f[0]);
 		m->dst = vs_strdup(f[1]);
 		m->type = vs_strdup(f[2]);
 		m->line = lineno;
 		parse_options(m, nf > 3 ? f[3] : "defaults");
+		if (remote && (m->flags & MS_BIND)) {
+			/* the host's files are out of reach by then */
+			r = vs_set_error(g->ctx,
+					 "%s:%d: a bind mount belongs in fstab, "
+					 "not fstab.remote",
+					 shown, lineno);
+			m->noauto = true;
+		}
 		if (m->noauto) {
 			free(m->src);
 			free(m->dst);
 			free(m->type);
 			free(m->data);
-			p->nmounts--;
+			(*nmounts)--;
 		}
 	}
 	free(s);
@@ -340,7 +351,7 @@ static int guest_uuid(struct vs_guest *g, char out[37])
 	return 0;
 }
 
-int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
+int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn)
 {
 	struct vs_ctx *ctx = g->ctx;
 	char buf[256], real[PATH_MAX];
@@ -526,7 +537,10 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p)
 			free(t);
 		}
 	}
-	if (load_environment(g, p) < 0 || parse_fstab(g, p) < 0)
+	if (load_environment(g, p) < 0 ||
+	    parse_fstab(g, "fstab", &p->mounts, &p->nmounts) < 0 ||
+	    parse_fstab(g, "fstab.remote", &p->remote, &p->nremote) < 0 ||
+	    vs_resources_load(g, &p->res, warn) < 0)
 		return -1;
 	if (p->api_fs) { /* systemd's container interface: who runs it */
 		size_t n = 0;
@@ -571,13 +585,17 @@ void vs_plan_free(struct vs_plan *p)
 	vs_strv_free(p->stop_argv);
 	free(p->nodename);
 	free(p->domainname);
-	for (size_t i = 0; i < p->nmounts; i++) {
-		free(p->mounts[i].src);
-		free(p->mounts[i].dst);
-		free(p->mounts[i].type);
-		free(p->mounts[i].data);
+	struct vs_mount *lists[] = {p->mounts, p->remote};
+	size_t counts[] = {p->nmounts, p->nremote};
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < counts[k]; i++) {
+			free(lists[k][i].src);
+			free(lists[k][i].dst);
+			free(lists[k][i].type);
+			free(lists[k][i].data);
+		}
+		free(lists[k]);
 	}
-	free(p->mounts);
 	vs_seccomp_free(p->seccomp);
 	memset(p, 0, sizeof(*p));
 }

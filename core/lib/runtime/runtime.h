@@ -5,6 +5,7 @@
 #define VS_RUNTIME_H
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <termios.h>
 
 #include "config/config.h"
@@ -115,6 +116,48 @@ int vs_userns_root_tree(struct vs_guest *g, const char *root, pid_t pid);
  * no supplementary groups.  0 or -1 with errno. */
 int vs_userns_become_root(void);
 
+/* resources.c: util-vserver's resource keys on a vanilla kernel */
+#define VS_RES_CG_MAX 8
+struct vs_resources {
+	struct {
+		bool set;
+		struct rlimit lim;
+	} rlim[RLIM_NLIMITS]; /* ulimits/, rlimits/ */
+	bool have_nice, have_oom;
+	int nice, oom_score_adj; /* nice, badness */
+	int ioprio;		 /* ionice/, or -1 */
+	long persona;		 /* personality, uts/machine; or -1 */
+	bool virt_uptime;	 /* cflags (util-vserver's default) */
+	/* cgroup settings they become (pids.max, memory.*, cpu.*): applied
+	 * before the guest's own cgroup/, which wins */
+	struct {
+		char name[32], value[64];
+	} cg[VS_RES_CG_MAX];
+	size_t ncg;
+};
+/* Reads them; with warn, names each key that has no vanilla equivalent
+ * (one warning each).  0, or -1 with the error set (a bad value, named
+ * with its file). */
+int vs_resources_load(struct vs_guest *g, struct vs_resources *r, bool warn);
+/* From the host, on the guest's init pid before it runs its command:
+ * limits, nice, I/O priority, OOM badness.  0 or -1 (error set). */
+int vs_resources_apply(struct vs_guest *g, const struct vs_resources *r,
+		       pid_t pid);
+/* Sets our own oom_score_adj (badness, for entered processes).  0 or -1
+ * (errno). */
+int vs_oom_self(int adj);
+/* In a process of the guest: its personality.  0 or -1 (errno). */
+int vs_resources_self(const struct vs_resources *r);
+/* A value of ulimits/ or rlimits/: a number with k, K, m, M, g, G or
+ * "inf".  0, or -1 when it is none. */
+int vs_limit_parse(const char *s, rlim_t *out);
+/* keys.c: names each key of g's configuration that vs does not apply
+ * (a warning each, with the reason). */
+void vs_keys_warn(struct vs_guest *g);
+/* A new time namespace for our children (and for us after an exec) whose
+ * boot clock starts near 0.  0 or -1 (errno). */
+int vs_timens_start(void);
+
 struct vs_plan {
 	struct vs_guest *g;
 	char root[PATH_MAX]; /* real path of the guest root */
@@ -127,8 +170,10 @@ struct vs_plan {
 	int stop_signal;   /* sent to the init to stop it, or 0 */
 	bool fakeinit;     /* the start command is PID 1 */
 	char *nodename, *domainname;
-	struct vs_mount *mounts;
+	struct vs_mount *mounts; /* fstab */
 	size_t nmounts;
+	struct vs_mount *remote; /* fstab.remote: after the network */
+	size_t nremote;
 	bool nonamespace, netns;
 	struct vs_net net;
 	int killseq[32];
@@ -146,8 +191,11 @@ struct vs_plan {
 	/* systemd's container interface: /run and /run/lock as tmpfs, the
 	 * guest's own cgroup2 hierarchy at /sys/fs/cgroup, container=vs */
 	bool api_fs;
+	struct vs_resources res;
 };
-int vs_plan_load(struct vs_guest *g, struct vs_plan *p);
+/* Reads and checks everything a start needs; with warn, names the keys
+ * that have no vanilla equivalent.  0, or -1 with the error set. */
+int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn);
 void vs_plan_free(struct vs_plan *p);
 /* Warns (once, at start) when a guest without a user namespace has
  * capabilities that reach the host, or runs systemd without what its
@@ -201,8 +249,15 @@ int vs_console_attach(struct vs_guest *g);
 /* In the future init: builds the guest's mounts and enters its root
  * (pivot_root, or chroot for nonamespace).  -1 with the error set. */
 int vs_mounts_setup(struct vs_plan *p);
+/* In the init, inside the guest's root once its network is up: the
+ * fstab.remote mounts.  -1 with the error set. */
+int vs_mounts_remote(struct vs_plan *p);
 /* Unmounts everything below a real path (nonamespace guests). */
 int vs_mounts_cleanup(const char *root);
+/* Exports VSERVER_DIR, VSERVER_NAME and S_CONTEXT (util-vserver's start
+ * script's variables) for the host commands run for g; set false: takes
+ * them away. */
+void vs_hooks_env(struct vs_guest *g, bool set);
 
 /* hooks.c */
 /* Hands event to the hook plugins selected for the guest.  With fatal,
@@ -336,7 +391,8 @@ int vs_cgroup_of(struct vs_guest *g, const struct vs_runstate *rs,
 void vs_cgroup_record(const struct vs_cgroup *cg, struct vs_runstate *rs);
 /* Creates the guest's cgroups and applies cgroup/ and cpuset/ limits;
  * on failure nothing is left.  -1 with the error set. */
-int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg);
+int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg,
+		     const struct vs_resources *res);
 /* How cgroup/<name> (v1 or v2 spelling) holding value is written in a
  * v2 (or v1) hierarchy: the file's name into file, the value (its first
  * line, converted: cpu.shares <-> cpu.weight, -1 <-> max for memory)

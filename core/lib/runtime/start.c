@@ -208,6 +208,9 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 	close(gofd);
 	if (p->netns && vs_net_guest_setup(p->g, &p->net) < 0)
 		init_fail(ctx, errfd);
+	/* fstab.remote: in the guest's network (util-vserver: chbind) */
+	if (vs_mounts_remote(p) < 0)
+		init_fail(ctx, errfd);
 	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL) {
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
 		init_fail(ctx, errfd);
@@ -231,6 +234,19 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 	    setdomainname(p->domainname, strlen(p->domainname)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the domain name '%s'",
 			     p->domainname);
+		init_fail(ctx, errfd);
+	}
+	/* util-vserver's virt_uptime: the guest's uptime counts from here */
+	if (p->res.virt_uptime && vs_timens_start() < 0) {
+		vs_set_errno(ctx, errno, "cannot create the time namespace of "
+					 "guest '%s'",
+			     p->g->name);
+		init_fail(ctx, errfd);
+	}
+	if (vs_resources_self(&p->res) < 0) {
+		vs_set_errno(ctx, errno, "cannot set the personality of guest "
+					 "'%s'",
+			     p->g->name);
 		init_fail(ctx, errfd);
 	}
 	setsid();
@@ -431,7 +447,8 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		r = vs_set_errno(ctx, errno, "cannot delegate the cgroup of "
 					     "guest '%s'",
 				 p->g->name);
-	if (r == 0 && vs_net_host_setup(p->g, &p->net, pid) < 0)
+	if (r == 0 && (vs_net_host_setup(p->g, &p->net, pid) < 0 ||
+		       vs_resources_apply(p->g, &p->res, pid) < 0))
 		r = -1;
 	else if (r == 0 && vs_cgroup_attach(cg, pid, born_in_v2) < 0)
 		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
@@ -597,6 +614,61 @@ static void undo_start(struct vs_guest *g, struct vs_plan *p,
 	memcpy(g->ctx->err, saved, sizeof(saved));
 }
 
+/* apps/init/cmd.prepare: a host command (one argument per line, the
+ * program looked up in PATH unless it has a '/'), run in the guest root
+ * before the init exists, as util-vserver's prepareInit did.  0, or -1
+ * with the error set (it failed or could not run). */
+static int run_prepare(struct vs_guest *g, const struct vs_plan *p)
+{
+	struct vs_ctx *ctx = g->ctx;
+	int err = 0;
+	char **argv = vs_guest_cfg_lines(g, "apps/init/cmd.prepare", &err);
+	if (err || !argv)
+		return err ? -1 : 0;
+	int exe = -1;
+	if (strchr(argv[0], '/')) {
+		exe = open(argv[0], O_RDONLY | O_CLOEXEC);
+	} else {
+		const char *path = getenv("PATH");
+		char *dirs = vs_strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"),
+		     *save = NULL;
+		for (char *d = strtok_r(dirs, ":", &save); d && exe < 0;
+		     d = strtok_r(NULL, ":", &save)) {
+			char f[PATH_MAX];
+			snprintf(f, sizeof(f), "%s/%s", d, argv[0]);
+			if (access(f, X_OK) == 0)
+				exe = open(f, O_RDONLY | O_CLOEXEC);
+		}
+		free(dirs);
+		if (exe < 0)
+			errno = ENOENT;
+	}
+	int cwd = exe >= 0 ? open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC)
+			   : -1;
+	int st = -1, e = errno;
+	if (exe >= 0 && cwd >= 0) {
+		vs_hooks_env(g, true);
+		st = vs_spawn_fd(exe, argv, cwd, ctx->hook_timeout * 1000);
+		e = errno;
+		vs_hooks_env(g, false);
+	}
+	if (exe >= 0)
+		close(exe);
+	if (cwd >= 0)
+		close(cwd);
+	int r = 0;
+	if (st < 0)
+		r = vs_set_errno(ctx, e, "cannot run apps/init/cmd.prepare '%s' "
+					 "of guest '%s'",
+				 argv[0], g->name);
+	else if (st)
+		r = vs_set_error(ctx, "apps/init/cmd.prepare '%s' of guest '%s' "
+				      "failed with status %d",
+				 argv[0], g->name, st);
+	vs_strv_free(argv);
+	return r;
+}
+
 /* Everything before the init exists, under the lock: state, plan, the
  * initialize/prepre-start hooks, cgroups, pre-start.  On failure nothing
  * is left. */
@@ -613,9 +685,10 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	/* the netlink helper is opened here, on the host: the init sets up
 	 * the interfaces inside the guest's mount namespace, where a path
 	 * names a file of the guest */
-	if (vs_plan_load(g, plan) < 0)
+	if (vs_plan_load(g, plan, true) < 0)
 		return -1;
 	vs_plan_warn(g, plan);
+	vs_keys_warn(g);
 	if (((plan->net.nlinks || plan->net.naddrs) &&
 	     !vs_helper(g->ctx, "netlink")) ||
 	    vs_seccomp_prepare(g, plan->bcaps, true, &plan->seccomp, NULL) < 0 ||
@@ -625,9 +698,11 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	memset(rs, 0, sizeof(*rs));
 	rs->xid = g->context ? g->context : dynamic_xid(g->ctx);
 	rs->nonamespace = plan->nonamespace;
+	g->xid = rs->xid;
 	if (vs_hooks_run(g, "initialize", true) < 0 ||
 	    vs_hooks_run(g, "prepre-start", true) < 0 ||
-	    vs_cgroup_create(g, cg) < 0)
+	    run_prepare(g, plan) < 0 ||
+	    vs_cgroup_create(g, cg, &plan->res) < 0)
 		return -1;
 	vs_cgroup_record(cg, rs);
 	if (vs_hooks_run(g, "pre-start", true) < 0) {

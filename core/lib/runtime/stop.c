@@ -166,13 +166,14 @@ static void stop_locked(struct vs_guest *g, struct vs_runstate *rs,
 			bool from_monitor)
 {
 	struct vs_plan p;
-	if (vs_plan_load(g, &p) < 0) {
+	if (vs_plan_load(g, &p, false) < 0) {
 		vs_warn(g->ctx, "%s; stopping with the default kill sequence",
 			vs_error(g->ctx));
 		vs_clear_error(g->ctx);
 		vs_plan_free(&p);
 		default_plan(&p);
 	}
+	g->xid = rs->xid;
 	vs_hooks_run(g, "pre-stop", false);
 	int initfd = vs_pidfd_open(rs->init, rs->init_start);
 	int monfd = -1;
