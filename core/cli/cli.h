@@ -48,6 +48,10 @@ int cmd_restart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		char **);
 int cmd_console(struct vs_ctx *, struct vs_guest *, const char *, int,
 		char **);
+int cmd_condrestart(struct vs_ctx *, struct vs_guest *, const char *, int,
+		    char **);
+int cmd_kill(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_wait(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_running(struct vs_ctx *, struct vs_guest *, const char *, int,
 		char **);
 int cmd_start(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
@@ -64,6 +68,25 @@ int cmd_list(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_paths(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_plugins(struct vs_ctx *, struct vs_guest *, const char *, int,
 		char **);
+
+/* aliases.c: when base (the program's name) is one of util-vserver's
+ * commands, true, and *out the vs command line it stands for (malloc'd,
+ * NULL-terminated; its strings are argv's or static), or *out NULL when
+ * it has finished with *status (its help, a usage error). */
+bool cmd_alias_argv(const char *base, int argc, char **argv, char ***out,
+		    int *status);
+
+/* A guest by its name or configuration path, else (a number) the running
+ * guest with that context, as util-vserver's commands take either.  NULL
+ * with the error set when there is none. */
+struct vs_guest *cmd_guest_open(struct vs_ctx *ctx, const char *arg);
+
+int cmd_info(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_limit(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_mount(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_top(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_sched(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_uname(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 
 /* json.c: writes s as a JSON string (with quotes). */
 void json_str(FILE *out, const char *s);

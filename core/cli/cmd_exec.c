@@ -1,6 +1,8 @@
 /* vs <guest> exec CMD..., vs <guest> suexec USER CMD..., vs <guest> enter,
  * vs namespace --enter XID -- CMD */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -140,6 +142,27 @@ int cmd_namespace(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 		i++;
 	if (i >= argc)
 		return vs_set_error(ctx, "namespace: no command given"), 2;
+	/* vs itself, under any of its names (util-vserver's `vnamespace
+	 * --enter <xid> vserver <guest> enter`), runs here and enters by
+	 * itself: inside, the guest's own programs would be found */
+	const char *base = strrchr(argv[i], '/');
+	base = base ? base + 1 : argv[i];
+	char **alias = NULL;
+	int st = 0;
+	if (!strcmp(base, "vs") ||
+	    (cmd_alias_argv(base, argc - i, argv + i, &alias, &st) && alias)) {
+		free(alias);
+		char self[PATH_MAX];
+		ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (k > 0) {
+			self[k] = '\0';
+			fflush(stdout);
+			char *const *av = argv + i;
+			execv(self, av);
+		}
+		vs_set_errno(ctx, errno, "namespace: cannot run '%s'", argv[i]);
+		return 127;
+	}
 	char **names = vs_guest_list(ctx);
 	int r = -1;
 	for (char **nm = names; *nm && r < 0; nm++) {

@@ -9,12 +9,14 @@
 int cmd_start(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 	      char **argv)
 {
-	static const char *const names[] = {"--foreground", "--rescue", NULL};
-	bool seen[2] = {false};
+	static const char *const names[] = {"--foreground", "--rescue",
+					    "--sync", NULL};
+	bool seen[3] = {false};
 	(void)n;
 	int r = cmd_flags(ctx, argc, argv, names, seen);
 	if (r)
 		return r;
+	g->sync = seen[2];
 	if (seen[1])
 		return vs_set_error(ctx, "start: --rescue is not supported yet"), 2;
 	return vs_guest_start(g, seen[0]) < 0 ? 1 : 0;
@@ -29,16 +31,20 @@ int cmd_stop(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 	int r = cmd_flags(ctx, argc, argv, names, seen);
 	if (r)
 		return r;
+	g->sync = seen[0];
 	return vs_guest_stop(g) < 0 ? 1 : 0;
 }
 
 int cmd_restart(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 		int argc, char **argv)
 {
-	int r = cmd_flags(ctx, argc, argv, (const char *const[]){NULL}, NULL);
+	static const char *const names[] = {"--sync", NULL};
+	bool seen[1] = {false};
+	int r = cmd_flags(ctx, argc, argv, names, seen);
 	(void)n;
 	if (r)
 		return r;
+	g->sync = seen[0];
 	if (vs_guest_stop(g) < 0)
 		return 1;
 	return vs_guest_start(g, false) < 0 ? 1 : 0;

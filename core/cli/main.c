@@ -49,7 +49,10 @@ static int run(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *sysroot = getenv("VS_SYSROOT"), *config = NULL;
-	const char *plugindir = NULL, *datadir = NULL;
+	/* the environment too: util-vserver's command names take no vs
+	 * options */
+	const char *plugindir = getenv("VS_PLUGINDIR"),
+		   *datadir = getenv("VS_DATADIR");
 	struct vs_ctx *ctx = vs_ctx_new();
 	int c, verbose = 0, status;
 
@@ -109,6 +112,14 @@ args:
 		vs_ctx_set_plugindir(ctx, plugindir);
 	if (datadir)
 		vs_ctx_set_datadir(ctx, datadir);
+	/* a vs that this one runs (vs namespace --enter <xid> vs ..., a
+	 * hook) works on the same host */
+	if (sysroot)
+		setenv("VS_SYSROOT", sysroot, 1);
+	if (plugindir)
+		setenv("VS_PLUGINDIR", plugindir, 1);
+	if (datadir)
+		setenv("VS_DATADIR", datadir, 1);
 	/* Only the modules a verb needs are loaded (the module directory's
 	 * index says which): none for exec, the hooks for start and stop,
 	 * the method's for build (build.c), the verb's own for a plugin
@@ -208,12 +219,14 @@ args:
 		return (cmd->flags & CMD_NEWGUEST) ? 1 : EXIT_NOGUEST;
 	}
 	if ((cmd->flags & CMD_GUEST) && guestarg) {
-		guest = vs_guest_open(ctx, guestarg);
+		guest = cmd_guest_open(ctx, guestarg);
 		if (!guest) {
 			status = fail(ctx, EXIT_NOGUEST);
 			vs_ctx_free(ctx);
 			return status;
 		}
+		if (vs_guest_cfg_exists(guest, "noisy")) /* util-vserver: -v */
+			ctx->verbose++;
 	}
 	vs_clear_error(ctx);
 	status = cmd->fn(ctx, guest, guestarg, vargc, vargv);
@@ -228,30 +241,20 @@ args:
 	return status;
 }
 
-/* Programs that are vs under another name: util-vserver's commands. */
-static const struct {
-	const char *name, *verb, *arg;
-} aliases[] = {
-	{"start-vservers", "autostart", "--start"},
-	{"stop-vservers", "autostart", "--stop"},
-	{"showattr", "attr", "show"},
-	{"setattr", "attr", "set"},
-};
-
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
-	for (size_t k = 0; k < sizeof(aliases) / sizeof(*aliases); k++) {
-		if (strcmp(base, aliases[k].name) != 0)
-			continue;
-		char **v = vs_xmalloc((size_t)(argc + 3) * sizeof(*v));
-		v[0] = argv[0];
-		v[1] = (char *)aliases[k].verb;
-		v[2] = (char *)aliases[k].arg;
-		for (int i = 1; i <= argc; i++)
-			v[i + 2] = argv[i];
-		return run(argc + 2, v);
-	}
-	return run(argc, argv);
+	char **v;
+	int status = 0;
+	if (!cmd_alias_argv(base, argc, argv, &v, &status))
+		return run(argc, argv);
+	if (!v)
+		return status;
+	int n = 0;
+	while (v[n])
+		n++;
+	status = run(n, v);
+	free(v);
+	return status;
 }

@@ -1,5 +1,6 @@
 /* The verb table: one sorted list of core verbs, then plugin verbs. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,9 @@ static const struct cmd core_cmds[] = {
 	 NULL},
 	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT | CMD_PLUGINS, "build a new guest",
 	 NULL, NULL},
+	{"condrestart", cmd_condrestart, CMD_GUEST | CMD_ROOT | CMD_PLUGINS,
+	 "restart a guest when it runs (nothing when it does not)",
+	 "usage: vs <guest> condrestart [--sync]\n", NULL},
 	{"console", cmd_console, CMD_GUEST | CMD_ROOT,
 	 "the guest's console: attach to it, or print its log",
 	 "usage: vs <guest> console [--log]\n"
@@ -50,8 +54,40 @@ static const struct cmd core_cmds[] = {
 	 NULL},
 	{"help", cmd_help, CMD_PLUGINS, "show help for vs or for one verb",
 	 "usage: vs help [verb]\n", NULL},
+	{"info", cmd_info, CMD_ARGS,
+	 "what scripts ask about a guest (vserver-info)",
+	 "usage: vs info [-q] [-l] <guest|context|pid|-> <TAG> [args]\n"
+	 "  tags: CONTEXT ID RUNNING VDIR NAME CFGDIR APPDIR <app> INITPID\n"
+	 "  XID (of a process) UTS <field> XIDTYPE; with '-': FEATURE <name>\n"
+	 "  SYSINFO CANONIFY <name>; exit 1 when the answer is no (RUNNING)\n",
+	 NULL},
+	{"kill", cmd_kill, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "signal processes of a running guest (vkill)",
+	 "usage: vs <guest> kill [-s <signal>|-<signal>] [--] [<pid>...]\n"
+	 "  pids as 'vs ps' shows them (the host's), each checked to be the\n"
+	 "  guest's; without one, every process of the guest; the signal\n"
+	 "  defaults to KILL, as vkill's\n",
+	 NULL},
+	{"limit", cmd_limit, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "show or change the limits of a running guest (vlimit)",
+	 "usage: vs <guest> limit [-a] [[-SH] --<resource> <value>]...\n"
+	 "  resources: cpu fsize data stack core rss nproc nofile memlock as\n"
+	 "  locks msgqueue; -S the soft limit, -H the hard one (the default);\n"
+	 "  values as rlimits/ (k K m M, inf; rss, as, memlock in pages);\n"
+	 "  every process of the guest gets it, nproc and rss also its group\n"
+	 "  (pids.max, memory); -a (or no change) shows them\n",
+	 NULL},
 	{"list", cmd_list, 0, "list guests with context, state and root",
 	 "usage: vs list [--json]\n", NULL},
+	{"mount", cmd_mount, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "mount into a running guest (vmount)",
+	 "usage: vs <guest> mount [-t <type>] [-o <options>] [--bind|--rbind] "
+	 "[-r]\n"
+	 "                        <source> <target>\n"
+	 "  the file system is made (or the host's tree, --bind, cloned) on\n"
+	 "  the host, then attached at <target>, resolved inside the guest's\n"
+	 "  root, in its mount namespace; no program of the guest runs\n",
+	 NULL},
 	{"namespace", cmd_namespace, CMD_ROOT | CMD_ARGS,
 	 "run a command in the namespaces of the guest with a context",
 	 "usage: vs namespace --enter <xid> [--] <command> [args]\n", NULL},
@@ -62,14 +98,24 @@ static const struct cmd core_cmds[] = {
 	{"ps", cmd_ps, CMD_ARGS, "ps with the guest of each process (vps)",
 	 "usage: vs ps [ps options]\n", NULL},
 	{"restart", cmd_restart, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop, then start a guest",
-	 "usage: vs <guest> restart\n", NULL},
+	 "usage: vs <guest> restart [--sync]\n"
+	 "  --sync   run apps/init/cmd.stop-sync and cmd.start-sync (also\n"
+	 "           with an apps/init/sync file)\n", NULL},
 	{"running", cmd_running, CMD_GUEST,
 	 "exit 0 when the guest runs, 1 when not",
 	 "usage: vs <guest> running\n", NULL},
+	{"sched", cmd_sched, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "change the CPU share of a running guest (vsched)",
+	 "usage: vs <guest> sched --fill-rate <n> --interval <n> [--idle-time]\n"
+	 "  the share fill-rate/interval of each CPU becomes cpu.max, or with\n"
+	 "  --idle-time (idle CPUs usable) cpu.weight, as sched/ at start\n",
+	 NULL},
 	{"start", cmd_start, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "start a guest",
-	 "usage: vs <guest> start [--foreground]\n"
+	 "usage: vs <guest> start [--foreground] [--sync]\n"
 	 "  --foreground   stay in the foreground as the guest's monitor "
-	 "(service managers)\n",
+	 "(service managers)\n"
+	 "  --sync         run apps/init/cmd.start-sync once the init runs\n"
+	 "                 (also with an apps/init/sync file)\n",
 	 NULL},
 	{"stat", cmd_stat, 0, "running guests with processes, memory, times "
 			       "(vserver-stat)",
@@ -78,12 +124,31 @@ static const struct cmd core_cmds[] = {
 	 "whether a guest runs (exit 0) or not (exit 3)",
 	 "usage: vs <guest> status [-v] [--silent]\n", NULL},
 	{"stop", cmd_stop, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop a guest",
-	 "usage: vs <guest> stop\n", NULL},
+	 "usage: vs <guest> stop [--sync]\n"
+	 "  --sync   run apps/init/cmd.stop-sync after the stop command (also\n"
+	 "           with an apps/init/sync file)\n", NULL},
 	{"suexec", cmd_suexec, CMD_GUEST | CMD_ROOT | CMD_ARGS,
 	 "run a command as a user of a running guest",
 	 "usage: vs <guest> suexec <user> [--] <command> [args]\n"
 	 "  the user (a name or a number) comes from the guest's own "
 	 "/etc/passwd\n",
+	 NULL},
+	{"top", cmd_top, CMD_GUEST | CMD_OPTGUEST | CMD_ARGS,
+	 "top, or top of one guest's processes (vtop)",
+	 "usage: vs top [<guest>] [top options]\n", NULL},
+	{"uname", cmd_uname, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "show or set the uname of a running guest (vuname)",
+	 "usage: vs <guest> uname [-g] [<tag>...]\n"
+	 "       vs <guest> uname -s -t nodename=<name> [-t domainname=<name>]\n"
+	 "  tags: context sysname nodename release version machine domainname\n",
+	 NULL},
+	{"wait", cmd_wait, CMD_GUEST,
+	 "wait until a guest has stopped (vwait)",
+	 "usage: vs <guest> wait [--timeout <s>] [--terminate] "
+	 "[--status-fd <fd>]\n"
+	 "  exit 0 once it has stopped (FINISHED), 2 when it still runs at\n"
+	 "  the timeout (TIMEOUT), 1 when --terminate killed it then\n"
+	 "  (KILLED); --status-fd writes that word to the descriptor\n",
 	 NULL},
 };
 #define NCORE (sizeof(core_cmds) / sizeof(core_cmds[0]))
@@ -276,16 +341,17 @@ int cmd_help(struct vs_ctx *ctx, struct vs_guest *g, const char *name,
 	      "state\n"
 	      "                    (also VS_SYSROOT)\n"
 	      "  --config FILE     read FILE instead of vs.conf\n"
-	      "  --plugindir DIR   load plugins from DIR\n"
-	      "  --datadir DIR     shipped defaults and distributions\n"
+	      "  --plugindir DIR   load plugins from DIR (also VS_PLUGINDIR)\n"
+	      "  --datadir DIR     shipped defaults and distributions (also\n"
+	      "                    VS_DATADIR)\n"
 	      "  -v, --verbose     more messages (repeatable)\n"
 	      "  -V, --version     show the version\n\n"
 	      "verbs:\n",
 	      stdout);
 	for (size_t i = 0; i < NCORE; i++)
-		printf("  %-10s %s\n", core_cmds[i].name, core_cmds[i].synopsis);
+		printf("  %-11s %s\n", core_cmds[i].name, core_cmds[i].synopsis);
 	for (size_t i = 0; i < nplugin_cmds; i++)
-		printf("  %-10s %s\n", plugin_cmds[i].name,
+		printf("  %-11s %s\n", plugin_cmds[i].name,
 		       plugin_cmds[i].synopsis);
 	fputs("\n'vs help <verb>' shows the options of one verb.\n", stdout);
 	return 0;
@@ -296,4 +362,30 @@ int cmd_json_flag(struct vs_ctx *ctx, int argc, char **argv, bool *json)
 	static const char *const names[] = {"--json", NULL};
 	*json = false;
 	return cmd_flags(ctx, argc, argv, names, json);
+}
+
+struct vs_guest *cmd_guest_open(struct vs_ctx *ctx, const char *arg)
+{
+	struct vs_guest *g = vs_guest_open(ctx, arg);
+	char *end;
+	unsigned long xid = strtoul(arg, &end, 10);
+	if (g || *end || !arg[0] || !isdigit((unsigned char)arg[0]))
+		return g;
+	char saved[sizeof(ctx->err)];
+	memcpy(saved, ctx->err, sizeof(saved));
+	char **names = vs_guest_list(ctx);
+	for (char **n = names; n && *n && !g; n++) {
+		struct vs_runstate rs;
+		g = vs_guest_open(ctx, *n);
+		if (g && (vs_guest_state(g, &rs) != VS_RUNNING || rs.xid != xid)) {
+			vs_guest_free(g);
+			g = NULL;
+		}
+	}
+	vs_strv_free(names);
+	if (g)
+		vs_clear_error(ctx);
+	else
+		memcpy(ctx->err, saved, sizeof(saved));
+	return g;
 }

@@ -13,6 +13,7 @@ struct vs_guest {
 	unsigned context;
 	unsigned xid; /* the running guest's context (start, stop), or 0 */
 	bool restart_requested; /* set by a hook plugin (vshelper) */
+	bool sync; /* --sync: cmd.start-sync, cmd.stop-sync run */
 };
 
 /* conf.c (libconfuse stays inside this file) */

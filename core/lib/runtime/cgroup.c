@@ -367,6 +367,12 @@ static void limit_dir(struct vs_guest *g, char *path, size_t size)
 		 g->ctx->paths[VS_PATH_CONFDIR]);
 }
 
+int vs_cgroup_set(struct vs_guest *g, const struct vs_cgroup *cg,
+		  const char *name, const char *value)
+{
+	return apply_setting(g, cg, name, value);
+}
+
 /* The names of the guest's cgroup settings ("<controller>.<x>"),
  * sorted; NULL-terminated. */
 static char **limit_names(struct vs_guest *g)

@@ -239,8 +239,6 @@ static const char *attach_restrict(struct attach *a, char ***argv)
 			attach_fail(a, "set the resource limits of", NULL);
 	if (vs_resources_self(&a->res) < 0)
 		attach_fail(a, "set the personality of", NULL);
-	if (a->res.have_oom && vs_oom_self(a->res.oom_score_adj) < 0)
-		attach_fail(a, "set the OOM badness in", NULL);
 	if (vs_seccomp_load(a->filter) < 0)
 		attach_fail(a, "load the system call filter of", NULL);
 	if (vs_caps_limit(a->bcaps) < 0)
@@ -320,6 +318,9 @@ static int final_main(void *arg)
 static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* badness (our /proc is the host's until we join) */
+	if (a->res.have_oom && vs_oom_self(a->res.oom_score_adj) < 0)
+		attach_fail(a, "set the OOM badness in", NULL);
 	const char *failed = attach_join(a, born_in_v2);
 	if (failed)
 		attach_fail(a, failed, NULL);

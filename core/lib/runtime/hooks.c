@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <limits.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
@@ -94,5 +96,60 @@ static int hooks_each(struct vs_guest *g, const char *event, bool fatal,
 			r = -1;
 		}
 	}
+	return r;
+}
+
+bool vs_guest_sync(struct vs_guest *g)
+{
+	return g->sync || vs_guest_cfg_exists(g, "apps/init/sync");
+}
+
+int vs_run_cfg_command(struct vs_guest *g, const char *rel, const char *root)
+{
+	struct vs_ctx *ctx = g->ctx;
+	int err = 0;
+	char **argv = vs_guest_cfg_lines(g, rel, &err);
+	if (err || !argv)
+		return err ? -1 : 0;
+	int exe = -1;
+	if (strchr(argv[0], '/')) {
+		exe = open(argv[0], O_RDONLY | O_CLOEXEC);
+	} else {
+		const char *path = getenv("PATH");
+		char *dirs = vs_strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"),
+		     *save = NULL;
+		for (char *d = strtok_r(dirs, ":", &save); d && exe < 0;
+		     d = strtok_r(NULL, ":", &save)) {
+			char f[PATH_MAX];
+			snprintf(f, sizeof(f), "%s/%s", d, argv[0]);
+			if (access(f, X_OK) == 0)
+				exe = open(f, O_RDONLY | O_CLOEXEC);
+		}
+		free(dirs);
+		if (exe < 0)
+			errno = ENOENT;
+	}
+	int cwd = exe >= 0 ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)
+			   : -1;
+	int st = -1, e = errno;
+	if (exe >= 0 && cwd >= 0) {
+		vs_hooks_env(g, true);
+		st = vs_spawn_fd(exe, argv, cwd, ctx->hook_timeout * 1000);
+		e = errno;
+		vs_hooks_env(g, false);
+	}
+	if (exe >= 0)
+		close(exe);
+	if (cwd >= 0)
+		close(cwd);
+	int r = 0;
+	if (st < 0)
+		r = vs_set_errno(ctx, e, "cannot run %s '%s' of guest '%s'", rel,
+				 argv[0], g->name);
+	else if (st)
+		r = vs_set_error(ctx, "%s '%s' of guest '%s' failed with status "
+				      "%d",
+				 rel, argv[0], g->name, st);
+	vs_strv_free(argv);
 	return r;
 }

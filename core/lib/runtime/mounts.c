@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/runtime.h"
@@ -503,4 +505,142 @@ int vs_mounts_cleanup(const char *root)
 			break;
 	}
 	return r;
+}
+
+/* ---- a mount into a running guest (vmount) ---------------------------- */
+
+static unsigned long long mount_attrs(unsigned long flags)
+{
+	unsigned long long a = 0;
+	if (flags & MS_RDONLY)
+		a |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	if (flags & MS_NOATIME)
+		a |= MOUNT_ATTR_NOATIME;
+	if (flags & MS_STRICTATIME)
+		a |= MOUNT_ATTR_STRICTATIME;
+	if (flags & MS_NODIRATIME)
+		a |= MOUNT_ATTR_NODIRATIME;
+	return a;
+}
+
+/* The detached mount to attach: a clone of a host tree (bind), or a new
+ * file system configured option by option.  Its fd, or -1 (errno). */
+static int detached_mount(struct vs_ctx *ctx, const struct vs_mount *m)
+{
+	unsigned long long attrs = mount_attrs(m->flags);
+	if (m->flags & MS_BIND) {
+		int src = vs_host_open(ctx, m->src, O_PATH, 0);
+		if (src < 0)
+			return -1;
+		int fd = (int)syscall(SYS_open_tree, src, "",
+				      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					      AT_EMPTY_PATH |
+					      ((m->flags & MS_REC) ? AT_RECURSIVE
+								   : 0));
+		int e = errno;
+		close(src);
+		struct mount_attr ma = {.attr_set = attrs};
+		if (fd >= 0 && attrs &&
+		    syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &ma,
+			    sizeof(ma)) < 0) {
+			e = errno;
+			close(fd);
+			fd = -1;
+		}
+		errno = e;
+		return fd;
+	}
+	int fs = (int)syscall(SYS_fsopen, m->type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source",
+			     m->src, 0);
+	char *opts = vs_strdup(m->data ? m->data : ""), *save = NULL;
+	for (char *o = strtok_r(opts, ",", &save); o && r == 0;
+	     o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		if (eq)
+			*eq = '\0';
+		r = (int)syscall(SYS_fsconfig, fs,
+				 eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o,
+				 eq ? eq + 1 : NULL, 0);
+	}
+	free(opts);
+	if (r == 0)
+		r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL,
+				 NULL, 0);
+	int fd = r < 0 ? -1
+		       : (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+				      (unsigned)attrs);
+	int e = errno;
+	close(fs);
+	errno = e;
+	return fd;
+}
+
+int vs_guest_mount(struct vs_guest *g, const struct vs_runstate *rs,
+		   const struct vs_mount *m)
+{
+	struct vs_ctx *ctx = g->ctx;
+	char real[PATH_MAX];
+	int mfd = detached_mount(ctx, m);
+	if (mfd < 0)
+		return vs_set_errno(ctx, errno, "cannot mount '%s' for guest "
+						"'%s'",
+				    (m->flags & MS_BIND)
+					    ? vs_host_real(ctx, m->src, real,
+							   sizeof(real))
+					    : m->src,
+				    g->name);
+	int initfd = vs_pidfd_open(rs->init, rs->init_start);
+	int p[2] = {-1, -1};
+	if (initfd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		close(mfd);
+		if (initfd >= 0)
+			close(initfd);
+		return vs_set_error(ctx, "guest '%s' is not running", g->name);
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the guest's root: its mount namespace's, or (nonamespace)
+		 * its directory here */
+		close(p[0]);
+		int root = -1, e = 0;
+		if (rs->nonamespace)
+			root = g->root ? open(vs_host_real(ctx, g->root, real,
+							   sizeof(real)),
+					      O_PATH | O_DIRECTORY | O_CLOEXEC)
+				       : -1;
+		else if (setns(initfd, CLONE_NEWNS) == 0)
+			root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int t = root < 0 ? -1
+				 : open_in(root, m->dst, O_PATH, RESOLVE_IN_ROOT);
+		if (t < 0 || syscall(SYS_move_mount, mfd, "", t, "",
+				     MOVE_MOUNT_F_EMPTY_PATH |
+					     MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			e = errno;
+		if (write(p[1], &e, sizeof(e)) != sizeof(e))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	close(initfd);
+	close(mfd);
+	int e = pid < 0 ? errno : EIO;
+	if (pid > 0 && read(p[0], &e, sizeof(e)) != sizeof(e))
+		e = EIO;
+	close(p[0]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	if (e)
+		return vs_set_errno(ctx, e, "cannot mount on '%s' in guest '%s'",
+				    m->dst, g->name);
+	return 0;
 }

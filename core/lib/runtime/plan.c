@@ -59,7 +59,7 @@ char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err)
 	return read_lines(g->ctx, path, false, err);
 }
 
-static int parse_signal(const char *s)
+int vs_signal_parse(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -146,7 +146,7 @@ static const struct {
 	{"nofail", 0, 0},
 };
 
-static int parse_options(struct vs_mount *m, const char *opts)
+int vs_mount_options(struct vs_mount *m, const char *opts)
 {
 	char *copy = vs_strdup(opts), *save = NULL;
 	size_t dlen = 0;
@@ -239,7 +239,7 @@ static int parse_fstab(struct vs_guest *g, const char *file,
 		m->dst = vs_strdup(f[1]);
 		m->type = vs_strdup(f[2]);
 		m->line = lineno;
-		parse_options(m, nf > 3 ? f[3] : "defaults");
+		vs_mount_options(m, nf > 3 ? f[3] : "defaults");
 		if (remote && (m->flags & MS_BIND)) {
 			/* the host's files are out of reach by then */
 			r = vs_set_error(g->ctx,
@@ -482,7 +482,7 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn)
 	}
 	if (vs_guest_cfg_line(g, "apps/init/stop-signal", buf, sizeof(buf)) ==
 	    1) {
-		int sig = parse_signal(buf);
+		int sig = vs_signal_parse(buf);
 		if (sig < 0)
 			return vs_set_error(ctx,
 					    "%s/apps/init/stop-signal: unknown "
@@ -512,7 +512,7 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn)
 	     t = strtok_r(NULL, " \t", &save), idx++) {
 		if (p->nkill >= sizeof(p->killseq) / sizeof(*p->killseq))
 			break;
-		int val = idx % 2 == 0 ? parse_signal(t) : atoi(t);
+		int val = idx % 2 == 0 ? vs_signal_parse(t) : atoi(t);
 		if (val < 0 || (idx % 2 && !isdigit((unsigned char)t[0]))) {
 			free(joined);
 			return vs_set_error(ctx,

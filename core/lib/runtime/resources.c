@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -484,25 +485,34 @@ static int load_sched(struct vs_guest *g, struct vs_resources *r, bool warn)
 		return bad_value(g, rel_ivl, "not an interval (a positive "
 					     "number)",
 				 ivl);
+	if (r->ncg < VS_RES_CG_MAX) {
+		vs_sched_setting(fr, iv, idle, r->cg[r->ncg].name,
+				 r->cg[r->ncg].value);
+		r->ncg++;
+	}
+	return 0;
+}
+
+void vs_sched_setting(unsigned long fill, unsigned long interval, bool idle,
+		      char name[32], char value[64])
+{
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned long long period = 100000;
 	if (cpus < 1)
 		cpus = 1;
 	if (idle) {
-		unsigned long long w = 100ULL * fr / iv;
-		add_cg(r, "cpu.weight", "%llu",
-		       w < 1 ? 1 : w > 10000 ? 10000 : w);
-	} else if (fr < iv) {
-		unsigned long long period = 100000;
-		unsigned long long q = period * (unsigned long long)cpus * fr / iv;
-		if (r->ncg < VS_RES_CG_MAX) {
-			snprintf(r->cg[r->ncg].name, sizeof(r->cg[0].name),
-				 "cpu.max");
-			snprintf(r->cg[r->ncg].value, sizeof(r->cg[0].value),
-				 "%llu %llu", q < 1000 ? 1000 : q, period);
-			r->ncg++;
-		}
+		unsigned long long w = 100ULL * fill / interval;
+		snprintf(name, 32, "cpu.weight");
+		snprintf(value, 64, "%llu", w < 1 ? 1 : w > 10000 ? 10000 : w);
+	} else if (fill < interval) {
+		unsigned long long q =
+			period * (unsigned long long)cpus * fill / interval;
+		snprintf(name, 32, "cpu.max");
+		snprintf(value, 64, "%llu %llu", q < 1000 ? 1000 : q, period);
+	} else {
+		snprintf(name, 32, "cpu.max");
+		snprintf(value, 64, "max %llu", period);
 	}
-	return 0;
 }
 
 /* cflags (or flags): util-vserver starts from "default" (virt_uptime and
@@ -637,12 +647,19 @@ int vs_timens_start(void)
 	char line[64];
 	int n = snprintf(line, sizeof(line), "boottime %lld 0\n",
 			 -(long long)now.tv_sec);
+	/* our /proc files belong to the global root unless we are dumpable
+	 * (a user-namespace init, after its switch to uid 0, is not): no
+	 * guest process exists yet to take advantage of it */
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (dumpable == 0)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t w = write(fd, line, (size_t)n);
+	ssize_t w = fd < 0 ? -1 : write(fd, line, (size_t)n);
 	int e = errno;
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	if (dumpable == 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	errno = e;
 	return w == n ? 0 : -1;
 }

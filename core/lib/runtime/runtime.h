@@ -148,6 +148,11 @@ int vs_resources_apply(struct vs_guest *g, const struct vs_resources *r,
 int vs_oom_self(int adj);
 /* In a process of the guest: its personality.  0 or -1 (errno). */
 int vs_resources_self(const struct vs_resources *r);
+/* The cgroup setting of a VServer token bucket (fill rate per interval,
+ * idle-time): cpu.max ("<quota> <period>", "max <period>" for a whole
+ * CPU or more), or cpu.weight with idle. */
+void vs_sched_setting(unsigned long fill, unsigned long interval, bool idle,
+		      char name[32], char value[64]);
 /* A value of ulimits/ or rlimits/: a number with k, K, m, M, g, G or
  * "inf".  0, or -1 when it is none. */
 int vs_limit_parse(const char *s, rlim_t *out);
@@ -193,6 +198,16 @@ struct vs_plan {
 	bool api_fs;
 	struct vs_resources res;
 };
+/* uts.c: the running guest's uname, read from its UTS namespace after
+ * setting nodename and domainname where not NULL.  0, or -1 with the
+ * error set. */
+struct utsname;
+int vs_guest_uts(struct vs_guest *g, const struct vs_runstate *rs,
+		 const char *nodename, const char *domainname,
+		 struct utsname *out);
+/* A signal by number or name ("TERM", "SIGTERM", "RTMIN+3"); -1 when
+ * it is none. */
+int vs_signal_parse(const char *s);
 /* Reads and checks everything a start needs; with warn, names the keys
  * that have no vanilla equivalent.  0, or -1 with the error set. */
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn);
@@ -249,11 +264,29 @@ int vs_console_attach(struct vs_guest *g);
 /* In the future init: builds the guest's mounts and enters its root
  * (pivot_root, or chroot for nonamespace).  -1 with the error set. */
 int vs_mounts_setup(struct vs_plan *p);
+/* Fills m's flags, data and noauto from an fstab option list ("ro,
+ * size=1m"); m->data is malloc'd.  0. */
+int vs_mount_options(struct vs_mount *m, const char *opts);
+/* Mounts into a running guest (vmount): m->src a host-view path to bind
+ * (MS_BIND) or the source of a new file system of type m->type, made on
+ * the host side, then attached at m->dst resolved inside the guest's
+ * root, in its mount namespace.  0, or -1 with the error set. */
+int vs_guest_mount(struct vs_guest *g, const struct vs_runstate *rs,
+		   const struct vs_mount *m);
 /* In the init, inside the guest's root once its network is up: the
  * fstab.remote mounts.  -1 with the error set. */
 int vs_mounts_remote(struct vs_plan *p);
 /* Unmounts everything below a real path (nonamespace guests). */
 int vs_mounts_cleanup(const char *root);
+/* A host command of g's configuration (rel: apps/init/cmd.prepare,
+ * cmd.start-sync, cmd.stop-sync; one argument per line, the program
+ * looked up in PATH unless it has a '/'), run in root (a real path) with
+ * the hooks' environment.  0 (also when rel is missing), or -1 with the
+ * error set when it failed or could not run. */
+int vs_run_cfg_command(struct vs_guest *g, const char *rel, const char *root);
+/* util-vserver's sync: `vs start|stop --sync` or apps/init/sync; then
+ * cmd.start-sync and cmd.stop-sync run. */
+bool vs_guest_sync(struct vs_guest *g);
 /* Exports VSERVER_DIR, VSERVER_NAME and S_CONTEXT (util-vserver's start
  * script's variables) for the host commands run for g; set false: takes
  * them away. */
@@ -399,6 +432,10 @@ int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg,
  * into out. */
 void vs_cgroup_translate(const char *name, const char *value, bool v2,
 			 char *file, size_t fsize, char *out, size_t osize);
+/* Writes one setting (v1 or v2 spelling, translated) to the group that
+ * has its controller.  0, or -1 with the error set. */
+int vs_cgroup_set(struct vs_guest *g, const struct vs_cgroup *cg,
+		  const char *name, const char *value);
 /* Moves pid (0: the caller) into the groups (v1_only: not cgroup2). */
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only);
 size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max);

@@ -614,61 +614,6 @@ static void undo_start(struct vs_guest *g, struct vs_plan *p,
 	memcpy(g->ctx->err, saved, sizeof(saved));
 }
 
-/* apps/init/cmd.prepare: a host command (one argument per line, the
- * program looked up in PATH unless it has a '/'), run in the guest root
- * before the init exists, as util-vserver's prepareInit did.  0, or -1
- * with the error set (it failed or could not run). */
-static int run_prepare(struct vs_guest *g, const struct vs_plan *p)
-{
-	struct vs_ctx *ctx = g->ctx;
-	int err = 0;
-	char **argv = vs_guest_cfg_lines(g, "apps/init/cmd.prepare", &err);
-	if (err || !argv)
-		return err ? -1 : 0;
-	int exe = -1;
-	if (strchr(argv[0], '/')) {
-		exe = open(argv[0], O_RDONLY | O_CLOEXEC);
-	} else {
-		const char *path = getenv("PATH");
-		char *dirs = vs_strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"),
-		     *save = NULL;
-		for (char *d = strtok_r(dirs, ":", &save); d && exe < 0;
-		     d = strtok_r(NULL, ":", &save)) {
-			char f[PATH_MAX];
-			snprintf(f, sizeof(f), "%s/%s", d, argv[0]);
-			if (access(f, X_OK) == 0)
-				exe = open(f, O_RDONLY | O_CLOEXEC);
-		}
-		free(dirs);
-		if (exe < 0)
-			errno = ENOENT;
-	}
-	int cwd = exe >= 0 ? open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC)
-			   : -1;
-	int st = -1, e = errno;
-	if (exe >= 0 && cwd >= 0) {
-		vs_hooks_env(g, true);
-		st = vs_spawn_fd(exe, argv, cwd, ctx->hook_timeout * 1000);
-		e = errno;
-		vs_hooks_env(g, false);
-	}
-	if (exe >= 0)
-		close(exe);
-	if (cwd >= 0)
-		close(cwd);
-	int r = 0;
-	if (st < 0)
-		r = vs_set_errno(ctx, e, "cannot run apps/init/cmd.prepare '%s' "
-					 "of guest '%s'",
-				 argv[0], g->name);
-	else if (st)
-		r = vs_set_error(ctx, "apps/init/cmd.prepare '%s' of guest '%s' "
-				      "failed with status %d",
-				 argv[0], g->name, st);
-	vs_strv_free(argv);
-	return r;
-}
-
 /* Everything before the init exists, under the lock: state, plan, the
  * initialize/prepre-start hooks, cgroups, pre-start.  On failure nothing
  * is left. */
@@ -701,7 +646,7 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	g->xid = rs->xid;
 	if (vs_hooks_run(g, "initialize", true) < 0 ||
 	    vs_hooks_run(g, "prepre-start", true) < 0 ||
-	    run_prepare(g, plan) < 0 ||
+	    vs_run_cfg_command(g, "apps/init/cmd.prepare", plan->root) < 0 ||
 	    vs_cgroup_create(g, cg, &plan->res) < 0)
 		return -1;
 	vs_cgroup_record(cg, rs);
@@ -722,7 +667,13 @@ static int finish(struct vs_guest *g, struct vs_runstate *rs, pid_t init,
 	rs->init_start = vs_proc_starttime(init);
 	rs->monitor_start = vs_proc_starttime(rs->monitor);
 	rs->started = time(NULL);
-	if (vs_run_write(g, rs) == 0 && vs_hooks_run(g, "post-start", true) == 0)
+	char root[PATH_MAX];
+	if (vs_run_write(g, rs) == 0 &&
+	    (!vs_guest_sync(g) ||
+	     vs_run_cfg_command(g, "apps/init/cmd.start-sync",
+				vs_host_real(ctx, g->root, root,
+					     sizeof(root))) == 0) &&
+	    vs_hooks_run(g, "post-start", true) == 0)
 		return 0;
 	char saved[sizeof(ctx->err)];
 	memcpy(saved, ctx->err, sizeof(saved));

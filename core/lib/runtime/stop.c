@@ -136,6 +136,15 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 			waited = true;
 		}
 	}
+	if (vs_guest_sync(g) && g->root) { /* util-vserver: it waits */
+		char root[PATH_MAX];
+		if (vs_run_cfg_command(g, "apps/init/cmd.stop-sync",
+				       vs_host_real(g->ctx, g->root, root,
+						    sizeof(root))) < 0) {
+			vs_warn(g->ctx, "%s", vs_error(g->ctx));
+			vs_clear_error(g->ctx);
+		}
+	}
 	if (!waited)
 		wait_gone(initfd, timeout_ms);
 	for (size_t i = 0; i < p->nkill && !wait_gone(initfd, 0); i += 2) {
