@@ -69,7 +69,9 @@ static int xid_first(struct args *a, const char *prog, const char *verb,
 	struct args rest = {0};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
-			add_all(&rest, argc - i, argv + i);
+			/* vmount [--xid <xid>] -- <mount arguments> */
+			int from = strcmp(verb, "mount") ? i : i + 1;
+			add_all(&rest, argc - from, argv + from);
 			break;
 		}
 		if (!strcmp(argv[i], "--xid") || !strcmp(argv[i], "-c") ||
@@ -117,18 +119,9 @@ static int guest_last(struct args *a, const char *prog, const char *verb,
 	}
 	if (argc < 2 || argv[argc - 1][0] == '-')
 		return usage(prog, "no guest given");
-	bool revert = false;
 	add(a, argv[argc - 1]);
-	size_t at = (size_t)a->n;
-	add(a, verb);
-	for (int i = 1; i < argc - 1; i++) {
-		if (!strcmp(argv[i], "-R"))
-			revert = true; /* vunify -R: deunify */
-		else
-			add(a, argv[i]);
-	}
-	if (revert)
-		a->v[at] = !strcmp(verb, "unify") ? "deunify" : "unhashify";
+	add(a, verb); /* -R (revert) is the plugin's own option too */
+	add_all(a, argc - 2, argv + 1);
 	return 0;
 }
 
@@ -190,19 +183,6 @@ static int vserver(struct args *a, const char *prog, int argc, char **argv)
 		add(a, "exec");
 		add(a, "--");
 		add(a, "chkconfig");
-	} else if (!strcmp(c, "unify") || !strcmp(c, "hashify")) {
-		bool revert = false;
-		add(a, c);
-		size_t at = (size_t)a->n - 1;
-		for (int k = 0; k < nrest; k++)
-			if (!strcmp(rest[k], "-R"))
-				revert = true;
-		if (revert)
-			a->v[at] = !strcmp(c, "unify") ? "deunify" : "unhashify";
-		for (int k = 0; k < nrest; k++)
-			if (strcmp(rest[k], "-R"))
-				add(a, rest[k]);
-		return 0;
 	} else if (!strcmp(c, "apt-get") || !strcmp(c, "apt-config") ||
 		   !strcmp(c, "apt-cache") || !strcmp(c, "rpm") ||
 		   !strcmp(c, "yum") || !strcmp(c, "dnf")) {

@@ -170,8 +170,18 @@ args:
 		vargv = argv + 1;
 		vargc = argc - 1;
 	} else {
+		/* vs <guest> <unknown verb>: the verb is what is unknown */
+		struct vs_guest *named =
+			argc >= 2 && argv[0][0] != '-' ? vs_guest_open(ctx, argv[0])
+						      : NULL;
+		vs_clear_error(ctx);
+		if (named) {
+			vs_guest_free(named);
+			argv++;
+			argc--;
+		}
 		const char *s = cmd_suggest(argv[0]);
-		if (argc >= 2 && cmd_find(argv[1]))
+		if (!named && argc >= 2 && cmd_find(argv[1]))
 			fprintf(stderr,
 				"vs: verb '%s' does not take a guest\n",
 				argv[1]);
