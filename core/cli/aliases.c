@@ -60,6 +60,7 @@ static const struct {
 } per_xid[] = {
 	{"vkill", "kill"},     {"vlimit", "limit"}, {"vsched", "sched"},
 	{"vuname", "uname"},   {"vmount", "mount"}, {"vdlimit", "dlimit"},
+	{"vdu", "du"},
 };
 
 static int xid_first(struct args *a, const char *prog, const char *verb,

@@ -82,6 +82,8 @@ bool cmd_alias_argv(const char *base, int argc, char **argv, char ***out,
 struct vs_guest *cmd_guest_open(struct vs_ctx *ctx, const char *arg);
 
 int cmd_info(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_dlimit(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_du(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_limit(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_mount(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_top(struct vs_ctx *, struct vs_guest *, const char *, int, char **);

@@ -42,6 +42,22 @@ static const struct cmd core_cmds[] = {
 	 "usage: vs <guest> delete [--yes|--silent]\n"
 	 "  -y, --yes, --silent   do not ask for confirmation\n",
 	 NULL},
+	{"dlimit", cmd_dlimit, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "show or set the disk limit of a guest (vdlimit)",
+	 "usage: vs <guest> dlimit [--set space_total=<KiB>] "
+	 "[--set inodes_total=<n>]\n"
+	 "                         [--remove] <directory>\n"
+	 "  the project quota of the guest's context on the file system of\n"
+	 "  <directory> (ext4 with prjquota, XFS with pquota); -1 is no "
+	 "limit\n",
+	 NULL},
+	{"du", cmd_du, CMD_GUEST | CMD_ROOT | CMD_ARGS,
+	 "space and inodes of a guest's files (vdu)",
+	 "usage: vs <guest> du (--space|--inodes)... [--blocksize <n>] "
+	 "[--script] <directory>...\n"
+	 "  counts what below <directory> has the guest's context as its\n"
+	 "  project id (one file system; hard links once)\n",
+	 NULL},
 	{"enter", cmd_enter, CMD_GUEST | CMD_ROOT,
 	 "a login shell inside a running guest",
 	 "usage: vs <guest> enter\n"
@@ -378,6 +394,14 @@ struct vs_guest *cmd_guest_open(struct vs_ctx *ctx, const char *arg)
 		struct vs_runstate rs;
 		g = vs_guest_open(ctx, *n);
 		if (g && (vs_guest_state(g, &rs) != VS_RUNNING || rs.xid != xid)) {
+			vs_guest_free(g);
+			g = NULL;
+		}
+	}
+	/* else a stopped guest whose static context it is */
+	for (char **n = names; n && *n && !g; n++) {
+		g = vs_guest_open(ctx, *n);
+		if (g && g->context != xid) {
 			vs_guest_free(g);
 			g = NULL;
 		}

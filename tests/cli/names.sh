@@ -100,8 +100,10 @@ for _ in $(seq 100); do
 	sleep 0.02
 done
 expect_ok "vkill --xid 101 -s TERM <pid>" u vkill --xid 101 -s TERM "$sp"
-wait
+for _ in $(seq 100); do kill -0 "$sp" 2>/dev/null || break; sleep 0.02; done
 check "vkill: the guest's process is gone" sh -c "! kill -0 $sp 2>/dev/null"
+kill "$sp" 2>/dev/null
+wait
 expect_error "vkill of a process outside the guest" 1 "kill: process $$ is not in guest 'g1'" u vkill --xid 101 -s 0 $$
 check "vkill left the outside process alone" kill -0 $$
 expect_error "vkill without a context" 2 "vkill: no context given (--xid)" u vkill -s 9 1

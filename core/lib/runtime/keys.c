@@ -53,8 +53,6 @@ static const struct {
 	{"sysctl", false,
 	 "sysctl settings are not applied; set them in the guest (the ones of "
 	 "its own namespaces) or on the host"},
-	{"dlimits", false,
-	 "disk limits are not applied"},
 };
 
 void vs_keys_warn(struct vs_guest *g)

@@ -156,6 +156,22 @@ void vs_sched_setting(unsigned long fill, unsigned long interval, bool idle,
 /* A value of ulimits/ or rlimits/: a number with k, K, m, M, g, G or
  * "inf".  0, or -1 when it is none. */
 int vs_limit_parse(const char *s, rlim_t *out);
+/* dlimits.c: disk limits as project quotas */
+struct vs_dlimit {
+	unsigned long long space_used, space_total; /* KiB; total 0: none */
+	unsigned long long inodes_used, inodes_total;
+};
+/* The project quota of project id on fd's file system.  0 or -1 (errno;
+ * ESRCH, ENOSYS, EINVAL...: no project quotas there). */
+int vs_quota_get(int fd, unsigned id, struct vs_dlimit *out);
+/* Sets its hard (and soft) limits; 0 removes them.  0 or -1 (errno). */
+int vs_quota_set(int fd, unsigned id, unsigned long long space_kb,
+		 unsigned long long inodes);
+/* At start: every dlimits/<x>/ of g (its directory, the guest's root or
+ * below, gets g's context as project id, the project its limits); what
+ * cannot be applied is a warning.  0, or -1 with the error set (a bad
+ * value). */
+int vs_dlimits_apply(struct vs_guest *g);
 /* keys.c: names each key of g's configuration that vs does not apply
  * (a warning each, with the reason). */
 void vs_keys_warn(struct vs_guest *g);

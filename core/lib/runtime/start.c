@@ -646,6 +646,7 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	g->xid = rs->xid;
 	if (vs_hooks_run(g, "initialize", true) < 0 ||
 	    vs_hooks_run(g, "prepre-start", true) < 0 ||
+	    vs_dlimits_apply(g) < 0 ||
 	    vs_run_cfg_command(g, "apps/init/cmd.prepare", plan->root) < 0 ||
 	    vs_cgroup_create(g, cg, &plan->res) < 0)
 		return -1;
