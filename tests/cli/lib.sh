@@ -134,6 +134,13 @@ check() {
 	if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
 }
 
+# err_has STATUS TEXT: the last run exited with STATUS ("nz": any but 0)
+# and its stderr contains TEXT (for check).
+err_has() {
+	if [ "$1" = nz ]; then [ "$RC" != 0 ]; else [ "$RC" = "$1" ]; fi &&
+		printf '%s' "$ERR" | grep -q -- "$2"
+}
+
 # same NAME EXPECTED ACTUAL
 same() {
 	if [ "$2" = "$3" ]; then

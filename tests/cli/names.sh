@@ -65,7 +65,7 @@ expect_error "vserver g1 pkg is refused, naming the alternative" 2 \
 	"'pkg' is not supported: run the guest's package manager inside it" u vserver g1 pkg install foo
 run u vserver g1 apt-get --version
 check "vserver g1 apt-get runs the guest's own apt-get, inside it (none here: $ERR)" \
-	[ "$RC" != 0 ] && [ "$ERR" = "vs: cannot run the command in guest 'g1' ('apt-get'): No such file or directory" ]
+	err_has nz "vs: cannot run the command in guest 'g1' ('apt-get'): No such file or directory"
 expect_error "vserver with an unknown global option" 2 "vserver: unknown option '--bogus'" u vserver --bogus g1 start
 expect_error "vserver without a command" 2 "vserver: no command given" u vserver g1
 run u vserver g1 frobnicate
@@ -178,7 +178,7 @@ echo shared >"$R/srv/share/file"
 expect_ok "vmount --bind a host directory into the guest" u vmount --xid 101 -- --bind -r /srv/share /share
 same "vmount --bind: the host's file inside" "shared" "$(u vserver g1 exec cat /share/file)"
 run u vserver g1 exec sh -c 'echo x >/share/new'
-check "vmount -r: read-only inside" [ "$RC" != 0 ] && [ ! -e "$R/srv/share/new" ]
+check "vmount -r: read-only inside" sh -c "[ '$RC' != 0 ] && [ ! -e '$R/srv/share/new' ]"
 expect_error "vmount without a type" 2 "mount: a file system type (-t) or --bind is needed" u vmount --xid 101 -- none /mnt
 expect_error "vmount of a missing host directory" 1 "cannot mount '$R/srv/none' for guest 'g1'" u vmount --xid 101 -- --bind /srv/none /mnt
 expect_error "vmount on a missing target" 1 "cannot mount on '/nonexistent' in guest 'g1'" u vmount --xid 101 -- -t tmpfs none /nonexistent

@@ -178,7 +178,7 @@ noisy_err=$ERR
 rm "$C1/noisy"
 run vsx g1 stop
 check "a noisy file makes vs verbose for the guest, as -v does ('$noisy_err')" \
-	[ "$noisy_err" = "vs: guest 'g1' is not running" ] && [ -z "$ERR" ]
+	sh -c "[ \"\$1\" = \"vs: guest 'g1' is not running\" ] && [ -z \"\$2\" ]" _ "$noisy_err" "$ERR"
 
 # ---- keys vs does not apply: named at start ---------------------------------
 warns_about() { # KEY REASON: a start warns once, naming the file
@@ -199,7 +199,6 @@ apps/init/mtab|/dev/hdv1 / ufs rw 0 0|mtab
 fstab.local|none /tmp tmpfs defaults 0 0|fstab
 ccapabilities|set_utsname|bcapabilities
 sysctl|dir|sysctl
-dlimits|dir|disk limits
 keepfds|1|descriptors
 cpuset/cpu_exclusive|1|exclusive
 rlimits/nsock|100|vanilla kernel
