@@ -154,6 +154,45 @@ expect_error "a bind mount in fstab.remote is refused" 1 \
 	"fstab.remote:1: a bind mount belongs in fstab, not fstab.remote" vsx g1 start
 rm "$C1/fstab.remote"
 
+# ---- sysctl/: the guest's own namespaces only ------------------------------------
+mkdir -p "$C1/sysctl/0" "$C1/sysctl/1" "$C1/sysctl/2" "$C1/spaces"
+echo kernel.shmmni >"$C1/sysctl/0/setting"
+echo 1234 >"$C1/sysctl/0/value"
+echo net.ipv4.ip_default_ttl >"$C1/sysctl/1/setting"
+echo 33 >"$C1/sysctl/1/value"
+echo vm.swappiness >"$C1/sysctl/2/setting"
+echo 1 >"$C1/sysctl/2/value"
+touch "$C1/spaces/net"
+host_shmmni=$(cat /proc/sys/kernel/shmmni)
+host_ttl=$(cat /proc/sys/net/ipv4/ip_default_ttl)
+host_swap=$(cat /proc/sys/vm/swappiness)
+run vsx g1 start
+check "sysctl/: a host-wide setting is refused with a warning ($ERR)" \
+	err_has 0 "sysctl/2 ignored: 'vm.swappiness' is not a setting of the guest's own namespaces"
+same "sysctl/: kernel.shmmni in the guest's IPC namespace" "1234" "$(in_g1 'cat /proc/sys/kernel/shmmni')"
+same "sysctl/: net.ipv4.ip_default_ttl in the guest's network namespace" "33" \
+	"$(in_g1 'cat /proc/sys/net/ipv4/ip_default_ttl')"
+same "sysctl/: the host's values are unchanged" "$host_shmmni $host_ttl $host_swap" \
+	"$(cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_default_ttl /proc/sys/vm/swappiness | tr '\n' ' ' | sed 's/ $//')"
+expect_ok "stop it" vsx g1 stop
+rm "$C1/spaces/net"
+rm -r "$C1/sysctl/2"
+run vsx g1 start
+check "sysctl/: net.* of a guest sharing the host's network is refused ($ERR)" \
+	err_has 0 "sysctl/1 ignored: the guest shares the host's network"
+same "and the host's value stays" "$host_ttl" "$(cat /proc/sys/net/ipv4/ip_default_ttl)"
+expect_ok "stop it" vsx g1 stop
+rm -r "$C1/sysctl/1"
+echo ../../vm/swappiness >"$C1/sysctl/0/setting"
+expect_error "sysctl/: a setting that is no sysctl name is refused" 1 "sysctl/0/setting: not a sysctl name '../../vm/swappiness'" vsx g1 start
+echo kernel.shmmni >"$C1/sysctl/0/setting"
+echo lots >"$C1/sysctl/0/value"
+run vsx g1 start
+check "sysctl/: a value the kernel refuses stops the start ($ERR)" \
+	err_has 1 "cannot set sysctl 'kernel.shmmni' to 'lots' in guest 'g1': Invalid argument"
+check "the guest is not running after it" not_running
+rm -r "$C1/sysctl"
+
 # ---- sync: cmd.start-sync and cmd.stop-sync; noisy ---------------------------
 printf '/bin/sh\n-c\necho "start-sync $VSERVER_NAME" >>%s/sync.out\n' "$T" >"$C1/apps/init/cmd.start-sync"
 printf '/bin/sh\n-c\necho "stop-sync $VSERVER_NAME" >>%s/sync.out\n' "$T" >"$C1/apps/init/cmd.stop-sync"
@@ -198,7 +237,6 @@ apps/init/tty|/dev/tty1|console
 apps/init/mtab|/dev/hdv1 / ufs rw 0 0|mtab
 fstab.local|none /tmp tmpfs defaults 0 0|fstab
 ccapabilities|set_utsname|bcapabilities
-sysctl|dir|sysctl
 keepfds|1|descriptors
 cpuset/cpu_exclusive|1|exclusive
 rlimits/nsock|100|vanilla kernel

@@ -50,9 +50,6 @@ static const struct {
 	 "exclusive cpusets are not applied; cpuset/mems is"},
 	{"cpuset/virtualized", false, "cpuset virtualization of the VServer "
 				      "kernel"},
-	{"sysctl", false,
-	 "sysctl settings are not applied; set them in the guest (the ones of "
-	 "its own namespaces) or on the host"},
 };
 
 void vs_keys_warn(struct vs_guest *g)

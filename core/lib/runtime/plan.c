@@ -540,7 +540,8 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn)
 	if (load_environment(g, p) < 0 ||
 	    parse_fstab(g, "fstab", &p->mounts, &p->nmounts) < 0 ||
 	    parse_fstab(g, "fstab.remote", &p->remote, &p->nremote) < 0 ||
-	    vs_resources_load(g, &p->res, warn) < 0)
+	    vs_resources_load(g, &p->res, warn) < 0 ||
+	    vs_sysctl_load(g, p->netns, warn, &p->sysctls, &p->nsysctls) < 0)
 		return -1;
 	if (p->api_fs) { /* systemd's container interface: who runs it */
 		size_t n = 0;
@@ -597,5 +598,6 @@ void vs_plan_free(struct vs_plan *p)
 		free(lists[k]);
 	}
 	vs_seccomp_free(p->seccomp);
+	free(p->sysctls);
 	memset(p, 0, sizeof(*p));
 }

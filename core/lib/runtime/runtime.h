@@ -172,6 +172,19 @@ int vs_quota_set(int fd, unsigned id, unsigned long long space_kb,
  * cannot be applied is a warning.  0, or -1 with the error set (a bad
  * value). */
 int vs_dlimits_apply(struct vs_guest *g);
+/* sysctl.c: sysctl/<x>/{setting,value} */
+struct vs_sysctl {
+	char name[128], value[1024];
+};
+/* The settings of the guest's own namespaces (net.* only with netns);
+ * with warn, one warning for each other one.  0, or -1 with the error
+ * set (a bad name). */
+int vs_sysctl_load(struct vs_guest *g, bool netns, bool warn,
+		   struct vs_sysctl **out, size_t *n);
+/* From the host, in a child that joins the namespaces of the process of
+ * pidfd (the new init).  0, or -1 with the error set. */
+int vs_sysctl_apply(struct vs_guest *g, const struct vs_sysctl *s, size_t n,
+		    int pidfd);
 /* keys.c: names each key of g's configuration that vs does not apply
  * (a warning each, with the reason). */
 void vs_keys_warn(struct vs_guest *g);
@@ -213,6 +226,8 @@ struct vs_plan {
 	 * guest's own cgroup2 hierarchy at /sys/fs/cgroup, container=vs */
 	bool api_fs;
 	struct vs_resources res;
+	struct vs_sysctl *sysctls;
+	size_t nsysctls;
 };
 /* uts.c: the running guest's uname, read from its UTS namespace after
  * setting nodename and domainname where not NULL.  0, or -1 with the

@@ -448,7 +448,9 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 					     "guest '%s'",
 				 p->g->name);
 	if (r == 0 && (vs_net_host_setup(p->g, &p->net, pid) < 0 ||
-		       vs_resources_apply(p->g, &p->res, pid) < 0))
+		       vs_resources_apply(p->g, &p->res, pid) < 0 ||
+		       vs_sysctl_apply(p->g, p->sysctls, p->nsysctls, pidfd) <
+			       0))
 		r = -1;
 	else if (r == 0 && vs_cgroup_attach(cg, pid, born_in_v2) < 0)
 		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
