@@ -60,6 +60,7 @@ int cmd_status(struct vs_ctx *, struct vs_guest *, const char *, int,
 	       char **);
 int cmd_stop(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_build(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_clone(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 /* The build front end's usage (the skeleton plugin's). */
 void cmd_build_usage(struct vs_ctx *ctx, FILE *out);
 int cmd_delete(struct vs_ctx *, struct vs_guest *, const char *, int, char **);

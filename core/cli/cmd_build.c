@@ -1,5 +1,8 @@
 /* vs <guest> build -m <method> ...: the build front end is the skeleton
  * plugin's (plugins/build/common); it finds the method itself. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 
 /* The skeleton plugin, if it carries the front end (ABI 1.2). */
@@ -42,4 +45,38 @@ void cmd_build_usage(struct vs_ctx *ctx, FILE *out)
 		      "<method options>]\n  (the skeleton build plugin, "
 		      "which has the options, is missing)\n",
 		      out);
+}
+
+int cmd_clone(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
+	      char **argv)
+{
+	(void)n;
+	if (argc < 2 || argv[1][0] == '-')
+		return vs_set_error(ctx, "clone: usage: vs <guest> clone <new> "
+					 "[build options]"),
+		       2;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--") || !strcmp(argv[i], "-m"))
+			return vs_set_error(ctx, "clone: '%s' is not a clone "
+						 "option (the method is "
+						 "clone)",
+					    argv[i]),
+			       2;
+	if (vs_guest_name_check(ctx, argv[1]) < 0)
+		return 1;
+	/* vs <new> build [options] -m clone -- --source <cfgdir> */
+	char **v = vs_xmalloc((size_t)(argc + 6) * sizeof(*v));
+	int k = 0;
+	v[k++] = "build";
+	for (int i = 2; i < argc; i++)
+		v[k++] = argv[i];
+	v[k++] = "-m";
+	v[k++] = "clone";
+	v[k++] = "--";
+	v[k++] = "--source";
+	v[k++] = g->cfgdir;
+	v[k] = NULL;
+	int r = cmd_build(ctx, NULL, argv[1], k, v);
+	free(v);
+	return r;
 }

@@ -25,6 +25,16 @@ static const struct cmd core_cmds[] = {
 	 NULL},
 	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT | CMD_PLUGINS, "build a new guest",
 	 NULL, NULL},
+	{"clone", cmd_clone, CMD_GUEST | CMD_ROOT | CMD_PLUGINS | CMD_ARGS,
+	 "copy a stopped guest under a new name (vserver-copy)",
+	 "usage: vs <guest> clone <new> [build options: --context, "
+	 "--interface,\n"
+	 "                              --hostname, --rootdir, ...]\n"
+	 "  the root as rsync -aHAXS --numeric-ids would copy it (reflinks\n"
+	 "  where the file system can; files a unification shares stay\n"
+	 "  shared), the configuration but the name, context, addresses,\n"
+	 "  uuid and id maps, which come new\n",
+	 NULL},
 	{"condrestart", cmd_condrestart, CMD_GUEST | CMD_ROOT | CMD_PLUGINS,
 	 "restart a guest when it runs (nothing when it does not)",
 	 "usage: vs <guest> condrestart [--sync]\n", NULL},

@@ -190,8 +190,8 @@ int vs_mkdir_p_at(int dirfd, const char *rel, mode_t mode)
 static char rm_failed[PATH_MAX];
 static bool rm_shared_ok;
 
-/* An immutable file (a guest's own, or a unified one shared with other
- * guests): its flag goes off for the unlink and, while the inode stays
+/* An immutable (or append-only) file (a guest's own, or a unified one
+ * shared with other guests): its flag goes off for the unlink and, while the inode stays
  * shared (two names or more), back on; the last name is a private file
  * again, writable as before it was shared. */
 static int unlink_immutable(int parent, const char *name, const struct stat *st)
@@ -204,13 +204,13 @@ static int unlink_immutable(int parent, const char *name, const struct stat *st)
 					      O_CLOEXEC);
 	int flags;
 	if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 ||
-	    !(flags & FS_IMMUTABLE_FL)) {
+	    !(flags & (FS_IMMUTABLE_FL | FS_APPEND_FL))) {
 		if (fd >= 0)
 			close(fd);
 		errno = EPERM;
 		return -1;
 	}
-	int off = flags & ~FS_IMMUTABLE_FL;
+	int off = flags & ~(FS_IMMUTABLE_FL | FS_APPEND_FL);
 	int r = ioctl(fd, FS_IOC_SETFLAGS, &off);
 	if (r == 0)
 		r = unlinkat(parent, name, 0);

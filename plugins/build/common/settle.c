@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -87,6 +88,24 @@ static int fresh_run(struct vs_build *b, bool systemd)
 	if (run < 0)
 		return 0;
 	close(run);
+	/* a tree whose fstab mounts /run already (a clone's) */
+	char *fstab = NULL;
+	int ffd = openat(b->cfgfd, "fstab", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (ffd >= 0) {
+		fstab = vs_read_fd(ffd, 1 << 20, NULL);
+		close(ffd);
+	}
+	bool has = false;
+	char *save = NULL;
+	for (char *l = fstab ? strtok_r(fstab, "\n", &save) : NULL; l && !has;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char src[256], dst[256];
+		has = sscanf(l, "%255s %255s", src, dst) == 2 && src[0] != '#' &&
+		      !strcmp(dst, "/run");
+	}
+	free(fstab);
+	if (has)
+		return 0;
 	static const char line[] =
 		"none\t/run\t\ttmpfs\t\tmode=755,nosuid,nodev,size=10%\t0 0\n";
 	int fd = openat(b->cfgfd, "fstab",
