@@ -29,6 +29,8 @@ if command -v setcap >/dev/null; then
 fi
 chattr +a "$V/data/random" 2>/dev/null
 ln -s /etc/passwd "$V/data/abslink"
+setfattr -h -n trusted.link -v on-a-symlink "$V/data/abslink"
+setfattr -n trusted.fifo -v on-a-fifo "$V/data/fifo"
 ln -s ../../../../../etc "$V/data/escape"
 touch -d '2001-02-03 04:05:06.123456789' "$V/data/random" "$V/data/sub dir"
 echo SETPCAP >"$C1/bcapabilities"
@@ -104,13 +106,22 @@ check "still immutable, with one more link" \
 if xfs_mount 400M "$R/xfs"; then
 	mkguest x1 --context 111 --rootdir /xfs || exit 99
 	head -c 1000000 /dev/urandom >"$R/xfs/x1/data.bin"
-	expect_ok "vs x1 clone x2 (XFS)" vsx x1 clone x2 --context 112 --rootdir /xfs
+	run vsx x1 clone x2 --context 112 --rootdir /xfs
+	check "vs x1 clone x2 (XFS): its files reflinked, none copied ($OUT)" \
+		sh -c "[ '$RC' = 0 ] && printf '%s' '$OUT' | grep -Eq ': [1-9][0-9]* files reflinked, 0 copied'"
 	a=$(extent "$R/xfs/x1/data.bin")
 	b=$(extent "$R/xfs/x2/data.bin")
 	check "XFS: the clone's file shares the source's extents ($a, $b)" [ -n "$a" ] && [ "$a" = "$b" ]
 	same "XFS: and its bytes" "$(md5sum <"$R/xfs/x1/data.bin")" "$(md5sum <"$R/xfs/x2/data.bin")"
 	check "XFS: a reflinked file is its own inode" \
 		[ "$(stat -c %i "$R/xfs/x1/data.bin")" != "$(stat -c %i "$R/xfs/x2/data.bin")" ]
+	expect_ok "vs g1 clone x3 onto XFS (its shared file cannot be linked there)" \
+		vsx g1 clone x3 --context 113 --rootdir /xfs
+	same "the shared file is copied" "$(md5sum <"$V/data/shared")" "$(md5sum <"$R/xfs/x3/data/shared")"
+	check "and private: writable again (not immutable)" \
+		sh -c "! lsattr '$R/xfs/x3/data/shared' | cut -c1-16 | grep -q i"
+	check "the source's stays shared and immutable" \
+		sh -c "lsattr '$V/data/shared' | cut -c1-16 | grep -q i"
 else
 	skip "XFS reflinks: $XFS_WHY"
 fi

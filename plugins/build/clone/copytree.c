@@ -75,6 +75,9 @@ static int copy_meta(struct vs_copy *c, int sfd, int dfd,
 {
 	(void)c;
 	int flags = 0;
+	/* a unification's shared file copied (not linked) is private now:
+	 * writable again, as deunify leaves it */
+	bool was_shared = S_ISREG(st->st_mode) && st->st_nlink > 1;
 	if (fchown(dfd, st->st_uid, st->st_gid) < 0 ||
 	    copy_xattrs(sfd, NULL, dfd, NULL) < 0 ||
 	    fchmod(dfd, st->st_mode & 07777) < 0)
@@ -82,9 +85,11 @@ static int copy_meta(struct vs_copy *c, int sfd, int dfd,
 	struct timespec t[2] = {st->st_atim, st->st_mtim};
 	if (futimens(dfd, t) < 0)
 		return -1;
-	if (ioctl(sfd, FS_IOC_GETFLAGS, &flags) == 0 && flags &&
-	    ioctl(dfd, FS_IOC_SETFLAGS, &flags) < 0 && errno != ENOTTY &&
-	    errno != EOPNOTSUPP)
+	if (ioctl(sfd, FS_IOC_GETFLAGS, &flags) == 0 && was_shared &&
+	    (flags & FS_IMMUTABLE_FL))
+		flags &= ~FS_IMMUTABLE_FL;
+	if (flags && ioctl(dfd, FS_IOC_SETFLAGS, &flags) < 0 &&
+	    errno != ENOTTY && errno != EOPNOTSUPP)
 		return -1;
 	return 0;
 }
@@ -105,7 +110,7 @@ static int copy_data(struct vs_copy *c, int sfd, int dfd, off_t size)
 			data = pos;
 		}
 		off_t hole = lseek(sfd, data, SEEK_HOLE);
-		if (hole < 0)
+		if (hole <= data) /* unknown, or a file system that lies */
 			hole = size;
 		off_t in = data, out = data;
 		while (in < hole) {
@@ -116,6 +121,8 @@ static int copy_data(struct vs_copy *c, int sfd, int dfd, off_t size)
 			if (k == 0)
 				break; /* shorter than it said */
 		}
+		if (hole <= pos)
+			break;
 		pos = hole;
 	}
 	c->copied++;
