@@ -120,6 +120,10 @@ if xfs_mount 400M "$R/xfs"; then
 	same "the shared file is copied" "$(md5sum <"$V/data/shared")" "$(md5sum <"$R/xfs/x3/data/shared")"
 	check "and private: writable again (not immutable)" \
 		sh -c "! lsattr '$R/xfs/x3/data/shared' | cut -c1-16 | grep -q i"
+	if lsattr "$V/data/random" | cut -c1-16 | grep -q a; then
+		check "an append-only file stays append-only on the other file system" \
+			sh -c "lsattr '$R/xfs/x3/data/random' | cut -c1-16 | grep -q a"
+	fi
 	check "the source's stays shared and immutable" \
 		sh -c "lsattr '$V/data/shared' | cut -c1-16 | grep -q i"
 else

@@ -85,11 +85,19 @@ static int copy_meta(struct vs_copy *c, int sfd, int dfd,
 	struct timespec t[2] = {st->st_atim, st->st_mtim};
 	if (futimens(dfd, t) < 0)
 		return -1;
-	if (ioctl(sfd, FS_IOC_GETFLAGS, &flags) == 0 && was_shared &&
-	    (flags & FS_IMMUTABLE_FL))
+	/* the flags an administrator sets (chattr's), onto what the target
+	 * file system keeps of its own (ext4's extents flag, say) */
+	const int portable = FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL |
+			     FS_NOATIME_FL | FS_SYNC_FL | FS_DIRSYNC_FL |
+			     FS_PROJINHERIT_FL;
+	int dflags = 0;
+	if (ioctl(sfd, FS_IOC_GETFLAGS, &flags) < 0 ||
+	    ioctl(dfd, FS_IOC_GETFLAGS, &dflags) < 0)
+		return 0; /* a file system without flags */
+	if (was_shared)
 		flags &= ~FS_IMMUTABLE_FL;
-	if (flags && ioctl(dfd, FS_IOC_SETFLAGS, &flags) < 0 &&
-	    errno != ENOTTY && errno != EOPNOTSUPP)
+	int want = (dflags & ~portable) | (flags & portable);
+	if (want != dflags && ioctl(dfd, FS_IOC_SETFLAGS, &want) < 0)
 		return -1;
 	return 0;
 }
@@ -114,8 +122,27 @@ static int copy_data(struct vs_copy *c, int sfd, int dfd, off_t size)
 			hole = size;
 		off_t in = data, out = data;
 		while (in < hole) {
-			ssize_t k = copy_file_range(sfd, &in, dfd, &out,
-						    (size_t)(hole - in), 0);
+			ssize_t k = c->plain ? -1
+					     : copy_file_range(sfd, &in, dfd, &out,
+							       (size_t)(hole - in),
+							       0);
+			if (k < 0 && (c->plain || errno == EXDEV ||
+				      errno == EOPNOTSUPP || errno == EINVAL ||
+				      errno == ENOSYS)) {
+				/* another file system: by read and write */
+				c->plain = true;
+				char buf[1 << 16];
+				size_t want = (size_t)(hole - in) < sizeof(buf)
+						      ? (size_t)(hole - in)
+						      : sizeof(buf);
+				k = pread(sfd, buf, want, in);
+				if (k > 0 && pwrite(dfd, buf, (size_t)k, out) != k)
+					return -1;
+				if (k > 0) {
+					in += k;
+					out += k;
+				}
+			}
 			if (k < 0)
 				return -1;
 			if (k == 0)

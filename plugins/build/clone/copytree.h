@@ -16,6 +16,7 @@ struct vs_copy {
 	/* true: leave rel ("/etc/x") out (it may keep private data) */
 	bool (*skip)(struct vs_copy *c, const char *rel, const struct stat *st);
 	bool replace; /* an existing file of the copy's is replaced */
+	bool plain;   /* copy_file_range cannot: read and write */
 	/* counts */
 	unsigned long long reflinked, copied, shared;
 	/* inside */
