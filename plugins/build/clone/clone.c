@@ -19,10 +19,12 @@
 
 #include <vs/plugin.h>
 
+#include "clone.h"
 #include "copytree.h"
 
 struct clone_opts {
 	struct vs_guest *src;
+	bool archive; /* --archive -: a copy's stream on stdin */
 };
 
 static struct clone_opts clone_state;
@@ -37,14 +39,23 @@ static int clone_prepare(struct vs_build *b, int argc, char **argv)
 		if ((!strcmp(argv[i], "--source") || !strcmp(argv[i], "-s")) &&
 		    i + 1 < argc)
 			source = argv[++i];
-		else
+		else if (!strcmp(argv[i], "--archive") && i + 1 < argc &&
+			 !strcmp(argv[i + 1], "-")) {
+			o->archive = true;
+			i++;
+		} else
 			return vs_set_error(ctx, "clone: unknown or incomplete "
 						 "option '%s'",
 					    argv[i]);
 	}
-	if (!source)
-		return vs_set_error(ctx, "clone: no guest to copy (--source "
-					 "<guest>)");
+	if (o->archive && !source) {
+		vs_build_set_data(b, o);
+		return 0;
+	}
+	if (!source || o->archive)
+		return vs_set_error(ctx, "clone: one guest to copy (--source "
+					 "<guest>) or a copy's stream "
+					 "(--archive -)");
 	o->src = vs_guest_open(ctx, source);
 	if (!o->src)
 		return -1;
@@ -65,20 +76,26 @@ static int clone_prepare(struct vs_build *b, int argc, char **argv)
 	return 0;
 }
 
-/* What of the configuration belongs to the source guest alone. */
+bool clone_own_config(const char *rel)
+{
+	static const char *const own[] = {
+		"/context", "/name",	 "/vdir",     "/cache",
+		"/run",	    "/interfaces", "/uuid",   "/userns",
+		"/hostname", "/uts/nodename", "/apps/pkgmgmt/base", NULL};
+	for (const char *const *p = own; *p; p++) {
+		size_t n = strlen(*p);
+		if (!strncmp(rel, *p, n) && (!rel[n] || rel[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 static bool own_config(struct vs_copy *c, const char *rel,
 		       const struct stat *st)
 {
 	(void)c;
 	(void)st;
-	static const char *const own[] = {
-		"/context", "/name",	 "/vdir",     "/cache",
-		"/run",	    "/interfaces", "/uuid",   "/userns",
-		"/hostname", "/uts/nodename", "/apps/pkgmgmt/base", NULL};
-	for (const char *const *p = own; *p; p++)
-		if (!strcmp(rel, *p))
-			return true;
-	return false;
+	return clone_own_config(rel);
 }
 
 /* Empties the new root the front end made (its /dev, /etc/hosts...):
@@ -151,10 +168,30 @@ static int move_dlimits(struct vs_build *b, int cfgfd, const char *oldroot)
 	return r;
 }
 
+/* --archive -: a guest another host's vs sends (vs <guest> copy). */
+static int receive_build(struct vs_build *b)
+{
+	struct vs_ctx *ctx = vs_build_ctx(b);
+	int r = empty_root(ctx, vs_build_rootfd(b));
+	int cfg = r == 0 ? vs_host_open(ctx, vs_build_cfgdir(b),
+					 O_RDONLY | O_DIRECTORY, 0)
+			 : -1;
+	if (r == 0 && cfg < 0)
+		r = vs_set_errno(ctx, errno, "clone: cannot open the new "
+					     "configuration");
+	if (r == 0)
+		r = clone_receive(ctx, 0, vs_build_rootfd(b), cfg);
+	if (cfg >= 0)
+		close(cfg);
+	return r;
+}
+
 static int clone_build(struct vs_build *b)
 {
 	struct vs_ctx *ctx = vs_build_ctx(b);
 	struct clone_opts *o = vs_build_data(b);
+	if (o->archive)
+		return receive_build(b);
 	const char *sroot = vs_guest_root(o->src);
 	int r = empty_root(ctx, vs_build_rootfd(b));
 	int sfd = -1, scfg = -1, dcfg = -1;
@@ -197,8 +234,16 @@ static int clone_build(struct vs_build *b)
 	return r;
 }
 
+static const struct vs_verb_def clone_verbs[] = {
+	{"copy",
+	 "send a stopped guest to another host over ssh (vserver-copy)",
+	 VS_VERB_GUEST | VS_VERB_ROOT, clone_copy_verb},
+	{NULL, NULL, 0, NULL},
+};
+
 static const struct vs_build_ops clone_ops = {
-	.usage = "--source <guest>   (or: vs <guest> clone <new> [options])",
+	.usage = "--source <guest> | --archive -   (or: vs <guest> clone "
+		 "<new> [options])",
 	.prepare = clone_prepare,
 	.build = clone_build,
 };
@@ -206,4 +251,4 @@ static const struct vs_build_ops clone_ops = {
 VS_PLUGIN_DEFINE(clone, VS_KIND_BUILD, "1.0",
 		 "copies a stopped guest (reflinks where possible, shared "
 		 "files stay shared)",
-		 &clone_ops, NULL);
+		 &clone_ops, clone_verbs);
