@@ -119,6 +119,39 @@ same "and runs the guest's tree" "guest g1" \
 	"$(env VS_SYSROOT="$R2" "$VS" --plugindir "$MODS" --datadir "$srcdir/conf.d" g2 exec cat /etc/guest-marker)"
 env VS_SYSROOT="$R2" "$VS" --plugindir "$MODS" --datadir "$srcdir/conf.d" g2 stop >/dev/null 2>&1
 
+# ---- arguments with blanks reach the other side whole ------------------------------
+mkdir -p "$R2/my roots"
+run vsc g1 copy root@127.0.0.1:g7 --context 207 --rootdir '/my roots' -e "$SSH" --remote-vs "$REMOTE"
+check "a --rootdir with a blank reaches the other host as one argument ($ERR)" \
+	sh -c "[ '$RC' = 0 ] && [ -f '$R2/my roots/g7/etc/guest-marker' ]"
+
+# ---- the receiving side trusts no stream ---------------------------------------------
+# (made here with Python's tarfile: pax, as vs sends)
+mkstream() { # OUT NAME=CONTENT...: regular files
+	python3 - "$@" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    for spec in sys.argv[2:]:
+        name, data = spec.split("=", 1)
+        i = tarfile.TarInfo(name)
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data.encode()))
+PY
+}
+mkstream "$T/own.tar" root/etc/guest-marker=x config/context=999 config/interfaces/0/ip=10.1.1.1 config/bcapabilities=NET_RAW
+run sh -c "$REMOTE g8 build -m clone --context 208 -- --archive - <'$T/own.tar'"
+same "a stream's own entries (context, interfaces) never land; the rest does" "0|208||NET_RAW" \
+	"$RC|$(cat "$R2$CONFDIR/g8/context")|$(ls -A "$R2$CONFDIR/g8/interfaces")|$(cat "$R2$CONFDIR/g8/bcapabilities")"
+# (root/../../escaped from the new root <R2>/vservers/g9 would be <R2>/escaped)
+mkstream "$T/dotdot.tar" root/etc/x=1 'root/../../escaped=owned'
+run sh -c "$REMOTE g9 build -m clone --context 209 -- --archive - <'$T/dotdot.tar'"
+check "a stream entry with '..' is refused ($ERR)" err_has 1 "clone: cannot make 'root/../../escaped'"
+check "nothing escaped, and the half-made guest is gone" \
+	sh -c "[ ! -e '$R2/escaped' ] && [ ! -e '$R2$CONFDIR/g9' ]"
+mkstream "$T/other.tar" etc/passwd=x
+run sh -c "$REMOTE g10 build -m clone --context 210 -- --archive - <'$T/other.tar'"
+check "an entry outside root/ and config/ is refused ($ERR)" err_has 1 "is neither root/ nor config/"
+
 # ---- refusals -------------------------------------------------------------------
 run vsc g1 copy root@127.0.0.1:g2 -e "$SSH" --remote-vs "$REMOTE"
 check "a name the other host has already: refused there, and said here ($ERR)" \

@@ -370,7 +370,12 @@ int clone_receive(struct vs_ctx *ctx, int fd, int rootfd, int cfgfd)
 	int h;
 	while ((h = archive_read_next_header(in, &e)) == ARCHIVE_OK ||
 	       h == ARCHIVE_WARN) {
-		const char *name = archive_entry_pathname(e), *rest;
+		/* its name as sent (the entry's own changes below) */
+		char name[PATH_MAX];
+		snprintf(name, sizeof(name), "%s",
+			 archive_entry_pathname(e) ? archive_entry_pathname(e)
+						   : "");
+		const char *rest;
 		int want;
 		if ((rest = below(name, "root")))
 			want = 1;
