@@ -15,18 +15,14 @@
 int cmd_condrestart(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 		    int argc, char **argv)
 {
-	static const char *const names[] = {"--sync", NULL};
-	bool seen[1] = {false};
-	(void)n;
-	int r = cmd_flags(ctx, argc, argv, names, seen);
-	if (r)
-		return r;
-	if (!vs_guest_running(g))
-		return 0; /* util-vserver: only a running guest restarts */
-	g->sync = seen[0];
-	if (vs_guest_stop(g) < 0)
-		return 1;
-	return vs_guest_start(g, false) < 0 ? 1 : 0;
+	/* util-vserver: only a running guest restarts (the options are
+	 * checked either way) */
+	if (!vs_guest_running(g)) {
+		static const char *const names[] = {"--sync", NULL};
+		bool seen[1] = {false};
+		return cmd_flags(ctx, argc, argv, names, seen);
+	}
+	return cmd_restart(ctx, g, n, argc, argv);
 }
 
 /* The running guest's state and cgroups; -1 (error set) when stopped. */

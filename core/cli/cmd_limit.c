@@ -12,19 +12,18 @@
 
 #include "cli.h"
 
-static const struct {
-	const char *name;
-	int res;
-	bool pages; /* counted in pages, as rlimits/ */
-} limits[] = {
-	{"cpu", RLIMIT_CPU, false},	    {"fsize", RLIMIT_FSIZE, false},
-	{"data", RLIMIT_DATA, false},	    {"stack", RLIMIT_STACK, false},
-	{"core", RLIMIT_CORE, false},	    {"rss", RLIMIT_RSS, true},
-	{"nproc", RLIMIT_NPROC, false},	    {"nofile", RLIMIT_NOFILE, false},
-	{"memlock", RLIMIT_MEMLOCK, true},  {"as", RLIMIT_AS, true},
-	{"locks", RLIMIT_LOCKS, false},	    {"msgqueue", RLIMIT_MSGQUEUE, false},
-};
-#define NLIMITS (sizeof(limits) / sizeof(*limits))
+/* vlimit's resources: setrlimit's (the VServer-only ones have no
+ * vanilla equivalent) */
+#define limits vs_rlimit_names
+#define MAXLIMITS 32
+
+static size_t nlimits(void)
+{
+	size_t n = 0;
+	while (limits[n].name && n < MAXLIMITS)
+		n++;
+	return n;
+}
 
 struct change {
 	bool soft, hard;
@@ -44,7 +43,7 @@ static void show(struct vs_guest *g, const struct vs_runstate *rs,
 		 const struct vs_cgroup *cg)
 {
 	printf("%-10s %-20s %s\n", "RESOURCE", "SOFT", "HARD");
-	for (size_t i = 0; i < NLIMITS; i++) {
+	for (size_t i = 0; i < nlimits(); i++) {
 		struct rlimit l;
 		char s[32], h[32];
 		if (prlimit(rs->init, limits[i].res, NULL, &l) < 0)
@@ -116,7 +115,7 @@ int cmd_limit(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 	      char **argv)
 {
 	(void)n;
-	struct change ch[NLIMITS];
+	struct change ch[MAXLIMITS];
 	memset(ch, 0, sizeof(ch));
 	bool all = false, any = false, M = false, S = false, H = false;
 	long page = sysconf(_SC_PAGESIZE);
@@ -133,9 +132,9 @@ int cmd_limit(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 			H |= strchr(o, 'H') != NULL;
 		} else if (!strncmp(o, "--", 2) && o[2]) {
 			size_t k = 0;
-			while (k < NLIMITS && strcmp(limits[k].name, o + 2))
+			while (k < nlimits() && strcmp(limits[k].name, o + 2))
 				k++;
-			if (k == NLIMITS)
+			if (k == nlimits())
 				return vs_set_error(ctx, "limit: unknown resource "
 							 "'%s' (vanilla kernels "
 							 "have no VServer-only "
@@ -184,7 +183,7 @@ int cmd_limit(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 	struct vs_cgroup cg;
 	vs_cgroup_of(g, &rs, &cg);
 	int r = 0;
-	for (size_t k = 0; k < NLIMITS && r == 0; k++)
+	for (size_t k = 0; k < nlimits() && r == 0; k++)
 		if (ch[k].soft || ch[k].hard)
 			r = apply(g, &cg, k, &ch[k]);
 	if (r == 0 && (all || !any))

@@ -98,7 +98,8 @@ static const struct cmd core_cmds[] = {
 	 "show or change the limits of a running guest (vlimit)",
 	 "usage: vs <guest> limit [-a] [[-SH] --<resource> <value>]...\n"
 	 "  resources: cpu fsize data stack core rss nproc nofile memlock as\n"
-	 "  locks msgqueue; -S the soft limit, -H the hard one (the default);\n"
+	 "  locks msgqueue sigpending rtprio; -S the soft limit, -H the hard\n"
+	 "  one (the default);\n"
 	 "  values as rlimits/ (k K m M, inf; rss, as, memlock in pages);\n"
 	 "  every process of the guest gets it, nproc and rss also its group\n"
 	 "  (pids.max, memory); -a (or no change) shows them\n",

@@ -11,47 +11,17 @@ use_test_cgroups
 mkguest g1 --context 101 --interface nodev:10.9.9.1/32 || exit 99
 V=$(rootof g1)
 C1=$R$CONFDIR/g1
-mkdir -p "$V/data/sub dir" "$V/data/$(printf 'new\nline')"
-head -c 100000 /dev/urandom >"$V/data/random"
-printf 'x' >"$V/data/a"
-ln "$V/data/a" "$V/data/sub dir/a-link"
-truncate -s 10M "$V/data/sparse"
-echo tail >>"$V/data/sparse"
-mkfifo "$V/data/fifo"
-mknod "$V/data/null2" c 1 3
-chown 1234:5678 "$V/data/a"
-chmod 4755 "$V/data/a"
-setfattr -n user.test -v hello "$V/data/a"
-setfattr -n trusted.test -v secret "$V/data/random"
-if command -v setcap >/dev/null; then
-	cp "$V/bin/busybox" "$V/data/capable"
-	setcap cap_net_raw+ep "$V/data/capable"
-fi
-chattr +a "$V/data/random" 2>/dev/null
-ln -s /etc/passwd "$V/data/abslink"
-setfattr -h -n trusted.link -v on-a-symlink "$V/data/abslink"
-setfattr -n trusted.fifo -v on-a-fifo "$V/data/fifo"
-ln -s ../../../../../etc "$V/data/escape"
-touch -d '2001-02-03 04:05:06.123456789' "$V/data/random" "$V/data/sub dir"
+rich_tree "$V"
 echo SETPCAP >"$C1/bcapabilities"
 echo 0123456789abcdef0123456789abcdef >"$C1/uuid"
 
-# the tree as a listing: type, mode, owner, size, link count, times to
-# the nanosecond, link targets, contents, xattrs, flags (no inode numbers)
-listing() {
-	(cd "$1" && find . -printf '%p|%y|%m|%U|%G|%s|%n|%T@|%l\n' | LC_ALL=C sort &&
-		find . -type f -exec md5sum {} + | LC_ALL=C sort &&
-		getfattr -R -h -d -m - -e hex . 2>/dev/null |
-		awk '/^# file: / { f = substr($0, 9); next } NF { print f "|" $0 }' | LC_ALL=C sort &&
-		find . \( -type f -o -type d \) -exec lsattr -d {} + 2>/dev/null | LC_ALL=C sort)
-}
-before=$(listing "$V")
+before=$(tree_listing "$V")
 expect_ok "vs g1 clone g2" vsx g1 clone g2 --context 102 --hostname g2.example
 V2=$(rootof g2)
 C2=$R$CONFDIR/g2
 same "the clone's root is the source's: every byte, owner, mode, time, xattr, flag" \
-	"$(listing "$V")" "$(listing "$V2")"
-same "the source is unchanged" "$before" "$(listing "$V")"
+	"$(tree_listing "$V")" "$(tree_listing "$V2")"
+same "the source is unchanged" "$before" "$(tree_listing "$V")"
 check "hard links inside the guest are hard links in the clone" \
 	[ "$(stat -c %i "$V2/data/a")" = "$(stat -c %i "$V2/data/sub dir/a-link")" ]
 check "and not the source's inode" [ "$(stat -c %i "$V2/data/a")" != "$(stat -c %i "$V/data/a")" ]

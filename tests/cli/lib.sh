@@ -66,13 +66,50 @@ fail() { FAILS=$((FAILS + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo
 # every entry, the digest of every file's content, every extended
 # attribute (trusted.* and security.* included) and the file flags
 # (immutable, append-only, ...).  Access and change times aside.
-snapshot() {
-	(cd "$R" && find . -printf '%p|%y|%m|%U|%G|%s|%n|%i|%T@|%l\n' | LC_ALL=C sort &&
+snapshot() { listing_of "$R" '%p|%y|%m|%U|%G|%s|%n|%i|%T@|%l\n'; }
+# listing_of DIR FORMAT: find's FORMAT of every entry, then contents,
+# xattrs and flags
+listing_of() {
+	(cd "$1" && find . -printf "$2" | LC_ALL=C sort &&
 		find . -type f -exec md5sum {} + | LC_ALL=C sort &&
 		getfattr -R -h -d -m - -e hex . 2>/dev/null |
 		awk '/^# file: / { f = substr($0, 9); next } NF { print f "|" $0 }' | LC_ALL=C sort &&
 		find . \( -type f -o -type d \) -exec lsattr -d {} + 2>/dev/null | LC_ALL=C sort)
 }
+
+# rich_tree DIR: what a faithful copy must keep: hard links, a hole, a
+# FIFO, a device, owners by number, a set-uid mode, xattrs (user, trusted,
+# on a symlink and a FIFO, a file capability), an append-only file, a
+# symlink to a host file, names with a blank and a newline, nanosecond
+# times of files and directories.
+rich_tree() {
+	mkdir -p "$1/data/sub dir" "$1/data/$(printf 'new\nline')"
+	head -c 100000 /dev/urandom >"$1/data/random"
+	printf 'x' >"$1/data/a"
+	ln "$1/data/a" "$1/data/sub dir/a-link"
+	truncate -s 10M "$1/data/sparse"
+	echo tail >>"$1/data/sparse"
+	mkfifo "$1/data/fifo"
+	mknod "$1/data/null2" c 1 3
+	chown 1234:5678 "$1/data/a"
+	chmod 4755 "$1/data/a"
+	setfattr -n user.test -v hello "$1/data/a"
+	setfattr -n trusted.test -v secret "$1/data/random"
+	if command -v setcap >/dev/null; then
+		printf '#!/bin/sh\n' >"$1/data/capable"
+		setcap cap_net_raw+ep "$1/data/capable"
+	fi
+	ln -s /etc/passwd "$1/data/abslink"
+	setfattr -h -n trusted.link -v on-a-symlink "$1/data/abslink"
+	setfattr -n trusted.fifo -v on-a-fifo "$1/data/fifo"
+	touch -d '2001-02-03 04:05:06.123456789' "$1/data/random" "$1/data/sub dir"
+	chattr +a "$1/data/random" 2>/dev/null
+	return 0
+}
+
+# tree_listing DIR: snapshot's listing of one tree, without inode numbers
+# (a copy's differ), file flags only where lsattr can read them.
+tree_listing() { listing_of "$1" '%p|%y|%m|%U|%G|%s|%n|%T@|%l\n'; }
 
 # run CMD...: sets OUT, ERR, RC
 run() {

@@ -26,11 +26,7 @@
 #define IOPRIO_CLASS_SHIFT 13
 #define IOPRIO_WHO_PROCESS 1
 
-static const struct {
-	const char *name;
-	int res;
-	bool pages; /* rlimits/: counted in pages, as the VServer kernel did */
-} rlimit_names[] = {
+const struct vs_rlimit_name vs_rlimit_names[] = {
 	{"cpu", RLIMIT_CPU, false},	  {"fsize", RLIMIT_FSIZE, false},
 	{"data", RLIMIT_DATA, false},	  {"stack", RLIMIT_STACK, false},
 	{"core", RLIMIT_CORE, false},	  {"rss", RLIMIT_RSS, true},
@@ -39,7 +35,9 @@ static const struct {
 	{"locks", RLIMIT_LOCKS, false},	  {"msgqueue", RLIMIT_MSGQUEUE, false},
 	{"sigpending", RLIMIT_SIGPENDING, false},
 	{"rtprio", RLIMIT_RTPRIO, false},
+	{NULL, 0, false},
 };
+#define rlimit_names vs_rlimit_names
 
 /* the VServer kernel's own context limits: no vanilla equivalent */
 static const char *const vlimit_names[] = {"nsock", "openfd", "anon",
@@ -214,8 +212,7 @@ static int load_limits(struct vs_guest *g, struct vs_resources *r, bool warn)
 	 * context's), which wins where both name a resource */
 	for (int pass = 0; pass < 2; pass++) {
 		const char *dir = pass ? "rlimits" : "ulimits";
-		for (size_t i = 0;
-		     i < sizeof(rlimit_names) / sizeof(*rlimit_names); i++) {
+		for (size_t i = 0; rlimit_names[i].name; i++) {
 			struct triple t;
 			if (read_triple(g, dir, rlimit_names[i].name, &t) < 0)
 				return -1;

@@ -135,6 +135,15 @@ struct vs_resources {
 	} cg[VS_RES_CG_MAX];
 	size_t ncg;
 };
+/* The setrlimit resources by util-vserver's names (ulimits/, rlimits/,
+ * vlimit); pages: rlimits/ and vlimit count it in pages, as the VServer
+ * kernel did.  {NULL}-terminated. */
+struct vs_rlimit_name {
+	const char *name;
+	int res;
+	bool pages;
+};
+extern const struct vs_rlimit_name vs_rlimit_names[];
 /* Reads them; with warn, names each key that has no vanilla equivalent
  * (one warning each).  0, or -1 with the error set (a bad value, named
  * with its file). */

@@ -335,21 +335,6 @@ static const char *below(const char *name, const char *prefix)
 	return name[n] == '/' ? name + n + 1 : NULL;
 }
 
-static struct archive *disk_writer(void)
-{
-	struct archive *out = archive_write_disk_new();
-	archive_write_disk_set_options(
-		out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
-			     ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
-			     ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS |
-			     ARCHIVE_EXTRACT_SPARSE |
-			     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-			     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-			     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-			     ARCHIVE_EXTRACT_UNLINK);
-	return out;
-}
-
 int clone_receive(struct vs_ctx *ctx, int fd, int rootfd, int cfgfd)
 {
 	struct archive *in = archive_read_new();
@@ -409,7 +394,7 @@ int clone_receive(struct vs_ctx *ctx, int fd, int rootfd, int cfgfd)
 			have_top = false;
 			if (out)
 				archive_write_free(out);
-			out = disk_writer();
+			out = unpack_disk_writer(ARCHIVE_EXTRACT_SPARSE);
 			phase = want;
 			if (fchdir(phase == 1 ? rootfd : cfgfd) < 0) {
 				r = vs_set_errno(ctx, errno, "clone: cannot "

@@ -9,4 +9,10 @@
  * error strings say why). */
 int unpack_entry_data(struct archive *in, struct archive *out);
 
+/* A writer to disk that keeps a guest's files as they were packed
+ * (owners by number, modes, times, xattrs, ACLs, file flags), replaces
+ * what is in the way, and refuses absolute names, ".." and any path
+ * through a symlink; extra: more ARCHIVE_EXTRACT_* flags. */
+struct archive *unpack_disk_writer(int extra);
+
 #endif

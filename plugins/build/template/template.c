@@ -76,19 +76,11 @@ static int template_unpack(struct vs_ctx *ctx, const char *path,
 			   bool allow_devices)
 {
 	struct archive *in = archive_read_new();
-	struct archive *out = archive_write_disk_new();
+	struct archive *out = unpack_disk_writer(0);
 	int r = 0;
 	archive_read_support_filter_all(in);
 	archive_read_support_format_tar(in);
 	archive_read_support_format_gnutar(in);
-	archive_write_disk_set_options(
-		out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
-			     ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
-			     ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS |
-			     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-			     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-			     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-			     ARCHIVE_EXTRACT_UNLINK);
 	if (archive_read_open_filename(in, path, 1 << 16) != ARCHIVE_OK) {
 		r = vs_set_error(ctx, "template: cannot read '%s': %s", path,
 				 archive_error_string(in));
