@@ -271,21 +271,28 @@ void cmd_usage(struct vs_ctx *ctx, const struct cmd *c, FILE *out)
 		(c->flags & CMD_GUEST) ? "<guest> " : "", c->name, c->synopsis);
 }
 
+/* Edit distance with a swap of two neighbours as one edit ("lsit" is one
+ * from "list"; optimal string alignment). */
 static size_t distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+	size_t la = strlen(a), lb = strlen(b), prev2[64], prev[64], cur[64];
 	if (la >= 63 || lb >= 63)
 		return 99;
 	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
+		prev[j] = prev2[j] = j;
 	for (size_t i = 1; i <= la; i++) {
 		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
 			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-			cur[j] = sub < del ? (sub < ins ? sub : ins)
-					   : (del < ins ? del : ins);
+			size_t d = sub < del ? (sub < ins ? sub : ins)
+					     : (del < ins ? del : ins);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
+			cur[j] = d;
 		}
+		memcpy(prev2, prev, sizeof(prev));
 		memcpy(prev, cur, sizeof(cur));
 	}
 	return prev[lb];

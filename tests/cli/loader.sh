@@ -17,6 +17,7 @@ echo "not a module" >"$MODS/README"
 
 want="KIND   NAME             VERSION  ABI  FILE
 build  apt_rpm          1.0      1.2  $MODS/apt_rpm.so
+build  clone            1.0      1.2  $MODS/clone.so
 build  debootstrap      1.0      1.2  $MODS/debootstrap.so
 unify  hash             1.0      1.2  $MODS/hash.so
 hook   recorder         1        1.2  $MODS/recorder.so

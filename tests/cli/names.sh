@@ -152,6 +152,8 @@ expect_error "vuname -s of a field a vanilla kernel keeps global" 2 \
 run u vnamespace --enter 101 vserver g1 exec cat /etc/guest-marker
 same "vnamespace --enter 101 vserver g1 exec (the seed's line): vserver runs on the host side" \
 	"0|guest g1" "$RC|$OUT"
+run u vnamespace --enter 101 vserver g1 enter <<<'cat /etc/guest-marker; exit'
+same "vnamespace --enter 101 vserver g1 enter (the seed's own line)" "0|guest g1" "$RC|$OUT"
 run u vnamespace --enter 101 -- cat /etc/guest-marker
 same "vnamespace --enter 101 -- <a command of the guest>" "guest g1" "$OUT"
 run u vserver-info g1 RUNNING

@@ -193,6 +193,24 @@ check "sysctl/: a value the kernel refuses stops the start ($ERR)" \
 check "the guest is not running after it" not_running
 rm -r "$C1/sysctl"
 
+# ---- apps/init/mtab: the guest's /etc/mtab at each start ---------------------------
+printf '/dev/hdv1 / ufs rw 0 0\n' >"$C1/apps/init/mtab"
+echo stale >"$(rootof g1)/etc/mtab"
+expect_ok "start with apps/init/mtab" vsx g1 start
+same "apps/init/mtab: the guest's /etc/mtab" "/dev/hdv1 / ufs rw 0 0" "$(in_g1 'cat /etc/mtab')"
+expect_ok "stop it" vsx g1 stop
+rm "$C1/apps/init/mtab"
+mkdir -p "$R$CONFDIR/.defaults/init"
+printf 'none / vfs rw 0 0\n' >"$R$CONFDIR/.defaults/init/mtab"
+expect_ok "start with .defaults/init/mtab" vsx g1 start
+same ".defaults/init/mtab when the guest has none" "none / vfs rw 0 0" "$(in_g1 'cat /etc/mtab')"
+expect_ok "stop it" vsx g1 stop
+ln -sf ../proc/self/mounts "$(rootof g1)/etc/mtab"
+expect_ok "start a guest whose /etc/mtab is a link" vsx g1 start
+same "a guest's link to /proc/self/mounts stays" "../proc/self/mounts" "$(readlink "$(rootof g1)/etc/mtab")"
+expect_ok "stop it" vsx g1 stop
+rm -r "$R$CONFDIR/.defaults/init" "$(rootof g1)/etc/mtab"
+
 # ---- sync: cmd.start-sync and cmd.stop-sync; noisy ---------------------------
 printf '/bin/sh\n-c\necho "start-sync $VSERVER_NAME" >>%s/sync.out\n' "$T" >"$C1/apps/init/cmd.start-sync"
 printf '/bin/sh\n-c\necho "stop-sync $VSERVER_NAME" >>%s/sync.out\n' "$T" >"$C1/apps/init/cmd.stop-sync"
@@ -234,7 +252,6 @@ while IFS='|' read -r key how why; do
 	rm -r "${C1:?}/$key"
 done <<'EOF'
 apps/init/tty|/dev/tty1|console
-apps/init/mtab|/dev/hdv1 / ufs rw 0 0|mtab
 fstab.local|none /tmp tmpfs defaults 0 0|fstab
 ccapabilities|set_utsname|bcapabilities
 keepfds|1|descriptors

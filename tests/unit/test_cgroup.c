@@ -18,6 +18,7 @@ static const struct {
 	{"memory.max", "1G", false, "memory.limit_in_bytes", "1G"},
 	{"memory.soft_limit_in_bytes", "1000", true, "memory.low", "1000"},
 	{"memory.low", "1000", false, "memory.soft_limit_in_bytes", "1000"},
+	{"memory.high", "1000", false, "memory.soft_limit_in_bytes", "1000"},
 	{"memory.memsw.limit_in_bytes", "-1", true, "memory.swap.max", "max"},
 	{"memory.max", "max", true, "memory.max", "max"},
 	{"memory.limit_in_bytes", "-1", false, "memory.limit_in_bytes", "-1"},

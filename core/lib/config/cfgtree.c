@@ -3,6 +3,8 @@
  * OR-disable flags, and Rule C for package management. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,4 +83,47 @@ int vs_guest_pkgmgmt(const struct vs_guest *g)
 	if (defaults_exists(g, "apps/vunify/pkgmgmt-ignore"))
 		return 0;
 	return 1; /* .defaults force, or the built-in default: on */
+}
+
+char **vs_read_lines(struct vs_ctx *ctx, const char *path, bool real,
+		     int *err)
+{
+	char *s;
+	*err = 0;
+	if (real) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		s = fd >= 0 ? vs_read_fd(fd, 1 << 20, NULL) : NULL;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		s = vs_host_read(ctx, path, 1 << 20, NULL);
+	}
+	if (!s) {
+		if (errno != ENOENT) {
+			char shown[PATH_MAX];
+			*err = -1;
+			vs_set_errno(ctx, errno, "cannot read '%s'",
+				     real ? path
+					  : vs_host_real(ctx, path, shown,
+							 sizeof(shown)));
+		}
+		return NULL;
+	}
+	size_t n = 0;
+	char **v = vs_xmalloc((strlen(s) / 2 + 2) * sizeof(*v));
+	char *save = NULL;
+	for (char *l = strtok_r(s, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (*l)
+			v[n++] = vs_strdup(l);
+	v[n] = NULL;
+	free(s);
+	return v;
+}
+
+char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", g->cfgdir, rel);
+	return vs_read_lines(g->ctx, path, false, err);
 }

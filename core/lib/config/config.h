@@ -40,6 +40,13 @@ char *vs_guest_dir_canon(struct vs_guest *g, const char *kind);
 int vs_guest_flag_or(const struct vs_guest *g, const char *flag,
 		     const char *override);
 
+/* Lines of <cfgdir>/<rel> (empty ones skipped), NULL when missing;
+ * *err is -1 (error set) when it could not be read. */
+char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err);
+/* The same of a host-view path (real: a real one). */
+char **vs_read_lines(struct vs_ctx *ctx, const char *path, bool real,
+		     int *err);
+
 /* context.c */
 
 /* iface.c */

@@ -35,8 +35,10 @@ void vs_cgroup_translate(const char *name, const char *value, bool v2,
 {
 	const char *to = name;
 	for (size_t i = 0; i < sizeof(renames) / sizeof(*renames); i++)
-		if (!strcmp(name, v2 ? renames[i].v1 : renames[i].v2))
+		if (!strcmp(name, v2 ? renames[i].v1 : renames[i].v2)) {
 			to = v2 ? renames[i].v2 : renames[i].v1;
+			break; /* the first spelling wins */
+		}
 	snprintf(file, fsize, "%s", to);
 	char in[256];
 	snprintf(in, sizeof(in), "%.*s", (int)strcspn(value, "\n"), value);

@@ -19,9 +19,6 @@ static const struct {
 	{"apps/init/tty", true,
 	 "the guest's console is a pty of its own, logged ('vs <guest> "
 	 "console')"},
-	{"apps/init/mtab", true,
-	 "the guest's /etc/mtab is its own (a link to /proc/self/mounts on "
-	 "current systems)"},
 	{"ccapabilities", false,
 	 "context capabilities of the VServer kernel; bcapabilities limit the "
 	 "guest"},

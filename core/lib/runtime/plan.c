@@ -16,48 +16,6 @@
 
 /* Lines of a config file as an argv (empty lines skipped); NULL when the
  * file is missing.  `real` selects a real path instead of a host view. */
-static char **read_lines(struct vs_ctx *ctx, const char *path, bool real,
-			 int *err)
-{
-	char *s;
-	*err = 0;
-	if (real) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		s = fd >= 0 ? vs_read_fd(fd, 1 << 20, NULL) : NULL;
-		if (fd >= 0)
-			close(fd);
-	} else {
-		s = vs_host_read(ctx, path, 1 << 20, NULL);
-	}
-	if (!s) {
-		if (errno != ENOENT) {
-			char shown[PATH_MAX];
-			*err = -1;
-			vs_set_errno(ctx, errno, "cannot read '%s'",
-				     real ? path
-					  : vs_host_real(ctx, path, shown,
-							 sizeof(shown)));
-		}
-		return NULL;
-	}
-	size_t n = 0;
-	char **v = vs_xmalloc((strlen(s) / 2 + 2) * sizeof(*v));
-	char *save = NULL;
-	for (char *l = strtok_r(s, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save))
-		if (*l)
-			v[n++] = vs_strdup(l);
-	v[n] = NULL;
-	free(s);
-	return v;
-}
-
-char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", g->cfgdir, rel);
-	return read_lines(g->ctx, path, false, err);
-}
 
 int vs_signal_parse(const char *s)
 {
@@ -280,7 +238,7 @@ static int load_environment(struct vs_guest *g, struct vs_plan *p)
 	int kind = vs_guest_cfg_find(g, "apps/init/environment", "environment",
 				     path, sizeof(path));
 	int err = 0;
-	char **lines = kind ? read_lines(g->ctx, path, kind == 2, &err) : NULL;
+	char **lines = kind ? vs_read_lines(g->ctx, path, kind == 2, &err) : NULL;
 	if (err)
 		return -1;
 	size_t n = 0;
@@ -543,6 +501,19 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn)
 	    vs_resources_load(g, &p->res, warn) < 0 ||
 	    vs_sysctl_load(g, p->netns, warn, &p->sysctls, &p->nsysctls) < 0)
 		return -1;
+	/* util-vserver rewrote the guest's /etc/mtab at each start from
+	 * apps/init/mtab, else .defaults/init/mtab (without apps/) */
+	char mpath[PATH_MAX];
+	snprintf(mpath, sizeof(mpath), "%s/apps/init/mtab", g->cfgdir);
+	p->mtab = vs_host_read(ctx, mpath, 1 << 16, NULL);
+	if (!p->mtab && errno == ENOENT) {
+		snprintf(mpath, sizeof(mpath), "%s/.defaults/init/mtab",
+			 ctx->paths[VS_PATH_CONFDIR]);
+		p->mtab = vs_host_read(ctx, mpath, 1 << 16, NULL);
+	}
+	if (!p->mtab && errno != ENOENT)
+		return vs_set_errno(ctx, errno, "cannot read '%s'",
+				    vs_host_real(ctx, mpath, real, sizeof(real)));
 	if (p->api_fs) { /* systemd's container interface: who runs it */
 		size_t n = 0;
 		while (p->env[n])
@@ -599,5 +570,6 @@ void vs_plan_free(struct vs_plan *p)
 	}
 	vs_seccomp_free(p->seccomp);
 	free(p->sysctls);
+	free(p->mtab);
 	memset(p, 0, sizeof(*p));
 }

@@ -237,6 +237,7 @@ struct vs_plan {
 	struct vs_resources res;
 	struct vs_sysctl *sysctls;
 	size_t nsysctls;
+	char *mtab; /* apps/init/mtab (else .defaults/init/mtab), or NULL */
 };
 /* uts.c: the running guest's uname, read from its UTS namespace after
  * setting nodename and domainname where not NULL.  0, or -1 with the
@@ -256,9 +257,7 @@ void vs_plan_free(struct vs_plan *p);
  * capabilities that reach the host, or runs systemd without what its
  * services need. */
 void vs_plan_warn(struct vs_guest *g, const struct vs_plan *p);
-/* Lines of <cfgdir>/<rel> (empty ones skipped), NULL when missing;
- * *err is -1 (error set) when it could not be read. */
-char **vs_guest_cfg_lines(struct vs_guest *g, const char *rel, int *err);
+
 
 /* seccomp.c */
 /* Builds the guest's system call filter from its configuration

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -235,6 +236,21 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		vs_set_errno(ctx, errno, "cannot set the domain name '%s'",
 			     p->domainname);
 		init_fail(ctx, errfd);
+	}
+	/* apps/init/mtab: the guest's /etc/mtab, unless that is a symlink
+	 * (to /proc/self/mounts, as current systems have it) or not a file */
+	if (p->mtab) {
+		int fd = open("/etc/mtab", O_WRONLY | O_CREAT | O_NOFOLLOW |
+						   O_NONBLOCK | O_CLOEXEC,
+			      0644);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    ftruncate(fd, 0) == 0 &&
+		    write(fd, p->mtab, strlen(p->mtab)) < 0) {
+			/* the guest's file system is full: it boots anyway */
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 	/* util-vserver's virt_uptime: the guest's uptime counts from here */
 	if (p->res.virt_uptime && vs_timens_start() < 0) {
