@@ -241,12 +241,45 @@ static int vshelper(struct args *a, const char *prog, int argc, char **argv)
 	return 0;
 }
 
+/* The verb a name stands for (for its -h), or NULL. */
+static const char *verb_of(const char *base)
+{
+	for (size_t k = 0; k < sizeof(renames) / sizeof(*renames); k++)
+		if (!strcmp(base, renames[k].name))
+			return renames[k].verb;
+	for (size_t k = 0; k < sizeof(per_xid) / sizeof(*per_xid); k++)
+		if (!strcmp(base, per_xid[k].name))
+			return per_xid[k].verb;
+	static const struct {
+		const char *name, *verb;
+	} other[] = {{"vwait", "wait"},	    {"vunify", "unify"},
+		     {"vhashify", "hashify"}, {"vshelper", "restart"}};
+	for (size_t k = 0; k < sizeof(other) / sizeof(*other); k++)
+		if (!strcmp(base, other[k].name))
+			return other[k].verb;
+	return NULL;
+}
+
 bool cmd_alias_argv(const char *base, int argc, char **argv, char ***out,
 		    int *status)
 {
 	struct args a = {0};
 	add(&a, argv[0]);
 	int r = -1;
+	/* every name answers -h, --help (its verb's usage) and --version */
+	const char *verb = verb_of(base);
+	if (verb && argc == 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	     !strcmp(argv[1], "--version"))) {
+		if (!strcmp(argv[1], "--version")) {
+			add(&a, "--version");
+		} else {
+			add(&a, "help");
+			add(&a, verb);
+		}
+		*out = a.v;
+		return true;
+	}
 	for (size_t k = 0; k < sizeof(renames) / sizeof(*renames) && r < 0;
 	     k++) {
 		if (strcmp(base, renames[k].name))

@@ -22,6 +22,7 @@ struct target {
 	bool selected;
 	int state; /* 0 waiting, 1 running, 2 done ok, 3 failed */
 	pid_t pid;
+	bool blocked; /* not started: a dependency failed */
 };
 
 struct plan {
@@ -199,6 +200,7 @@ static int run_plan(struct vs_ctx *ctx, struct plan *p, bool start, long jobs)
 				continue;
 			if (blocked(p, i, start)) {
 				t->state = 3;
+				t->blocked = true;
 				done++;
 				progress = true;
 				vs_warn(ctx, "not starting '%s': a dependency "
@@ -260,12 +262,13 @@ int cmd_autostart(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 		{"stopped", no_argument, NULL, 'P'},
 		{"mark", required_argument, NULL, 'm'},
 		{"debug", no_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'J'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	(void)unused;
 	(void)n;
-	bool start = true, any = false, sel[5] = {false};
+	bool start = true, any = false, sel[5] = {false}, json = false;
 	const char *marks[16];
 	size_t nmarks = 0;
 	long jobs = 99;
@@ -310,10 +313,21 @@ int cmd_autostart(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 			}
 			break;
 		}
-		case 'c': /* accepted for util-vserver's command line */
+		case 'c': /* the configuration directory to choose from */
+			if (optarg[0] != '/' || !vs_host_isdir(ctx, optarg)) {
+				vs_set_error(ctx, "autostart: -c '%s' is not an "
+						  "absolute path of a directory",
+					     optarg);
+				return 2;
+			}
+			free(ctx->paths[VS_PATH_CONFDIR]);
+			ctx->paths[VS_PATH_CONFDIR] = vs_strdup(optarg);
 			break;
 		case 'd':
 			ctx->verbose++;
+			break;
+		case 'J':
+			json = true;
 			break;
 		default:
 			vs_set_error(ctx, "autostart: unknown or incomplete option "
@@ -385,6 +399,20 @@ int cmd_autostart(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 		free(stack);
 	}
 	int status = r < 0 ? 1 : run_plan(ctx, &p, start, jobs);
+	if (json && r == 0) { /* [{"guest", "action", "result"}] */
+		putchar('[');
+		for (size_t i = 0; i < p.n; i++) {
+			fputs(i ? ",{\"guest\":" : "{\"guest\":", stdout);
+			json_str(stdout, p.t[i].name);
+			printf(",\"action\":\"%s\",\"result\":\"%s\"}",
+			       start ? "start" : "stop",
+			       p.t[i].state == 2  ? "ok"
+			       : p.t[i].blocked	  ? "blocked"
+			       : p.t[i].state == 3 ? "failed"
+						   : "not run");
+		}
+		puts("]");
+	}
 	for (size_t i = 0; i < p.n; i++) {
 		free(p.t[i].name);
 		free(p.t[i].deps);

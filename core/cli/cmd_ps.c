@@ -2,11 +2,13 @@
  * context and name; 0 MAIN for the host).  PIDs of any width are read. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,11 +76,76 @@ static const struct running *guest_of(pid_t pid, const struct running *v,
 	return hit;
 }
 
+/* vs ps --json: every process from /proc, with its guest:
+ * [{"pid", "ppid", "uid", "context", "guest" (null: the host),
+ *   "command"}] */
+static int ps_json(struct vs_ctx *ctx)
+{
+	size_t nrun;
+	struct running *run = running_guests(ctx, &nrun);
+	DIR *d = opendir("/proc");
+	if (!d) {
+		free(run);
+		return vs_set_errno(ctx, errno, "ps: cannot read /proc"), 1;
+	}
+	struct dirent *e;
+	const char *sep = "";
+	putchar('[');
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		char path[64], buf[4096];
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		FILE *f = fopen(path, "re");
+		size_t k = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[k] = '\0';
+		char *rp = strrchr(buf, ')');
+		long ppid = 0;
+		if (!rp || sscanf(rp + 2, "%*c %ld", &ppid) != 1)
+			continue; /* gone meanwhile */
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		long uid = stat(path, &st) == 0 ? (long)st.st_uid : -1;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		f = fopen(path, "re");
+		k = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		for (size_t i = 0; k && i < k - 1; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[k] = '\0';
+		bool err;
+		const struct running *g = guest_of((pid_t)pid, run, nrun, &err);
+		printf("%s{\"pid\":%ld,\"ppid\":%ld,\"uid\":%ld,\"context\":%u,"
+		       "\"guest\":",
+		       sep, pid, ppid, uid, g ? g->xid : 0);
+		if (g)
+			json_str(stdout, g->name);
+		else
+			fputs("null", stdout);
+		fputs(",\"command\":", stdout);
+		json_str(stdout, buf);
+		putchar('}');
+		sep = ",";
+	}
+	puts("]");
+	closedir(d);
+	free(run);
+	return 0;
+}
+
 int cmd_ps(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 	   int argc, char **argv)
 {
 	(void)unused;
 	(void)n;
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		return ps_json(ctx);
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return vs_set_errno(ctx, errno, "ps: cannot create a pipe"), 1;

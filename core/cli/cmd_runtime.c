@@ -64,14 +64,32 @@ static void format_uptime(time_t secs, char *buf, size_t size)
 int cmd_status(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 	       int argc, char **argv)
 {
-	static const char *const names[] = {"-v", "--silent", "-q", NULL};
-	bool seen[3] = {false};
+	static const char *const names[] = {"-v", "--silent", "-q", "--json",
+					    NULL};
+	bool seen[4] = {false};
 	(void)n;
 	int r = cmd_flags(ctx, argc, argv, names, seen);
 	if (r)
 		return r;
 	struct vs_runstate rs;
 	bool quiet = seen[1] || seen[2];
+	if (seen[3]) { /* {"guest", "running", "context", "processes", "uptime"} */
+		bool on = vs_guest_state(g, &rs) == VS_RUNNING;
+		fputs("{\"guest\":", stdout);
+		json_str(stdout, g->name);
+		printf(",\"running\":%s", on ? "true" : "false");
+		if (on) {
+			struct vs_cgroup cg;
+			pid_t pids[4096];
+			vs_cgroup_of(g, &rs, &cg);
+			size_t np = vs_cgroup_pids(&cg, pids, 4096);
+			vs_cgroup_free(&cg);
+			printf(",\"context\":%u,\"processes\":%zu,\"uptime\":%lld",
+			       rs.xid, np, (long long)(time(NULL) - rs.started));
+		}
+		puts("}");
+		return on ? 0 : 3;
+	}
 	if (vs_guest_state(g, &rs) != VS_RUNNING) {
 		if (!quiet)
 			printf("Vserver '%s' is stopped\n", g->name);

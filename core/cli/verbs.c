@@ -21,7 +21,11 @@ static const struct cmd core_cmds[] = {
 	 "guests...]\n"
 	 "  selectors intersect; names after -- are added; guests with a "
 	 "'disabled'\n"
-	 "  file are skipped; apps/init/depends start first and stop last\n",
+	 "  file are skipped; apps/init/depends start first and stop last\n"
+	 "  -c DIR   choose among the guests of the configuration directory "
+	 "DIR\n"
+	 "  --json   [{\"guest\", \"action\", \"result\": ok, failed, "
+	 "blocked}]\n",
 	 NULL},
 	{"build", cmd_build, CMD_NEWGUEST | CMD_ROOT | CMD_PLUGINS, "build a new guest",
 	 NULL, NULL},
@@ -123,7 +127,9 @@ static const struct cmd core_cmds[] = {
 	{"plugins", cmd_plugins, CMD_PLUGINS, "list loaded and refused plugins",
 	 "usage: vs plugins [--json]\n", NULL},
 	{"ps", cmd_ps, CMD_ARGS, "ps with the guest of each process (vps)",
-	 "usage: vs ps [ps options]\n", NULL},
+	 "usage: vs ps [ps options]\n"
+	 "       vs ps --json   [{\"pid\", \"ppid\", \"uid\", \"context\", "
+	 "\"guest\", \"command\"}]\n", NULL},
 	{"restart", cmd_restart, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop, then start a guest",
 	 "usage: vs <guest> restart [--sync]\n"
 	 "  --sync   run apps/init/cmd.stop-sync and cmd.start-sync (also\n"
@@ -149,7 +155,9 @@ static const struct cmd core_cmds[] = {
 	 "usage: vs stat [--json]\n", NULL},
 	{"status", cmd_status, CMD_GUEST,
 	 "whether a guest runs (exit 0) or not (exit 3)",
-	 "usage: vs <guest> status [-v] [--silent]\n", NULL},
+	 "usage: vs <guest> status [-v] [--silent] [--json]\n"
+	 "  --json   {\"guest\", \"running\", \"context\", \"processes\", "
+	 "\"uptime\"}\n", NULL},
 	{"stop", cmd_stop, CMD_GUEST | CMD_ROOT | CMD_PLUGINS, "stop a guest",
 	 "usage: vs <guest> stop [--sync]\n"
 	 "  --sync   run apps/init/cmd.stop-sync after the stop command (also\n"
@@ -250,6 +258,16 @@ void cmd_add_plugin_verbs(struct vs_ctx *ctx)
 				.synopsis = v->synopsis ? v->synopsis : "",
 				.plugin_verb = v,
 			};
+			/* a unify plugin's options are in its ops */
+			const struct vs_plugin *pd = ctx->plugins[i].desc;
+			const struct vs_unify_ops *uo =
+				pd->kind == VS_KIND_UNIFY ? pd->ops : NULL;
+			if (uo && uo->usage)
+				plugin_cmds[nplugin_cmds - 1].usage = vs_asprintf(
+					"usage: vs %s%s %s\n  %s\n",
+					(v->flags & VS_VERB_GUEST) ? "<guest> " : "",
+					v->name, uo->usage,
+					v->synopsis ? v->synopsis : "");
 		}
 	}
 	if (nplugin_cmds)

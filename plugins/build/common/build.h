@@ -27,7 +27,7 @@ struct vs_build {
 	char *env[VS_BUILD_MAX_ENV]; /* "NAME=value" for the method's tools */
 	size_t nenv;
 	void *data;
-	bool force, iknow, keep, pkgmgmt, cpusetvirt;
+	bool force, iknow, keep, pkgmgmt, cpusetvirt, json;
 	int debug;
 	bool have_context;
 	int userns; /* --userns 1, --no-userns 0, neither -1 */

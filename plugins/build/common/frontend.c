@@ -51,6 +51,37 @@ static void build_free(struct vs_build *b)
 		close(b->cfgfd);
 }
 
+/* A string for JSON (with its quotes). */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if (*c < 0x20)
+			printf("\\u%04x", *c);
+		else
+			putchar(*c);
+	putchar('"');
+}
+
+/* build --json: what was built, as a program wants it. */
+static void print_json(struct vs_build *b)
+{
+	char root[PATH_MAX], cfg[PATH_MAX];
+	fputs("{\"guest\":", stdout);
+	json_string(b->name);
+	fputs(",\"method\":", stdout);
+	json_string(b->method);
+	if (b->context)
+		printf(",\"context\":%u", b->context);
+	fputs(",\"root\":", stdout);
+	json_string(vs_host_real(b->ctx, b->vdir, root, sizeof(root)));
+	fputs(",\"config\":", stdout);
+	json_string(vs_host_real(b->ctx, b->cfgdir, cfg, sizeof(cfg)));
+	puts("}");
+}
+
 int vs_build_front_run(struct vs_ctx *ctx, const char *name, int argc,
 		       char **argv)
 {
@@ -134,6 +165,8 @@ int vs_build_front_run(struct vs_ctx *ctx, const char *name, int argc,
 		goto fail;
 	if (b.store_next && vs_context_store_next(ctx, b.context_next) < 0)
 		goto fail;
+	if (b.json)
+		print_json(&b);
 	r = 0;
 	goto out;
 fail:

@@ -29,6 +29,10 @@ const char vs_build_front_usage[] =
 	      "aside\n"
 	      "  --i-know-its-there    allow a non-empty root\n"
 	      "  --keep                keep what was built when the build fails\n"
+	      "  --json                at the end {\"guest\", \"method\", "
+	      "\"context\", \"root\",\n"
+	      "                        \"config\"} (root and config: host "
+	      "paths)\n"
 	      "  --rootdir DIR         parent of the guest root\n"
 	      "  --pkgbase DIR         parent of the package-management dir\n"
 	      "  --context N           static context id (2..49151)\n"
@@ -56,7 +60,7 @@ enum {
 	OPT_PKGBASE, OPT_CONTEXT, OPT_CONFDIR, OPT_LOCKFILE, OPT_HOSTNAME,
 	OPT_NETDEV, OPT_NETMASK, OPT_NETPREFIX, OPT_NETBCAST, OPT_INTERFACE,
 	OPT_FLAGS, OPT_INITSTYLE, OPT_CPUSET, OPT_CPUSETCPUS, OPT_CPUSETMEMS,
-	OPT_CPUSETVIRT, OPT_USERNS, OPT_NO_USERNS,
+	OPT_CPUSETVIRT, OPT_USERNS, OPT_NO_USERNS, OPT_JSON,
 };
 
 static const struct option build_opts[] = {
@@ -66,6 +70,7 @@ static const struct option build_opts[] = {
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"i-know-its-there", no_argument, NULL, OPT_IKNOW},
 	{"keep", no_argument, NULL, OPT_KEEP},
+	{"json", no_argument, NULL, OPT_JSON},
 	{"debug", no_argument, NULL, OPT_DEBUG},
 	{"rootdir", required_argument, NULL, OPT_ROOTDIR},
 	{"pkgbase", required_argument, NULL, OPT_PKGBASE},
@@ -200,6 +205,9 @@ int parse_options(struct vs_build *b, int argc, char **argv,
 			break;
 		case OPT_KEEP:
 			b->keep = true;
+			break;
+		case OPT_JSON:
+			b->json = true;
 			break;
 		case OPT_DEBUG:
 			b->debug++;

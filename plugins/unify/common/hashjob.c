@@ -126,8 +126,21 @@ int vs_hash_job_add_tree(struct vs_hash_job *j, const char *root,
 	return 0;
 }
 
-static void summary(const struct vs_hash_stats *st)
+static void summary(const struct vs_hash_stats *st, bool json)
 {
+	if (json) {
+		printf("{\"verb\":\"hashify\",\"examined\":%llu,"
+		       "\"bytes_hashed\":%llu,\"cached\":%llu,"
+		       "\"new_entries\":%llu,\"linked\":%llu,"
+		       "\"bytes_saved\":%llu",
+		       st->examined, st->bytes_hashed, st->cached,
+		       st->new_entries, st->linked, st->bytes_saved);
+		vs_unify_json_skipped(st->skipped);
+		printf(",\"prefixes\":%llu,\"prefix_bytes\":%llu,"
+		       "\"errors\":%llu}\n",
+		       st->prefixes, st->prefix_bytes, st->errors);
+		return;
+	}
 	printf("hashify: %llu files examined, %llu bytes hashed (%llu digests "
 	       "from the cache), %llu new store entries, %llu linked, %llu "
 	       "bytes saved",
@@ -253,7 +266,7 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 				   &hs.s[s], &o, &st);
 	}
 	if (r == 0) {
-		summary(&st);
+		summary(&st, flags & VS_UNIFY_JSON);
 		if (st.errors)
 			r = vs_set_error(ctx,
 					 "%llu files could not be hashified",

@@ -16,6 +16,9 @@ struct vs_unify_job;
 #define VS_UNIFY_DRY_RUN 0x1u      /* change nothing, say what would be done */
 #define VS_UNIFY_IGNORE_MTIME 0x2u /* hardlink: mtimes may differ */
 #define VS_UNIFY_REVERT 0x4u       /* deunify: private copies again */
+#define VS_UNIFY_JSON 0x10u        /* the summary as one JSON object */
+/* Prints ,"skipped":{"<reason>":n,...} of the counts that are not 0. */
+void vs_unify_json_skipped(const unsigned long long *skipped);
 
 /* A new job (verbose: util-vserver's -v count); NULL only when out of
  * memory. */

@@ -193,8 +193,31 @@ int vs_require_all_stopped(struct vs_ctx *ctx, const char *what)
 	return r;
 }
 
-static void summary(const struct vs_unify_stats *st, bool revert)
+void vs_unify_json_skipped(const unsigned long long *skipped)
 {
+	const char *sep = "";
+	fputs(",\"skipped\":{", stdout);
+	for (int r = 0; r < VS_UNIFY_NREASONS; r++)
+		if (skipped[r]) {
+			printf("%s\"%s\":%llu", sep, vs_unify_reason(r),
+			       skipped[r]);
+			sep = ",";
+		}
+	putchar('}');
+}
+
+static void summary(const struct vs_unify_stats *st, bool revert, bool json)
+{
+	if (json) {
+		printf("{\"verb\":\"%s\",\"examined\":%llu,\"%s\":%llu,"
+		       "\"bytes_saved\":%llu",
+		       revert ? "deunify" : "unify", st->examined,
+		       revert ? "made_private" : "linked", st->linked,
+		       revert ? 0ULL : st->bytes_saved);
+		vs_unify_json_skipped(st->skipped);
+		printf(",\"errors\":%llu}\n", st->errors);
+		return;
+	}
 	printf("%s: %llu files examined, %llu %s, %llu bytes saved",
 	       revert ? "deunify" : "unify", st->examined, st->linked,
 	       revert ? "made private" : "linked", revert ? 0ULL : st->bytes_saved);
@@ -256,7 +279,7 @@ int vs_unify_job_run(struct vs_unify_job *j, const char *link, unsigned flags,
 		   : vs_unify_run(ctx, &j->t[0], j->t + 1, j->n - 1, &o, &st);
 	if (r < 0)
 		return -1;
-	summary(&st, revert);
+	summary(&st, revert, flags & VS_UNIFY_JSON);
 	if (st.errors)
 		return vs_set_error(ctx, "%llu files could not be %s", st.errors,
 				    revert ? "made private" : "unified");

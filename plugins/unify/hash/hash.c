@@ -36,6 +36,7 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 		{"ignore-mtime", no_argument, NULL, 'i'},
 		{"refresh", no_argument, NULL, 'r'},
 		{"manually", no_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
 		{"destination", required_argument, NULL, 'd'},
 		{"gc", no_argument, NULL, 'g'},
 		{"verify", no_argument, NULL, 'V'},
@@ -64,6 +65,9 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 			break;
 		case 'r':
 			a->flags |= VS_UNIFY_REFRESH;
+			break;
+		case 'j':
+			a->flags |= VS_UNIFY_JSON;
 			break;
 		case 'm':
 			a->manual = true;
@@ -204,7 +208,17 @@ static int hash_run(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 
 static const struct vs_unify_ops hash_ops = {
 	.usage = "[-n] [-v...] [--link=auto|reflink|hardlink] "
-		 "[--ignore-mtime] [--refresh]",
+		 "[--ignore-mtime] [--refresh] [--json]\n"
+		 "       vs hashify [those options] <guest> <guest>...\n"
+		 "       vs hashify --manually [-n] [-v] --destination "
+		 "<hashdir> <path> [<exclude-list>]...\n"
+		 "       vs hashify --gc|--verify|--migrate [-n] [-v] <hashdir>\n"
+		 "       vs <guest> unhashify [-n] [-v] [path...]\n"
+		 "  --json   the summary as {\"verb\", \"examined\", "
+		 "\"bytes_hashed\", \"cached\",\n"
+		 "           \"new_entries\", \"linked\", \"bytes_saved\", "
+		 "\"skipped\": {reason: n},\n"
+		 "           \"prefixes\", \"prefix_bytes\", \"errors\"}",
 	.run = hash_run,
 };
 

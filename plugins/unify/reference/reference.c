@@ -30,6 +30,7 @@ static int reference_options(struct vs_ctx *ctx, int argc, char **argv,
 		{"link", required_argument, NULL, 'l'},
 		{"ignore-mtime", no_argument, NULL, 'i'},
 		{"manually", no_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -54,6 +55,9 @@ static int reference_options(struct vs_ctx *ctx, int argc, char **argv,
 			break;
 		case 'i':
 			a->flags |= VS_UNIFY_IGNORE_MTIME;
+			break;
+		case 'j':
+			a->flags |= VS_UNIFY_JSON;
 			break;
 		case 'm':
 			a->manual = 1;
@@ -153,7 +157,14 @@ static int reference_run(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 
 static const struct vs_unify_ops reference_ops = {
 	.usage = "[-n] [-v...] [--link=auto|reflink|hardlink] "
-		 "[--ignore-mtime] [-R]",
+		 "[--ignore-mtime] [-R] [--json]\n"
+		 "       vs unify --manually [those options] <dst> <dst-exclude> "
+		 "(<ref> <ref-exclude>)+\n"
+		 "       vs <guest> deunify [-n] [-v] [--json] [path...]\n"
+		 "  --json   the summary as {\"verb\", \"examined\", \"linked\" "
+		 "(deunify: \"made_private\"),\n"
+		 "           \"bytes_saved\", \"skipped\": {reason: n}, "
+		 "\"errors\"}",
 	.run = reference_run,
 };
 
