@@ -12,7 +12,10 @@ mkdir -p "$T/bin"
 printf '#!/bin/sh\nexec %s --sysroot %s --plugindir %s --datadir %s "$@"\n' \
 	"$VS" "$R" "$MODS" "$srcdir/conf.d" >"$T/bin/vs"
 chmod +x "$T/bin/vs"
-ln -s vs "$T/bin/vserver"
+# vserver: the binary under that name (its argv[0] decides)
+ln -s "$top_builddir/.libs/vs" "$T/bin/vserver"
+export VS_SYSROOT="$R" VS_PLUGINDIR="$MODS" VS_DATADIR="$srcdir/conf.d" \
+	LD_LIBRARY_PATH="$top_builddir/.libs"
 PATH=$T/bin:$PATH
 . "$srcdir/conf.d/completion/vs.bash"
 
