@@ -208,4 +208,13 @@ expect_ok "list -h" vsx list -h
 expect_ok "--version" vsx --version
 check "--version names the ABI" grep -q '^vs .* (plugin ABI 1.2)$' "$T/out"
 
+# a read-only source file (a dist tarball's tree under make distcheck) is
+# copied writable by the guest's root
+mkdir -p "$R$CONFDIR/.defaults/files"
+printf '127.0.0.1 ro\n' >"$R$CONFDIR/.defaults/files/hosts"
+chmod 444 "$R$CONFDIR/.defaults/files/hosts"
+expect_ok "build a guest from a read-only hosts file" vsx rofiles build -m skeleton
+same "its /etc/hosts: the file's mode, writable by root" "644|127.0.0.1 ro" \
+	"$(stat -c %a "$(rootof rofiles)/etc/hosts")|$(cat "$(rootof rofiles)/etc/hosts")"
+
 finish

@@ -152,7 +152,9 @@ static int copy_etc(struct vs_build *b, int etcfd, const char *name, int srcfd,
 	    sst.st_size == 0)
 		return 0;
 	unlinkat(etcfd, name, 0);
-	if (vs_copy_fd_at(srcfd, etcfd, name, sst.st_mode & 07777) < 0)
+	/* its mode, writable by the guest's root (a read-only source, as a
+	 * dist tarball's tree under make distcheck, gives 0444) */
+	if (vs_copy_fd_at(srcfd, etcfd, name, (sst.st_mode & 07777) | 0200) < 0)
 		return vs_set_errno(b->ctx, errno,
 				    "cannot copy '%s' to '%s/etc/%s'", shown,
 				    b->vdir, name);
