@@ -230,6 +230,16 @@ run u vserver g1 running
 same "vshelper halt stopped the guest" 1 "$RC"
 expect_error "vshelper with an unknown event" 2 "vshelper: unknown event 'explode'" u vshelper 101 explode
 
+# ---- showattr -d, setattr --barrier (the seed's lines) -----------------------------
+for nm in showattr setattr; do ln -s "$top_builddir/.libs/vs" "$T/bin/$nm"; done
+mkdir -p "$T/barrier/inner"
+expect_ok "setattr --barrier <dir>" u setattr --barrier "$T/barrier"
+run u showattr -d "$T/barrier"
+check "showattr -d: its B is set ($OUT)" sh -c "printf '%s' \"\$1\" | cut -c5 | grep -qx B" _ "$OUT"
+expect_ok "setattr --~barrier <dir>" u setattr --~barrier "$T/barrier"
+run u showattr -d "$T/barrier"
+check "and unset again ($OUT)" sh -c "printf '%s' \"\$1\" | cut -c5 | grep -qx b" _ "$OUT"
+
 # ---- the names make install puts in place ---------------------------------------------
 DEST=${VS_INSTALLED:?run through make check}
 for n in vserver vserver-stat vps vpstree vtop vkill vwait vlimit vsched vuname \
