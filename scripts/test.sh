@@ -16,4 +16,17 @@ skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null | head -n 1)
 sections=$(cat tests/*/*.log 2>/dev/null | grep -c '^# SKIP ' || :)
 cat tests/*/*.log 2>/dev/null | sed -n 's/^# SKIP /skipped: /p' | sort | uniq -c
 echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped, ${sections:-0} sections skipped"
+# The dist tarball: it builds in a read-only copy of itself (VPATH),
+# installs, uninstalls leaving nothing, and cleans up (make distcheck),
+# with the tests that read the source tree or install (the whole suite
+# ran above)
+DC_TESTS="tests/cli/skeleton.sh tests/cli/manpages.sh tests/cli/completion.sh
+tests/cli/initscripts.sh tests/unit/test_config"
+if make distcheck TESTS="$(echo $DC_TESTS)" >distcheck.log 2>&1; then
+	echo "distcheck: passed ($(echo $DC_TESTS | wc -w) test programs)"
+else
+	tail -n 40 distcheck.log
+	echo "distcheck: FAILED (distcheck.log)"
+	status=1
+fi
 exit $status

@@ -23,8 +23,12 @@ for v in $verbs; do
 done
 
 # every page renders as man does it (preconv, groff; warnings as errors)
-for p in "$top_builddir"/doc/man/*.[358]; do
-	case $p in *.scd) continue ;; esac
+# (built here, or shipped built in the source tree of a dist tarball)
+seen=" "
+for p in "$top_builddir"/doc/man/*.[358] "$srcdir"/doc/man/*.[358]; do
+	[ -f "$p" ] || continue
+	case $seen in *" $(basename "$p") "*) continue ;; esac
+	seen="$seen$(basename "$p") "
 	grep -q '^\.so ' "$p" && continue
 	run sh -c "preconv '$p' | groff -man -Tutf8 -ww -z"
 	same "$(basename "$p") renders without a warning" "0|" "$RC|$ERR"
