@@ -70,6 +70,13 @@ ssize_t vs_host_readlink(const struct vs_ctx *ctx, const char *path,
 			 char *buf, size_t size);
 
 /* fsutil.c: fd-relative helpers, never following symlinks */
+/* notify.c: systemd's readiness protocol.  vs_notify_take() keeps
+ * $NOTIFY_SOCKET for us and takes it out of the environment (nothing we
+ * run speaks for the unit); vs_notify() sends "KEY=value" lines to it,
+ * nothing without one. */
+void vs_notify_take(void);
+void vs_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Lets vs_rm_rf_at remove links of immutable inodes shared with other
  * guests (only while no guest runs: the flag is off for a moment). */
 void vs_rm_allow_shared(bool allow);

@@ -562,6 +562,8 @@ static int monitor_loop(struct vs_guest *g, struct vs_init *init)
 		if (term_requested && !stop_requested) {
 			/* a service manager stops us: stop the guest */
 			term_requested = 0;
+			vs_notify("STOPPING=1\nSTATUS=stopping guest %s",
+				  g->name);
 			vs_guest_stop_from_monitor(g);
 			return MON_DONE;
 		}
@@ -755,14 +757,19 @@ static int run_monitor(struct vs_guest *g, struct vs_init *init)
 			close(init->console_slave);
 			init->console_slave = -1;
 		}
-		if (a != MON_RESTART)
+		if (a != MON_RESTART) {
+			vs_notify("STOPPING=1\nSTATUS=guest %s stopped", g->name);
 			return a == MON_DONE ? 0 : 1;
+		}
+		vs_notify("STATUS=guest %s restarting", g->name);
 		if (restart_here(g, init) < 0) {
 			vs_log(g->ctx, "cannot restart guest '%s': %s", g->name,
 			       vs_error(g->ctx));
 			return 1;
 		}
 		vs_log(g->ctx, "guest '%s' restarted", g->name);
+		vs_notify("READY=1\nSTATUS=guest %s runs (restarted, init %d)",
+			  g->name, (int)init->pid);
 	}
 }
 
@@ -773,6 +780,10 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 	struct vs_plan plan;
 	struct vs_cgroup cg = {0};
 	struct vs_init init = {.console_slave = -1};
+	/* a service manager's readiness socket is ours alone: taken before
+	 * any hook runs */
+	if (foreground)
+		vs_notify_take();
 	int lock = vs_guest_lock(g);
 	if (lock < 0)
 		return -1;
@@ -791,6 +802,9 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 		r = finish(g, &rs, init.pid, false);
 		if (r < 0)
 			goto out;
+		vs_notify("READY=1\nMAINPID=%d\nSTATUS=guest %s runs (context "
+			  "%u, init %d)",
+			  (int)getpid(), g->name, rs.xid, (int)init.pid);
 		close(lock);
 		vs_cgroup_free(&cg);
 		vs_plan_free(&plan);
