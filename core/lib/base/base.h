@@ -42,6 +42,9 @@ struct vs_ctx {
 	struct vs_conf *conf;
 	void (*conf_free)(struct vs_conf *); /* set by the one who loads it */
 	int hook_timeout; /* vs.conf hook_timeout (seconds) */
+	/* the guest a monitor logs for (GUEST= and CONTEXT= in the journal) */
+	char log_guest[64];
+	unsigned log_xid;
 	int verbose;
 	char err[2048];
 	struct vs_plugin_entry *plugins;

@@ -750,6 +750,8 @@ static int restart_here(struct vs_guest *g, struct vs_init *init)
 /* The monitor: waits for the guest, restarts it when asked to. */
 static int run_monitor(struct vs_guest *g, struct vs_init *init)
 {
+	snprintf(g->ctx->log_guest, sizeof(g->ctx->log_guest), "%s", g->name);
+	g->ctx->log_xid = g->xid;
 	for (;;) {
 		int a = monitor_loop(g, init);
 		close(init->pidfd);
