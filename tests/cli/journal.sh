@@ -14,17 +14,7 @@ cat >"$T/scene.sh" <<EOF
 set -e
 mount -t tmpfs none /run
 mkdir -p /run/systemd/journal
-python3 - /run/systemd/journal/socket "$T/journal" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        d = s.recv(8192).decode()
-        if d == "quit":
-            break
-        out.write(d.replace("\\n", "|") + "\\n")
-PY
+python3 "$srcdir/tests/fixtures/dgram-listen.py" /run/systemd/journal/socket "$T/journal" &
 for _ in \$(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.02; done
 vs() { "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" "\$@"; }
 vs g1 start

@@ -12,18 +12,8 @@ mkdir -p "$R$CONFDIR/g1/scripts"
 printf '#!/bin/sh\necho "hook:${NOTIFY_SOCKET:-none}" >>%s/hook.env\n' "$T" >"$R$CONFDIR/g1/scripts/pre-start"
 chmod +x "$R$CONFDIR/g1/scripts/pre-start"
 
-# the listener: every datagram to $T/notify, one line per key, into a file
-python3 - "$T/notify" "$T/notified" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        data = s.recv(4096).decode()
-        if data == "quit":
-            break
-        out.write(data.replace("\n", "|") + "\n")
-PY
+# the listener: every datagram to $T/notify, one line each, into a file
+python3 "$srcdir/tests/fixtures/dgram-listen.py" "$T/notify" "$T/notified" &
 listener=$!
 for _ in $(seq 100); do [ -S "$T/notify" ] && break; sleep 0.02; done
 NOTIFY_SOCKET=$T/notify "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
