@@ -42,10 +42,7 @@ static int running(struct vs_guest *g, struct vs_runstate *rs,
 static int kill_one(struct vs_guest *g, const struct vs_cgroup *cg,
 		    const char *arg, int sig)
 {
-	char *end;
-	long pid = strtol(arg, &end, 10);
-	if (*end || pid <= 0 || !arg[0])
-		return vs_set_error(g->ctx, "kill: not a process id '%s'", arg);
+	long pid = strtol(arg, NULL, 10); /* checked by the caller */
 	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	pid_t pids[8192];
 	size_t n = fd < 0 ? 0 : vs_cgroup_pids(cg, pids, 8192);
@@ -92,6 +89,14 @@ int cmd_kill(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 			sig = 0;
 		else if ((sig = vs_signal_parse(s)) < 0)
 			return vs_set_error(ctx, "kill: unknown signal '%s'", s),
+			       2;
+	}
+	for (int k = i; k < argc; k++) { /* every pid checked before any */
+		char *end;
+		long pid = strtol(argv[k], &end, 10);
+		if (*end || pid <= 0 || !argv[k][0])
+			return vs_set_error(ctx, "kill: not a process id '%s'",
+					    argv[k]),
 			       2;
 	}
 	struct vs_runstate rs;

@@ -37,7 +37,7 @@ cleanup() {
 	# unmount anything a test mounted below $T, deepest first
 	grep -o " $T[^ ]*" /proc/mounts 2>/dev/null | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
-	chattr -R -i "$T" >/dev/null 2>&1 # unified files are immutable
+	chattr -R -i -a "$T" >/dev/null 2>&1 # unified files are immutable, some append-only
 	chmod -R u+rwx "$T" 2>/dev/null
 	rm -rf "$T"
 }

@@ -183,6 +183,7 @@ run u vserver g1 exec sh -c 'echo x >/share/new'
 check "vmount -r: read-only inside" sh -c "[ '$RC' != 0 ] && [ ! -e '$R/srv/share/new' ]"
 expect_error "vmount without a type" 2 "mount: a file system type (-t) or --bind is needed" u vmount --xid 101 -- none /mnt
 expect_error "vmount of a missing host directory" 1 "cannot mount '$R/srv/none' for guest 'g1'" u vmount --xid 101 -- --bind /srv/none /mnt
+expect_error "vmount on the guest's root is refused" 1 "cannot mount on '/' in guest 'g1': it is the guest's root" u vmount --xid 101 -- -t tmpfs none /
 expect_error "vmount on a missing target" 1 "cannot mount on '/nonexistent' in guest 'g1'" u vmount --xid 101 -- -t tmpfs none /nonexistent
 expect_ok "stop g1" u vserver g1 stop
 # a guest without a mount namespace: its symlink to a host path stays in it
@@ -194,7 +195,23 @@ expect_ok "start g3 (nonamespace)" u vserver g3 start
 run u vmount --xid 103 -- -t tmpfs none /esc
 check "vmount on a guest symlink to a host directory fails inside the guest ($ERR)" [ "$RC" != 0 ]
 check "and the host directory is not mounted over" sh -c "! grep -q ' $T/hostdir ' /proc/mounts"
+# the attack from inside: a guest process swaps /race between a directory
+# and symlinks out of its root (an absolute host path, a relative climb,
+# a /proc magic link) while the host mounts on it again and again
+vsx g3 exec sh -c "while :; do mkdir /race; rmdir /race; ln -s $T/hostdir /race; rm /race;
+	ln -s ../../../../../../.. /race; rm /race; ln -s /proc/self/root/.. /race; rm /race; done" \
+	>/dev/null 2>&1 &
+racer=$!
+for _ in $(seq 60); do u vmount --xid 103 -- -t tmpfs race /race >/dev/null 2>&1; done
+kill "$racer" 2>/dev/null
+wait "$racer" 2>/dev/null
+outside=$(awk -v t="$T" -v g="$(rootof g3)" '$2 ~ "^" t && index($2, g) != 1 { print $2 }' /proc/mounts)
+same "a guest swapping the target under vmount never gets a mount outside its root" "" "$outside"
+inside=$(awk -v g="$(rootof g3)" '$1 == "race" && index($2, g) == 1' /proc/mounts | wc -l)
+check "(the race ran: $inside mounts landed inside the guest)" [ "$inside" -ge 0 ]
 expect_ok "stop g3" u vserver g3 stop
+same "after the race, the stop leaves no mount of the guest's behind" "" \
+	"$(awk -v g="$(rootof g3)" 'index($2, g) == 1 { print $2 }' /proc/mounts)"
 
 # ---- vunify, vhashify --manually -------------------------------------------------
 mkdir -p "$R/srv/a/etc" "$R/srv/b/etc"
@@ -229,6 +246,32 @@ expect_ok "vshelper 101 halt" u vshelper 101 halt
 run u vserver g1 running
 same "vshelper halt stopped the guest" 1 "$RC"
 expect_error "vshelper with an unknown event" 2 "vshelper: unknown event 'explode'" u vshelper 101 explode
+
+# ---- bad input to the new verbs: one line, a status, nothing changed ----------------
+while IFS='|' read -r want text cmd; do
+	# shellcheck disable=SC2086
+	expect_error "bad input: vs g1 $cmd" "$want" "$text" vsx g1 $cmd
+done <<'EOF'
+2|kill: unknown signal 'NOPE'|kill -s NOPE 1
+2|kill: -s needs a signal|kill -s
+2|kill: not a process id '12x'|kill 12x
+2|wait: --timeout: not a number 'soon'|wait --timeout soon
+2|wait: unknown option '--bogus'|wait --bogus
+2|uname: -t needs <tag>=<value>, not 'nodename'|uname -s -t nodename
+2|uname: unknown tag 'colour'|uname -s -t colour=red
+2|uname: --set needs -t <tag>=<value>|uname -s
+2|sched: --fill-rate: not a positive number '0'|sched --fill-rate 0 --interval 2
+2|limit: -M: a guaranteed minimum is not supported|limit -M --nofile 10
+2|limit: unknown option 'nofile'|limit nofile
+2|mount: the target 'mnt' is not an absolute path in the guest|mount -t tmpfs none mnt
+2|mount: unknown or incomplete option '--what'|mount --what none /mnt
+2|dlimit: --set needs <limit>=<value>, not 'space_total'|dlimit --set space_total /
+2|dlimit: space_total=lots: not a number|dlimit --set space_total=lots /
+2|du: no directory given|du --space
+2|du: unknown or incomplete option '--blocks'|du --blocks /
+1|guest 'g1' is not running|top
+EOF
+expect_error "bad input: vs info without a tag" 2 "info: usage: vs info" vsx info g1
 
 # ---- showattr -d, setattr --barrier (the seed's lines) -----------------------------
 for nm in showattr setattr; do ln -s "$top_builddir/.libs/vs" "$T/bin/$nm"; done

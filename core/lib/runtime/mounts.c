@@ -621,9 +621,16 @@ int vs_guest_mount(struct vs_guest *g, const struct vs_runstate *rs,
 			root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		int t = root < 0 ? -1
 				 : open_in(root, m->dst, O_PATH, RESOLVE_IN_ROOT);
-		if (t < 0 || syscall(SYS_move_mount, mfd, "", t, "",
-				     MOVE_MOUNT_F_EMPTY_PATH |
-					     MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		struct stat rst, ts;
+		if (t >= 0 && fstat(root, &rst) == 0 && fstat(t, &ts) == 0 &&
+		    rst.st_dev == ts.st_dev && rst.st_ino == ts.st_ino)
+			/* the guest's root itself (a target of "/", or a link
+			 * a guest swapped in that climbs to it): a mount there
+			 * would hide every mount of the guest below it */
+			e = -1;
+		else if (t < 0 || syscall(SYS_move_mount, mfd, "", t, "",
+					  MOVE_MOUNT_F_EMPTY_PATH |
+						  MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			e = errno;
 		if (write(p[1], &e, sizeof(e)) != sizeof(e))
 			_exit(1);
@@ -639,6 +646,10 @@ int vs_guest_mount(struct vs_guest *g, const struct vs_runstate *rs,
 	if (pid > 0)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
+	if (e == -1)
+		return vs_set_error(ctx, "cannot mount on '%s' in guest '%s': it "
+					 "is the guest's root",
+				    m->dst, g->name);
 	if (e)
 		return vs_set_errno(ctx, e, "cannot mount on '%s' in guest '%s'",
 				    m->dst, g->name);
