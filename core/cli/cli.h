@@ -100,6 +100,9 @@ void json_str(FILE *out, const char *s);
 int cmd_flags(struct vs_ctx *ctx, int argc, char **argv,
 	      const char *const *names, bool *seen);
 
+/* Sets "<verb>: unknown or incomplete option '<opt>'"; returns 2. */
+int cmd_bad_option(struct vs_ctx *ctx, const char *verb, const char *opt);
+
 /* cmd_flags for verbs whose only option is --json. */
 int cmd_json_flag(struct vs_ctx *ctx, int argc, char **argv, bool *json);
 

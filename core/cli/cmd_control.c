@@ -44,11 +44,7 @@ static int kill_one(struct vs_guest *g, const struct vs_cgroup *cg,
 {
 	long pid = strtol(arg, NULL, 10); /* checked by the caller */
 	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	pid_t pids[8192];
-	size_t n = fd < 0 ? 0 : vs_cgroup_pids(cg, pids, 8192);
-	bool ours = false;
-	for (size_t i = 0; i < n && !ours; i++)
-		ours = pids[i] == (pid_t)pid;
+	bool ours = fd >= 0 && vs_cgroup_holds(cg, (pid_t)pid);
 	int r = 0;
 	if (!ours)
 		r = vs_set_error(g->ctx, "kill: process %ld is not in guest '%s'",

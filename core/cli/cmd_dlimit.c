@@ -82,10 +82,7 @@ int cmd_dlimit(struct vs_ctx *ctx, struct vs_guest *g, const char *n,
 		} else if (!strcmp(o, "--flags") && i + 1 < argc) {
 			i++;
 		} else {
-			return vs_set_error(ctx, "dlimit: unknown or incomplete "
-						 "option '%s'",
-					    o),
-			       2;
+			return cmd_bad_option(ctx, "dlimit", o);
 		}
 	}
 	if (argc - i != 1)
@@ -188,13 +185,9 @@ static long project_of(int dfd, const char *name, const struct stat *st)
 static void du_walk(int dfd, dev_t dev, unsigned id, struct usage *u,
 		    int depth)
 {
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
+	DIR *d = vs_opendir_fd(dfd);
+	if (!d)
 		return;
-	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -248,10 +241,7 @@ int cmd_du(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 			 (bs = strtoul(argv[++i], &end, 10)) && !*end)
 			;
 		else
-			return vs_set_error(ctx, "du: unknown or incomplete "
-						 "option '%s'",
-					    o),
-			       2;
+			return cmd_bad_option(ctx, "du", o);
 	}
 	if (!space && !inodes)
 		return vs_set_error(ctx, "du: --space or --inodes is needed"), 2;

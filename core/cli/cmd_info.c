@@ -49,13 +49,10 @@ static struct vs_guest *guest_of_pid(struct vs_ctx *ctx, pid_t pid,
 		struct vs_guest *g = vs_guest_open(ctx, *n);
 		struct vs_cgroup cg;
 		if (g && vs_guest_state(g, rs) == VS_RUNNING) {
-			pid_t pids[8192];
 			vs_cgroup_of(g, rs, &cg);
-			size_t k = vs_cgroup_pids(&cg, pids, 8192);
+			if (vs_cgroup_holds(&cg, pid))
+				hit = g;
 			vs_cgroup_free(&cg);
-			for (size_t i = 0; i < k && !hit; i++)
-				if (pids[i] == pid)
-					hit = g;
 		}
 		if (g != hit)
 			vs_guest_free(g);
@@ -263,10 +260,7 @@ int cmd_uname(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 					       v),
 				       2;
 		} else {
-			return vs_set_error(ctx, "uname: unknown or incomplete "
-						 "option '%s'",
-					    argv[i]),
-			       2;
+			return cmd_bad_option(ctx, "uname", argv[i]);
 		}
 	}
 	if (set && !node && !domain)

@@ -15,15 +15,7 @@
 /* vlimit's resources: setrlimit's (the VServer-only ones have no
  * vanilla equivalent) */
 #define limits vs_rlimit_names
-#define MAXLIMITS 32
-
-static size_t nlimits(void)
-{
-	size_t n = 0;
-	while (limits[n].name && n < MAXLIMITS)
-		n++;
-	return n;
-}
+#define MAXLIMITS 32 /* more than vs_rlimit_names has */
 
 struct change {
 	bool soft, hard;
@@ -43,7 +35,7 @@ static void show(struct vs_guest *g, const struct vs_runstate *rs,
 		 const struct vs_cgroup *cg)
 {
 	printf("%-10s %-20s %s\n", "RESOURCE", "SOFT", "HARD");
-	for (size_t i = 0; i < nlimits(); i++) {
+	for (size_t i = 0; limits[i].name; i++) {
 		struct rlimit l;
 		char s[32], h[32];
 		if (prlimit(rs->init, limits[i].res, NULL, &l) < 0)
@@ -132,9 +124,9 @@ int cmd_limit(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 			H |= strchr(o, 'H') != NULL;
 		} else if (!strncmp(o, "--", 2) && o[2]) {
 			size_t k = 0;
-			while (k < nlimits() && strcmp(limits[k].name, o + 2))
+			while (limits[k].name && strcmp(limits[k].name, o + 2))
 				k++;
-			if (k == nlimits())
+			if (!limits[k].name)
 				return vs_set_error(ctx, "limit: unknown resource "
 							 "'%s' (vanilla kernels "
 							 "have no VServer-only "
@@ -183,7 +175,7 @@ int cmd_limit(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 	struct vs_cgroup cg;
 	vs_cgroup_of(g, &rs, &cg);
 	int r = 0;
-	for (size_t k = 0; k < nlimits() && r == 0; k++)
+	for (size_t k = 0; limits[k].name && r == 0; k++)
 		if (ch[k].soft || ch[k].hard)
 			r = apply(g, &cg, k, &ch[k]);
 	if (r == 0 && (all || !any))

@@ -35,10 +35,7 @@ int cmd_mount(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 		} else if (!strcmp(o, "-r") || !strcmp(o, "--read-only")) {
 			ro = true;
 		} else {
-			return vs_set_error(ctx, "mount: unknown or incomplete "
-						 "option '%s'",
-					    o),
-			       2;
+			return cmd_bad_option(ctx, "mount", o);
 		}
 	}
 	if (argc - i != 2)

@@ -332,6 +332,12 @@ const char *cmd_suggest(const char *name)
 	return best;
 }
 
+int cmd_bad_option(struct vs_ctx *ctx, const char *verb, const char *opt)
+{
+	vs_set_error(ctx, "%s: unknown or incomplete option '%s'", verb, opt);
+	return 2;
+}
+
 int cmd_flags(struct vs_ctx *ctx, int argc, char **argv,
 	      const char *const *names, bool *seen)
 {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -73,11 +74,18 @@ ssize_t vs_host_readlink(const struct vs_ctx *ctx, const char *path,
 			 char *buf, size_t size);
 
 /* fsutil.c: fd-relative helpers, never following symlinks */
+/* A DIR stream of the directory open at fd, which stays the caller's
+ * (a duplicate is read); NULL with errno. */
+DIR *vs_opendir_fd(int fd);
+
 /* notify.c: systemd's readiness protocol.  vs_notify_take() keeps
  * $NOTIFY_SOCKET for us and takes it out of the environment (nothing we
  * run speaks for the unit); vs_notify() sends "KEY=value" lines to it,
  * nothing without one. */
 void vs_notify_take(void);
+/* Sends n bytes as one datagram to the unix socket at path ('@': an
+ * abstract one).  0, or -1 when it was not taken. */
+int vs_dgram_send(const char *path, const char *msg, size_t n);
 void vs_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Lets vs_rm_rf_at remove links of immutable inodes shared with other

@@ -382,6 +382,18 @@ static void unescape_mountinfo(char *s)
 	*o = '\0';
 }
 
+DIR *vs_opendir_fd(int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d && dup >= 0) {
+		int e = errno;
+		close(dup);
+		errno = e;
+	}
+	return d;
+}
+
 char *vs_mount_below(const char *dir)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");

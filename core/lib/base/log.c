@@ -6,8 +6,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,8 +18,6 @@
  * monitor's guest as fields of their own.  0 when it was taken. */
 static int journal_send(const struct vs_ctx *ctx, const char *msg)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", JOURNAL_SOCKET);
 	if (access(JOURNAL_SOCKET, W_OK) < 0)
 		return -1;
 	char buf[2600], line[2100];
@@ -40,13 +36,7 @@ static int journal_send(const struct vs_ctx *ctx, const char *msg)
 			      ctx->log_xid);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	ssize_t w = sendto(fd, buf, (size_t)n, MSG_NOSIGNAL,
-			   (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return w == n ? 0 : -1;
+	return vs_dgram_send(JOURNAL_SOCKET, buf, (size_t)n);
 }
 
 void vs_log(struct vs_ctx *ctx, const char *fmt, ...)

@@ -23,6 +23,24 @@ void vs_notify_take(void)
 	unsetenv("NOTIFY_SOCKET");
 }
 
+int vs_dgram_send(const char *path, const char *msg, size_t n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len = strlen(path);
+	if (len >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* an abstract socket */
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ssize_t w = sendto(fd, msg, n, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
 void vs_notify(const char *fmt, ...)
 {
 	if (!notify_path[0])
@@ -36,17 +54,5 @@ void vs_notify(const char *fmt, ...)
 		return;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	size_t len = strlen(notify_path);
-	memcpy(sa.sun_path, notify_path, len);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0'; /* an abstract socket */
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	ssize_t w = sendto(fd, msg, (size_t)n, MSG_NOSIGNAL,
-			   (struct sockaddr *)&sa,
-			   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
-	(void)w;
-	close(fd);
+	vs_dgram_send(notify_path, msg, (size_t)n);
 }

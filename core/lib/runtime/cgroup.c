@@ -518,13 +518,9 @@ static void each_child(int dfd, int depth,
 				  void *arg),
 		       void *arg)
 {
-	int dup = depth < 32 ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1;
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
+	DIR *d = depth < 32 ? vs_opendir_fd(dfd) : NULL;
+	if (!d)
 		return;
-	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_type != DT_DIR || e->d_name[0] == '.')
@@ -590,6 +586,16 @@ size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max)
 	pids_below(-1, NULL, fd, 0, &l);
 	close(fd);
 	return l.n;
+}
+
+bool vs_cgroup_holds(const struct vs_cgroup *cg, pid_t pid)
+{
+	pid_t pids[8192];
+	size_t n = vs_cgroup_pids(cg, pids, 8192);
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
 }
 
 void vs_cgroup_signal(const struct vs_cgroup *cg, int sig)

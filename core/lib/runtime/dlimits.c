@@ -74,13 +74,9 @@ static int walk_project(int dfd, dev_t dev, unsigned id, int depth)
 		return errno = ELOOP, -1;
 	if (set_project(dfd, id, true) < 0)
 		return -1;
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
+	DIR *d = vs_opendir_fd(dfd);
+	if (!d)
 		return -1;
-	}
 	int r = 0;
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d))) {

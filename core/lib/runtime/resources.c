@@ -212,6 +212,9 @@ static int load_limits(struct vs_guest *g, struct vs_resources *r, bool warn)
 	 * context's), which wins where both name a resource */
 	for (int pass = 0; pass < 2; pass++) {
 		const char *dir = pass ? "rlimits" : "ulimits";
+		/* (every exec reads these: a missing directory ends it) */
+		if (!vs_guest_cfg_exists(g, dir))
+			continue;
 		for (size_t i = 0; rlimit_names[i].name; i++) {
 			struct triple t;
 			if (read_triple(g, dir, rlimit_names[i].name, &t) < 0)
@@ -256,7 +259,8 @@ static int load_limits(struct vs_guest *g, struct vs_resources *r, bool warn)
 			r->rlim[rlimit_names[i].res].lim.rlim_max = t.hard;
 		}
 	}
-	for (size_t i = 0; i < sizeof(vlimit_names) / sizeof(*vlimit_names);
+	for (size_t i = 0; vs_guest_cfg_exists(g, "rlimits") &&
+			   i < sizeof(vlimit_names) / sizeof(*vlimit_names);
 	     i++) {
 		static const char *const sfx[] = {"", ".hard", ".soft",
 						  ".min"};

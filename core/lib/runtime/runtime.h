@@ -479,6 +479,8 @@ int vs_cgroup_set(struct vs_guest *g, const struct vs_cgroup *cg,
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only);
 size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max);
 void vs_cgroup_signal(const struct vs_cgroup *cg, int sig);
+/* True when pid is a process of the groups (or of one below them). */
+bool vs_cgroup_holds(const struct vs_cgroup *cg, pid_t pid);
 /* Kills what is left and removes the groups; -1 when one stays. */
 int vs_cgroup_destroy(struct vs_cgroup *cg);
 bool vs_cgroup_exists(const struct vs_cgroup *cg);

@@ -102,13 +102,9 @@ static bool own_config(struct vs_copy *c, const char *rel,
  * the copy brings the source's. */
 static int empty_root(struct vs_ctx *ctx, int rootfd)
 {
-	int dup = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
+	DIR *d = clone_opendir(rootfd);
+	if (!d)
 		return vs_set_errno(ctx, errno, "clone: cannot read the new root");
-	}
 	struct dirent *e;
 	int r = 0;
 	while (r == 0 && (e = readdir(d))) {

@@ -70,10 +70,8 @@ static int copy_xattrs(int sfd, const char *sname, int dfd, const char *dname)
 /* Owner, xattrs (after chown, which drops file capabilities), mode (after
  * chown, which drops set-id bits), times, then the file flags (an
  * immutable file takes no times). */
-static int copy_meta(struct vs_copy *c, int sfd, int dfd,
-		     const struct stat *st)
+static int copy_meta(int sfd, int dfd, const struct stat *st)
 {
-	(void)c;
 	int flags = 0;
 	/* a unification's shared file copied (not linked) is private now:
 	 * writable again, as deunify leaves it */
@@ -159,8 +157,7 @@ static int copy_data(struct vs_copy *c, int sfd, int dfd, off_t size)
 /* A unification's shared file: one more name for it, under a read lease
  * (no writer can have it open) while its immutable flag is off for the
  * link, as the unify engine does.  1 linked, 0 not possible, -1 error. */
-static int link_shared(struct vs_copy *c, int sfd, int sdir, const char *name,
-		       int ddir)
+static int link_shared(struct vs_copy *c, int sfd, const char *name, int ddir)
 {
 	int flags = 0;
 	if (ioctl(sfd, FS_IOC_GETFLAGS, &flags) < 0 ||
@@ -180,7 +177,6 @@ static int link_shared(struct vs_copy *c, int sfd, int sdir, const char *name,
 		errno = e;
 	}
 	fcntl(sfd, F_SETLEASE, F_UNLCK);
-	(void)sdir;
 	if (r == 1) {
 		c->shared++;
 		c->shared_names = vs_xrealloc(c->shared_names,
@@ -230,6 +226,15 @@ static void add_link(struct vs_copy *c, const struct stat *st,
 	c->nlinks++;
 }
 
+DIR *clone_opendir(int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d && dup >= 0)
+		close(dup);
+	return d;
+}
+
 static int fail(struct vs_copy *c, const char *what, const char *rel)
 {
 	return vs_set_errno(c->ctx, errno, "clone: cannot %s '%s'", what,
@@ -242,13 +247,9 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 static int copy_dir(struct vs_copy *c, int sfd, int dfd, const char *rel,
 		    int depth)
 {
-	int dup = fcntl(sfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
+	DIR *d = clone_opendir(sfd);
+	if (!d)
 		return fail(c, "read", rel);
-	}
 	int r = 0;
 	struct dirent *e;
 	while (r == 0 && (errno = 0, e = readdir(d))) {
@@ -299,7 +300,7 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 			    0)
 			r = fail(c, "make", rel);
 		else if ((r = copy_dir(c, sfd, dfd, rel, depth)) == 0 &&
-			 copy_meta(c, sfd, dfd, &st) < 0)
+			 copy_meta(sfd, dfd, &st) < 0)
 			r = fail(c, "copy the attributes of", rel);
 		close(sfd);
 		if (dfd >= 0)
@@ -318,7 +319,7 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 			return errno = errno ? errno : ESTALE,
 			       fail(c, "open", rel);
 		}
-		int r = st.st_nlink > 1 ? link_shared(c, sfd, sdir, name, ddir)
+		int r = st.st_nlink > 1 ? link_shared(c, sfd, name, ddir)
 					: 0;
 		if (r == 1)
 			c->shared_names[c->nshared - 1] = vs_strdup(rel);
@@ -329,7 +330,7 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 					 0600);
 			if (dfd < 0 || copy_data(c, sfd, dfd, st.st_size) < 0)
 				r = fail(c, "copy", rel);
-			else if (copy_meta(c, sfd, dfd, &st) < 0)
+			else if (copy_meta(sfd, dfd, &st) < 0)
 				r = fail(c, "copy the attributes of", rel);
 			if (dfd >= 0)
 				close(dfd);
@@ -377,7 +378,7 @@ int vs_copy_tree(struct vs_copy *c, int sfd, int dfd)
 	c->dev = st.st_dev;
 	c->dstroot = dfd;
 	int r = copy_dir(c, sfd, dfd, "", 0);
-	if (r == 0 && copy_meta(c, sfd, dfd, &st) < 0)
+	if (r == 0 && copy_meta(sfd, dfd, &st) < 0)
 		r = fail(c, "copy the attributes of", "");
 	return r;
 }

@@ -2,6 +2,7 @@
 #ifndef VS_CLONE_COPYTREE_H
 #define VS_CLONE_COPYTREE_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <vs/core.h>
@@ -28,6 +29,9 @@ struct vs_copy {
 	size_t nshared;
 };
 
+/* A DIR stream of the directory open at fd (a duplicate: fd stays the
+ * caller's), or NULL with errno. */
+DIR *clone_opendir(int fd);
 /* Copies everything below the directory sfd into the directory dfd, and
  * sfd's own attributes onto dfd; one file system, no symlink followed.
  * 0, or -1 with the error set ("clone: cannot copy '/x': ..."). */
