@@ -178,6 +178,13 @@ err_has() {
 		printf '%s' "$ERR" | grep -q -- "$2"
 }
 
+# out_has GREP-ARGS...: a line of the last run's stdout matches (for check;
+# the output is never pasted into a shell string, where a quote in a host
+# process's command line would break it).
+out_has() {
+	printf '%s\n' "$OUT" | grep -q "$@"
+}
+
 # same NAME EXPECTED ACTUAL
 same() {
 	if [ "$2" = "$3" ]; then

@@ -80,11 +80,12 @@ check "vserver --silent g2 delete removed it" test ! -e "$R$CONFDIR/g2"
 
 # ---- vserver-stat, vps, vpstree, vtop -----------------------------------------
 run u vserver-stat
-check "vserver-stat: g1's row" sh -c "printf '%s\n' '$OUT' | grep -Eq '^101 +1 .* g1$'"
+check "vserver-stat: g1's row" out_has -E '^101 +1 .* g1$'
 run u vps ax
-check "vps: a CONTEXT column with g1's init" sh -c "printf '%s\n' '$OUT' | grep -Eq '^ *$(init_of g1) +101 g1 '"
+check "vps: a CONTEXT column with g1's init" out_has -E "^ *$(init_of g1) +101 g1 "
 run u vpstree
-check "vpstree: the process forest with contexts" sh -c "printf '%s\n' '$OUT' | head -n 1 | grep -q CONTEXT && printf '%s\n' '$OUT' | grep -q '101 g1'"
+check "vpstree: the process forest with contexts" sh -c 'printf "%s\n" "$1" | head -n 1 | grep -q CONTEXT' - "$OUT"
+check "vpstree: g1's processes with their context" out_has '101 g1'
 if command -v top >/dev/null; then
 	run u vtop g1 -b -n 1
 	pids=$(printf '%s\n' "$OUT" | awk 'f && $1 ~ /^[0-9]+$/ { print $1 } /^ *PID/ { f = 1 }' | sort -n | tr '\n' ' ')
@@ -132,7 +133,7 @@ same "vlimit -S: the soft limit" "100 123" \
 expect_ok "vlimit --nproc 77" u vlimit --xid 101 --nproc 77
 same "vlimit --nproc: the guest's pids.max too" 77 "$(cat /sys/fs/cgroup/*/"$CGBASE"/g1/pids.max /sys/fs/cgroup/"$CGBASE"/g1/pids.max 2>/dev/null | head -n 1)"
 run u vlimit --xid 101 -a
-check "vlimit -a shows the limits" sh -c "printf '%s\n' '$OUT' | grep -Eq '^nofile +100 +123$'"
+check "vlimit -a shows the limits" out_has -E '^nofile +100 +123$'
 expect_error "vlimit with a VServer-only resource" 2 "limit: unknown resource 'nsock'" u vlimit --xid 101 --nsock 5
 expect_error "vlimit with a bad value" 2 "limit: --nofile: not a limit 'many'" u vlimit --xid 101 --nofile many
 cpus=$(getconf _NPROCESSORS_ONLN)
