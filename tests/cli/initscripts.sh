@@ -10,6 +10,9 @@ U=$top_builddir/conf.d/systemd
 for f in vs@.service vservers@.service vservers-default.service; do
 	check "$f generated" test -f "$U/$f"
 	check "$f names the installed vs" grep -q "^ExecStart=/.*/vs " "$U/$f"
+	check "$f: no KillMode=none, no endless start or stop" \
+		sh -c '! grep -Eq "^(KillMode=none|Timeout(Start|Stop)?Sec=(0|infinity))$" "$1"' - "$U/$f"
+	check "$f: a stop timeout" grep -Eq "^TimeoutStopSec=[1-9]" "$U/$f"
 done
 check "vs@ uses the foreground monitor" grep -q "^ExecStart=.* %i start --foreground$" "$U/vs@.service"
 if command -v systemd-analyze >/dev/null; then
