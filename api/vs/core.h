@@ -241,7 +241,9 @@ char *vs_path_join(const char *a, const char *b); /* malloc'd */
 int vs_host_lstat(const struct vs_ctx *ctx, const char *path, struct stat *st);
 /* 1 exists, 0 missing, -1 error (errno); follows symlinks inside. */
 int vs_host_exists(const struct vs_ctx *ctx, const char *path);
-/* mkdir -p with mode for created components; -1 with errno. */
+/* mkdir -p with mode for created components: the existing part is
+ * resolved like any host path (the host's symlinks followed inside the
+ * sysroot), the components it creates are never links; -1 with errno. */
 int vs_host_mkdir_p(const struct vs_ctx *ctx, const char *path, mode_t mode);
 /* The canonical host-view form of path (symlinks followed inside the
  * sysroot), malloc'd, or NULL with errno. */

@@ -28,13 +28,13 @@ defaults=/usr/local/share/vs/defaults
 distributions=/usr/local/share/vs/distributions" "$(paths)"
 
 run ./configure -q --prefix=/opt/vs --sysconfdir=/etc --localstatedir=/var \
-	--with-vrootdir=/srv/guests --with-plugindir=/opt/vs-plugins
+	--runstatedir=/run --with-vrootdir=/srv/guests --with-plugindir=/opt/vs-plugins
 check "configure with paths" test "$RC" = 0
 run make -s vs
 same "configured paths honoured" "conffile=/etc/vs.conf
 confdir=/etc/vservers
 vrootdir=/srv/guests
-rundir=/var/run/vservers
+rundir=/run/vservers
 cachedir=/var/cache/vservers
 lockdir=/var/lock
 plugindir=/opt/vs-plugins

@@ -134,14 +134,33 @@ ssize_t vs_host_readlink(const struct vs_ctx *ctx, const char *path,
 
 int vs_host_mkdir_p(const struct vs_ctx *ctx, const char *path, mode_t mode)
 {
-	int root = vs_host_open(ctx, "/", O_RDONLY | O_DIRECTORY, 0);
-	if (root < 0)
+	/* the deepest directory that exists, through the host's own links
+	 * (/var/run -> /run on Debian), then what is missing below it */
+	char have[PATH_MAX];
+	if (snprintf(have, sizeof(have), "%s", path) >= (int)sizeof(have)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	while (*path == '/')
-		path++;
-	int r = *path ? vs_mkdir_p_at(root, path, mode) : 0;
+	}
+	size_t n = strlen(have);
+	int fd;
+	for (;;) {
+		while (n > 1 && have[n - 1] == '/')
+			have[--n] = '\0';
+		fd = vs_host_open(ctx, n ? have : "/", O_RDONLY | O_DIRECTORY, 0);
+		if (fd >= 0 || errno != ENOENT || n == 0)
+			break;
+		char *slash = strrchr(have, '/');
+		n = slash ? (size_t)(slash - have) : 0;
+		have[n] = '\0';
+	}
+	if (fd < 0)
+		return -1;
+	const char *rest = path + n;
+	while (*rest == '/')
+		rest++;
+	int r = *rest ? vs_mkdir_p_at(fd, rest, mode) : 0;
 	int e = errno;
-	close(root);
+	close(fd);
 	errno = e;
 	return r;
 }

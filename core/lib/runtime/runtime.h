@@ -252,6 +252,11 @@ int vs_signal_parse(const char *s);
 /* Reads and checks everything a start needs; with warn, names the keys
  * that have no vanilla equivalent.  0, or -1 with the error set. */
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn);
+/* 0 when vs's own root is the top of its mount namespace (or a mount
+ * directly on the kernel's empty rootfs); -1 with the error set when vs
+ * runs in a chroot, which a guest with its own mount namespace could
+ * climb out of (guest names the guest in the message). */
+int vs_root_check(struct vs_ctx *ctx, const char *guest);
 void vs_plan_free(struct vs_plan *p);
 /* Warns (once, at start) when a guest without a user namespace has
  * capabilities that reach the host, or runs systemd without what its

@@ -650,7 +650,8 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	/* the netlink helper is opened here, on the host: the init sets up
 	 * the interfaces inside the guest's mount namespace, where a path
 	 * names a file of the guest */
-	if (vs_plan_load(g, plan, true) < 0)
+	if (vs_plan_load(g, plan, true) < 0 ||
+	    (!plan->nonamespace && vs_root_check(g->ctx, g->name) < 0))
 		return -1;
 	vs_plan_warn(g, plan);
 	vs_keys_warn(g);
