@@ -255,7 +255,7 @@ apps/init/tty|/dev/tty1|console
 fstab.local|none /tmp tmpfs defaults 0 0|fstab
 ccapabilities|set_utsname|bcapabilities
 keepfds|1|descriptors
-cpuset/cpu_exclusive|1|exclusive
+cpuset/virtualized|1|cpuset virtualization
 rlimits/nsock|100|vanilla kernel
 rlimits/openfd.soft|100|vanilla kernel
 sched/tokens-max|500|token bucket

@@ -244,8 +244,60 @@ for c in $(cat "$v2/cgroup.subtree_control" 2>/dev/null); do
 	echo " $v2sub " | grep -q " $c " || echo "-$c" >"$v2/cgroup.subtree_control" 2>/dev/null
 done
 rm -r "$R$CONFDIR/g2/cgroup"
-: >"$R$CONFDIR/g2/cpuset/cpus"
 rm "$R$CONFDIR/g2/cpuset/cpus"
+
+# exclusive cpusets (v1): the guest's group and the base above it get the
+# flag; a guest whose cpus overlap is refused; the base loses the flag
+# when no exclusive guest is left.  (The only test with cpuset groups: the
+# base of another test's would overlap this one's.)
+cs=/sys/fs/cgroup/cpuset
+other=$(for d in "$cs"/*/; do
+	n=$(basename "$d")
+	[ "$n" != "$CGBASE" ] && [ -n "$(cat "$d/cpuset.cpus" 2>/dev/null)" ] && echo "$n"
+done)
+if [ ! -e "$cs/cpuset.cpu_exclusive" ] || [ "$(nproc)" -lt 2 ]; then
+	skip "exclusive cpusets: no v1 cpuset hierarchy or fewer than 2 cpus"
+elif [ -n "$other" ]; then
+	skip "exclusive cpusets: the host's cpuset groups $(echo $other) use the cpus a base would take"
+else
+	last=$(($(nproc) - 1))
+	echo $last >"$R$CONFDIR/g2/cpuset/cpus"
+	echo 1 >"$R$CONFDIR/g2/cpuset/cpus_exclusive"
+	echo 0 >"$R$CONFDIR/g2/cpuset/mems"
+	echo 1 >"$R$CONFDIR/g2/cpuset/mem_exclusive"
+	expect_ok "start with cpus $last, cpus_exclusive and mem_exclusive" vsx g2 start
+	same "the guest's and the base's groups are exclusive (cpus and mems)" "1 1 1 1" \
+		"$(cat "$cs/$CGBASE/g2/cpuset.cpu_exclusive" "$cs/$CGBASE/g2/cpuset.mem_exclusive" \
+			"$cs/$CGBASE/cpuset.cpu_exclusive" "$cs/$CGBASE/cpuset.mem_exclusive" | paste -sd' ')"
+	run vsx g2 exec sh -c 'grep Cpus_allowed_list /proc/self/status | cut -f2'
+	same "its processes run on cpu $last only" "$last" "$OUT"
+	mkguest gx
+	mkdir -p "$R$CONFDIR/gx/cpuset"
+	echo 0-$last >"$R$CONFDIR/gx/cpuset/cpus"
+	expect_error "a guest whose cpus overlap an exclusive one's is refused" 1 "cpuset.cpus" vsx gx start
+	echo 0 >"$R$CONFDIR/gx/cpuset/cpus"
+	if [ "$(cat "$cs/cpuset.mems")" = 0 ]; then
+		expect_error "one whose mems an exclusive one holds (one node here) is refused, saying so" 1 \
+			"cannot give guest 'gx' a cpuset: no mems left" vsx gx start
+	fi
+	expect_ok "stop the first" vsx g2 stop
+	check "the base lost both flags (or is gone)" \
+		sh -c '! grep -qx 1 "$1"/cpuset.cpu_exclusive "$1"/cpuset.mem_exclusive 2>/dev/null' - "$cs/$CGBASE"
+	rm "$R$CONFDIR/g2/cpuset/mem_exclusive"
+	expect_ok "again, cpus exclusive only" vsx g2 start
+	expect_ok "a guest on the other cpus starts" vsx gx start
+	expect_ok "stop it" vsx gx stop
+	same "the base keeps the cpu flag while an exclusive guest runs" 1 "$(cat "$cs/$CGBASE/cpuset.cpu_exclusive")"
+	expect_ok "start it again" vsx gx start
+	expect_ok "stop the exclusive one" vsx g2 stop
+	same "the base, still there, lost the flag" "yes 0" \
+		"$(test -d "$cs/$CGBASE" && echo yes) $(cat "$cs/$CGBASE/cpuset.cpu_exclusive" 2>/dev/null)"
+	expect_ok "stop the other" vsx gx stop
+	check "no exclusive group is left (the base lost its flags or is gone)" \
+		sh -c '! grep -qx 1 "$1"/cpuset.cpu_exclusive "$1"/cpuset.mem_exclusive 2>/dev/null' - "$cs/$CGBASE"
+	vsx gx delete --yes >/dev/null 2>&1
+	rm "$R$CONFDIR/g2/cpuset/cpus" "$R$CONFDIR/g2/cpuset/cpus_exclusive" "$R$CONFDIR/g2/cpuset/mems"
+fi
 
 # spaces/net: an empty network namespace of its own (loopback only)
 mkdir -p "$R$CONFDIR/g2/spaces"

@@ -395,6 +395,136 @@ static char **limit_names(struct vs_guest *g)
 	return all;
 }
 
+/* util-vserver's exclusive cpuset flags, under both spellings (the build
+ * writes cpus_exclusive), and the v1 file each one becomes. */
+static const struct {
+	const char *keys[2];
+	const char *file;
+} exclusive[] = {
+	{{"cpuset/cpu_exclusive", "cpuset/cpus_exclusive"},
+	 "cpuset.cpu_exclusive"},
+	{{"cpuset/mem_exclusive", "cpuset/mems_exclusive"},
+	 "cpuset.mem_exclusive"},
+};
+
+/* The key of flag i the guest sets to non-zero, or NULL. */
+static const char *exclusive_key(struct vs_guest *g, size_t i)
+{
+	char v[32];
+	for (int k = 0; k < 2; k++)
+		if (vs_guest_cfg_line(g, exclusive[i].keys[k], v, sizeof(v)) ==
+			    1 &&
+		    strtol(v, NULL, 10) != 0)
+			return exclusive[i].keys[k];
+	return NULL;
+}
+
+/* The v1 cpuset group of cg, or NULL. */
+static const char *cpuset_dir(const struct vs_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->dirs[i] != cg->v2 && has_word(cg->ctls[i], "cpuset", ','))
+			return cg->dirs[i];
+	return NULL;
+}
+
+/* How many groups lie above dir below its v1 hierarchy's root (the
+ * root, alone, has release_agent); 0 when none is found. */
+static int v1_depth(const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", dir);
+	for (int n = 0; n < 32 && strrchr(p, '/') != p; n++) {
+		*strrchr(p, '/') = '\0';
+		size_t l = strlen(p);
+		snprintf(p + l, sizeof(p) - l, "/release_agent");
+		bool root = access(p, F_OK) == 0;
+		p[l] = '\0';
+		if (root)
+			return n;
+	}
+	return 0;
+}
+
+/* The exclusive flags (v1): the kernel takes one only on a group whose
+ * parent has it, so every group from the base down to the guest's gets
+ * it; their cpus (mems) must then not overlap a sibling's.  On cgroup2 an
+ * exclusive cpuset is a partition, which vs does not make: a warning. */
+static int apply_exclusive(struct vs_guest *g, const struct vs_cgroup *cg)
+{
+	const char *dir = cpuset_dir(cg);
+	for (size_t i = 0; i < sizeof(exclusive) / sizeof(*exclusive); i++) {
+		const char *key = exclusive_key(g, i);
+		if (!key)
+			continue;
+		if (!dir) {
+			vs_warn(g->ctx, "guest '%s': %s ignored: no v1 cpuset "
+					"hierarchy here (on cgroup2 an exclusive "
+					"cpuset is a partition, "
+					"cpuset.cpus.partition, which vs does not "
+					"make)",
+				g->name, key);
+			continue;
+		}
+		for (int up = v1_depth(dir); up >= 0; up--) {
+			char p[PATH_MAX];
+			snprintf(p, sizeof(p), "%s", dir);
+			for (int k = 0; k < up; k++)
+				*strrchr(p, '/') = '\0';
+			size_t l = strlen(p);
+			snprintf(p + l, sizeof(p) - l, "/%s", exclusive[i].file);
+			char *cur = read_file(p, 64);
+			bool on = cur && cur[0] == '1';
+			free(cur);
+			if (!on && write_file(p, "1") < 0) {
+				p[l] = '\0';
+				return vs_set_errno(
+					g->ctx, errno,
+					"cannot apply %s of guest '%s': '%s' "
+					"cannot be exclusive (its %s overlap a "
+					"sibling's)",
+					key, g->name, p,
+					i == 0 ? "cpus" : "mems");
+			}
+		}
+	}
+	return 0;
+}
+
+/* After the guest's cpuset group is gone: a base group none of whose
+ * groups is exclusive any more loses the flags apply_exclusive gave it,
+ * so that the host's other cpusets may overlap it again. */
+static void release_exclusive(const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", dir);
+	for (int up = v1_depth(dir) + 1; up > 1; up--) {
+		*strrchr(p, '/') = '\0';
+		for (size_t i = 0; i < sizeof(exclusive) / sizeof(*exclusive);
+		     i++) {
+			DIR *d = opendir(p);
+			bool held = false;
+			struct dirent *e;
+			while (d && !held && (e = readdir(d))) {
+				char f[PATH_MAX];
+				if (e->d_type != DT_DIR || e->d_name[0] == '.')
+					continue;
+				snprintf(f, sizeof(f), "%s/%s/%s", p, e->d_name,
+					 exclusive[i].file);
+				char *v = read_file(f, 64);
+				held = v && v[0] == '1';
+				free(v);
+			}
+			if (d)
+				closedir(d);
+			char f[PATH_MAX];
+			snprintf(f, sizeof(f), "%s/%s", p, exclusive[i].file);
+			if (!held)
+				write_file(f, "0");
+		}
+	}
+}
+
 /* The limits: what the resource keys become (ulimits/, rlimits/,
  * sched/), then every regular file of the cgroup settings, which win,
  * and cpuset/{cpus,mems}. */
@@ -421,6 +551,23 @@ static int apply_limits(struct vs_guest *g, const struct vs_cgroup *cg,
 			snprintf(name, sizeof(name), "cpuset.%s", cpuset[i]);
 			r = apply_setting(g, cg, name, v);
 		}
+	}
+	if (r == 0)
+		r = apply_exclusive(g, cg);
+	/* a cpuset without cpus or mems takes no task (ENOSPC): say why */
+	const char *cs = cpuset_dir(cg);
+	static const char *const held[] = {"cpus", "mems"};
+	for (int i = 0; i < 2 && r == 0 && cs; i++) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/cpuset.%s", cs, held[i]);
+		char *v = read_file(p, 4096);
+		if (!v || v[0] == '\n' || !v[0])
+			r = vs_set_error(g->ctx,
+					 "cannot give guest '%s' a cpuset: no %s "
+					 "left in '%s' (exclusive cpusets hold "
+					 "them); set cpuset/%s",
+					 g->name, held[i], p, held[i]);
+		free(v);
 	}
 	return r;
 }
@@ -452,7 +599,8 @@ static void choose(struct vs_guest *g, struct vs_cgroup *cg, char **names,
 	for (size_t i = 0; res && i < res->ncg; i++)
 		need(cg, keep, res->cg[i].name);
 	if (vs_guest_cfg_line(g, "cpuset/cpus", v, sizeof(v)) == 1 ||
-	    vs_guest_cfg_line(g, "cpuset/mems", v, sizeof(v)) == 1)
+	    vs_guest_cfg_line(g, "cpuset/mems", v, sizeof(v)) == 1 ||
+	    exclusive_key(g, 0) || exclusive_key(g, 1))
 		need(cg, keep, "cpuset.cpus");
 	vs_clear_error(g->ctx);
 	if (!cg->v2 && cg->n) {
@@ -636,6 +784,9 @@ int vs_cgroup_destroy(struct vs_cgroup *cg)
 		}
 		if (access(cg->dirs[i], F_OK) == 0)
 			r = -1;
+		else if (cg->dirs[i] != cg->v2 &&
+			 has_word(cg->ctls[i], "cpuset", ','))
+			release_exclusive(cg->dirs[i]);
 		/* the base goes too when it is empty */
 		char base[PATH_MAX];
 		snprintf(base, sizeof(base), "%s", cg->dirs[i]);

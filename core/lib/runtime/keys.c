@@ -41,10 +41,6 @@ static const struct {
 	{"apps/vdevmap", false,
 	 "device maps of the VServer kernel; bind the devices the guest needs "
 	 "in fstab"},
-	{"cpuset/cpu_exclusive", false,
-	 "exclusive cpusets are not applied; cpuset/cpus is"},
-	{"cpuset/mem_exclusive", false,
-	 "exclusive cpusets are not applied; cpuset/mems is"},
 	{"cpuset/virtualized", false, "cpuset virtualization of the VServer "
 				      "kernel"},
 };
