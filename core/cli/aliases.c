@@ -50,6 +50,7 @@ static const struct {
 	{"vpstree", "ps", "axf"},
 	{"vnamespace", "namespace", NULL},
 	{"vserver-info", "info", NULL},
+	{"vs-systemd-generator", "systemd-generator", NULL},
 	{"vtop", "top", NULL},
 };
 

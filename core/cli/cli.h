@@ -39,6 +39,8 @@ int cmd_attr(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_autostart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		  char **);
 int cmd_enter(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
+int cmd_generator(struct vs_ctx *, struct vs_guest *, const char *, int,
+		  char **);
 int cmd_exec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_suexec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,

@@ -168,6 +168,14 @@ static const struct cmd core_cmds[] = {
 	 "  the user (a name or a number) comes from the guest's own "
 	 "/etc/passwd\n",
 	 NULL},
+	{"systemd-generator", cmd_generator, CMD_ARGS,
+	 "order the guests' units by apps/init/depends (systemd generator)",
+	 "usage: vs systemd-generator <normal-dir> [<early-dir> <late-dir>]\n"
+	 "  systemd runs it as vs-systemd-generator: drop-ins that make\n"
+	 "  vs@<guest>.service and the mark units (vservers@<mark>.service,\n"
+	 "  vservers-default.service) want and follow those of the guests\n"
+	 "  in apps/init/depends\n",
+	 NULL},
 	{"top", cmd_top, CMD_GUEST | CMD_OPTGUEST | CMD_ARGS,
 	 "top, or top of one guest's processes (vtop)",
 	 "usage: vs top [<guest>] [top options]\n", NULL},

@@ -86,8 +86,9 @@ check "dpkg -i of the three packages" test "$RC" = 0
 [ "$RC" = 0 ] || printf '%s\n' "$ERR" | tail -n 20 | sed 's/^/# /'
 in_root 'vs --version && dpkg-query -W -f "\${Status}\n" vs libvs0 libvs-dev'
 same "installed: vs runs, the three packages are installed" "0|3" "$RC|$(printf '%s\n' "$OUT" | grep -c 'install ok installed')"
-in_root 'readlink /usr/libexec/util-vserver/vunify; ls /usr/lib/x86_64-linux-gnu/vs/plugins; cat /var/lib/dpkg/info/vs.conffiles'
+in_root 'readlink /usr/libexec/util-vserver/vunify; ls /usr/lib/x86_64-linux-gnu/vs/plugins; cat /var/lib/dpkg/info/vs.conffiles; readlink /lib/systemd/system-generators/vs-systemd-generator'
 check "util-vserver's pkglib names link to vs" out_has -x '../../bin/vs'
+check "the systemd generator is a name of vs" out_has -x '/usr/bin/vs'
 check "the plugins are in the multiarch plugin directory" out_has -x 'skeleton.so'
 check "conffiles: /etc/vs.conf and /etc/default/vservers-default" \
 	sh -c 'printf "%s\n" "$1" | grep -qx /etc/vs.conf && printf "%s\n" "$1" | grep -qx /etc/default/vservers-default' - "$OUT"
