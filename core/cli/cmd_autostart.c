@@ -344,6 +344,9 @@ int cmd_autostart(struct vs_ctx *ctx, struct vs_guest *unused, const char *n,
 				  "names after --");
 		return 2;
 	}
+	/* in a unit with Delegate=yes, the guests' groups go below the
+	 * unit's: this process leaves the unit's own group first */
+	vs_cgroup_leave_unit_root();
 	struct plan p = {0};
 	char **ids = vs_guest_list(ctx);
 	for (char **id = ids; any && *id; id++) {

@@ -17,7 +17,6 @@ echo "root:2000000:655360" >"$R/etc/subgid"
 v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
-init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
 # reboot_inside G CMD...: runs CMD in G and waits (10 s at most) for a
 # new init; true when there is one
 reboot_inside() {

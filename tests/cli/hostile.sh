@@ -325,7 +325,6 @@ check "userns: the bounding set has SETPCAP, NET_ADMIN, SYS_ADMIN, MKNOD (they r
 	test $(( 0x$OUT & (1 << 8 | 1 << 12 | 1 << 21 | 1 << 27 | 1 << 16 | 1 << 17 | 1 << 25) )) = $(( 1 << 8 | 1 << 12 | 1 << 21 | 1 << 27 ))
 attacks hu userns
 # reboot and halt from inside reach vshelper as in a privileged guest
-init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
 i1=$(init_of hu)
 vsx hu exec reboot -f
 for _ in $(seq 200); do

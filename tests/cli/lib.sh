@@ -49,6 +49,8 @@ FAILS=0
 SKIPS=0
 vsx() { "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" "$@"; }
 rootof() { printf '%s' "$R$VROOTDIR/$1"; }
+# init_of G: the pid of G's init, from its run state
+init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1" 2>/dev/null; }
 path_of() { vsx paths | awk -v k="$1" '$1 == k { print $2 }'; }
 CONFDIR=$(path_of confdir)
 VROOTDIR=$(path_of vrootdir)

@@ -28,7 +28,6 @@ u() {
 	env VS_SYSROOT="$R" VS_PLUGINDIR="$MODS" VS_DATADIR="$srcdir/conf.d" \
 		LD_LIBRARY_PATH="$top_builddir/.libs" "$T/bin/$n" "$@"
 }
-init_of() { awk '$1 == "init" { print $2 }' "$R$RUNDIR/$1"; }
 
 # ---- vserver ----------------------------------------------------------------
 expect_ok "vserver g1 start" u vserver g1 start

@@ -127,15 +127,77 @@ void vs_cgroup_free(struct vs_cgroup *cg)
 	memset(cg, 0, sizeof(*cg));
 }
 
-/* Every hierarchy the guest could have a group in. */
+/* True when this process runs in a group systemd delegated to it (a
+ * unit with Delegate=yes): the guests' groups then go below its own. */
+static bool in_delegated_unit(const struct mnt *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].ctls[0])
+			continue;
+		char *own = vs_cgroup_own_path("");
+		bool yes = false;
+		if (own && strcmp(own, "/") != 0) {
+			char *d = vs_asprintf("%s%s", m[i].path, own);
+			yes = vs_cgroup_is_delegated(d);
+			free(d);
+		}
+		free(own);
+		return yes;
+	}
+	return false;
+}
+
+int vs_cgroup_supervise(const char *unitdir)
+{
+	char p[PATH_MAX], pid[32];
+	snprintf(p, sizeof(p), "%s/supervisor", unitdir);
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return -1;
+	snprintf(p, sizeof(p), "%s/supervisor/cgroup.procs", unitdir);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return write_file(p, pid);
+}
+
+void vs_cgroup_leave_unit_root(void)
+{
+	struct mnt m[16];
+	size_t n = find_mounts(m, 16);
+	if (!in_delegated_unit(m, n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].ctls[0])
+			continue;
+		char *own = vs_cgroup_own_path("");
+		char *d = own ? vs_asprintf("%s%s", m[i].path, own) : NULL;
+		if (d)
+			vs_cgroup_supervise(d);
+		free(d);
+		free(own);
+		return;
+	}
+}
+
+/* Every hierarchy the guest could have a group in: below the base, or,
+ * in a delegated unit, below the unit's own group where it has one. */
 static void all_hierarchies(struct vs_guest *g, struct vs_cgroup *cg)
 {
 	struct mnt m[16];
 	size_t n = find_mounts(m, 16);
 	memset(cg, 0, sizeof(*cg));
+	snprintf(cg->base, sizeof(cg->base), "%s", base_name(g->ctx));
+	cg->delegated = in_delegated_unit(m, n);
 	for (size_t i = 0; i < n && cg->n < VS_CGROUP_MAX; i++) {
-		char *dir = vs_asprintf("%s/%s/%s", m[i].path,
-					base_name(g->ctx), g->name);
+		char *dir = NULL;
+		if (cg->delegated) {
+			char *own = vs_cgroup_own_path(m[i].ctls);
+			if (own && strcmp(own, "/") != 0)
+				dir = vs_asprintf("%s%s/%s", m[i].path, own,
+						  g->name);
+			free(own);
+		}
+		if (!dir)
+			dir = vs_asprintf("%s/%s/%s", m[i].path,
+					  base_name(g->ctx), g->name);
 		if (!m[i].ctls[0] && !cg->v2)
 			cg->v2 = dir; /* one of dirs[], not a copy */
 		snprintf(cg->ctls[cg->n], sizeof(cg->ctls[0]), "%s", m[i].ctls);
@@ -196,6 +258,13 @@ int vs_cgroup_of(struct vs_guest *g, const struct vs_runstate *rs,
 			cg->n++;
 		}
 		l = *nl ? nl + 1 : nl;
+	}
+	snprintf(cg->base, sizeof(cg->base), "%s", base_name(g->ctx));
+	if (cg->v2) {
+		char unit[PATH_MAX];
+		snprintf(unit, sizeof(unit), "%s", cg->v2);
+		*strrchr(unit, '/') = '\0';
+		cg->delegated = vs_cgroup_is_delegated(unit);
 	}
 	return 0;
 }
@@ -258,7 +327,9 @@ static int make_dir(const char *dir, bool cpuset)
 	return 0;
 }
 
-/* True when the cgroup2 hierarchy offers controller ctl. */
+/* True when the cgroup2 hierarchy offers controller ctl to the guest's
+ * group: the mount's root offers it (base layout), or the delegated
+ * unit's group does. */
 static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
 {
 	char root[PATH_MAX], p[PATH_MAX];
@@ -266,7 +337,8 @@ static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
 		return false;
 	snprintf(root, sizeof(root), "%s", cg->v2);
 	*strrchr(root, '/') = '\0';
-	*strrchr(root, '/') = '\0';
+	if (!cg->delegated)
+		*strrchr(root, '/') = '\0';
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
 	char *avail = read_file(p, 4096);
 	bool ok = avail && has_word(avail, ctl, ' ');
@@ -274,28 +346,30 @@ static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
 	return ok;
 }
 
-/* Enables a controller for <v2root>/<base>/<guest>; false when v2 does not
+/* Enables a controller for the guest's cgroup2 group: in the mount's
+ * root and the base, or, in a delegated unit, in the unit's group only
+ * (this process first moves to its supervisor leaf: a group with
+ * controllers for its children holds no process); false when v2 does not
  * offer it here. */
 static bool v2_enable(const struct vs_cgroup *cg, const char *ctl)
 {
-	char root[PATH_MAX], p[PATH_MAX], plus[64];
-	if (!cg->v2)
+	char base[PATH_MAX], p[PATH_MAX], plus[64];
+	if (!v2_offers(cg, ctl))
 		return false;
-	snprintf(root, sizeof(root), "%s", cg->v2);
-	*strrchr(root, '/') = '\0'; /* base */
-	char base[PATH_MAX];
-	snprintf(base, sizeof(base), "%s", root);
-	*strrchr(root, '/') = '\0'; /* mount */
-	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
-	char *avail = read_file(p, 4096);
-	bool ok = avail && has_word(avail, ctl, ' ');
-	free(avail);
-	if (!ok)
-		return false;
+	snprintf(base, sizeof(base), "%s", cg->v2);
+	*strrchr(base, '/') = '\0';
 	snprintf(plus, sizeof(plus), "+%s", ctl);
-	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", root);
-	if (write_file(p, plus) < 0)
-		return false;
+	if (cg->delegated) {
+		if (vs_cgroup_supervise(base) < 0)
+			return false;
+	} else {
+		char root[PATH_MAX];
+		snprintf(root, sizeof(root), "%s", base);
+		*strrchr(root, '/') = '\0';
+		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", root);
+		if (write_file(p, plus) < 0)
+			return false;
+	}
 	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", base);
 	return write_file(p, plus) == 0;
 }
@@ -320,6 +394,7 @@ static int cpu_max_v1(struct vs_guest *g, const char *dir, const char *value)
 	}
 	return 0;
 }
+
 
 static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 			 const char *name, const char *value)
@@ -787,11 +862,16 @@ int vs_cgroup_destroy(struct vs_cgroup *cg)
 		else if (cg->dirs[i] != cg->v2 &&
 			 has_word(cg->ctls[i], "cpuset", ','))
 			release_exclusive(cg->dirs[i]);
-		/* the base goes too when it is empty */
+		/* the base goes too when it is empty; a delegated unit's
+		 * group is systemd's */
 		char base[PATH_MAX];
 		snprintf(base, sizeof(base), "%s", cg->dirs[i]);
 		*strrchr(base, '/') = '\0';
-		rmdir(base);
+		const char *last = strrchr(cg->base, '/');
+		last = last ? last + 1 : cg->base;
+		if (!cg->delegated &&
+		    (!cg->base[0] || !strcmp(strrchr(base, '/') + 1, last)))
+			rmdir(base);
 	}
 	return r;
 }

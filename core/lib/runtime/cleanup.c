@@ -25,7 +25,7 @@ void vs_guest_cleanup(struct vs_guest *g, const struct vs_runstate *rs,
 		vs_net_free(&net);
 	}
 	struct vs_cgroup cg;
-	vs_cgroup_locate(g, &cg);
+	vs_cgroup_of(g, rs, &cg); /* where the start put them */
 	if (vs_cgroup_exists(&cg) && vs_cgroup_destroy(&cg) < 0)
 		vs_warn(g->ctx, "cannot remove the cgroup of guest '%s'",
 			g->name);

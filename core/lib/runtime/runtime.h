@@ -457,7 +457,22 @@ struct vs_cgroup {
 	char ctls[VS_CGROUP_MAX][256]; /* v1 controllers; "" for v2 */
 	size_t n;
 	char *v2; /* the cgroup2 one (one of dirs[]), or NULL */
+	bool delegated; /* below a systemd unit's delegated group */
+	char base[128];	/* the configured base (removed when empty) */
 };
+/* cgroup_delegate.c: this process's group in the hierarchy with the v1
+ * controllers ctls ("" for cgroup2), from /proc/self/cgroup; malloc'd, or
+ * NULL. */
+char *vs_cgroup_own_path(const char *ctls);
+/* True when systemd delegated the group dir (Delegate=yes: the
+ * trusted.delegate attribute). */
+bool vs_cgroup_is_delegated(const char *dir);
+/* Moves this process into unitdir/supervisor (a delegated unit's own
+ * processes may not sit beside groups with controllers); -1 with errno. */
+int vs_cgroup_supervise(const char *unitdir);
+/* In a delegated unit, moves this process to the unit's supervisor leaf
+ * (before it starts guests below the unit's group); else nothing. */
+void vs_cgroup_leave_unit_root(void);
 /* Fills cg with the guest's existing cgroups (nothing created). */
 int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
 /* Fills cg from the groups the run state recorded at start (no mount
