@@ -7,7 +7,8 @@ libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev libarchive-dev
 busybox-static procps libmnl-dev iproute2 libcap2-bin
 e2fsprogs xfsprogs attr rpm zstd bzip2 xz-utils debootstrap
 dnf createrepo-c gpg mmdebstrap libseccomp-dev openssh-server
-openssh-client zsh scdoc debhelper lintian bash-completion"
+openssh-client zsh scdoc debhelper lintian bash-completion
+libsystemd-dev dbus"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -265,7 +265,7 @@ static int load_environment(struct vs_guest *g, struct vs_plan *p)
  * of its configuration (32 hex digits, dashes allowed), else one derived
  * from the host's machine-id and the guest's name, the same at every
  * start. */
-static int guest_uuid(struct vs_guest *g, char out[37])
+int vs_guest_uuid(struct vs_guest *g, char out[37])
 {
 	char line[128], hex[33];
 	size_t n = 0;
@@ -519,7 +519,7 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn)
 		while (p->env[n])
 			n++;
 		char uuid[37], var[64];
-		if (guest_uuid(g, uuid) < 0)
+		if (vs_guest_uuid(g, uuid) < 0)
 			return -1;
 		snprintf(var, sizeof(var), "container_uuid=%s", uuid);
 		p->env = vs_xrealloc(p->env, (n + 3) * sizeof(*p->env));

@@ -805,6 +805,8 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 		r = finish(g, &rs, init.pid, false);
 		if (r < 0)
 			goto out;
+		if (cg.delegated)
+			vs_machined_register(g, init.pid);
 		vs_notify("READY=1\nMAINPID=%d\nSTATUS=guest %s runs (context "
 			  "%u, init %d)",
 			  (int)getpid(), g->name, rs.xid, (int)init.pid);
@@ -867,6 +869,8 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 	}
 	rs.monitor = mon;
 	r = finish(g, &rs, (pid_t)atoi(msg + 3), true);
+	if (r == 0 && cg.delegated)
+		vs_machined_register(g, rs.init);
 out:
 	close(lock);
 	vs_cgroup_free(&cg);

@@ -1,8 +1,9 @@
 /* Runtime helpers: shared objects of their own for the code that needs a
  * library only some runs use, opened by libvs when first needed
- * (runtime/helper.c): netlink.so (libmnl: a guest's interfaces) and
+ * (runtime/helper.c): netlink.so (libmnl: a guest's interfaces),
  * seccomp.so (libseccomp: compiling a filter; an exec or a start whose
- * filter is already compiled only loads it).  Each exports one table,
+ * filter is already compiled only loads it) and machined.so (libsystemd's
+ * sd-bus: a guest registered with systemd-machined).  Each exports one table,
  * vs_helper_<name>; the helpers call nothing of libvs. */
 #ifndef VS_HELPERS_H
 #define VS_HELPERS_H
@@ -55,6 +56,17 @@ struct vs_seccomp_ops {
 	 * with errno. */
 	struct sock_filter *(*compile)(char *const *allow, char *const *add,
 				       unsigned short *len);
+};
+
+/* ---- machined.so: systemd-machined on the system bus ------------------ */
+struct vs_machined_ops {
+	/* RegisterMachine(name, uuid, "vs", "container", leader, root):
+	 * machined takes the leader's unit as the machine's (no scope of its
+	 * own).  0, or a negative errno with the bus's error name and text in
+	 * msg; -ENOENT when no machined runs or can be started. */
+	int (*register_machine)(const char *name, const unsigned char *uuid,
+				pid_t leader, const char *root, char *msg,
+				size_t msglen);
 };
 
 #endif
