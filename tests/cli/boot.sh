@@ -144,6 +144,13 @@ same "it reaches running (in ${BOOT_MS} ms)" running "$ST"
 check "within 30 s" test "$BOOT_MS" -lt 30000
 run vsx sd exec systemctl --failed --plain --no-legend
 same "no unit failed" "0|" "$RC|$OUT"
+# the mark vs reads to place guests below a unit (cgroup_delegate.c), as
+# this real systemd sets it on a Delegate=yes unit's group
+run vsx sd exec systemd-run --unit=delegated -p Delegate=yes sleep 300
+d=$(find "$v2/$CGBASE/sd" -type d -name delegated.service | head -n 1)
+same "systemd marks a Delegate=yes unit's group (user.delegate from its user namespace)" 1 \
+	"$(getfattr --only-values -n user.delegate "$d" 2>/dev/null || getfattr --only-values -n trusted.delegate "$d" 2>/dev/null)"
+vsx sd exec systemctl stop delegated >/dev/null 2>&1
 run vsx sd exec systemctl is-active ssh dbus systemd-journald systemd-logind
 same "ssh, dbus, journald and logind are active" "active active active active" "$(echo $OUT)"
 run vsx sd exec sh -c 'ss -Hltn | grep -c ":22 "'

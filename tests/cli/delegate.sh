@@ -84,8 +84,20 @@ for c in $(cat "$v2/cgroup.subtree_control" 2>/dev/null); do
 done
 same "the host's cgroup2 root is as it was" "$v2sub" "$(cat "$v2/cgroup.subtree_control" 2>/dev/null)"
 
-# without the mark: the base, as before
+# the mark a systemd in a user namespace sets instead (user.delegate)
 setfattr -x trusted.delegate "$v2/$UNIT"
+if setfattr -n user.delegate -v 1 "$v2/$UNIT" 2>/dev/null; then
+	( echo $BASHPID >"$v2/$UNIT/cgroup.procs"
+	  exec "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" g1 start ) >"$T/ud.out" 2>&1
+	same "with user.delegate (systemd in a user namespace): below the unit too" "/$UNIT/g1" \
+		"$(sed -n 's/^0:://p' "/proc/$(init_of g1)/cgroup" 2>/dev/null)"
+	expect_ok "stop" vsx g1 stop
+	setfattr -x user.delegate "$v2/$UNIT"
+else
+	skip "user.delegate: cgroupfs takes no user.* attribute here"
+fi
+
+# without the mark: the base, as before
 ( echo $BASHPID >"$v2/$UNIT/cgroup.procs"
   exec "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" g1 start ) >"$T/nd.out" 2>&1
 check "a unit without Delegate=yes: started" vsx g1 running

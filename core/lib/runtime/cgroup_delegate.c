@@ -2,8 +2,9 @@
  * cgroups go below the unit's own (systemd's rule for a delegated
  * subtree: the unit manages it, nothing outside the unit's tree is
  * made), instead of below the configured base.  systemd marks a delegated
- * cgroup with the trusted.delegate extended attribute; that mark, not a
- * guess from the environment, decides. */
+ * cgroup with the trusted.delegate extended attribute (user.delegate when
+ * it runs in a user namespace); that mark, not a guess from the
+ * environment, decides. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +67,15 @@ char *vs_cgroup_own_path(const char *ctls)
 
 bool vs_cgroup_is_delegated(const char *dir)
 {
-	char v[8];
-	ssize_t n = getxattr(dir, "trusted.delegate", v, sizeof(v) - 1);
-	return n == 1 && v[0] == '1';
+	/* trusted.* where systemd may write it; user.* from a systemd in a
+	 * user namespace (a systemd guest's own units) */
+	static const char *const marks[] = {"trusted.delegate",
+					    "user.delegate"};
+	for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+		char v[8];
+		ssize_t n = getxattr(dir, marks[i], v, sizeof(v) - 1);
+		if (n == 1 && v[0] == '1')
+			return true;
+	}
+	return false;
 }

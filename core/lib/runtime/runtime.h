@@ -473,7 +473,7 @@ struct vs_cgroup {
  * NULL. */
 char *vs_cgroup_own_path(const char *ctls);
 /* True when systemd delegated the group dir (Delegate=yes: the
- * trusted.delegate attribute). */
+ * trusted.delegate or, from a user namespace, user.delegate attribute). */
 bool vs_cgroup_is_delegated(const char *dir);
 /* Moves this process into unitdir/supervisor (a delegated unit's own
  * processes may not sit beside groups with controllers); -1 with errno. */

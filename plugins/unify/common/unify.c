@@ -454,6 +454,23 @@ static enum outcome do_hardlink(struct walk *w, int dirfd, const char *name,
 	return oc;
 }
 
+static bool stale_tmp(struct walk *w, int dirfd, const char *tmp,
+		      const struct stat *st, const int *refdirs);
+
+/* The temporary name an interrupted run left for name, if any, gone (it
+ * links the reference's file, which then seems to have other names):
+ * true when one was removed.  readdir may list it after name. */
+static bool clear_own_tmp(struct walk *w, int dirfd, const char *name,
+			  const int *refdirs)
+{
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+	return snprintf(tmp, sizeof(tmp), VS_UNIFY_TMP "%s", name) <
+		       (int)sizeof(tmp) &&
+	       fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode) && stale_tmp(w, dirfd, tmp, &st, refdirs);
+}
+
 /* Links one regular file to the first reference that has it equal. */
 static void unify_file(struct walk *w, int dirfd, const char *name,
 		       const char *path, const struct stat *ds,
@@ -464,7 +481,7 @@ static void unify_file(struct walk *w, int dirfd, const char *name,
 		fprintf(stderr, "\rvs: unify: %llu files examined, %llu linked",
 			w->st->examined, w->st->linked);
 	int dfd = -1;
-	bool found = false;
+	bool found = false, retried = false;
 	for (size_t k = 0; k < w->nrefs; k++) {
 		if (refdirs[k] < 0 ||
 		    vs_excl_match(&w->refs[k].excl, path, false, ref_inside[k]) ==
@@ -520,6 +537,12 @@ static void unify_file(struct walk *w, int dirfd, const char *name,
 		if (oc == CHANGED) {
 			skip(w, path, VS_SKIP_CHANGED, NULL);
 			goto out;
+		}
+		if (oc == LINKS && !retried && !w->o->dry_run &&
+		    clear_own_tmp(w, dirfd, name, refdirs)) {
+			retried = true;
+			k--; /* this reference again (wraps, then back to k) */
+			continue;
 		}
 		if (oc == LINKS) {
 			skip(w, path, VS_SKIP_LINKS, NULL);
