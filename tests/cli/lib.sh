@@ -235,6 +235,26 @@ cached_tarball() {
 	fi
 	tarball_ok
 }
+# debian_guest G WHAT PACKAGES [EXCLUDED]: builds guest G (hostname
+# G.example), offline, from the cached bookworm tarball with PACKAGES and
+# without EXCLUDED (made once; WHAT names it, bookworm-WHAT); without one
+# the rest of the file is skipped
+debian_guest() {
+	ex=()
+	[ -n "${4:-}" ] && ex=("--exclude=$4")
+	if ! cached_tarball "bookworm-$2" "--include=$3" "${ex[@]}"; then
+		skip "the $2 guest: no cached tarball and the Debian mirror is unreachable ($(tail -n 1 "$T/mk.log" 2>/dev/null))"
+		finish
+		exit
+	fi
+	rm -rf "$T/mirror"
+	mkmirror "$CACHE" "$T/mirror" || { fail "a local mirror of bookworm-$2"; return 1; }
+	run unshare -n "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
+		"$1" build -m debootstrap --hostname "$1.example" -- -d bookworm -m "$T/mirror" -- \
+		--variant=minbase "--include=$3" "${ex[@]}"
+	check "a $2 guest builds offline from a local mirror of the cached packages (the Release signature checked)" \
+		sh -c "[ $RC = 0 ] && grep -q '^I: Valid Release signature' '$T/out'"
+}
 # mkmirror TARBALL DIR: a local Debian mirror (signed Release, plain
 # Packages) of the packages a --make-tarball holds; DIR/packages lists
 # them, comma-separated

@@ -110,12 +110,6 @@ int vs_send_fd(int sock, int fd);
  * the socket or sent none. */
 int vs_recv_fd(int sock);
 
-/* clonevm.c */
-struct clone_args;
-/* clone3(ca) whose child runs fn(arg) on ca->stack (its own) and exits
- * with fn's value: for CLONE_VM children.  The child's pid, or -1 with
- * errno (ENOSYS where the machine has no such path: x86_64 only). */
-pid_t vs_clone3_fn(struct clone_args *ca, int (*fn)(void *), void *arg);
 
 /* spawn.c */
 /* Waits for a child; after timeout_ms (-1: never) kills it and its
@@ -141,6 +135,12 @@ struct clone_args;
  * with fn's value: for CLONE_VM children.  The child's pid, or -1 with
  * errno (ENOSYS where the machine has no such path: x86_64 only). */
 pid_t vs_clone3_fn(struct clone_args *ca, int (*fn)(void *), void *arg);
+/* clone(2) for what ca asks where clone3 answers ENOSYS (a seccomp filter:
+ * vs itself in a guest, say): the same flags and pidfd, without
+ * CLONE_INTO_CGROUP (the caller moves the child), fn(arg) on ca's stack
+ * when fn is given.  The child's pid (0 in the child without fn), or -1
+ * with errno. */
+pid_t vs_clone_fallback(struct clone_args *ca, int (*fn)(void *), void *arg);
 
 /* spawn.c */
 /* Runs the executable open at exefd (a script too) with the current

@@ -4,7 +4,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "base/base.h"
 
@@ -43,4 +45,17 @@ pid_t vs_clone3_fn(struct clone_args *ca, int (*fn)(void *), void *arg)
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+pid_t vs_clone_fallback(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+	unsigned long flags = (unsigned long)(ca->flags & ~(uint64_t)CLONE_INTO_CGROUP) |
+			      (unsigned long)ca->exit_signal;
+	int *pidfd = (int *)(uintptr_t)ca->pidfd;
+	if (fn)
+		return clone(fn, (char *)(uintptr_t)(ca->stack + ca->stack_size),
+			     (int)flags, arg, pidfd);
+	/* x86_64's order: flags, stack, parent_tid (the pidfd), child_tid,
+	 * tls */
+	return (pid_t)syscall(SYS_clone, flags, 0UL, pidfd, 0UL, 0UL);
 }

@@ -432,6 +432,10 @@ static pid_t clone_into(struct attach *a, struct clone_args *ca,
 		pid = fn ? vs_clone3_fn(ca, fn, arg)
 			 : (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
 	}
+	if (pid < 0 && errno == ENOSYS) { /* clone3 filtered (vs in a guest) */
+		*born_in_v2 = false;
+		pid = vs_clone_fallback(ca, fn, arg);
+	}
 	return pid;
 }
 

@@ -264,16 +264,22 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 	if (dev < 0)
 		return vs_set_errno(ctx, errno, "cannot open /dev of guest '%s'",
 				    p->g->name);
-	for (size_t i = 0; i < nnodes && r == 0; i++)
-		if (p->userns.on
-			    ? bind_node(dev, nodes[i].name, nodes[i].host) < 0
-			    : mknodat(dev, nodes[i].name, S_IFCHR | 0600,
-				      makedev(nodes[i].maj, nodes[i].min)) < 0 ||
-				      fchmodat(dev, nodes[i].name, nodes[i].mode,
-					       0) < 0)
+	for (size_t i = 0; i < nnodes && r == 0; i++) {
+		/* bound from the host's /dev in a user namespace, and where
+		 * mknod is refused (vs itself in one: a systemd guest's) */
+		bool bind = p->userns.on;
+		int made = bind ? -1
+				: mknodat(dev, nodes[i].name, S_IFCHR | 0600,
+					  makedev(nodes[i].maj, nodes[i].min));
+		if (!bind && made < 0 && errno == EPERM)
+			bind = true;
+		if (bind ? bind_node(dev, nodes[i].name, nodes[i].host) < 0
+			 : made < 0 || fchmodat(dev, nodes[i].name,
+						nodes[i].mode, 0) < 0)
 			r = vs_set_errno(ctx, errno,
 					 "cannot create /dev/%s in guest '%s'",
 					 nodes[i].name, p->g->name);
+	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(*links) && r == 0; i++)
 		if (symlinkat(links[i][1], dev, links[i][0]) < 0)
 			r = vs_set_errno(ctx, errno,

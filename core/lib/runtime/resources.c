@@ -542,6 +542,8 @@ static int load_cflags(struct vs_guest *g, struct vs_resources *r, bool warn)
 			if (!strcasecmp(name, "virt_uptime") ||
 			    !strcasecmp(name, "default")) {
 				r->virt_uptime = !off;
+				r->virt_uptime_asked =
+					!off && !strcasecmp(name, "virt_uptime");
 				continue;
 			}
 			bool known = false;

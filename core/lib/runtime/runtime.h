@@ -128,6 +128,7 @@ struct vs_resources {
 	int ioprio;		 /* ionice/, or -1 */
 	long persona;		 /* personality, uts/machine; or -1 */
 	bool virt_uptime;	 /* cflags (util-vserver's default) */
+	bool virt_uptime_asked;	 /* named in cflags, not by default */
 	/* cgroup settings they become (pids.max, memory.*, cpu.*): applied
 	 * before the guest's own cgroup/, which wins */
 	struct {

@@ -252,8 +252,11 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		if (fd >= 0)
 			close(fd);
 	}
-	/* util-vserver's virt_uptime: the guest's uptime counts from here */
-	if (p->res.virt_uptime && vs_timens_start() < 0) {
+	/* util-vserver's virt_uptime: the guest's uptime counts from here;
+	 * where the namespace is refused (vs itself in a guest) only a guest
+	 * that names the flag fails, the default gives way */
+	if (p->res.virt_uptime && vs_timens_start() < 0 &&
+	    (errno != EPERM || p->res.virt_uptime_asked)) {
 		vs_set_errno(ctx, errno, "cannot create the time namespace of "
 					 "guest '%s'",
 			     p->g->name);
@@ -418,6 +421,12 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && errno == ENOSYS) { /* clone3 filtered: clone, move */
+		if (v2fd >= 0)
+			close(v2fd);
+		v2fd = -1;
+		pid = vs_clone_fallback(&ca, NULL, NULL);
+	}
 	if (pid < 0 && v2fd >= 0) { /* an older kernel: move it instead */
 		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		ca.cgroup = 0;

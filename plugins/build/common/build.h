@@ -28,6 +28,7 @@ struct vs_build {
 	size_t nenv;
 	void *data;
 	bool force, iknow, keep, pkgmgmt, cpusetvirt, json;
+	unsigned nodes_refused; /* device nodes mknod refused (warned once) */
 	int debug;
 	bool have_context;
 	int userns; /* --userns 1, --no-userns 0, neither -1 */

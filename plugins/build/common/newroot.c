@@ -66,8 +66,19 @@ static int make_dev_entry(struct vs_build *b, int devfd, char *line)
 		mode_t mode = (mode_t)strtoul(a3, NULL, 8) & 07777;
 		if (mknodat(devfd, name,
 			    (type[0] == 'c' ? S_IFCHR : S_IFBLK) | 0600,
-			    makedev(maj, min)) < 0 ||
-		    fchmodat(devfd, name, mode, AT_SYMLINK_NOFOLLOW) < 0)
+			    makedev(maj, min)) < 0) {
+			/* vs in a user namespace (a systemd guest's): no
+			 * node; every start makes the guest's /dev anew */
+			if (errno != EPERM)
+				goto err;
+			if (!b->nodes_refused++)
+				vs_warn(b->ctx, "no device nodes in '%s/dev': "
+						"mknod is refused here; each start "
+						"gives the guest a /dev of its own",
+					b->vdir);
+			return 0;
+		}
+		if (fchmodat(devfd, name, mode, AT_SYMLINK_NOFOLLOW) < 0)
 			goto err;
 		return 0;
 	}
