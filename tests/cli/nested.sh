@@ -65,6 +65,10 @@ same "Delegate=yes: the monitor in the unit's supervisor leaf, the guest below t
 	"$(printf '%s\n' "$OUT" | paste -sd'|')"
 in_h 'machinectl list --no-legend --no-pager'
 check "machinectl lists it" out_has '^inner '
+in_h 'machinectl status inner --no-pager'
+check "machinectl status: its unit, its leader (the init), class container" \
+	sh -c 'printf "%s\n" "$1" | grep -q "Unit: vs@inner.service" && printf "%s\n" "$1" | grep -q "Leader: $2" && printf "%s\n" "$1" | grep -q "container"' \
+	- "$OUT" "$(vsx h exec sh -c 'awk "\$1 == \"init\" { print \$2 }" /usr/local/var/run/vservers/inner' 2>/dev/null)"
 in_h 'machinectl terminate inner; for i in $(seq 300); do case $(systemctl is-active vs@inner.service) in inactive|failed) break;; esac; sleep 0.1; done; systemctl is-active vs@inner.service; vs inner running; echo $?'
 same "machinectl terminate stops the unit and the guest" "inactive|1" "$(printf '%s\n' "$OUT" | paste -sd'|')"
 [ "$(printf '%s\n' "$OUT" | head -n 1)" = inactive ] ||
