@@ -69,7 +69,16 @@ static int apply(struct vs_guest *g, const struct vs_cgroup *cg, size_t i,
 	char v[64];
 	if (!strcmp(limits[i].name, "rss") || !strcmp(limits[i].name, "nproc")) {
 		bool rss = limits[i].name[0] == 'r';
-		if (c->hard) {
+		if (!rss && !vs_cgroup_has(cg, "pids")) {
+			/* started without a process limit: its processes'
+			 * own limits only */
+			vs_warn(g->ctx, "limit: guest '%s' has no pids group "
+					"(it started without rlimits/nproc): "
+					"nproc is set on its processes only; "
+					"restart it for a limit of the whole "
+					"guest",
+				g->name);
+		} else if (c->hard) {
 			fmt_limit(c->value_hard, v, sizeof(v));
 			if (vs_cgroup_set(g, cg, rss ? "memory.max" : "pids.max",
 					  strcmp(v, "inf") ? v : "max") < 0)

@@ -131,6 +131,13 @@ same "vlimit -S: the soft limit" "100 123" \
 	"$(u vserver g1 exec cat /proc/1/limits | awk '/Max open files/ { print $4, $5 }')"
 expect_ok "vlimit --nproc 77" u vlimit --xid 101 --nproc 77
 same "vlimit --nproc: the guest's pids.max too" 77 "$(cat /sys/fs/cgroup/*/"$CGBASE"/g1/pids.max /sys/fs/cgroup/"$CGBASE"/g1/pids.max 2>/dev/null | head -n 1)"
+mkguest g9 --context 109 || exit 99
+expect_ok "a guest started without rlimits/nproc (no pids group)" vsx g9 start
+run u vlimit --xid 109 --nproc 55
+same "vlimit --nproc there: done on its processes, one warning says so" "0|1" \
+	"$RC|$(printf '%s\n' "$ERR" | grep -c "limit: guest 'g9' has no pids group")"
+same "its init's process limit" 55 "$(awk '/^Max processes/ { print $4 }' "/proc/$(init_of g9)/limits")"
+expect_ok "stop it" vsx g9 stop
 run u vlimit --xid 101 -a
 check "vlimit -a shows the limits" out_has -E '^nofile +100 +123$'
 expect_error "vlimit with a VServer-only resource" 2 "limit: unknown resource 'nsock'" u vlimit --xid 101 --nsock 5

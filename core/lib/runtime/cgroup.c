@@ -442,6 +442,21 @@ static void limit_dir(struct vs_guest *g, char *path, size_t size)
 		 g->ctx->paths[VS_PATH_CONFDIR]);
 }
 
+bool vs_cgroup_has(const struct vs_cgroup *cg, const char *ctl)
+{
+	char p[PATH_MAX];
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->dirs[i] != cg->v2 && has_word(cg->ctls[i], ctl, ','))
+			return true;
+	if (!cg->v2)
+		return false;
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", cg->v2);
+	char *here = read_file(p, 4096);
+	bool ok = here && has_word(here, ctl, ' ');
+	free(here);
+	return ok;
+}
+
 int vs_cgroup_set(struct vs_guest *g, const struct vs_cgroup *cg,
 		  const char *name, const char *value)
 {

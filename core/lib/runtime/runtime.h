@@ -500,6 +500,9 @@ int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg,
  * into out. */
 void vs_cgroup_translate(const char *name, const char *value, bool v2,
 			 char *file, size_t fsize, char *out, size_t osize);
+/* True when the guest's groups include one of controller ctl (a v1
+ * hierarchy, or enabled for its cgroup2 group). */
+bool vs_cgroup_has(const struct vs_cgroup *cg, const char *ctl);
 /* Writes one setting (v1 or v2 spelling, translated) to the group that
  * has its controller.  0, or -1 with the error set. */
 int vs_cgroup_set(struct vs_guest *g, const struct vs_cgroup *cg,
