@@ -126,7 +126,7 @@ run vsx sd exec systemctl --failed --plain --no-legend
 same "no unit failed" "0|" "$RC|$OUT"
 # the mark vs reads to place guests below a unit (cgroup_delegate.c), as
 # this real systemd sets it on a Delegate=yes unit's group
-run vsx sd exec systemd-run --unit=delegated -p Delegate=yes sleep 300
+run vsx sd exec systemd-run --unit=delegated -p Delegate=yes sleep 4321
 d=$(find "$v2/$CGBASE/sd" -type d -name delegated.service | head -n 1)
 same "systemd marks a Delegate=yes unit's group (user.delegate from its user namespace)" 1 \
 	"$(getfattr --only-values -n user.delegate "$d" 2>/dev/null || getfattr --only-values -n trusted.delegate "$d" 2>/dev/null)"

@@ -95,8 +95,13 @@ fi
 
 # ---- vkill, vwait ---------------------------------------------------------------
 u vserver g1 exec sleep 300 >/dev/null 2>&1 &
+# (the one in g1's group: other tests' guests may run a "sleep 300" too)
 for _ in $(seq 100); do
-	sp=$(pgrep -xf "sleep 300") && break
+	sp=
+	for p in $(pgrep -xf "sleep 300"); do
+		grep -q "/$CGBASE/g1\$" "/proc/$p/cgroup" 2>/dev/null && sp=$p
+	done
+	[ -n "$sp" ] && break
 	sleep 0.02
 done
 expect_ok "vkill --xid 101 -s TERM <pid>" u vkill --xid 101 -s TERM "$sp"
