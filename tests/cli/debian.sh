@@ -54,22 +54,21 @@ trap 'for f in "$D"/run/vservers/*; do
 done; cleanup' EXIT
 # in_root CMD: CMD as root of the new system, in a mount namespace of its
 # own where that root is the top, as on a booted system (pivot_root; /proc,
-# /sys and /dev of the host); its stdout, stderr and status as run's
-in_root() {
+# /sys and /dev of the host); in_chroot CMD: the same in a plain chroot
+# (the host's tree above it).  Their stdout, stderr and status as run's
+root_cmd() {
 	run unshare -m --propagation private sh -c '
-		d=$1; shift
+		d=$1 how=$2 cmd=$3
 		mount --bind "$d" "$d" && mount --rbind /proc "$d/proc" && mount --rbind /sys "$d/sys" &&
-			mount --rbind /dev "$d/dev" && cd "$d" && pivot_root . mnt && umount -l /mnt &&
-			exec /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c "$1"' - "$D" "$1"
+			mount --rbind /dev "$d/dev" || exit 99
+		if [ "$how" = pivot ]; then
+			cd "$d" && pivot_root . mnt && umount -l /mnt || exit 99
+			d=/
+		fi
+		exec chroot "$d" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c "$cmd"' - "$D" "$1" "$2"
 }
-# in_chroot CMD: the same in a plain chroot (the host's tree above it)
-in_chroot() {
-	run unshare -m --propagation private sh -c '
-		d=$1; shift
-		mount --bind "$d" "$d" && mount --rbind /proc "$d/proc" && mount --rbind /sys "$d/sys" &&
-			mount --rbind /dev "$d/dev" &&
-			exec chroot "$d" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c "$1"' - "$D" "$1"
-}
+in_root() { root_cmd pivot "$1"; }
+in_chroot() { root_cmd chroot "$1"; }
 # what the root holds, but the package database, logs, caches and /run
 # (a tmpfs on a running system)
 tree() {

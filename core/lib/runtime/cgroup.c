@@ -127,24 +127,26 @@ void vs_cgroup_free(struct vs_cgroup *cg)
 	memset(cg, 0, sizeof(*cg));
 }
 
-/* True when this process runs in a group systemd delegated to it (a
- * unit with Delegate=yes): the guests' groups then go below its own. */
-static bool in_delegated_unit(const struct mnt *m, size_t n)
+/* This process's cgroup2 group when systemd delegated it (a unit with
+ * Delegate=yes): the guests' groups then go below it.  malloc'd, or
+ * NULL. */
+static char *delegated_unit_dir(const struct mnt *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].ctls[0])
 			continue;
 		char *own = vs_cgroup_own_path("");
-		bool yes = false;
-		if (own && strcmp(own, "/") != 0) {
-			char *d = vs_asprintf("%s%s", m[i].path, own);
-			yes = vs_cgroup_is_delegated(d);
-			free(d);
-		}
+		char *d = own && strcmp(own, "/") != 0
+				  ? vs_asprintf("%s%s", m[i].path, own)
+				  : NULL;
 		free(own);
-		return yes;
+		if (d && !vs_cgroup_is_delegated(d)) {
+			free(d);
+			d = NULL;
+		}
+		return d;
 	}
-	return false;
+	return NULL;
 }
 
 int vs_cgroup_supervise(const char *unitdir)
@@ -161,20 +163,10 @@ int vs_cgroup_supervise(const char *unitdir)
 void vs_cgroup_leave_unit_root(void)
 {
 	struct mnt m[16];
-	size_t n = find_mounts(m, 16);
-	if (!in_delegated_unit(m, n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (m[i].ctls[0])
-			continue;
-		char *own = vs_cgroup_own_path("");
-		char *d = own ? vs_asprintf("%s%s", m[i].path, own) : NULL;
-		if (d)
-			vs_cgroup_supervise(d);
-		free(d);
-		free(own);
-		return;
-	}
+	char *unit = delegated_unit_dir(m, find_mounts(m, 16));
+	if (unit)
+		vs_cgroup_supervise(unit);
+	free(unit);
 }
 
 /* Every hierarchy the guest could have a group in: below the base, or,
@@ -185,7 +177,9 @@ static void all_hierarchies(struct vs_guest *g, struct vs_cgroup *cg)
 	size_t n = find_mounts(m, 16);
 	memset(cg, 0, sizeof(*cg));
 	snprintf(cg->base, sizeof(cg->base), "%s", base_name(g->ctx));
-	cg->delegated = in_delegated_unit(m, n);
+	char *unit = delegated_unit_dir(m, n);
+	cg->delegated = unit != NULL;
+	free(unit);
 	for (size_t i = 0; i < n && cg->n < VS_CGROUP_MAX; i++) {
 		char *dir = NULL;
 		if (cg->delegated) {
@@ -588,28 +582,30 @@ static void release_exclusive(const char *dir)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s", dir);
+	enum { NFLAGS = sizeof(exclusive) / sizeof(*exclusive) };
 	for (int up = v1_depth(dir) + 1; up > 1; up--) {
 		*strrchr(p, '/') = '\0';
-		for (size_t i = 0; i < sizeof(exclusive) / sizeof(*exclusive);
-		     i++) {
-			DIR *d = opendir(p);
-			bool held = false;
-			struct dirent *e;
-			while (d && !held && (e = readdir(d))) {
+		bool held[NFLAGS] = {false};
+		DIR *d = opendir(p);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			for (size_t i = 0; i < NFLAGS; i++) {
 				char f[PATH_MAX];
-				if (e->d_type != DT_DIR || e->d_name[0] == '.')
-					continue;
 				snprintf(f, sizeof(f), "%s/%s/%s", p, e->d_name,
 					 exclusive[i].file);
-				char *v = read_file(f, 64);
-				held = v && v[0] == '1';
+				char *v = held[i] ? NULL : read_file(f, 64);
+				held[i] |= v && v[0] == '1';
 				free(v);
 			}
-			if (d)
-				closedir(d);
+		}
+		if (d)
+			closedir(d);
+		for (size_t i = 0; i < NFLAGS; i++) {
 			char f[PATH_MAX];
 			snprintf(f, sizeof(f), "%s/%s", p, exclusive[i].file);
-			if (!held)
+			if (!held[i])
 				write_file(f, "0");
 		}
 	}

@@ -6,14 +6,10 @@
  * it runs in a user namespace); that mark, not a guess from the
  * environment, decides. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/xattr.h>
-#include <unistd.h>
 
 #include "runtime/runtime.h"
 

@@ -44,20 +44,9 @@ void vs_machined_register(struct vs_guest *g, pid_t init)
 		vs_clear_error(ctx);
 		return;
 	}
-	char uuid[37];
 	unsigned char b[16] = {0};
-	if (vs_guest_uuid(g, uuid) == 0) {
-		const char *c = uuid;
-		for (int i = 0; *c && i < 16;) {
-			if (*c == '-') {
-				c++;
-				continue;
-			}
-			if (sscanf(c, "%2hhx", &b[i++]) != 1)
-				break;
-			c += 2;
-		}
-	}
+	if (vs_guest_uuid(g, b) < 0)
+		memset(b, 0, sizeof(b)); /* machined takes none as well */
 	vs_clear_error(ctx);
 	char root[PATH_MAX], msg[256];
 	vs_host_real(ctx, g->root, root, sizeof(root));

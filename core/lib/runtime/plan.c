@@ -265,11 +265,10 @@ static int load_environment(struct vs_guest *g, struct vs_plan *p)
  * of its configuration (32 hex digits, dashes allowed), else one derived
  * from the host's machine-id and the guest's name, the same at every
  * start. */
-int vs_guest_uuid(struct vs_guest *g, char out[37])
+int vs_guest_uuid(struct vs_guest *g, uint8_t b[16])
 {
 	char line[128], hex[33];
 	size_t n = 0;
-	uint8_t b[16];
 	if (vs_guest_cfg_line(g, "uuid", line, sizeof(line)) == 1) {
 		for (const char *c = line; *c && n < 33; c++)
 			if (isxdigit((unsigned char)*c))
@@ -301,11 +300,6 @@ int vs_guest_uuid(struct vs_guest *g, char out[37])
 		b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
 		b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 */
 	}
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
 	return 0;
 }
 
@@ -518,10 +512,15 @@ int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn)
 		size_t n = 0;
 		while (p->env[n])
 			n++;
-		char uuid[37], var[64];
-		if (vs_guest_uuid(g, uuid) < 0)
+		uint8_t b[16];
+		char var[64];
+		if (vs_guest_uuid(g, b) < 0)
 			return -1;
-		snprintf(var, sizeof(var), "container_uuid=%s", uuid);
+		snprintf(var, sizeof(var),
+			 "container_uuid=%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+			 "%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8],
+			 b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 		p->env = vs_xrealloc(p->env, (n + 3) * sizeof(*p->env));
 		p->env[n] = vs_strdup("container=vs");
 		p->env[n + 1] = vs_strdup(var);

@@ -253,9 +253,9 @@ int vs_signal_parse(const char *s);
 /* Reads and checks everything a start needs; with warn, names the keys
  * that have no vanilla equivalent.  0, or -1 with the error set. */
 int vs_plan_load(struct vs_guest *g, struct vs_plan *p, bool warn);
-/* The guest's UUID as 36 characters (its uuid file, else derived from the
+/* The guest's UUID, 16 bytes (its uuid file, else derived from the
  * host's machine-id and its name); -1 with the error set. */
-int vs_guest_uuid(struct vs_guest *g, char out[37]);
+int vs_guest_uuid(struct vs_guest *g, uint8_t b[16]);
 /* machined.c: registers the started guest (init its leader, running in a
  * unit's delegated group) with systemd-machined where systemd runs the
  * host; silent without machined, a warning when it refuses; never
