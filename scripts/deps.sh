@@ -6,7 +6,7 @@ PKGS="build-essential autoconf automake libtool pkg-config libltdl-dev
 libconfuse-dev libcap-dev libattr1-dev libcunit1-dev libssl-dev libarchive-dev
 busybox-static procps libmnl-dev iproute2 libcap2-bin
 e2fsprogs xfsprogs attr rpm zstd bzip2 xz-utils debootstrap
-dnf createrepo-c gpg mmdebstrap libseccomp-dev openssh-server
+dnf createrepo-c gpg mmdebstrap libseccomp-dev libjansson-dev openssh-server
 openssh-client zsh scdoc debhelper lintian bash-completion
 libsystemd-dev dbus"
 missing=

@@ -52,6 +52,7 @@ static const struct {
 	{"vserver-info", "info", NULL},
 	{"vs-systemd-generator", "systemd-generator", NULL},
 	{"vtop", "top", NULL},
+	{"vs-oci", "oci", NULL},
 };
 
 /* vkill, vlimit, vsched, vuname, vmount: [--xid|-c <xid>] ... ->
@@ -267,9 +268,10 @@ bool cmd_alias_argv(const char *base, int argc, char **argv, char ***out,
 	struct args a = {0};
 	add(&a, argv[0]);
 	int r = -1;
-	/* every name answers -h, --help (its verb's usage) and --version */
+	/* every name answers -h, --help (its verb's usage) and --version;
+	 * vs-oci answers them as runc does, with its own */
 	const char *verb = verb_of(base);
-	if (verb && argc == 2 &&
+	if (verb && argc == 2 && strcmp(base, "vs-oci") &&
 	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	     !strcmp(argv[1], "--version"))) {
 		if (!strcmp(argv[1], "--version")) {

@@ -45,6 +45,7 @@ int cmd_exec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_suexec(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_namespace(struct vs_ctx *, struct vs_guest *, const char *, int,
 		  char **);
+int cmd_oci(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_ps(struct vs_ctx *, struct vs_guest *, const char *, int, char **);
 int cmd_restart(struct vs_ctx *, struct vs_guest *, const char *, int,
 		char **);

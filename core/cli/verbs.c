@@ -122,6 +122,13 @@ static const struct cmd core_cmds[] = {
 	{"namespace", cmd_namespace, CMD_ROOT | CMD_ARGS,
 	 "run a command in the namespaces of the guest with a context",
 	 "usage: vs namespace --enter <xid> [--] <command> [args]\n", NULL},
+	{"oci", cmd_oci, CMD_ARGS,
+	 "an OCI runtime: runc's command line (vs-oci)",
+	 "usage: vs oci [--root DIR] [--log FILE] [--log-format text|json]\n"
+	 "              [--systemd-cgroup] COMMAND [options] ID ...\n"
+	 "  create, start, run, state, kill, delete, ps, exec, list,\n"
+	 "  features, spec: see 'vs oci --help'\n",
+	 NULL},
 	{"paths", cmd_paths, 0, "show the paths vs uses",
 	 "usage: vs paths [--json]\n", NULL},
 	{"plugins", cmd_plugins, CMD_PLUGINS, "list loaded and refused plugins",

@@ -102,6 +102,9 @@ int vs_split_fields(char *line, char sep, char **f, int max);
 /* Writes all n bytes (again after EINTR and short writes); false when
  * the descriptor refuses them. */
 bool vs_write_all(int fd, const void *p, size_t n);
+/* Reads fd until EOF into buf (NUL-terminated, at most size - 1 bytes):
+ * a message a child writes before it ends.  Returns its length. */
+size_t vs_read_msg(int fd, char *buf, size_t size);
 
 /* fdpass.c */
 /* Sends fd over a unix socket; 0 or -1 with errno. */

@@ -83,6 +83,18 @@ char *vs_read_fd_stream(int fd, size_t max)
 	return buf;
 }
 
+size_t vs_read_msg(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	ssize_t k;
+	while (n < size - 1 && ((k = read(fd, buf + n, size - 1 - n)) > 0 ||
+				(k < 0 && errno == EINTR)))
+		if (k > 0)
+			n += (size_t)k;
+	buf[n] = '\0';
+	return n;
+}
+
 bool vs_write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;

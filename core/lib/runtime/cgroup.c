@@ -730,6 +730,53 @@ int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg,
 	return 0;
 }
 
+int vs_cgroup_create_path(struct vs_ctx *ctx, const char *rel,
+			  struct vs_cgroup *cg)
+{
+	struct mnt m[16];
+	size_t n = find_mounts(m, 16);
+	memset(cg, 0, sizeof(*cg));
+	snprintf(cg->base, sizeof(cg->base), "/");
+	cg->delegated = true; /* the parents are the caller's */
+	if (rel[0] != '/' || strstr(rel, "/../") || strstr(rel, "/./") ||
+	    (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/..")) ||
+	    !strcmp(rel, "/"))
+		return vs_set_error(ctx, "bad cgroup path '%s'", rel);
+	if (n == 0)
+		return vs_set_error(ctx, "cannot find a cgroup hierarchy "
+					 "(is /sys/fs/cgroup mounted?)");
+	for (size_t i = 0; i < n && cg->n < VS_CGROUP_MAX; i++) {
+		char *dir = vs_asprintf("%s%s", m[i].path, rel);
+		bool cpuset = has_word(m[i].ctls, "cpuset", ',');
+		/* every missing level, with cpus and mems for v1 cpuset */
+		for (char *p = dir + strlen(m[i].path) + 1;; p++) {
+			if (*p != '/' && *p != '\0')
+				continue;
+			char c = *p;
+			*p = '\0';
+			int r = mkdir(dir, 0755);
+			int e = errno;
+			if (r == 0 && cpuset)
+				cpuset_inherit(dir);
+			*p = c;
+			if (r < 0 && e != EEXIST) {
+				vs_set_errno(ctx, e, "cannot create cgroup '%s'",
+					     dir);
+				free(dir);
+				vs_cgroup_destroy(cg);
+				return -1;
+			}
+			if (!c)
+				break;
+		}
+		if (!m[i].ctls[0] && !cg->v2)
+			cg->v2 = dir;
+		snprintf(cg->ctls[cg->n], sizeof(cg->ctls[0]), "%s", m[i].ctls);
+		cg->dirs[cg->n++] = dir;
+	}
+	return 0;
+}
+
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)
 {
 	char p[PATH_MAX], v[32];

@@ -18,7 +18,7 @@
 static struct {
 	char name[32];
 	const void *table;
-} opened[4];
+} opened[8];
 
 /* The root this process started with: a helper is only ever opened
  * there, never inside a guest, whose files its path would name. */

@@ -507,6 +507,11 @@ bool vs_cgroup_has(const struct vs_cgroup *cg, const char *ctl);
  * has its controller.  0, or -1 with the error set. */
 int vs_cgroup_set(struct vs_guest *g, const struct vs_cgroup *cg,
 		  const char *name, const char *value);
+/* Creates the group rel ("/a/b") in every hierarchy (missing parents
+ * too); cg's base is never removed.  -1 with the error set (nothing
+ * left of this group). */
+int vs_cgroup_create_path(struct vs_ctx *ctx, const char *rel,
+			  struct vs_cgroup *cg);
 /* Moves pid (0: the caller) into the groups (v1_only: not cgroup2). */
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only);
 size_t vs_cgroup_pids(const struct vs_cgroup *cg, pid_t *pids, size_t max);
@@ -524,5 +529,63 @@ int vs_cgroup_delegate(const struct vs_cgroup *cg, uid_t uid, gid_t gid);
 char *vs_cgroup_stat(const struct vs_cgroup *cg, const char *ctl,
 		     const char *file);
 void vs_cgroup_free(struct vs_cgroup *cg);
+
+/* oci*.c: vs as an OCI runtime (runc's command line: vs oci, vs-oci).
+ * A container's state lives in <root>/<id>/ (state, config.json copy,
+ * exec.fifo while it is created and not yet started). */
+struct vs_oci_opts {
+	const char *root;	    /* --root: the state directory */
+	const char *bundle;	    /* create: the bundle directory */
+	const char *pid_file;	    /* create, exec: host pid written here */
+	const char *console_socket; /* the pty master is sent there */
+	bool no_pivot;		    /* create: MS_MOVE + chroot */
+	bool systemd_cgroup;	    /* cgroupsPath is slice:prefix:name */
+	/* exec */
+	const char *process;	    /* --process: a process JSON */
+	char **args;		    /* else: args, with the config's process */
+	char **env;		    /* -e NAME=VALUE added */
+	const char *cwd, *user;	    /* uid[:gid] */
+	bool tty, detach, tty_set;
+	char **caps;		    /* --cap added */
+};
+struct vs_oci_state {
+	char id[256];
+	pid_t pid;
+	unsigned long long start; /* /proc stat field 22 */
+	char bundle[PATH_MAX];
+	char created[40]; /* RFC 3339 */
+	char status[16];  /* creating, created, running, stopped */
+	char cgroups[2048]; /* as vs_cgroup_record writes them */
+};
+/* Creates the container id from the bundle (the process waits for
+ * start).  0, or -1 with the error set (nothing left behind). */
+int vs_oci_create(struct vs_ctx *ctx, const char *id,
+		  const struct vs_oci_opts *o);
+/* Lets the created container's process run; poststart hooks.  0/-1. */
+int vs_oci_start(struct vs_ctx *ctx, const char *id,
+		 const struct vs_oci_opts *o);
+/* Reads the state of id (status computed now).  0, or -1 with the error
+ * set (no such container). */
+int vs_oci_state(struct vs_ctx *ctx, const char *root, const char *id,
+		 struct vs_oci_state *st);
+/* The ids in root (sorted, NULL-terminated, malloc'd). */
+char **vs_oci_list(struct vs_ctx *ctx, const char *root);
+/* Sends sig to the container's process (all: to every process of its
+ * cgroup).  0/-1. */
+int vs_oci_kill(struct vs_ctx *ctx, const char *root, const char *id,
+		int sig, bool all);
+/* Removes a stopped (or created; with force any) container: processes,
+ * cgroups, poststop hooks, state.  0/-1. */
+int vs_oci_delete(struct vs_ctx *ctx, const char *root, const char *id,
+		  bool force);
+/* The host pids of the container's processes (malloc'd).  0/-1. */
+int vs_oci_pids(struct vs_ctx *ctx, const char *root, const char *id,
+		pid_t **pids, size_t *n);
+/* Runs a process in the running container; *status its exit status
+ * (detach: 0 once it runs).  0, or -1 with the error set. */
+int vs_oci_exec(struct vs_ctx *ctx, const char *id,
+		const struct vs_oci_opts *o, int *status);
+/* The state as runtime-spec JSON (malloc'd). */
+char *vs_oci_state_json(const struct vs_oci_state *st);
 
 #endif

@@ -313,19 +313,6 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 
 /* ---- in the monitor --------------------------------------------------- */
 
-/* Reads a message until EOF (NUL-terminated); returns its length. */
-static size_t read_msg(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-	ssize_t k;
-	while (n < size - 1 && ((k = read(fd, buf + n, size - 1 - n)) > 0 ||
-				(k < 0 && errno == EINTR)))
-		if (k > 0)
-			n += (size_t)k;
-	buf[n] = '\0';
-	return n;
-}
-
 struct vs_init {
 	pid_t pid;
 	int pidfd;
@@ -488,7 +475,7 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	if (r < 0)
 		kill(pid, SIGKILL); /* unblocks the error pipe */
 	char msg[sizeof(ctx->err)];
-	if (read_msg(err[0], msg, sizeof(msg)))
+	if (vs_read_msg(err[0], msg, sizeof(msg)))
 		r = vs_set_error(ctx, "%s", msg);
 	close(err[0]);
 	/* the init has exec'd: the console's master is waiting (or, when
@@ -867,7 +854,7 @@ int vs_guest_start(struct vs_guest *g, bool foreground)
 		goto out;
 	}
 	char msg[sizeof(ctx->err)];
-	size_t n = read_msg(rep[0], msg, sizeof(msg));
+	size_t n = vs_read_msg(rep[0], msg, sizeof(msg));
 	close(rep[0]);
 	if (strncmp(msg, "OK ", 3) != 0) {
 		r = vs_set_error(ctx, "%s",

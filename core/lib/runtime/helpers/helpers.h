@@ -3,13 +3,16 @@
  * (runtime/helper.c): netlink.so (libmnl: a guest's interfaces),
  * seccomp.so (libseccomp: compiling a filter; an exec or a start whose
  * filter is already compiled only loads it) and machined.so (libsystemd's
- * sd-bus: a guest registered with systemd-machined).  Each exports one table,
+ * sd-bus: a guest registered with systemd-machined) and ocispec.so
+ * (jansson: an OCI bundle's config.json read into struct vs_oci_spec).  Each exports one table,
  * vs_helper_<name>; the helpers call nothing of libvs. */
 #ifndef VS_HELPERS_H
 #define VS_HELPERS_H
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* ---- netlink.so: rtnetlink; -1 with errno from the kernel ------------ */
@@ -43,6 +46,124 @@ struct vs_nl_ops {
 		     bool onlink);
 };
 
+
+/* ---- ocispec.so: config.json (runtime-spec 1.x) in plain C ------------ */
+struct vs_oci_rlimit {
+	int resource; /* RLIMIT_* */
+	unsigned long long soft, hard;
+};
+struct vs_oci_mount {
+	char *dst, *type, *src;
+	char **options; /* NULL-terminated */
+};
+struct vs_oci_ns {
+	int type;   /* CLONE_NEW* */
+	char *path; /* join it, or NULL: a new one */
+};
+struct vs_oci_idmap {
+	unsigned long inside, outside, count;
+};
+struct vs_oci_device {
+	char type; /* c, b, u, p */
+	char *path;
+	long long major, minor;
+	unsigned mode;
+	bool has_mode, has_uid, has_gid;
+	unsigned uid, gid;
+};
+struct vs_oci_hook {
+	char *path;
+	char **args, **env; /* NULL-terminated, may be NULL */
+	int timeout;	    /* seconds, 0: none */
+};
+enum vs_oci_hook_kind {
+	VS_OCI_PRESTART,
+	VS_OCI_CREATE_RUNTIME,
+	VS_OCI_CREATE_CONTAINER,
+	VS_OCI_START_CONTAINER,
+	VS_OCI_POSTSTART,
+	VS_OCI_POSTSTOP,
+	VS_OCI_NHOOKS
+};
+struct vs_oci_sc_arg {
+	unsigned index;
+	unsigned long long value, value2;
+	char *op; /* SCMP_CMP_EQ... */
+};
+struct vs_oci_sc_rule {
+	char **names; /* NULL-terminated */
+	char *action; /* SCMP_ACT_... */
+	bool has_errno;
+	unsigned errno_ret;
+	struct vs_oci_sc_arg *args;
+	size_t nargs;
+};
+struct vs_oci_seccomp {
+	char *default_action;
+	bool has_default_errno;
+	unsigned default_errno;
+	char **arches; /* SCMP_ARCH_..., NULL-terminated, may be NULL */
+	char **flags;  /* SECCOMP_FILTER_FLAG_..., may be NULL */
+	struct vs_oci_sc_rule *rules;
+	size_t nrules;
+};
+struct vs_oci_process {
+	bool terminal, no_new_privs;
+	unsigned uid, gid, umask;
+	bool has_umask;
+	unsigned *gids; /* additionalGids */
+	size_t ngids;
+	char **args, **env; /* NULL-terminated */
+	char *cwd;
+	bool has_caps;
+	uint64_t caps[5]; /* bounding, effective, inheritable, permitted,
+			     ambient */
+	struct vs_oci_rlimit *rlimits;
+	size_t nrlimits;
+	bool has_oom;
+	int oom_score_adj;
+	bool apparmor, selinux; /* asked for: ignored with a warning */
+};
+struct vs_oci_spec {
+	char *version;
+	char *root; /* root.path, relative to the bundle or absolute */
+	bool root_ro;
+	char *hostname, *domainname;
+	struct vs_oci_process process;
+	struct vs_oci_mount *mounts;
+	size_t nmounts;
+	struct vs_oci_ns ns[8];
+	size_t nns;
+	struct vs_oci_idmap uidmap[16], gidmap[16];
+	size_t nuidmap, ngidmap;
+	char *cgroups_path;
+	/* linux.resources; -1: not set */
+	long long mem_limit, mem_reservation, mem_swap, pids_limit;
+	long long cpu_shares, cpu_quota, cpu_period, blkio_weight;
+	char *cpus, *mems;
+	bool has_device_rules;
+	struct vs_oci_device *devices;
+	size_t ndevices;
+	char **masked, **readonly; /* NULL-terminated, may be NULL */
+	char **sysctl;		   /* key, value, key, value..., NULL */
+	struct vs_oci_seccomp *seccomp; /* NULL: none */
+	struct vs_oci_hook *hooks[VS_OCI_NHOOKS];
+	size_t nhooks[VS_OCI_NHOOKS];
+	char *rootfs_propagation;
+};
+struct vs_oci_spec_ops {
+	/* Reads config.json from the open file fd: a spec to free with
+	 * free_spec, or NULL with one line in msg naming what was wrong
+	 * (the JSON path and why). */
+	struct vs_oci_spec *(*load)(int fd, char *msg, size_t msglen);
+	/* Reads a process object (exec --process) into p.  0, or -1 with
+	 * the reason in msg. */
+	int (*load_process)(int fd, struct vs_oci_process *p, char *msg,
+			    size_t msglen);
+	void (*free_spec)(struct vs_oci_spec *s);
+	void (*free_process)(struct vs_oci_process *p);
+};
+
 /* ---- seccomp.so: the guest filter's rules compiled to BPF ------------- */
 /* Changes whenever the rules change: part of the cache key of a compiled
  * program (runtime/seccomp.c), so one of an older vs is never loaded. */
@@ -56,6 +177,12 @@ struct vs_seccomp_ops {
 	 * with errno. */
 	struct sock_filter *(*compile)(char *const *allow, char *const *add,
 				       unsigned short *len);
+	/* An OCI profile (linux.seccomp of config.json): a malloc'd program
+	 * of *len instructions, or NULL with errno and the reason in msg
+	 * (an unknown action, architecture or operator). */
+	struct sock_filter *(*compile_oci)(const struct vs_oci_seccomp *s,
+					   unsigned short *len, char *msg,
+					   size_t msglen);
 };
 
 /* ---- machined.so: systemd-machined on the system bus ------------------ */

@@ -1,0 +1,556 @@
+/* An OCI container's file system, made by its own process in its mount
+ * namespace: the spec's mounts below the rootfs (every destination
+ * resolved inside the rootfs: a symlink of the image never leads out),
+ * the devices, pivot_root, then masked and read-only paths and the
+ * read-only root. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "runtime/oci_int.h"
+
+/* path (absolute, inside the root open at rootfd) opened with flags,
+ * never leaving the root; -1 with errno. */
+static int in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	return (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how,
+			    sizeof(how));
+}
+
+/* Makes path inside the root (missing directories, and the last one a
+ * directory or, with file, an empty file); an fd (O_PATH) of it or -1
+ * with errno. */
+static int make_path(int rootfd, const char *path, bool file)
+{
+	int fd = in_root(rootfd, path, O_PATH);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	int cur = dup(rootfd);
+	char *save = NULL;
+	for (char *c = strtok_r(buf, "/", &save); c && cur >= 0;
+	     c = strtok_r(NULL, "/", &save)) {
+		bool last = !save || !*save || strspn(save, "/") == strlen(save);
+		int next = in_root(cur, c, O_PATH);
+		if (next < 0 && errno == ENOENT) {
+			int r;
+			if (last && file) {
+				r = openat(cur, c,
+					   O_CREAT | O_EXCL | O_NOFOLLOW |
+					       O_CLOEXEC | O_WRONLY,
+					   0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(cur, c, 0755);
+			}
+			if (r < 0 && errno != EEXIST) {
+				close(cur);
+				return -1;
+			}
+			next = in_root(cur, c, O_PATH);
+		}
+		close(cur);
+		cur = next;
+	}
+	return cur;
+}
+
+static const struct {
+	const char *name;
+	bool clear;
+	unsigned long flag;
+} mount_flags[] = {
+	{"ro", false, MS_RDONLY},	  {"rw", true, MS_RDONLY},
+	{"nosuid", false, MS_NOSUID},	  {"suid", true, MS_NOSUID},
+	{"nodev", false, MS_NODEV},	  {"dev", true, MS_NODEV},
+	{"noexec", false, MS_NOEXEC},	  {"exec", true, MS_NOEXEC},
+	{"sync", false, MS_SYNCHRONOUS},  {"async", true, MS_SYNCHRONOUS},
+	{"dirsync", false, MS_DIRSYNC},	  {"remount", false, MS_REMOUNT},
+	{"mand", false, MS_MANDLOCK},	  {"nomand", true, MS_MANDLOCK},
+	{"atime", true, MS_NOATIME},	  {"noatime", false, MS_NOATIME},
+	{"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
+	{"bind", false, MS_BIND},	  {"rbind", false, MS_BIND | MS_REC},
+	{"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
+	{"strictatime", false, MS_STRICTATIME},
+	{"nostrictatime", true, MS_STRICTATIME},
+};
+
+static const struct {
+	const char *name;
+	unsigned long flag;
+} propagations[] = {
+	{"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+	{"shared", MS_SHARED},		   {"rshared", MS_SHARED | MS_REC},
+	{"slave", MS_SLAVE},		   {"rslave", MS_SLAVE | MS_REC},
+	{"unbindable", MS_UNBINDABLE},	   {"runbindable", MS_UNBINDABLE | MS_REC},
+};
+
+struct mopts {
+	unsigned long flags, prop;
+	char data[1024];
+};
+
+static int parse_options(struct vs_ctx *ctx, const struct vs_oci_mount *m,
+			 struct mopts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (char **p = m->options; p && *p; p++) {
+		bool done = false;
+		for (size_t i = 0; !done && i < sizeof(mount_flags) /
+							sizeof(*mount_flags);
+		     i++)
+			if (!strcmp(*p, mount_flags[i].name)) {
+				if (mount_flags[i].clear)
+					o->flags &= ~mount_flags[i].flag;
+				else
+					o->flags |= mount_flags[i].flag;
+				done = true;
+			}
+		for (size_t i = 0; !done && i < sizeof(propagations) /
+							sizeof(*propagations);
+		     i++)
+			if (!strcmp(*p, propagations[i].name)) {
+				o->prop = propagations[i].flag;
+				done = true;
+			}
+		if (done || !strcmp(*p, "tmpcopyup"))
+			continue;
+		if (!strcmp(*p, "idmap") || !strcmp(*p, "ridmap"))
+			return vs_set_error(ctx, "mount '%s': idmapped mounts "
+						 "are not supported yet",
+					    m->dst);
+		size_t l = strlen(o->data);
+		if (l + strlen(*p) + 2 > sizeof(o->data))
+			return vs_set_error(ctx, "mount '%s': options too long",
+					    m->dst);
+		snprintf(o->data + l, sizeof(o->data) - l, "%s%s", l ? "," : "",
+			 *p);
+	}
+	return 0;
+}
+
+static void fdpath(int fd, char *out, size_t size)
+{
+	snprintf(out, size, "/proc/self/fd/%d", fd);
+}
+
+/* The flags a bind remount must keep (in a user namespace they cannot be
+ * dropped). */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* A v1 host: a tmpfs at dst with each hierarchy mounted in it (the
+ * container's own group, as its cgroup namespace shows it); cgroup2
+ * alone on a pure v2 host. */
+static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
+			unsigned long flags)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, names[16][256];
+	size_t cap = 0, n = 0;
+	bool v2 = false;
+	while (f && getline(&line, &cap, f) > 0) {
+		char *sep = strstr(line, " - ");
+		char fstype[64], opts[1024];
+		if (!sep || sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
+			continue;
+		if (!strcmp(fstype, "cgroup2"))
+			v2 = true;
+		if (strcmp(fstype, "cgroup") || n == 16)
+			continue;
+		char keep[256] = "", *save = NULL;
+		for (char *o = strtok_r(opts, ",", &save); o;
+		     o = strtok_r(NULL, ",", &save))
+			if (strcmp(o, "rw") && strcmp(o, "ro") &&
+			    strncmp(o, "release_agent", 13) &&
+			    strcmp(o, "clone_children") &&
+			    strcmp(o, "noprefix") && strncmp(o, "name=", 5)) {
+				size_t l = strlen(keep);
+				snprintf(keep + l, sizeof(keep) - l, "%s%s",
+					 l ? "," : "", o);
+			}
+		bool dup = !keep[0];
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = !strcmp(names[i], keep);
+		if (!dup)
+			snprintf(names[n++], sizeof(names[0]), "%s", keep);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	int fd = make_path(rootfd, dst, false);
+	char p[64], sub[PATH_MAX];
+	if (fd < 0)
+		return vs_set_errno(ctx, errno, "cannot make '%s'", dst);
+	fdpath(fd, p, sizeof(p));
+	int r = 0;
+	if (n == 0) { /* pure cgroup2 */
+		if (mount("cgroup2", p, "cgroup2", flags, NULL) < 0)
+			r = vs_set_errno(ctx, errno, "cannot mount cgroup2 on "
+						     "'%s'",
+					 dst);
+		close(fd);
+		return r;
+	}
+	if (mount("cgroup", p, "tmpfs", (flags & ~MS_RDONLY), "mode=755") < 0) {
+		r = vs_set_errno(ctx, errno, "cannot mount a tmpfs on '%s'", dst);
+		close(fd);
+		return r;
+	}
+	close(fd);
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n && !v2)
+			break;
+		snprintf(sub, sizeof(sub), "%s/%s", dst,
+			 i < n ? names[i] : "unified");
+		int s = make_path(rootfd, sub, false);
+		if (s < 0)
+			continue;
+		fdpath(s, p, sizeof(p));
+		/* a hierarchy the kernel will not mount here (a user
+		 * namespace) is left out */
+		if (i < n)
+			mount("cgroup", p, "cgroup", flags, names[i]);
+		else
+			mount("cgroup2", p, "cgroup2", flags, NULL);
+		close(s);
+		/* cpu,cpuacct is also seen as cpu and cpuacct */
+		const char *comma = i < n ? strchr(names[i], ',') : NULL;
+		for (const char *a = i < n ? names[i] : NULL; comma && a;) {
+			const char *e = strchr(a, ',');
+			char link[PATH_MAX];
+			snprintf(link, sizeof(link), "%s/%.*s", dst,
+				 e ? (int)(e - a) : (int)strlen(a), a);
+			int dfd = make_path(rootfd, dst, false);
+			if (dfd >= 0) {
+				symlinkat(names[i], dfd, strrchr(link, '/') + 1);
+				close(dfd);
+			}
+			a = e ? e + 1 : NULL;
+		}
+	}
+	if (flags & MS_RDONLY) {
+		fd = in_root(rootfd, dst, O_PATH);
+		fdpath(fd, p, sizeof(p));
+		if (fd >= 0)
+			mount(NULL, p, NULL,
+			      MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(p),
+			      NULL);
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
+		    const struct vs_oci_mount *m)
+{
+	struct mopts o;
+	if (parse_options(ctx, m, &o) < 0)
+		return -1;
+	const char *type = m->type ? m->type : "";
+	bool bind = (o.flags & MS_BIND) || !strcmp(type, "bind");
+	if (bind)
+		o.flags |= MS_BIND;
+	if (!strcmp(type, "cgroup"))
+		return mount_cgroup(ctx, rootfd, m->dst, o.flags);
+	char src[PATH_MAX];
+	struct stat ss;
+	bool file = false;
+	if (bind) {
+		if (!m->src)
+			return vs_set_error(ctx, "bind mount '%s' has no source",
+					    m->dst);
+		snprintf(src, sizeof(src), "%s%s%s",
+			 m->src[0] == '/' ? "" : bundle,
+			 m->src[0] == '/' ? "" : "/", m->src);
+		if (stat(src, &ss) < 0)
+			return vs_set_errno(ctx, errno, "cannot bind '%s' on "
+							"'%s'",
+					    src, m->dst);
+		file = !S_ISDIR(ss.st_mode);
+	}
+	int fd = make_path(rootfd, m->dst, file);
+	if (fd < 0)
+		return vs_set_errno(ctx, errno, "cannot make '%s' in the rootfs",
+				    m->dst);
+	char p[64];
+	fdpath(fd, p, sizeof(p));
+	int r = 0;
+	if (bind) {
+		if (mount(src, p, NULL, o.flags & (MS_BIND | MS_REC), NULL) < 0)
+			r = vs_set_errno(ctx, errno, "cannot bind '%s' on '%s'",
+					 src, m->dst);
+		unsigned long rest = o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+		if (r == 0 && rest) {
+			/* the flags come with a remount of the new mount */
+			close(fd);
+			fd = in_root(rootfd, m->dst, O_PATH);
+			fdpath(fd, p, sizeof(p));
+			if (fd < 0 ||
+			    mount(NULL, p, NULL,
+				  MS_REMOUNT | MS_BIND | rest | locked_flags(p),
+				  NULL) < 0)
+				r = vs_set_errno(ctx, errno, "cannot remount "
+							     "'%s'",
+						 m->dst);
+		}
+	} else if (mount(m->src ? m->src : type, p, type, o.flags,
+			 o.data[0] ? o.data : NULL) < 0) {
+		r = vs_set_errno(ctx, errno, "cannot mount %s on '%s'", type,
+				 m->dst);
+	}
+	if (r == 0 && o.prop) {
+		close(fd);
+		fd = in_root(rootfd, m->dst, O_PATH);
+		fdpath(fd, p, sizeof(p));
+		if (fd < 0 || mount(NULL, p, NULL, o.prop, NULL) < 0)
+			r = vs_set_errno(ctx, errno, "cannot set the "
+						     "propagation of '%s'",
+					 m->dst);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static const struct vs_oci_device default_devices[] = {
+	{'c', "/dev/null", 1, 3, 0666, true, false, false, 0, 0},
+	{'c', "/dev/zero", 1, 5, 0666, true, false, false, 0, 0},
+	{'c', "/dev/full", 1, 7, 0666, true, false, false, 0, 0},
+	{'c', "/dev/random", 1, 8, 0666, true, false, false, 0, 0},
+	{'c', "/dev/urandom", 1, 9, 0666, true, false, false, 0, 0},
+	{'c', "/dev/tty", 5, 0, 0666, true, false, false, 0, 0},
+};
+
+/* A device node in the rootfs; where mknod is refused (a user namespace)
+ * the host's node of that path is bound on an empty file instead. */
+static int make_device(struct vs_ctx *ctx, int rootfd,
+		       const struct vs_oci_device *d)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", d->path);
+	char *base = strrchr(dir, '/');
+	*base++ = '\0';
+	int dfd = make_path(rootfd, dir[0] ? dir : "/", false);
+	if (dfd < 0)
+		return vs_set_errno(ctx, errno, "cannot make '%s'", d->path);
+	int real = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(dfd);
+	if (real < 0)
+		return vs_set_errno(ctx, errno, "cannot make '%s'", d->path);
+	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO
+								 : S_IFCHR;
+	unlinkat(real, base, 0);
+	int r = mknodat(real, base, type | (d->has_mode ? d->mode & 07777 : 0666),
+			makedev(d->major, d->minor));
+	if (r < 0 && errno == EPERM && d->type != 'p') {
+		int f = openat(real, base, O_CREAT | O_EXCL | O_WRONLY |
+					       O_NOFOLLOW | O_CLOEXEC,
+			       0600);
+		char p[64];
+		if (f >= 0) {
+			close(f);
+			f = openat(real, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		fdpath(f, p, sizeof(p));
+		r = f >= 0 ? mount(d->path, p, NULL, MS_BIND, NULL) : -1;
+		if (f >= 0)
+			close(f);
+	} else if (r == 0) {
+		if (fchmodat(real, base, d->has_mode ? d->mode & 07777 : 0666,
+			     0) < 0 ||
+		    fchownat(real, base, d->has_uid ? d->uid : 0,
+			     d->has_gid ? d->gid : 0, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -1;
+	}
+	int e = errno;
+	close(real);
+	if (r < 0)
+		return vs_set_errno(ctx, e, "cannot make the device '%s'",
+				    d->path);
+	return 0;
+}
+
+static void dev_links(int rootfd)
+{
+	static const char *const links[][2] = {
+	    {"/proc/self/fd", "fd"},	 {"/proc/self/fd/0", "stdin"},
+	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	    {"pts/ptmx", "ptmx"}};
+	int dfd = in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return;
+	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
+		if (!strcmp(links[i][1], "ptmx"))
+			unlinkat(dfd, "ptmx", 0); /* a node of the image */
+		symlinkat(links[i][0], dfd, links[i][1]);
+	}
+	close(dfd);
+}
+
+int oci_rootfs_setup(struct vs_ctx *ctx, const struct vs_oci_spec *s,
+		     const char *rootfs, const char *bundle)
+{
+	/* nothing we mount goes back to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return vs_set_errno(ctx, errno, "cannot make the mounts private");
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return vs_set_errno(ctx, errno, "cannot bind the rootfs '%s'",
+				    rootfs);
+	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return vs_set_errno(ctx, errno, "cannot open the rootfs '%s'",
+				    rootfs);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < s->nmounts; i++)
+		r = do_mount(ctx, rootfd, bundle, &s->mounts[i]);
+	for (size_t i = 0; r == 0 && i < sizeof(default_devices) /
+					     sizeof(*default_devices);
+	     i++) {
+		bool mine = false;
+		for (size_t k = 0; k < s->ndevices && !mine; k++)
+			mine = !strcmp(s->devices[k].path,
+				       default_devices[i].path);
+		if (!mine)
+			r = make_device(ctx, rootfd, &default_devices[i]);
+	}
+	for (size_t i = 0; r == 0 && i < s->ndevices; i++)
+		r = make_device(ctx, rootfd, &s->devices[i]);
+	if (r == 0)
+		dev_links(rootfd);
+	if (r < 0) {
+		close(rootfd);
+		return -1;
+	}
+	close(rootfd);
+	return 0;
+}
+
+int oci_rootfs_pivot(struct vs_ctx *ctx, const char *rootfs, bool no_pivot)
+{
+	if (chdir(rootfs) < 0)
+		return vs_set_errno(ctx, errno, "cannot enter the rootfs '%s'",
+				    rootfs);
+	if (no_pivot) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+			return vs_set_errno(ctx, errno, "cannot enter the rootfs "
+							"'%s'",
+					    rootfs);
+	} else if (syscall(SYS_pivot_root, ".", ".") < 0 ||
+		   umount2(".", MNT_DETACH) < 0) {
+		return vs_set_errno(ctx, errno, "cannot pivot_root to '%s'",
+				    rootfs);
+	}
+	if (chdir("/") < 0)
+		return vs_set_errno(ctx, errno, "cannot enter the rootfs");
+	return 0;
+}
+
+static int mask(struct vs_ctx *ctx, int rootfd, const char *path)
+{
+	int fd = in_root(rootfd, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0
+				       : vs_set_errno(ctx, errno, "cannot mask "
+								  "'%s'",
+						      path);
+	struct stat st;
+	char p[64];
+	fdpath(fd, p, sizeof(p));
+	int r = fstat(fd, &st);
+	if (r == 0 && S_ISDIR(st.st_mode))
+		r = mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k");
+	else if (r == 0)
+		r = mount("/dev/null", p, NULL, MS_BIND, NULL);
+	int e = errno;
+	close(fd);
+	return r < 0 ? vs_set_errno(ctx, e, "cannot mask '%s'", path) : 0;
+}
+
+static int readonly(struct vs_ctx *ctx, int rootfd, const char *path)
+{
+	int fd = in_root(rootfd, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0
+				       : vs_set_errno(ctx, errno, "cannot make "
+								  "'%s' "
+								  "read-only",
+						      path);
+	char p[64];
+	fdpath(fd, p, sizeof(p));
+	int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
+	close(fd);
+	fd = r == 0 ? in_root(rootfd, path, O_PATH | O_NOFOLLOW) : -1;
+	fdpath(fd, p, sizeof(p));
+	if (fd < 0 || mount(NULL, p, NULL,
+			    MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(p),
+			    NULL) < 0)
+		r = -1;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	return r < 0 ? vs_set_errno(ctx, e, "cannot make '%s' read-only", path)
+		     : 0;
+}
+
+int oci_rootfs_finish(struct vs_ctx *ctx, const struct vs_oci_spec *s)
+{
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return vs_set_errno(ctx, errno, "cannot open the root");
+	int r = 0;
+	for (char **m = s->masked; r == 0 && m && *m; m++)
+		r = mask(ctx, rootfd, *m);
+	for (char **m = s->readonly; r == 0 && m && *m; m++)
+		r = readonly(ctx, rootfd, *m);
+	close(rootfd);
+	if (r == 0 && s->root_ro &&
+	    mount(NULL, "/", NULL,
+		  MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"),
+		  NULL) < 0)
+		r = vs_set_errno(ctx, errno, "cannot make the root read-only");
+	for (size_t i = 0; r == 0 && s->rootfs_propagation &&
+			   i < sizeof(propagations) / sizeof(*propagations);
+	     i++)
+		if (!strcmp(s->rootfs_propagation, propagations[i].name) &&
+		    mount(NULL, "/", NULL, propagations[i].flag, NULL) < 0)
+			r = vs_set_errno(ctx, errno, "cannot set the root's "
+						     "propagation");
+	return r;
+}

@@ -1,0 +1,187 @@
+#!/bin/bash
+# vs oci (vs-oci): runc's command line on bundles made here (a static
+# busybox rootfs): the lifecycle create/start/state/exec/ps/kill/delete
+# and run, config.json's process (user, capabilities, rlimits,
+# noNewPrivileges), resources in the cgroup, the read-only root, masked
+# and read-only paths, seccomp, hooks, an escape through a symlinked
+# mount destination, and every bad input with one line and nothing left.
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
+
+OR=$T/oci-state
+oci() { "$VS" oci --root "$OR" "$@"; }
+# bundle DIR: a busybox rootfs and the default spec, adjusted by the
+# python snippet $2 (c is the config), cgroupsPath below the test's base
+mkbundle() {
+	rm -rf "$1"
+	mkdir -p "$1/rootfs/bin" "$1/rootfs/tmp" "$1/rootfs/etc"
+	cp /bin/busybox "$1/rootfs/bin/busybox"
+	for a in sh cat ls id echo sleep mkdir touch hostname grep ps true; do
+		ln -s busybox "$1/rootfs/bin/$a"
+	done
+	(cd "$1" && "$VS" oci spec) || return 1
+	python3 - "$1/config.json" "$CGBASE/$(basename "$1")" "$2" <<'EOF'
+import json, sys
+path, cg, snippet = sys.argv[1:4]
+c = json.load(open(path))
+c['process']['terminal'] = False
+c['linux']['cgroupsPath'] = '/' + cg
+exec(snippet)
+json.dump(c, open(path, 'w'), indent=1)
+EOF
+}
+left() { # what a container id left: state, cgroups
+	ls "$OR/$1" 2>/dev/null
+	ls -d /sys/fs/cgroup/*/"$CGBASE/$1" /sys/fs/cgroup/"$CGBASE/$1" 2>/dev/null
+}
+
+# ---- spec, run -------------------------------------------------------
+mkdir -p "$T/s"
+cd "$T/s" || exit 99
+expect_ok "spec writes a config.json" "$VS" oci spec
+check "the spec is JSON with a process" python3 -c "import json; assert json.load(open('$T/s/config.json'))['process']['args']"
+expect_error "spec refuses to overwrite one" 1 "cannot write './config.json'" "$VS" oci spec
+cd "$T" || exit 99
+
+B=$T/b1
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'echo out; hostname; exit 7']"
+run oci run -b "$B" r1
+same "run: the process's exit status" 7 "$RC"
+same "run: its output and the spec's host name" "out
+vs-oci" "$OUT"
+same "run: nothing left" "" "$(left r1)"
+
+# ---- the lifecycle ---------------------------------------------------
+mkbundle "$B" "c['process']['args'] = ['sleep', '300']
+c['linux']['resources'] = {'memory': {'limit': 67108864}, 'pids': {'limit': 40}}"
+expect_ok "create" oci create --bundle "$B" --pid-file "$T/pid" c1
+P=$(cat "$T/pid" 2>/dev/null)
+run oci state c1
+check "state: created, with the pid of the pid file" out_has "\"status\":\"created\",\"pid\":$P,"
+check "the created process waits (not yet sleep)" test "$(cat /proc/"$P"/comm 2>/dev/null)" != sleep
+expect_ok "start" oci start c1
+run oci state c1
+check "state: running" out_has '"status":"running"'
+for i in $(seq 50); do [ "$(cat /proc/"$P"/comm 2>/dev/null)" = sleep ] && break; sleep 0.02; done
+same "the process runs its args" sleep "$(cat /proc/"$P"/comm 2>/dev/null)"
+run oci exec c1 sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'
+same "exec: sees linux.resources in its cgroup (memory, pids)" "67108864
+40" "$OUT"
+run oci exec c1 sh -c 'cat /proc/1/comm; ps -o comm | grep -c sleep'
+same "exec: in the container's pid namespace, beside its process" "sleep
+1" "$OUT"
+run oci exec --detach --pid-file "$T/xpid" c1 sleep 200
+X=$(cat "$T/xpid" 2>/dev/null)
+check "exec --detach: returns, its pid written, the process runs" test -n "$X" -a "$(cat /proc/"$X"/comm 2>/dev/null)" = sleep
+run oci ps --format json c1
+check "ps --format json: both processes" python3 -c "import sys,json; assert sorted(json.loads(sys.argv[1])) == sorted([$P, $X])" "$OUT"
+expect_error "delete of a running container without --force" 1 "it is running" oci delete c1
+expect_ok "kill the process" oci kill c1 KILL
+for i in $(seq 100); do [ -d /proc/"$P" ] || break; sleep 0.02; done
+run oci state c1
+check "state: stopped once the process is gone" out_has '"status":"stopped","pid":0'
+expect_error "kill of a stopped container" 1 "container 'c1' is not running" oci kill c1 KILL
+for i in $(seq 100); do [ -d /proc/"$X" ] || break; sleep 0.02; done
+check "the exec'd process ended with its pid namespace's init" test ! -d /proc/"$X"
+expect_ok "delete" oci delete c1
+same "delete: no state, no cgroup" "" "$(left c1)"
+
+expect_ok "create (then kill --all)" oci create -b "$B" c2
+expect_ok "start" oci start c2
+expect_ok "kill --all KILL" oci kill --all c2 KILL
+expect_ok "delete --force" oci delete --force c2
+same "nothing left of c2" "" "$(left c2)"
+expect_ok "a created container is deleted without --force" oci create -b "$B" c3
+expect_ok "delete of it" oci delete c3
+same "nothing left of c3" "" "$(left c3)"
+
+# ---- the process -----------------------------------------------------
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; echo end']
+c['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [5, 7]}
+c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'hard': 321, 'soft': 123}]
+c['process']['capabilities'] = {'bounding': ['CAP_KILL', 'CAP_CHOWN'], 'effective': ['CAP_KILL'], 'permitted': ['CAP_KILL', 'CAP_CHOWN'], 'inheritable': ['CAP_KILL'], 'ambient': ['CAP_KILL']}
+c['mounts'].append({'destination': '/tmp', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['mode=1777']})"
+run oci run -b "$B" p1
+same "process: uid, groups, effective (ambient) and bounding capabilities, no_new_privs, rlimit, read-only root, writable tmpfs, masked /proc/timer_list, read-only /proc/sys" "1000
+1000 5 7
+CapEff:	0000000000000020
+CapBnd:	0000000000000021
+NoNewPrivs:	1
+123
+tmpw
+0
+end" "$OUT"
+
+# ---- seccomp ---------------------------------------------------------
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'mkdir /tmp/d && echo made; grep ^Seccomp: /proc/self/status']
+c['root']['readonly'] = False
+c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13}]}"
+run oci run -b "$B" s1
+check "seccomp: mkdir answered EACCES by the profile" err_has 0 "Permission denied"
+check "seccomp: the filter is on" out_has "^Seccomp:.2"
+check "seccomp: nothing made" test ! -e "$B/rootfs/tmp/d"
+
+# ---- hooks -----------------------------------------------------------
+mkdir -p "$T/hk"
+printf '#!/bin/sh\ncat >>"%s/hk/$1"; echo >>"%s/hk/$1"\n' "$T" "$T" >"$T/hook"
+chmod 755 "$T/hook"
+mkbundle "$B" "c['process']['args'] = ['true']
+c['hooks'] = {k: [{'path': '$T/hook', 'args': ['hook', k]}] for k in ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop']}"
+expect_ok "hooks: create" oci create -b "$B" h1
+check "prestart and createRuntime ran at create, with the state on stdin" grep -q '"id":"h1","status":"creating"' "$T/hk/createRuntime" "$T/hk/prestart"
+check "createContainer ran at create" grep -q '"id":"h1"' "$T/hk/createContainer"
+check "poststart not yet" test ! -e "$T/hk/poststart"
+expect_ok "hooks: start" oci start h1
+check "poststart ran at start" grep -q '"status":"running"' "$T/hk/poststart"
+for i in $(seq 100); do run oci state h1; out_has stopped && break; sleep 0.02; done
+expect_ok "hooks: delete" oci delete h1
+check "poststop ran at delete" grep -q '"status":"stopped"' "$T/hk/poststop"
+mkbundle "$B" "c['process']['args'] = ['true']
+c['hooks'] = {'createRuntime': [{'path': '/bin/false'}]}"
+expect_error "a failing createRuntime hook fails the create" 1 "the createRuntime hook '/bin/false' failed (exit status 1)" oci create -b "$B" h2
+same "nothing left of h2" "" "$(left h2)"
+
+# ---- a hostile image -------------------------------------------------
+# the image's /mnt is a symlink to a host directory: a mount on /mnt/x
+# must land inside the rootfs
+mkdir -p "$T/host-dir"
+echo marker >"$T/host-dir/marker"
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'ls /mnt/x; cat /mnt/marker 2>&1']
+c['mounts'].append({'destination': '/mnt/x', 'type': 'tmpfs', 'source': 'tmpfs'})"
+ln -s "$T/host-dir" "$B/rootfs/mnt"
+run oci run -b "$B" a1
+check "a symlinked destination stays inside the rootfs: the host's directory is untouched" test ! -e "$T/host-dir/x"
+check "the container does not see the host's file through it" test "$(printf '%s' "$OUT" | grep -c '^marker$')" = 0
+check "no mount on the host's directory" test "$(grep -c " $T/host-dir" /proc/mounts)" = 0
+
+# ---- bad input -------------------------------------------------------
+mkdir -p "$T/bad/rootfs"
+snap_oci() { ls -R "$OR" 2>/dev/null; ls -d /sys/fs/cgroup/*/"$CGBASE"/* 2>/dev/null; }
+bad() { # NAME TEXT CONFIG-JSON
+	printf '%s' "$3" >"$T/bad/config.json"
+	was=$(snap_oci)
+	expect_error "$1" 1 "$2" oci create -b "$T/bad" bad1
+	same "$1: nothing left" "$was" "$(snap_oci)"
+}
+bad "not JSON" "bad '$T/bad/config.json': line 1" '{"ociVersion": '
+bad "no process.args" "process.args must name the program to run" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":[]},"linux":{"namespaces":[{"type":"mount"}]}}'
+bad "a wrong type named by its path" "process.user.uid must be an integer" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"],"user":{"uid":"root"}}}'
+bad "an unknown capability" "unknown capability 'CAP_FLY'" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"],"capabilities":{"bounding":["CAP_FLY"]}}}'
+bad "ociVersion 2" "ociVersion '2.0.0' is not 1.x" '{"ociVersion":"2.0.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]}}'
+bad "a missing rootfs" "bad root.path 'nope'" '{"ociVersion":"1.0.2","root":{"path":"nope"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"mount"}]}}'
+bad "no mount namespace" "has no mount namespace" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"pid"}]}}'
+bad "a program the rootfs lacks" "cannot run 'nothere' in the container" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["nothere"]},"linux":{"namespaces":[{"type":"mount"}],"cgroupsPath":"/'"$CGBASE"'/bad1"}}'
+bad "an unknown seccomp action" "unknown seccomp action 'SCMP_ACT_MAYBE'" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_MAYBE"}}}'
+bad "a duplicate key" "duplicate object key" '{"ociVersion":"1.0.2","ociVersion":"1.0.2"}'
+expect_error "a bad container id" 1 "bad container id '../x'" oci create -b "$B" ../x
+expect_error "state of an unknown container" 1 "container 'nope' does not exist" oci state nope
+expect_error "start of an unknown container" 1 "container 'nope' does not exist" oci start nope
+expect_error "an unknown command" 2 "unknown command 'frobnicate'" oci frobnicate x
+expect_error "an unknown signal" 2 "unknown signal" oci kill x SIGFOO
+mkbundle "$B" "c['process']['args'] = ['sleep', '100']"
+expect_ok "create d1" oci create -b "$B" d1
+expect_error "create of an existing id" 1 "container 'd1' exists" oci create -b "$B" d1
+expect_ok "delete d1" oci delete d1
+same "nothing left of d1" "" "$(left d1)"
+check "vs-oci is the same command" sh -c "ln -s '$top_builddir/.libs/vs' '$T/vs-oci' && LD_LIBRARY_PATH='$top_builddir/.libs' '$T/vs-oci' --version | grep -q '^vs-oci version'"
+
+finish
