@@ -36,8 +36,8 @@ check "libvs-dev: the plugin headers and vs-plugin.pc" \
 	sh -c 'printf "%s\n" "$1" | grep -q "/usr/include/vs/plugin.h" && printf "%s\n" "$1" | grep -q "pkgconfig/vs-plugin.pc"' - "$OUT"
 
 # ---- a fresh Debian 12 with what vs needs at run time ----------------
-DEPS=libconfuse2,libcap2,libattr1,libssl3,libarchive13,libmnl0,libseccomp2,libltdl7,busybox-static
-if ! cached_tarball bookworm-vsdeb --include=$DEPS; then
+DEPS=libconfuse2,libcap2,libattr1,libssl3,libarchive13,libmnl0,libseccomp2,libltdl7,libjansson4,busybox-static
+if ! cached_tarball bookworm-vsdeb2 --include=$DEPS; then
 	skip "install, smoke test, purge: no debootstrap tarball (the Debian mirror is unreachable)"
 	echo "$PASSES passed, $FAILS failed, $SKIPS sections skipped"
 	exit $((FAILS > 0))
