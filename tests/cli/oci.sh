@@ -13,7 +13,8 @@ oci() { "$VS" oci --root "$OR" "$@"; }
 # python snippet $2 (c is the config), cgroupsPath below the test's base
 mkbundle() {
 	rm -rf "$1"
-	mkdir -p "$1/rootfs/bin" "$1/rootfs/tmp" "$1/rootfs/etc"
+	mkdir -p "$1/rootfs/bin" "$1/rootfs/tmp" "$1/rootfs/etc" "$1/rootfs/proc" \
+		"$1/rootfs/dev" "$1/rootfs/sys"
 	cp /bin/busybox "$1/rootfs/bin/busybox"
 	for a in sh cat ls id echo sleep mkdir touch hostname grep ps true; do
 		ln -s busybox "$1/rootfs/bin/$a"
@@ -152,6 +153,30 @@ run oci run -b "$B" a1
 check "a symlinked destination stays inside the rootfs: the host's directory is untouched" test ! -e "$T/host-dir/x"
 check "the container does not see the host's file through it" test "$(printf '%s' "$OUT" | grep -c '^marker$')" = 0
 check "no mount on the host's directory" test "$(grep -c " $T/host-dir" /proc/mounts)" = 0
+
+# a descriptor of the caller (a host file) never reaches the container
+echo host-secret >"$T/host-secret"
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'ls /proc/self/fd; cat /proc/self/fd/9 2>/dev/null']"
+run oci run -b "$B" a2 9<"$T/host-secret"
+check "a descriptor the caller left open is not the container's" test "$(printf '%s\n' "$OUT" | grep -c -e '^9$' -e host-secret)" = 0
+check "the container's listing of its descriptors ran" out_has '^2$'
+# while created, the container's process holds runtime descriptors (the
+# host's exec.fifo, its cgroup directory): a process exec'd into the
+# container cannot open them through /proc (it is not dumpable).  The
+# container has its own user namespace, mapped 0 to 0, and the exec'd
+# process CAP_SYS_PTRACE there: enough for a dumpable init
+mkbundle "$B" "c['process']['args'] = ['sleep', '100']
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 0, 'size': 65536}]
+c['process']['capabilities'] = {k: ['CAP_SYS_PTRACE', 'CAP_KILL'] for k in ['bounding', 'effective', 'permitted']}"
+expect_ok "create a3" oci create -b "$B" a3
+run oci exec a3 sh -c 'for f in /proc/1/fd/*; do readlink $f; done; cat /proc/1/environ >/dev/null && echo read'
+check "a container process cannot follow the waiting init's descriptors or read its memory" test "$(printf '%s\n' "$OUT" | grep -c -e exec.fifo -e '^/' -e read)" = 0
+check "it was refused by the kernel" err_has nz "Permission denied"
+run oci exec a3 ls /proc/self/fd 9<"$T/host-secret"
+check "exec: a descriptor the caller left open is not the process's" test "$(printf '%s\n' "$OUT" | grep -c '^9$')" = 0
+check "exec: its listing ran" out_has '^2$'
+expect_ok "delete a3" oci delete a3
 
 # ---- bad input -------------------------------------------------------
 mkdir -p "$T/bad/rootfs"

@@ -83,6 +83,9 @@ static _Noreturn void init_main(struct cinit *c)
 	struct vs_ctx *ctx = c->ctx;
 	struct vs_oci_spec *s = c->s;
 	pid_t hostpid = 0;
+	/* until the exec, the container's processes cannot reach ours
+	 * through /proc or ptrace: we hold the runtime's descriptors */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* the parent maps our ids, moves us into the cgroup, tells our pid */
 	if (read(c->go, &hostpid, sizeof(hostpid)) != sizeof(hostpid))
 		_exit(1);
@@ -98,6 +101,9 @@ static _Noreturn void init_main(struct cinit *c)
 				     s->ns[i].path);
 			fail(c);
 		}
+	for (int i = 0; i < 8; i++)
+		if (c->joinfd[i] >= 0)
+			close(c->joinfd[i]);
 	/* the cgroup namespace's root is the group we are in now */
 	if ((c->newflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
@@ -116,6 +122,10 @@ static _Noreturn void init_main(struct cinit *c)
 	if (oci_rootfs_pivot(ctx, c->rootfs, c->o->no_pivot) < 0 ||
 	    oci_rootfs_finish(ctx, s) < 0)
 		fail(c);
+	/* of the runtime's descriptors only the pipes to it and the fifo
+	 * stay (the cgroup directory it was born in among those that go) */
+	const int keep[] = {0, 1, 2, c->err, c->con, c->fifo};
+	vs_close_fds_except(keep, sizeof(keep) / sizeof(*keep));
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
 			     s->hostname);

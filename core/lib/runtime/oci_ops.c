@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -321,9 +322,14 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 		fflush(stderr);
 		child = fork();
 		if (child == 0) {
+			/* not reachable from the container before the exec;
+			 * no descriptor of the host's goes in */
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 			close(err[0]);
 			if (con[0] >= 0)
 				close(con[0]);
+			if (pidfile_dir >= 0)
+				close(pidfile_dir);
 			if (vs_cgroup_attach(&cg, 0, false) < 0 ||
 			    (nsflags && setns(pidfd, nsflags) < 0)) {
 				vs_set_errno(ctx, errno, "cannot enter container "
@@ -331,6 +337,7 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 					     id);
 				goto child_fail;
 			}
+			close(pidfd);
 			pid_t g = fork();
 			if (g > 0) {
 				/* the middle process: reports the pid, waits

@@ -13,7 +13,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <linux/close_range.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime/oci_int.h"
@@ -199,6 +201,9 @@ void oci_process_exec(struct vs_ctx *ctx, const struct vs_oci_process *p,
 			     p->cwd);
 		return;
 	}
+	/* nothing of the runtime or its caller stays open in the
+	 * container */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	char *none[] = {NULL};
 	extern char **environ;
 	environ = p->env ? p->env : none;
