@@ -31,7 +31,7 @@ json.dump(c, open(path, 'w'), indent=1)
 EOF
 }
 left() { # what a container id left: state, cgroups
-	ls "$OR/$1" 2>/dev/null
+	ls -d "$OR/$1" 2>/dev/null
 	ls -d /sys/fs/cgroup/*/"$CGBASE/$1" /sys/fs/cgroup/"$CGBASE/$1" 2>/dev/null
 }
 
@@ -113,13 +113,14 @@ tmpw
 end" "$OUT"
 
 # ---- seccomp ---------------------------------------------------------
-mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'mkdir /tmp/d && echo made; grep ^Seccomp: /proc/self/status']
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'mkdir /tmp/d && echo made; grep ^Seccomp: /proc/self/status; echo vs-oci >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; true']
 c['root']['readonly'] = False
 c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13}]}"
 run oci run -b "$B" s1
 check "seccomp: mkdir answered EACCES by the profile" err_has 0 "Permission denied"
 check "seccomp: the filter is on" out_has "^Seccomp:.2"
 check "seccomp: nothing made" test ! -e "$B/rootfs/tmp/d"
+check "root in the container cannot write /proc/sys (readonlyPaths)" test "$(printf '%s\n' "$OUT" | grep -c sysw)" = 0
 
 # ---- hooks -----------------------------------------------------------
 mkdir -p "$T/hk"
