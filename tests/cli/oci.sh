@@ -177,6 +177,8 @@ check "it was refused by the kernel" err_has nz "Permission denied"
 run oci exec a3 ls /proc/self/fd 9<"$T/host-secret"
 check "exec: a descriptor the caller left open is not the process's" test "$(printf '%s\n' "$OUT" | grep -c '^9$')" = 0
 check "exec: its listing ran" out_has '^2$'
+expect_error "exec of a program the container lacks" 1 "cannot run 'nothere' in the container" oci exec a3 nothere
+expect_error "exec in an unknown container" 1 "container 'nope' does not exist" oci exec nope true
 expect_ok "delete a3" oci delete a3
 
 # ---- bad input -------------------------------------------------------

@@ -342,7 +342,9 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 			if (g > 0) {
 				/* the middle process: reports the pid, waits
 				 * unless detached */
-				vs_write_all(err[1], &g, sizeof(g));
+				char rec[1 + sizeof(g)] = {'\1'};
+				memcpy(rec + 1, &g, sizeof(g));
+				vs_write_all(err[1], rec, sizeof(rec));
 				close(err[1]);
 				if (o->detach)
 					_exit(0);
@@ -397,23 +399,28 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 		close(con[1]);
 	pid_t g = -1;
 	if (r == 0) {
-		char buf[sizeof(ctx->err) + 8];
-		ssize_t n = read(err[0], &g, sizeof(g));
-		if (n != sizeof(g)) {
-			memcpy(buf, &g, n > 0 ? (size_t)n : 0);
-			r = -1;
+		/* until the process's exec, in either order: its pid from
+		 * the middle process ('\1' and the pid), an error of either
+		 * ('\2' and the message); each one write */
+		char buf[sizeof(ctx->err) + 16];
+		size_t k = vs_read_msg(err[0], buf, sizeof(buf));
+		bool have = false;
+		for (size_t i = 0; i < k && r == 0;) {
+			if (buf[i] == '\1' && i + 1 + sizeof(g) <= k) {
+				memcpy(&g, buf + i + 1, sizeof(g));
+				have = true;
+				i += 1 + sizeof(g);
+			} else if (buf[i] == '\2') {
+				size_t end = i + 1;
+				while (end < k && buf[end] != '\1')
+					end++;
+				r = vs_set_error(ctx, "%.*s", (int)(end - i - 1),
+						 buf + i + 1);
+			} else {
+				i++;
+			}
 		}
-		/* an error of the process before its exec */
-		size_t k = n > 0 ? (size_t)n : 0;
-		ssize_t m;
-		while (k < sizeof(buf) - 1 &&
-		       (m = read(err[0], buf + k, sizeof(buf) - 1 - k)) > 0)
-			k += (size_t)m;
-		buf[k] = '\0';
-		char *e = memchr(buf, '\2', k);
-		if (e)
-			r = vs_set_error(ctx, "%s", e + 1);
-		else if (r < 0)
+		if (r == 0 && !have)
 			r = vs_set_error(ctx, "cannot enter container '%s'", id);
 	}
 	if (err[0] >= 0)
