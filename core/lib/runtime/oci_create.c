@@ -270,12 +270,11 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 					    : "process.selinuxLabel");
 	if (oci_seccomp(ctx, s, &c->filter) < 0)
 		return -1;
-	bool mnt = false, pid = false;
+	bool mnt = false;
 	for (size_t i = 0; i < s->nns; i++) {
 		c->joinfd[i] = -1;
 		int t = s->ns[i].type;
 		mnt |= t == CLONE_NEWNS;
-		pid |= t == CLONE_NEWPID;
 		if (!s->ns[i].path) {
 			c->newflags |= t;
 			continue;
@@ -302,7 +301,6 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 		return vs_set_error(ctx, "linux.namespaces has no mount "
 					 "namespace: vs-oci always makes one "
 					 "(the rootfs would be the host's)");
-	(void)pid;
 	if ((c->newflags & CLONE_NEWUSER) && (!s->nuidmap || !s->ngidmap))
 		return vs_set_error(ctx, "a new user namespace needs "
 					 "linux.uidMappings and gidMappings");

@@ -250,19 +250,16 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 			mount("cgroup2", p, "cgroup2", flags, NULL);
 		close(s);
 		/* cpu,cpuacct is also seen as cpu and cpuacct */
-		const char *comma = i < n ? strchr(names[i], ',') : NULL;
-		for (const char *a = i < n ? names[i] : NULL; comma && a;) {
-			const char *e = strchr(a, ',');
-			char link[PATH_MAX];
-			snprintf(link, sizeof(link), "%s/%.*s", dst,
-				 e ? (int)(e - a) : (int)strlen(a), a);
-			int dfd = make_path(rootfd, dst, false);
-			if (dfd >= 0) {
-				symlinkat(names[i], dfd, strrchr(link, '/') + 1);
-				close(dfd);
-			}
-			a = e ? e + 1 : NULL;
-		}
+		int dfd = i < n && strchr(names[i], ',')
+			      ? in_root(rootfd, dst, O_PATH | O_DIRECTORY)
+			      : -1;
+		char each[256], *save = NULL;
+		snprintf(each, sizeof(each), "%s", i < n ? names[i] : "");
+		for (char *a = strtok_r(each, ",", &save); dfd >= 0 && a;
+		     a = strtok_r(NULL, ",", &save))
+			symlinkat(names[i], dfd, a);
+		if (dfd >= 0)
+			close(dfd);
 	}
 	if (flags & MS_RDONLY) {
 		fd = in_root(rootfd, dst, O_PATH);

@@ -146,14 +146,11 @@ static int apply_resources(struct vs_guest *g, const struct vs_cgroup *cg,
 	if (s->cpu_shares > 0 && set(g, cg, "cpu.shares", s->cpu_shares) < 0)
 		return -1;
 	if (s->cpu_quota > 0 || s->cpu_period > 0) {
-		char v[64];
-		snprintf(v, sizeof(v), "%s%lld %lld",
-			 s->cpu_quota > 0 ? "" : "max",
-			 s->cpu_quota > 0 ? s->cpu_quota : 0LL,
+		char quota[32] = "max", v[64];
+		if (s->cpu_quota > 0)
+			snprintf(quota, sizeof(quota), "%lld", s->cpu_quota);
+		snprintf(v, sizeof(v), "%s %lld", quota,
 			 s->cpu_period > 0 ? s->cpu_period : 100000LL);
-		if (s->cpu_quota <= 0)
-			snprintf(v, sizeof(v), "max %lld",
-				 s->cpu_period > 0 ? s->cpu_period : 100000LL);
 		if (vs_cgroup_set(g, cg, "cpu.max", v) < 0)
 			return -1;
 	}

@@ -230,16 +230,16 @@ static int oci_rule(scmp_filter_ctx f, const struct vs_oci_sc_rule *ru,
 					       ru->args[k].value,
 					       ru->args[k].value2};
 	}
+	/* several comparisons of one argument cannot be one rule: each
+	 * becomes its own (runc does the same) */
+	bool same_arg = false;
+	for (size_t a = 0; a < ru->nargs; a++)
+		for (size_t b = a + 1; b < ru->nargs; b++)
+			same_arg |= cmp[a].arg == cmp[b].arg;
 	for (char **n = ru->names; *n; n++) {
 		int nr = seccomp_syscall_resolve_name(*n);
 		if (nr == __NR_SCMP_ERROR)
 			continue; /* not on this machine: as runc, skipped */
-		/* several comparisons of one argument cannot be one rule:
-		 * each becomes its own (runc does the same) */
-		bool same_arg = false;
-		for (size_t a = 0; a < ru->nargs; a++)
-			for (size_t b = a + 1; b < ru->nargs; b++)
-				same_arg |= cmp[a].arg == cmp[b].arg;
 		int r = 0;
 		if (same_arg)
 			for (size_t a = 0; r == 0 && a < ru->nargs; a++)
