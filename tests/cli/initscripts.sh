@@ -73,16 +73,16 @@ check "installed: the plugins" test -f "$(find "$DEST" -name vshelper.so | head 
 
 # make uninstall takes away everything make install made (an install of
 # its own, not the one the other tests use)
-if make -C "$top_builddir" install DESTDIR="$T/inst" >"$T/inst.log" 2>&1; then
+if build_make install DESTDIR="$T/inst" >"$T/inst.log" 2>&1; then
 	n=$(find "$T/inst" \( -type f -o -type l \) | wc -l)
-	make -C "$top_builddir" uninstall DESTDIR="$T/inst" >"$T/uninst.log" 2>&1
+	build_make uninstall DESTDIR="$T/inst" >"$T/uninst.log" 2>&1
 	left=$(find "$T/inst" \( -type f -o -type l \) | sed "s|^$T/inst||")
 	same "make uninstall removes all $n files and links make install made" "" "$left"
 	# what the admin changed stays
-	make -C "$top_builddir" install DESTDIR="$T/inst" >"$T/inst.log" 2>&1
+	build_make install DESTDIR="$T/inst" >"$T/inst.log" 2>&1
 	def=$(find "$T/inst" -path '*/default/vservers-default')
 	echo 'MARK=mine' >>"$def"
-	make -C "$top_builddir" uninstall DESTDIR="$T/inst" >"$T/uninst.log" 2>&1
+	build_make uninstall DESTDIR="$T/inst" >"$T/uninst.log" 2>&1
 	same "an /etc/default/vservers-default the admin changed stays" "${def#$T/inst}" \
 		"$(find "$T/inst" \( -type f -o -type l \) | sed "s|^$T/inst||")"
 else

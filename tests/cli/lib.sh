@@ -14,7 +14,15 @@ R=$T/root
 MODS=$T/mods
 mkdir -p "$R" "$MODS"
 chmod 755 "$T" "$MODS"
-for m in $VS_MODULES; do install -m 0755 "$m" "$MODS/"; done
+# a test's make install relinks the modules in the build tree
+# (initscripts.sh): never copy one while that runs
+MODLOCK=${top_builddir:?}/tests/modules.lock
+(
+	flock -s 9
+	for m in $VS_MODULES; do install -m 0755 "$m" "$MODS/"; done
+) 9>>"$MODLOCK"
+# build_make ARGS...: make in the build tree while no test copies modules
+build_make() { flock "$MODLOCK" make -C "$top_builddir" "$@"; }
 
 cleanup() {
 	# guests still running: their monitors and inits
