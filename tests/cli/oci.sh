@@ -95,6 +95,17 @@ expect_ok "a created container is deleted without --force" oci create -b "$B" c3
 expect_ok "delete of it" oci delete c3
 same "nothing left of c3" "" "$(left c3)"
 
+# without a cgroup namespace of its own the container sees its own group
+# (not the host's hierarchy) at /sys/fs/cgroup, read-only
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max; ls /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup | grep -c ^vs-test; echo 9 >/sys/fs/cgroup/pids/pids.max 2>/dev/null && echo written']
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
+c['linux']['resources'] = {'memory': {'limit': 67108864}, 'pids': {'limit': 41}}"
+run oci run -b "$B" cg1
+same "no cgroup namespace: its own group's limits, no host group seen, read-only" "41
+67108864
+0" "$OUT"
+same "nothing left of cg1" "" "$(left cg1)"
+
 # ---- the process -----------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; echo end']
 c['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [5, 7]}
@@ -203,6 +214,9 @@ bad "a duplicate key" "duplicate object key" '{"ociVersion":"1.0.2","ociVersion"
 expect_error "a bad container id" 1 "bad container id '../x'" oci create -b "$B" ../x
 expect_error "state of an unknown container" 1 "container 'nope' does not exist" oci state nope
 expect_error "start of an unknown container" 1 "container 'nope' does not exist" oci start nope
+expect_error "delete of an unknown container" 1 "container 'nope' does not exist" oci delete nope
+expect_ok "delete --force of an unknown container (as runc: gone is deleted)" oci delete --force nope
+expect_error "delete --force of a bad id" 1 "bad container id" oci delete --force ../x
 expect_error "an unknown command" 2 "unknown command 'frobnicate'" oci frobnicate x
 expect_error "an unknown signal" 2 "unknown signal" oci kill x SIGFOO
 mkbundle "$B" "c['process']['args'] = ['sleep', '100']"

@@ -117,6 +117,16 @@ int vs_oci_delete(struct vs_ctx *ctx, const char *root, const char *id,
 		  bool force)
 {
 	struct vs_oci_state st;
+	if (force) { /* a container that is gone already is deleted (runc) */
+		char *d = oci_dir(ctx, root, id);
+		struct stat sb;
+		bool gone = d && lstat(d, &sb) < 0 && errno == ENOENT;
+		free(d);
+		if (!d)
+			return -1;
+		if (gone)
+			return 0;
+	}
 	if (vs_oci_state(ctx, root, id, &st) < 0)
 		return -1;
 	if (!strcmp(st.status, "running") && !force)

@@ -174,6 +174,86 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
+/* The group this process is in, in the hierarchy whose controllers are
+ * names ("" for cgroup2), from /proc/self/cgroup, into own; false when
+ * not found. */
+static bool own_group(const char *names, char *own, size_t size)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	while (f && !found && getline(&line, &cap, f) > 0) {
+		char *c = strchr(line, ':'), *g = c ? strchr(c + 1, ':') : NULL;
+		if (!g)
+			continue;
+		*g = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		g[1 + strcspn(g + 1, "\n")] = '\0';
+		if (!strcmp(c + 1, names)) {
+			snprintf(own, size, "%s", g + 1);
+			found = true;
+		}
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Mounts one hierarchy (names its v1 controllers, NULL for cgroup2) on
+ * p, the directory dst/<name> of the container's cgroup tmpfs.  Without
+ * a cgroup namespace of its own the container sees only its own group:
+ * the hierarchy goes on a scratch directory, its group is bound on p,
+ * the scratch mount is detached (as runc does). */
+static void mount_hierarchy(int rootfd, const char *dst, const char *p,
+			    const char *names, unsigned long flags)
+{
+	const char *type = names ? "cgroup" : "cgroup2";
+	char own[PATH_MAX], tmp[PATH_MAX], tp[64], gp[64];
+	if (!own_group(names ? names : "", own, sizeof(own)) ||
+	    !strcmp(own, "/")) {
+		mount(type, p, type, flags, names);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/.vs-scratch", dst);
+	int t = make_path(rootfd, tmp, false);
+	if (t < 0)
+		return;
+	fdpath(t, tp, sizeof(tp));
+	if (mount(type, tp, type, flags, names) == 0) {
+		/* the mount over the scratch directory, not the directory */
+		int scratch = in_root(rootfd, tmp, O_PATH | O_DIRECTORY);
+		struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				       .resolve = RESOLVE_BENEATH |
+						  RESOLVE_NO_SYMLINKS};
+		int g = scratch < 0 ? -1
+				    : (int)syscall(SYS_openat2, scratch,
+						   own[1] ? own + 1 : ".", &how,
+						   sizeof(how));
+		if (g >= 0) {
+			fdpath(g, gp, sizeof(gp));
+			unsigned long keep = flags & (MS_RDONLY | MS_NOSUID |
+						      MS_NODEV | MS_NOEXEC);
+			if (mount(gp, p, NULL, MS_BIND, NULL) == 0 && keep)
+				mount(NULL, p, NULL,
+				      MS_REMOUNT | MS_BIND | keep, NULL);
+			close(g);
+		}
+		if (scratch >= 0) {
+			fdpath(scratch, tp, sizeof(tp));
+			umount2(tp, MNT_DETACH);
+			close(scratch);
+		}
+	}
+	close(t);
+	int d = in_root(rootfd, dst, O_PATH | O_DIRECTORY);
+	if (d >= 0) {
+		unlinkat(d, ".vs-scratch", AT_REMOVEDIR);
+		close(d);
+	}
+}
+
 /* A v1 host: a tmpfs at dst with each hierarchy mounted in it (the
  * container's own group, as its cgroup namespace shows it); cgroup2
  * alone on a pure v2 host. */
@@ -244,10 +324,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 		fdpath(s, p, sizeof(p));
 		/* a hierarchy the kernel will not mount here (a user
 		 * namespace) is left out */
-		if (i < n)
-			mount("cgroup", p, "cgroup", flags, names[i]);
-		else
-			mount("cgroup2", p, "cgroup2", flags, NULL);
+		mount_hierarchy(rootfd, dst, p, i < n ? names[i] : NULL, flags);
 		close(s);
 		/* cpu,cpuacct is also seen as cpu and cpuacct */
 		int dfd = i < n && strchr(names[i], ',')
