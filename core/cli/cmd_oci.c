@@ -231,6 +231,8 @@ static const char default_spec[] =
     "\"nodev\", \"relatime\", \"ro\"]}\n"
     "  ],\n"
     "  \"linux\": {\n"
+    "    \"resources\": {\"devices\": [{\"allow\": false, "
+    "\"access\": \"rwm\"}]},\n"
     "    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, "
     "{\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}, "
     "{\"type\": \"cgroup\"}],\n"

@@ -106,6 +106,44 @@ same "no cgroup namespace: its own group's limits, no host group seen, read-only
 0" "$OUT"
 same "nothing left of cg1" "" "$(left cg1)"
 
+# ---- linux.resources.devices, tried as an attack ----------------------
+# a container with CAP_MKNOD makes the node of the disk that holds a
+# host file (a loop-mounted image here) and reads the file's block:
+# the spec's rules (all denied but what it lists) must stop it
+if truncate -s 32M "$T/disk.img" && mkfs.ext4 -q -F -b 4096 "$T/disk.img" 2>/dev/null &&
+	mkdir -p "$T/disk" && mount -o loop "$T/disk.img" "$T/disk" 2>/dev/null; then
+	echo "vs-host-secret-$$" >"$T/disk/marker"
+	BLK=$(extent "$T/disk/marker")
+	BLK=${BLK%%.*}
+	DEVNO=$(python3 -c "import os,sys; d=os.stat(sys.argv[1]).st_dev; print(os.major(d), os.minor(d))" "$T/disk/marker")
+	attack="busybox mknod /dev/disk b $DEVNO 2>/dev/null || echo mknod refused; busybox dd if=/dev/disk bs=4096 skip=$BLK count=1 2>/dev/null | grep -c vs-host-secret"
+	caps="for k in ('bounding', 'effective', 'permitted'): c['process']['capabilities'][k].append('CAP_MKNOD')"
+	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
+$caps"
+	run oci run -b "$B" dv1
+	same "devices: the spec's rules stop a container making and reading the host's disk" "mknod refused
+0" "$OUT"
+	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
+$caps
+c['linux']['resources'] = {'devices': [{'allow': False, 'access': 'rwm'}, {'allow': True, 'type': 'b', 'access': 'm'}]}"
+	run oci run -b "$B" dv2
+	same "devices: a rule allowing mknod (only) of block devices: made, not read" "0" "$OUT"
+	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
+$caps
+del c['linux']['resources']"
+	run oci run -b "$B" dv3
+	same "devices: a spec without rules gets the same (nothing but the usual devices)" "mknod refused
+0" "$OUT"
+	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
+$caps
+c['linux']['resources'] = {'devices': [{'allow': True, 'access': 'rwm'}]}"
+	run oci run -b "$B" dv4
+	same "devices: a rule allowing all (--privileged) lets the same attack read the disk (the checks above are real)" "1" "$OUT"
+	umount "$T/disk"
+else
+	skip "devices: cannot mount a loop ext4 image (no loop device?)"
+fi
+
 # ---- the process -----------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; echo end']
 c['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [5, 7]}
@@ -210,6 +248,9 @@ bad "a missing rootfs" "bad root.path 'nope'" '{"ociVersion":"1.0.2","root":{"pa
 bad "no mount namespace" "has no mount namespace" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"pid"}]}}'
 bad "a program the rootfs lacks" "cannot run 'nothere' in the container" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["nothere"]},"linux":{"namespaces":[{"type":"mount"}],"cgroupsPath":"/'"$CGBASE"'/bad1"}}'
 bad "an unknown seccomp action" "unknown seccomp action 'SCMP_ACT_MAYBE'" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_MAYBE"}}}'
+bad "a device rule of an unknown type" "linux.resources.devices[1].type must be a, c or b" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"mount"}],"resources":{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"p","access":"r"}]}}}'
+bad "a device rule's unknown access" "linux.resources.devices[0].access must be letters of" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"mount"}],"resources":{"devices":[{"allow":false,"access":"rwx"}]}}}'
+bad "a device rule without allow" "linux.resources.devices[0].allow must be true or false" '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["true"]},"linux":{"namespaces":[{"type":"mount"}],"resources":{"devices":[{"access":"rwm"}]}}}'
 bad "a duplicate key" "duplicate object key" '{"ociVersion":"1.0.2","ociVersion":"1.0.2"}'
 expect_error "a bad container id" 1 "bad container id '../x'" oci create -b "$B" ../x
 expect_error "state of an unknown container" 1 "container 'nope' does not exist" oci state nope

@@ -36,6 +36,22 @@ int oci_cgroup_create(struct vs_ctx *ctx, const char *id,
 int oci_hooks_run(struct vs_ctx *ctx, const struct vs_oci_spec *s,
 		  enum vs_oci_hook_kind k, const char *state_json, bool fatal);
 
+/* oci_devices.c */
+/* Applies s's linux.resources.devices to cg: the v1 devices controller
+ * where there is one, else an eBPF device program on cg's cgroup2 group.
+ * 0, or -1 with the error set. */
+int oci_devices_apply(struct vs_ctx *ctx, const struct vs_cgroup *cg,
+		      const struct vs_oci_spec *s);
+/* The device program of rules (last match wins, no match allows) into
+ * *out (malloc'd, *len instructions).  0. */
+struct bpf_insn;
+int oci_devices_program(const struct vs_oci_devrule *rules, size_t n,
+			struct bpf_insn **out, size_t *len);
+/* Loads that program and attaches it to the cgroup2 directory dir.  0,
+ * or -1 with the error set. */
+int oci_devices_attach(struct vs_ctx *ctx, const char *dir,
+		       const struct vs_oci_devrule *rules, size_t n);
+
 /* oci_create.c */
 /* Sends the terminal's master to the --console-socket path.  0/-1. */
 int oci_give_console(struct vs_ctx *ctx, const char *path, int master);

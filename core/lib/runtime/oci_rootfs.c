@@ -174,33 +174,6 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
-/* The group this process is in, in the hierarchy whose controllers are
- * names ("" for cgroup2), from /proc/self/cgroup, into own; false when
- * not found. */
-static bool own_group(const char *names, char *own, size_t size)
-{
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-	while (f && !found && getline(&line, &cap, f) > 0) {
-		char *c = strchr(line, ':'), *g = c ? strchr(c + 1, ':') : NULL;
-		if (!g)
-			continue;
-		*g = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		g[1 + strcspn(g + 1, "\n")] = '\0';
-		if (!strcmp(c + 1, names)) {
-			snprintf(own, size, "%s", g + 1);
-			found = true;
-		}
-	}
-	free(line);
-	if (f)
-		fclose(f);
-	return found;
-}
-
 /* Mounts one hierarchy (names its v1 controllers, NULL for cgroup2) on
  * p, the directory dst/<name> of the container's cgroup tmpfs.  Without
  * a cgroup namespace of its own the container sees only its own group:
@@ -210,16 +183,19 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 			    const char *names, unsigned long flags)
 {
 	const char *type = names ? "cgroup" : "cgroup2";
-	char own[PATH_MAX], tmp[PATH_MAX], tp[64], gp[64];
-	if (!own_group(names ? names : "", own, sizeof(own)) ||
-	    !strcmp(own, "/")) {
+	char tmp[PATH_MAX], tp[64], gp[64];
+	char *own = vs_cgroup_own_path(names ? names : "");
+	if (!own || !strcmp(own, "/")) {
+		free(own);
 		mount(type, p, type, flags, names);
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.vs-scratch", dst);
 	int t = make_path(rootfd, tmp, false);
-	if (t < 0)
+	if (t < 0) {
+		free(own);
 		return;
+	}
 	fdpath(t, tp, sizeof(tp));
 	if (mount(type, tp, type, flags, names) == 0) {
 		/* the mount over the scratch directory, not the directory */
@@ -247,6 +223,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 		}
 	}
 	close(t);
+	free(own);
 	int d = in_root(rootfd, dst, O_PATH | O_DIRECTORY);
 	if (d >= 0) {
 		unlinkat(d, ".vs-scratch", AT_REMOVEDIR);

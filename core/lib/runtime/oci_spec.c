@@ -167,12 +167,7 @@ static int apply_resources(struct vs_guest *g, const struct vs_cgroup *cg,
 			g->name, vs_error(g->ctx));
 		vs_clear_error(g->ctx);
 	}
-	if (s->has_device_rules)
-		vs_warn(g->ctx, "container '%s': linux.resources.devices is not "
-				"applied (only the devices the spec lists are "
-				"made)",
-			g->name);
-	return 0;
+	return oci_devices_apply(g->ctx, cg, s);
 }
 
 int oci_cgroup_create(struct vs_ctx *ctx, const char *id,

@@ -71,6 +71,14 @@ struct vs_oci_device {
 	bool has_mode, has_uid, has_gid;
 	unsigned uid, gid;
 };
+/* A linux.resources.devices rule: type 'a', 'c' or 'b'; major and
+ * minor -1 for any; access a subset of "rwm". */
+struct vs_oci_devrule {
+	bool allow;
+	char type;
+	long long major, minor;
+	char access[4];
+};
 struct vs_oci_hook {
 	char *path;
 	char **args, **env; /* NULL-terminated, may be NULL */
@@ -141,7 +149,8 @@ struct vs_oci_spec {
 	long long mem_limit, mem_reservation, mem_swap, pids_limit;
 	long long cpu_shares, cpu_quota, cpu_period, blkio_weight;
 	char *cpus, *mems;
-	bool has_device_rules;
+	struct vs_oci_devrule *devrules; /* in order: the last match wins */
+	size_t ndevrules;
 	struct vs_oci_device *devices;
 	size_t ndevices;
 	char **masked, **readonly; /* NULL-terminated, may be NULL */

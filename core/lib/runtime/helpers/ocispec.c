@@ -356,6 +356,51 @@ static int read_idmap(struct rd *r, json_t *l, const char *key,
 	return 0;
 }
 
+static int read_devrules(struct rd *r, json_t *res, struct vs_oci_spec *s)
+{
+	json_t *a = get_arr(r, res, "devices", "linux.resources");
+	if (r->failed || !a)
+		return r->failed ? -1 : 0;
+	s->devrules = zalloc(json_array_size(a) * sizeof(*s->devrules) + 1);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+		char p2[64], *type = NULL, *access = NULL;
+		snprintf(p2, sizeof(p2), "linux.resources.devices[%zu]", i);
+		if (!json_is_object(e))
+			return bad(r, "%s must be an object", p2);
+		struct vs_oci_devrule *d = &s->devrules[s->ndevrules++];
+		d->major = d->minor = -1;
+		if (!json_is_boolean(json_object_get(e, "allow")))
+			return bad(r, "%s.allow must be true or false", p2);
+		d->allow = json_is_true(json_object_get(e, "allow"));
+		if (get_str(r, e, "type", p2, &type) < 0 ||
+		    get_str(r, e, "access", p2, &access) < 0 ||
+		    get_int(r, e, "major", p2, -1, INT32_MAX, &d->major, NULL) <
+			0 ||
+		    get_int(r, e, "minor", p2, -1, INT32_MAX, &d->minor, NULL) <
+			0) {
+			free(type);
+			free(access);
+			return -1;
+		}
+		bool ok = !type || (strlen(type) == 1 && strchr("acb", type[0]));
+		d->type = type ? type[0] : 'a';
+		free(type);
+		if (!ok) {
+			free(access);
+			return bad(r, "%s.type must be a, c or b", p2);
+		}
+		const char *acc = access ? access : "rwm";
+		ok = strlen(acc) <= 3 && strspn(acc, "rwm") == strlen(acc);
+		snprintf(d->access, sizeof(d->access), "%s", ok ? acc : "");
+		free(access);
+		if (!ok)
+			return bad(r, "%s.access must be letters of \"rwm\"",
+				   p2);
+	}
+	return 0;
+}
+
 static int read_resources(struct rd *r, json_t *res, struct vs_oci_spec *s)
 {
 	const char *path = "linux.resources";
@@ -393,11 +438,7 @@ static int read_resources(struct rd *r, json_t *res, struct vs_oci_spec *s)
 	if (b && get_int(r, b, "weight", "linux.resources.blockIO", 0, 1000,
 			 &s->blkio_weight, NULL) < 0)
 		return -1;
-	json_t *d = get_arr(r, res, "devices", path);
-	if (r->failed)
-		return -1;
-	s->has_device_rules = d && json_array_size(d) > 0;
-	return 0;
+	return read_devrules(r, res, s);
 }
 
 static int read_devices(struct rd *r, json_t *l, struct vs_oci_spec *s)
@@ -677,6 +718,7 @@ static void free_spec(struct vs_oci_spec *s)
 	for (size_t i = 0; i < s->ndevices; i++)
 		free(s->devices[i].path);
 	free(s->devices);
+	free(s->devrules);
 	free_strv(s->masked);
 	free_strv(s->readonly);
 	free_strv(s->sysctl);
