@@ -1,0 +1,109 @@
+#!/bin/bash
+# containerd with vs-oci behind its runc shim (io.containerd.runc.v2
+# with --runc-binary, as a Kubernetes RuntimeClass would name it),
+# beside runc: a containerd of the test's own (its root, state and
+# socket under the test's root, in a mount namespace of its own with
+# /run on a tmpfs; the opt plugin off), containers from a busybox
+# directory (ctr run --rootfs): the exit status and output, run -d +
+# task exec + task ps + kill + delete, a memory limit.  Each flow's
+# result must be the one expected and the same under both runtimes.
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
+for t in containerd ctr containerd-shim-runc-v2 runc unshare nsenter; do
+	command -v "$t" >/dev/null || {
+		echo "SKIP: $t is not installed (packages containerd, runc)"
+		exit 77
+	}
+done
+
+C=$T/ctd
+mkdir -p "$C/bin" "$C/rootfs/bin" "$C/rootfs/etc" "$C/rootfs/tmp" "$C/rootfs/proc" \
+	"$C/rootfs/dev" "$C/rootfs/sys"
+cp /bin/busybox "$C/rootfs/bin/busybox"
+for a in sh cat id echo sleep grep true; do ln -s busybox "$C/rootfs/bin/$a"; done
+cat >"$C/config.toml" <<EOF
+version = 2
+root = "$C/root"
+state = "$C/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"]
+[grpc]
+  address = "$C/sock"
+[ttrpc]
+  address = "$C/sock.ttrpc"
+EOF
+cat >"$C/bin/vs-oci" <<EOF
+#!/bin/sh
+echo "\$*" >>"$C/vs-oci.calls"
+exec "$VS" --plugindir "$MODS" oci "\$@"
+EOF
+chmod 755 "$C/bin/vs-oci"
+unshare -m --propagation private sh -c 'mount -t tmpfs vs-test /run && exec "$@"' \
+	containerd-ns containerd --config "$C/config.toml" >"$C/log" 2>&1 &
+CTD=$!
+# containerd and its shims go when the test does, however it ends
+trap 'pkill -KILL -f "$C/" 2>/dev/null; kill -9 $CTD 2>/dev/null; cleanup' EXIT
+for _ in $(seq 100); do [ -S "$C/sock" ] && break; sleep 0.05; done
+[ -S "$C/sock" ] || { fail "containerd started" "$(tail -3 "$C/log")"; finish; exit 1; }
+# ctr in containerd's mount namespace (the fifos it makes are in /run)
+ctr_() { nsenter -t "$CTD" -m ctr --address "$C/sock" "$@"; }
+
+# flows RUNTIME-BINARY: one line per result
+flows() {
+	local rt=$1 rf=(--rootfs --env PATH=/bin --runc-binary "$1")
+	run ctr_ run --rm "${rf[@]}" --cgroup "/$CGBASE/ctd/r1" "$C/rootfs" r1 sh -c 'echo out; id -u; exit 3'
+	echo "run: $(echo $OUT), status $RC"
+	run ctr_ run -d "${rf[@]}" --cgroup "/$CGBASE/ctd/d1" "$C/rootfs" d1 sh -c 'trap "exit 0" TERM; sleep 300 & wait'
+	echo "run -d: status $RC"
+	run ctr_ task exec --exec-id x1 d1 sh -c 'echo in; cat /proc/1/cmdline | tr "\0" " "'
+	echo "task exec: $(echo $OUT), status $RC"
+	run ctr_ task ls
+	echo "task ls: $(printf '%s\n' "$OUT" | awk '$1 == "d1" { print $1, $3 }')"
+	run ctr_ task ps d1
+	echo "task ps: $(printf '%s\n' "$OUT" | grep -c '^[0-9]') processes"
+	run ctr_ task kill -s TERM d1
+	for _ in $(seq 100); do
+		ctr_ task ls 2>/dev/null | grep -q '^d1 .*STOPPED' && break
+		sleep 0.05
+	done
+	run ctr_ task ls
+	echo "task ls after kill: $(printf '%s\n' "$OUT" | awk '$1 == "d1" { print $1, $3 }')"
+	run ctr_ task delete d1
+	echo "task delete: status $RC"
+	run ctr_ container rm d1
+	echo "container rm: status $RC"
+	run ctr_ run -d "${rf[@]}" --memory-limit 67108864 --cgroup "/$CGBASE/ctd/m1" "$C/rootfs" m1 sleep 300
+	echo "--memory-limit: status $RC, $(cat /sys/fs/cgroup/memory/"$CGBASE"/ctd/m1/memory.limit_in_bytes \
+		/sys/fs/cgroup/"$CGBASE"/ctd/m1/memory.max 2>/dev/null)"
+	ctr_ task kill -s KILL m1 >/dev/null 2>&1
+	for _ in $(seq 100); do
+		ctr_ task ls 2>/dev/null | grep -q '^m1 .*STOPPED' && break
+		sleep 0.05
+	done
+	ctr_ task delete m1 >/dev/null 2>&1
+	ctr_ container rm m1 >/dev/null 2>&1
+}
+flows "$(command -v runc)" >"$C/runc.txt"
+: >"$C/vs-oci.calls"
+flows "$C/bin/vs-oci" >"$C/vs-oci.txt"
+check "the shim ran vs-oci (create with containerd's --root, --log, json logs)" \
+	grep -qE -- '--log-format json create --bundle' "$C/vs-oci.calls"
+
+result() { sed -n "s/^$1: //p" "$C/$2.txt"; }
+want() { # NAME FLOW EXPECTED
+	same "containerd with vs-oci: $1" "$3" "$(result "$2" vs-oci)"
+	same "containerd: $1, vs-oci as runc" "$(result "$2" runc)" "$(result "$2" vs-oci)"
+}
+want "run: output and exit status" "run" "out 0, status 3"
+want "run -d" "run -d" "status 0"
+want "task exec" "task exec" "in sh -c trap \"exit 0\" TERM; sleep 300 & wait, status 0"
+want "task ls: running" "task ls" "d1 RUNNING"
+want "task ps: sh and its sleep (the exec'd process gone)" "task ps" "2 processes"
+want "task kill: stopped" "task ls after kill" "d1 STOPPED"
+want "task delete" "task delete" "status 0"
+want "container rm" "container rm" "status 0"
+want "a memory limit on the container's group" "--memory-limit" "status 0, 67108864"
+
+run ctr_ container ls -q
+same "no container left" "" "$OUT"
+same "no container group left" "" \
+	"$(find /sys/fs/cgroup/*/"$CGBASE"/ctd -mindepth 1 -type d 2>/dev/null)"
+finish
