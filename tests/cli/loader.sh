@@ -20,6 +20,7 @@ build  apt_rpm          1.0      1.2  $MODS/apt_rpm.so
 build  clone            1.0      1.2  $MODS/clone.so
 build  debootstrap      1.0      1.2  $MODS/debootstrap.so
 unify  hash             1.0      1.2  $MODS/hash.so
+build  oci              1.0      1.2  $MODS/oci.so
 hook   recorder         1        1.2  $MODS/recorder.so
 unify  reference        1.0      1.2  $MODS/reference.so
 build  rpm              1.0      1.2  $MODS/rpm.so

@@ -4,7 +4,8 @@
 # uses (run and its exit status, run -d + exec + ps + stop + rm, a
 # terminal, --memory, --pids-limit, --cap-drop, --read-only, --user, a
 # bind mount) through both runtimes: each flow's result must be the one
-# expected and the same under both.  Podman's storage, state, locks and
+# expected and the same under both.  Last, a guest vs exports is pulled
+# and run by Podman.  Podman's storage, state, locks and
 # networks are under the test's root; each podman runs in a mount
 # namespace of its own with /run and /var on a tmpfs (what podman writes
 # there of its own accord, a blob cache and netavark's directory, never
@@ -142,6 +143,18 @@ want "--cap-drop of two" "--cap-drop NET_RAW,CHOWN" "CapEff: 00000000a80405fa Ca
 want "--read-only: the root refuses writes, /tmp takes them" "--read-only" "refused tmp touch: /x: Read-only file system"
 want "--user" "--user" "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
 want "-v: a bind mount, read and written" "-v" "vol, status 0, written: w"
+
+# what vs exports, Podman runs (with vs-oci)
+mkguest x1
+run vsx x1 export "$P/x1img:v1"
+same "vs export of a guest" 0 "$RC"
+# (a relative path: podman names the image after it, in lower case only)
+cd "$P" || exit 99
+run pm vs-oci pull -q "oci:x1img:v1"
+cd "$T" || exit 99
+same "podman pulls the exported image" 0 "$RC"
+run pm vs-oci run --rm $RUNOPTS "$OUT" cat /etc/guest-marker
+same "podman --runtime vs-oci runs it" "guest x1" "$OUT"
 
 run pm runc ps -a --format '{{.Names}}'
 same "no container left" "" "$OUT"
