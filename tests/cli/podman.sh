@@ -109,6 +109,8 @@ flows() {
 	echo "--read-only: $(echo $OUT $ERR)"
 	run pm "$rt" run --rm --user 65534:65534 $RUNOPTS "$img" id
 	echo "--user: $OUT"
+	run pm "$rt" run --rm $RUNOPTS "$img" grep -E ':(name=systemd|memory):' /proc/self/cgroup
+	echo "groups: $(printf '%s\n' "$OUT" | sed 's/^[0-9]*://; s/libpod-[0-9a-f]*/libpod-ID/' | sort | tr '\n' ' ')"
 	run pm "$rt" run --rm -v "$P/vol:/mnt" $RUNOPTS "$img" sh -c "cat /mnt/in; echo w >/mnt/out"
 	echo "-v: $OUT, status $RC, written: $(cat "$P/vol/out" 2>/dev/null)"
 	rm -f "$P/vol/out"
@@ -142,6 +144,8 @@ want "--cap-drop all" "--cap-drop all" "CapEff: 0000000000000000 CapBnd: 0000000
 want "--cap-drop of two" "--cap-drop NET_RAW,CHOWN" "CapEff: 00000000a80405fa CapBnd: 00000000a80405fa"
 want "--read-only: the root refuses writes, /tmp takes them" "--read-only" "refused tmp touch: /x: Read-only file system"
 want "--user" "--user" "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
+want "the container's groups, the named systemd hierarchy too (as runc)" "groups" \
+	"memory:/$CGBASE/podman/libpod-ID name=systemd:/$CGBASE/podman/libpod-ID "
 want "-v: a bind mount, read and written" "-v" "vol, status 0, written: w"
 
 # what vs exports, Podman runs (with vs-oci)

@@ -54,7 +54,7 @@ struct mnt {
 	char ctls[256]; /* comma-separated v1 controllers; "" for v2 */
 };
 
-static size_t find_mounts(struct mnt *out, size_t max)
+static size_t find_mounts_of(struct mnt *out, size_t max, bool named)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -70,9 +70,11 @@ static size_t find_mounts(struct mnt *out, size_t max)
 			out[n++].ctls[0] = '\0';
 		} else if (strcmp(fstype, "cgroup") == 0) {
 			/* keep the controllers among the super options */
-			char ctls[256] = "", *save = NULL;
+			char ctls[256] = "", name[128] = "", *save = NULL;
 			for (char *o = strtok_r(opts, ",", &save); o;
 			     o = strtok_r(NULL, ",", &save)) {
+				if (!strncmp(o, "name=", 5))
+					snprintf(name, sizeof(name), "%s", o);
 				static const char *const known[] = {
 					"memory", "pids",    "cpu",
 					"cpuacct", "cpuset", "blkio",
@@ -86,8 +88,12 @@ static size_t find_mounts(struct mnt *out, size_t max)
 							 "%s%s", l ? "," : "", o);
 					}
 			}
+			/* named hierarchies (name=systemd): OCI containers
+			 * only, as runc places them */
+			if (!ctls[0] && named && name[0])
+				snprintf(ctls, sizeof(ctls), "%s", name);
 			if (!ctls[0])
-				continue; /* named hierarchies (systemd) */
+				continue;
 			snprintf(out[n].path, sizeof(out[n].path), "%s", mp);
 			snprintf(out[n].ctls, sizeof(out[n].ctls), "%s", ctls);
 			n++;
@@ -97,6 +103,13 @@ static size_t find_mounts(struct mnt *out, size_t max)
 	if (f)
 		fclose(f);
 	return n;
+}
+
+/* The controller hierarchies (v1 ones by their controllers, cgroup2
+ * with none) that guests use. */
+static size_t find_mounts(struct mnt *out, size_t max)
+{
+	return find_mounts_of(out, max, false);
 }
 
 static bool has_word(const char *list, const char *word, char sep)
@@ -734,7 +747,7 @@ int vs_cgroup_create_path(struct vs_ctx *ctx, const char *rel,
 			  struct vs_cgroup *cg)
 {
 	struct mnt m[16];
-	size_t n = find_mounts(m, 16);
+	size_t n = find_mounts_of(m, 16, true);
 	memset(cg, 0, sizeof(*cg));
 	snprintf(cg->base, sizeof(cg->base), "/");
 	cg->delegated = true; /* the parents are the caller's */
