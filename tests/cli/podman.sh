@@ -109,6 +109,8 @@ flows() {
 	echo "--read-only: $(echo $OUT $ERR)"
 	run pm "$rt" run --rm --user 65534:65534 $RUNOPTS "$img" id
 	echo "--user: $OUT"
+	run pm "$rt" run --rm $RUNOPTS "$img" sh -c 'ls /sys/fs/cgroup/systemd | grep -c cgroup.procs'
+	echo "systemd hierarchy: $OUT"
 	run pm "$rt" run --rm $RUNOPTS "$img" grep -E ':(name=systemd|memory):' /proc/self/cgroup
 	echo "groups: $(printf '%s\n' "$OUT" | sed 's/^[0-9]*://; s/libpod-[0-9a-f]*/libpod-ID/' | sort | tr '\n' ' ')"
 	run pm "$rt" run --rm -v "$P/vol:/mnt" $RUNOPTS "$img" sh -c "cat /mnt/in; echo w >/mnt/out"
@@ -146,6 +148,7 @@ want "--read-only: the root refuses writes, /tmp takes them" "--read-only" "refu
 want "--user" "--user" "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
 want "the container's groups, the named systemd hierarchy too (as runc)" "groups" \
 	"memory:/$CGBASE/podman/libpod-ID name=systemd:/$CGBASE/podman/libpod-ID "
+want "the named hierarchy mounted in the container (its own group)" "systemd hierarchy" "1"
 want "-v: a bind mount, read and written" "-v" "vol, status 0, written: w"
 
 # what vs exports, Podman runs (with vs-oci)

@@ -183,11 +183,15 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 			    const char *names, unsigned long flags)
 {
 	const char *type = names ? "cgroup" : "cgroup2";
-	char tmp[PATH_MAX], tp[64], gp[64];
+	char tmp[PATH_MAX], tp[64], gp[64], data[300];
+	/* a named hierarchy (name=systemd) is mounted by its name alone */
+	snprintf(data, sizeof(data), "%s%s",
+		 names && !strncmp(names, "name=", 5) ? "none," : "",
+		 names ? names : "");
 	char *own = vs_cgroup_own_path(names ? names : "");
 	if (!own || !strcmp(own, "/")) {
 		free(own);
-		mount(type, p, type, flags, names);
+		mount(type, p, type, flags, names ? data : NULL);
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.vs-scratch", dst);
@@ -197,7 +201,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 		return;
 	}
 	fdpath(t, tp, sizeof(tp));
-	if (mount(type, tp, type, flags, names) == 0) {
+	if (mount(type, tp, type, flags, names ? data : NULL) == 0) {
 		/* the mount over the scratch directory, not the directory */
 		int scratch = in_root(rootfd, tmp, O_PATH | O_DIRECTORY);
 		struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -250,17 +254,21 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 			v2 = true;
 		if (strcmp(fstype, "cgroup") || n == 16)
 			continue;
-		char keep[256] = "", *save = NULL;
+		char keep[256] = "", named[128] = "", *save = NULL;
 		for (char *o = strtok_r(opts, ",", &save); o;
 		     o = strtok_r(NULL, ",", &save))
-			if (strcmp(o, "rw") && strcmp(o, "ro") &&
+			if (!strncmp(o, "name=", 5))
+				snprintf(named, sizeof(named), "%s", o);
+			else if (strcmp(o, "rw") && strcmp(o, "ro") &&
 			    strncmp(o, "release_agent", 13) &&
 			    strcmp(o, "clone_children") &&
-			    strcmp(o, "noprefix") && strncmp(o, "name=", 5)) {
+			    strcmp(o, "noprefix")) {
 				size_t l = strlen(keep);
 				snprintf(keep + l, sizeof(keep) - l, "%s%s",
 					 l ? "," : "", o);
 			}
+		if (!keep[0]) /* named hierarchies: systemd's */
+			snprintf(keep, sizeof(keep), "%s", named);
 		bool dup = !keep[0];
 		for (size_t i = 0; i < n && !dup; i++)
 			dup = !strcmp(names[i], keep);
@@ -293,8 +301,9 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n && !v2)
 			break;
+		bool named = i < n && !strncmp(names[i], "name=", 5);
 		snprintf(sub, sizeof(sub), "%s/%s", dst,
-			 i < n ? names[i] : "unified");
+			 i < n ? names[i] + (named ? 5 : 0) : "unified");
 		int s = make_path(rootfd, sub, false);
 		if (s < 0)
 			continue;
@@ -304,7 +313,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 		mount_hierarchy(rootfd, dst, p, i < n ? names[i] : NULL, flags);
 		close(s);
 		/* cpu,cpuacct is also seen as cpu and cpuacct */
-		int dfd = i < n && strchr(names[i], ',')
+		int dfd = i < n && !named && strchr(names[i], ',')
 			      ? in_root(rootfd, dst, O_PATH | O_DIRECTORY)
 			      : -1;
 		char each[256], *save = NULL;
