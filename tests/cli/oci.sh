@@ -144,6 +144,34 @@ else
 	skip "devices: cannot mount a loop ext4 image (no loop device?)"
 fi
 
+# ---- namespaces joined by path ----------------------------------------
+mkbundle "$B" "c['process']['args'] = ['sleep', '300']
+c['hostname'] = 'j1host'
+c['linux']['namespaces'].append({'type': 'time'})"
+oci create -b "$B" --pid-file "$T/jpid" j1 && oci start j1
+J=$(cat "$T/jpid" 2>/dev/null)
+mkbundle "$T/b2" "c['process']['args'] = ['sh', '-c', 'hostname; cat /proc/1/comm; readlink /proc/self/ns/time']
+c['linux']['namespaces'].append({'type': 'time', 'path': '/proc/$J/ns/time'})
+c['hostname'] = None
+for n in c['linux']['namespaces']:
+    if n['type'] in ('pid', 'uts', 'ipc', 'network'):
+        n['path'] = '/proc/$J/ns/' + {'pid': 'pid', 'uts': 'uts', 'ipc': 'ipc', 'network': 'net'}[n['type']]
+del c['hostname']
+c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'readlink /proc/self/ns/pid >$T/hookns']}]}"
+run oci run -b "$T/b2" j2
+same "joined pid, uts and time namespaces: the other container's host name, its process as pid 1, its time namespace" "j1host
+sleep
+$(readlink /proc/"$J"/ns/time)" "$OUT"
+check "the joined time namespace is not the host's" test "$(readlink /proc/"$J"/ns/time)" != "$(readlink /proc/self/ns/time)"
+same "the runtime's other children stay in its pid namespace (a prestart hook's)" \
+	"$(readlink /proc/self/ns/pid)" "$(cat "$T/hookns" 2>/dev/null)"
+oci delete -f j1 >/dev/null 2>&1
+mkbundle "$T/b2" "c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/1/ns/user'})"
+expect_error "joining a user namespace: refused, one line" 1 "joining an existing user namespace ('/proc/1/ns/user') is not supported yet" oci create -b "$T/b2" j3
+mkbundle "$T/b2" "[n.update(path='$T/nope') for n in c['linux']['namespaces'] if n['type'] == 'pid']"
+expect_error "a pid namespace path that does not exist" 1 "cannot open the namespace '$T/nope'" oci create -b "$T/b2" j4
+same "nothing left of j1-j4" "" "$(left j1; left j2; left j3; left j4)"
+
 # ---- the process -----------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; echo end']
 c['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [5, 7]}

@@ -32,6 +32,10 @@ struct cinit {
 	char rootfs[PATH_MAX], bundle[PATH_MAX];
 	void *filter;
 	int joinfd[8]; /* namespaces given by path, or -1 */
+	/* pid and time namespaces given by path: the runtime joins them
+	 * for its child only, around the clone; -1 when none */
+	int pidjoin, timejoin;
+	const char *pidpath, *timepath;
 	int go, err, con, fifo;
 	int newflags;  /* the namespaces made new */
 };
@@ -279,18 +283,23 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 			c->newflags |= t;
 			continue;
 		}
-		if (t == CLONE_NEWUSER || t == CLONE_NEWPID || t == CLONE_NEWNS ||
-		    t == CLONE_NEWTIME)
+		if (t == CLONE_NEWUSER || t == CLONE_NEWNS)
 			return vs_set_error(ctx, "joining an existing %s "
 						 "namespace ('%s') is not "
 						 "supported yet",
-					    t == CLONE_NEWUSER ? "user"
-					    : t == CLONE_NEWPID ? "pid"
-					    : t == CLONE_NEWNS	? "mount"
-								: "time",
+					    t == CLONE_NEWUSER ? "user" : "mount",
 					    s->ns[i].path);
-		c->joinfd[i] = open(s->ns[i].path, O_RDONLY | O_CLOEXEC);
-		if (c->joinfd[i] < 0)
+		int fd = open(s->ns[i].path, O_RDONLY | O_CLOEXEC);
+		if (t == CLONE_NEWPID) {
+			c->pidjoin = fd;
+			c->pidpath = s->ns[i].path;
+		} else if (t == CLONE_NEWTIME) {
+			c->timejoin = fd;
+			c->timepath = s->ns[i].path;
+		} else {
+			c->joinfd[i] = fd;
+		}
+		if (fd < 0)
 			return vs_set_errno(ctx, errno, "cannot open the "
 							"namespace '%s'",
 					    s->ns[i].path);
@@ -358,11 +367,50 @@ static void undo(struct cinit *c, struct vs_cgroup *cg)
 	memcpy(c->ctx->err, saved, sizeof(saved));
 }
 
+/* The pid and time namespaces given by path become those of the
+ * runtime's next child: the runtime's own ones go to back[] (pid, time)
+ * to return to after the clone.  0, or -1 with the error set and back[0]
+ * 0. */
+/* Back to the runtime's own pid and time namespaces for its children. */
+static void unjoin(int back[2])
+{
+	const int types[2] = {CLONE_NEWPID, CLONE_NEWTIME};
+	for (int i = 0; i < 2; i++)
+		if (back[i] > 0) {
+			setns(back[i], types[i]);
+			close(back[i]);
+			back[i] = -1;
+		}
+}
+
+static int join_for_child(struct cinit *c, int back[2])
+{
+	const int fds[2] = {c->pidjoin, c->timejoin};
+	const int types[2] = {CLONE_NEWPID, CLONE_NEWTIME};
+	const char *own[2] = {"/proc/self/ns/pid", "/proc/self/ns/time"};
+	const char *paths[2] = {c->pidpath, c->timepath};
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		back[i] = open(own[i], O_RDONLY | O_CLOEXEC);
+		if (back[i] < 0 || setns(fds[i], types[i]) < 0) {
+			vs_set_errno(c->ctx, errno, "cannot join the %s "
+						    "namespace '%s'",
+				     i ? "time" : "pid", paths[i]);
+			unjoin(back);
+			back[0] = 0;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		  const struct vs_oci_opts *o)
 {
-	struct cinit c = {.ctx = ctx, .o = o, .id = id, .go = -1, .err = -1,
-			  .con = -1, .fifo = -1};
+	struct cinit c = {.ctx = ctx, .o = o,	   .id = id,	    .go = -1,
+			  .err = -1,	 .con = -1, .fifo = -1, .pidjoin = -1,
+			  .timejoin = -1};
 	struct vs_cgroup cg;
 	memset(&cg, 0, sizeof(cg));
 	char *dir = oci_dir(ctx, o->root, id);
@@ -416,11 +464,16 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		};
 		fflush(stdout);
 		fflush(stderr);
-		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-		if (pid < 0 && (errno == ENOSYS || v2fd >= 0)) {
-			ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-			ca.cgroup = 0;
-			pid = vs_clone_fallback(&ca, NULL, NULL);
+		int back[2] = {-1, -1};
+		if (join_for_child(&c, back) < 0) {
+			pid = -1;
+		} else {
+			pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+			if (pid < 0 && (errno == ENOSYS || v2fd >= 0)) {
+				ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+				ca.cgroup = 0;
+				pid = vs_clone_fallback(&ca, NULL, NULL);
+			}
 		}
 		if (pid == 0) {
 			close(go[1]);
@@ -432,6 +485,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 			init_main(&c);
 		}
 		int e = errno;
+		unjoin(back);
 		if (v2fd >= 0)
 			close(v2fd);
 		close(go[0]);
@@ -440,7 +494,9 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 			close(con[1]);
 		close(c.fifo);
 		c.fifo = -1;
-		if (pid < 0)
+		if (pid < 0 && !back[0])
+			r = -1; /* join_for_child said why */
+		else if (pid < 0)
 			r = vs_set_errno(ctx, e, "cannot create the container's "
 						 "namespaces");
 	}
@@ -521,6 +577,10 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 	for (int i = 0; i < 8; i++)
 		if (c.joinfd[i] > 0)
 			close(c.joinfd[i]);
+	if (c.pidjoin >= 0)
+		close(c.pidjoin);
+	if (c.timejoin >= 0)
+		close(c.timejoin);
 	vs_seccomp_free(c.filter);
 	oci_spec_free(ctx, c.s);
 	vs_cgroup_free(&cg);
