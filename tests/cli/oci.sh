@@ -144,6 +144,16 @@ else
 	skip "devices: cannot mount a loop ext4 image (no loop device?)"
 fi
 
+# ---- exec -t without a console socket: the runtime relays ------------
+mkbundle "$B" "c['process']['args'] = ['sleep', '300']"
+oci create -b "$B" t1 && oci start t1
+run oci exec -t t1 sh -c 'tty; echo in; exit 5' </dev/null
+same "exec -t: the process has a terminal, relayed to our output, and its status" "/dev/pts/0
+in
+5" "$(printf '%s\n' "$OUT" | tr -d '\r'; echo "$RC")"
+expect_error "exec -t -d without a console socket" 1 "exec --tty --detach needs --console-socket" oci exec -t -d t1 true
+oci delete -f t1 >/dev/null 2>&1
+
 # ---- namespaces joined by path ----------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sleep', '300']
 c['hostname'] = 'j1host'

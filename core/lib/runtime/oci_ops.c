@@ -297,8 +297,10 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 	int r = exec_process(ctx, o, s, &p);
 	if (r == 0)
 		r = oci_seccomp(ctx, s, &filter);
-	if (r == 0 && p.terminal && !o->console_socket)
-		r = vs_set_error(ctx, "exec --tty needs --console-socket");
+	/* a terminal without a console socket is relayed here, as runc */
+	if (r == 0 && p.terminal && !o->console_socket && o->detach)
+		r = vs_set_error(ctx, "exec --tty --detach needs "
+				      "--console-socket");
 	int pidfd = r == 0 ? vs_pidfd_open(st.pid, st.start) : -1;
 	if (r == 0 && pidfd < 0)
 		r = vs_set_error(ctx, "container '%s' is not running", id);
@@ -435,12 +437,13 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 	}
 	if (err[0] >= 0)
 		close(err[0]);
+	int master = -1;
 	if (r == 0 && con[0] >= 0) {
-		int m = vs_recv_fd(con[0]);
-		r = m < 0 ? vs_set_error(ctx, "the process has no terminal")
-			  : oci_give_console(ctx, o->console_socket, m);
-		if (m >= 0)
-			close(m);
+		master = vs_recv_fd(con[0]);
+		if (master < 0)
+			r = vs_set_error(ctx, "the process has no terminal");
+		else if (o->console_socket)
+			r = oci_give_console(ctx, o->console_socket, master);
 	}
 	if (con[0] >= 0)
 		close(con[0]);
@@ -459,6 +462,17 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 			close(fd);
 	}
 	*status = 0;
+	if (r == 0 && master >= 0 && !o->console_socket) {
+		/* our terminal and the process's, until the middle process
+		 * (which waits for it) ends */
+		int pfd = (int)syscall(SYS_pidfd_open, child, 0);
+		if (pfd >= 0) {
+			vs_pty_relay(master, pfd);
+			close(pfd);
+		}
+	}
+	if (master >= 0)
+		close(master);
 	if (child > 0) {
 		int ws = 0;
 		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
