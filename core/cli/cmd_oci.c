@@ -302,10 +302,16 @@ static int create_opts(struct vs_ctx *ctx, struct glob *g, int argc,
 
 static int do_run(struct vs_ctx *ctx, struct glob *g, const char *id)
 {
+	/* in the foreground a terminal without a console socket is ours */
+	int master = -1;
+	if (!g->o.detach && !g->o.console_socket)
+		g->o.master = &master;
 	if (vs_oci_create(ctx, id, &g->o) < 0)
 		return 1;
 	if (vs_oci_start(ctx, id, &g->o) < 0) {
 		vs_oci_delete(ctx, g->o.root, id, true);
+		if (master >= 0)
+			close(master);
 		return 1;
 	}
 	if (g->o.detach)
@@ -313,6 +319,14 @@ static int do_run(struct vs_ctx *ctx, struct glob *g, const char *id)
 	struct vs_oci_state st;
 	if (vs_oci_state(ctx, g->o.root, id, &st) < 0)
 		return 1;
+	if (master >= 0) {
+		int pfd = vs_pidfd_open(st.pid, st.start);
+		if (pfd >= 0) {
+			vs_pty_relay(master, pfd);
+			close(pfd);
+		}
+		close(master);
+	}
 	int ws = 0;
 	while (waitpid(st.pid, &ws, 0) < 0 && errno == EINTR)
 		;

@@ -151,6 +151,13 @@ run oci exec -t t1 sh -c 'tty; echo in; exit 5' </dev/null
 same "exec -t: the process has a terminal, relayed to our output, and its status" "/dev/pts/0
 in
 5" "$(printf '%s\n' "$OUT" | tr -d '\r'; echo "$RC")"
+mkbundle "$T/b3" "c['process']['args'] = ['sh', '-c', 'tty; exit 4']
+c['process']['terminal'] = True"
+run oci run -b "$T/b3" t2 </dev/null
+same "run of a terminal process in the foreground without a console socket: relayed, its status" "/dev/pts/0
+4" "$(printf '%s\n' "$OUT" | tr -d '\r'; echo "$RC")"
+same "nothing left of t2" "" "$(left t2)"
+expect_error "create of a terminal process without a console socket" 1 "process.terminal is set: --console-socket is needed" oci create -b "$T/b3" t3
 expect_error "exec -t -d without a console socket" 1 "exec --tty --detach needs --console-socket" oci exec -t -d t1 true
 oci delete -f t1 >/dev/null 2>&1
 

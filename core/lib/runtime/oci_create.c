@@ -442,7 +442,8 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 			socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 				   con) < 0)))
 		r = vs_set_errno(ctx, errno, "cannot create a pipe");
-	if (r == 0 && c.s->process.terminal && !o->console_socket)
+	if (r == 0 && c.s->process.terminal && !o->console_socket &&
+	    !o->master)
 		r = vs_set_error(ctx, "process.terminal is set: --console-socket "
 				      "is needed");
 	pid_t pid = -1;
@@ -545,7 +546,10 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		int m = vs_recv_fd(con[0]);
 		if (m < 0)
 			r = vs_set_error(ctx, "the container has no terminal");
-		else
+		else if (!o->console_socket) {
+			*o->master = m;
+			m = -1;
+		} else
 			r = oci_give_console(ctx, o->console_socket, m);
 		if (m >= 0)
 			close(m);

@@ -547,6 +547,9 @@ struct vs_oci_opts {
 	const char *cwd, *user;	    /* uid[:gid] */
 	bool tty, detach, tty_set;
 	char **caps;		    /* --cap added */
+	/* create without console_socket: a terminal's master is kept
+	 * here (run in the foreground relays it); -1 when none */
+	int *master;
 };
 struct vs_oci_state {
 	char id[256];
