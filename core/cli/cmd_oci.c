@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -320,7 +321,9 @@ static int do_run(struct vs_ctx *ctx, struct glob *g, const char *id)
 	if (vs_oci_state(ctx, g->o.root, id, &st) < 0)
 		return 1;
 	if (master >= 0) {
-		int pfd = vs_pidfd_open(st.pid, st.start);
+		/* our child, not yet waited for: its pid is still its own
+		 * (even when it has ended, what it wrote is then read) */
+		int pfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 		if (pfd >= 0) {
 			vs_pty_relay(master, pfd);
 			close(pfd);

@@ -35,6 +35,7 @@ struct cinit {
 	/* pid and time namespaces given by path: the runtime joins them
 	 * for its child only, around the clone; -1 when none */
 	int pidjoin, timejoin;
+	int *trees; /* idmapped bind mounts, per mount (oci_idmap.c) */
 	const char *pidpath, *timepath;
 	int go, err, con, fifo;
 	int newflags;  /* the namespaces made new */
@@ -113,7 +114,7 @@ static _Noreturn void init_main(struct cinit *c)
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
 		fail(c);
 	}
-	if (oci_rootfs_setup(ctx, s, c->rootfs, c->bundle) < 0)
+	if (oci_rootfs_setup(ctx, s, c->rootfs, c->bundle, c->trees) < 0)
 		fail(c);
 	if (s->nhooks[VS_OCI_CREATE_CONTAINER]) {
 		/* in the container's namespaces, paths of the runtime's */
@@ -203,24 +204,6 @@ int oci_give_console(struct vs_ctx *ctx, const char *path, int master)
 	if (s >= 0)
 		close(s);
 	return r;
-}
-
-static int write_idmap(struct vs_ctx *ctx, pid_t pid, const char *file,
-		       const struct vs_oci_idmap *m, size_t n)
-{
-	char path[64], buf[1024];
-	size_t len = 0;
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-					"%lu %lu %lu\n", m[i].inside,
-					m[i].outside, m[i].count);
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len;
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	return ok ? 0 : vs_set_errno(ctx, e, "cannot write the %s", file);
 }
 
 static int write_pid_file(struct vs_ctx *ctx, const char *path, pid_t pid)
@@ -313,6 +296,15 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 	if ((c->newflags & CLONE_NEWUSER) && (!s->nuidmap || !s->ngidmap))
 		return vs_set_error(ctx, "a new user namespace needs "
 					 "linux.uidMappings and gidMappings");
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].nuidmap && (c->newflags & CLONE_NEWUSER))
+			return vs_set_error(ctx, "mount '%s' has id maps: "
+						 "idmapped mounts in a container "
+						 "with a user namespace of its "
+						 "own are not supported yet",
+					    s->mounts[i].dst);
+	if (oci_idmap_trees(ctx, s, c->bundle, &c->trees) < 0)
+		return -1;
 	char *fifo = vs_asprintf("%s/exec.fifo", c->dir);
 	int r = mkfifo(fifo, 0600) < 0
 		    ? vs_set_errno(ctx, errno, "cannot make '%s'", fifo)
@@ -510,9 +502,10 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 	sigaction(SIGPIPE, &ign, &old);
 	if (r == 0 && (c.newflags & CLONE_NEWUSER) &&
-	    (write_idmap(ctx, pid, "uid_map", c.s->uidmap, c.s->nuidmap) < 0 ||
-	     write_idmap(ctx, pid, "gid_map", c.s->gidmap, c.s->ngidmap) < 0))
-		r = -1;
+	    (!oci_write_idmap(pid, "uid_map", c.s->uidmap, c.s->nuidmap) ||
+	     !oci_write_idmap(pid, "gid_map", c.s->gidmap, c.s->ngidmap)))
+		r = vs_set_errno(ctx, errno, "cannot write the id maps of the "
+					     "container");
 	if (r == 0 && vs_cgroup_attach(&cg, pid, false) < 0)
 		r = vs_set_errno(ctx, errno, "cannot move the container into "
 					     "its cgroup");
@@ -581,6 +574,10 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 	for (int i = 0; i < 8; i++)
 		if (c.joinfd[i] > 0)
 			close(c.joinfd[i]);
+	for (size_t i = 0; c.trees && c.s && i < c.s->nmounts; i++)
+		if (c.trees[i] >= 0)
+			close(c.trees[i]);
+	free(c.trees);
 	if (c.pidjoin >= 0)
 		close(c.pidjoin);
 	if (c.timejoin >= 0)

@@ -52,16 +52,19 @@ struct vs_oci_rlimit {
 	int resource; /* RLIMIT_* */
 	unsigned long long soft, hard;
 };
+struct vs_oci_idmap {
+	unsigned long inside, outside, count;
+};
 struct vs_oci_mount {
 	char *dst, *type, *src;
 	char **options; /* NULL-terminated */
+	/* an idmapped bind mount: its uid and gid maps (runtime-spec 1.1) */
+	struct vs_oci_idmap uidmap[16], gidmap[16];
+	size_t nuidmap, ngidmap;
 };
 struct vs_oci_ns {
 	int type;   /* CLONE_NEW* */
 	char *path; /* join it, or NULL: a new one */
-};
-struct vs_oci_idmap {
-	unsigned long inside, outside, count;
 };
 struct vs_oci_device {
 	char type; /* c, b, u, p */

@@ -324,19 +324,19 @@ static const struct {
 	{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
-static int read_idmap(struct rd *r, json_t *l, const char *key,
-		      struct vs_oci_idmap *m, size_t *n)
+static int read_idmap(struct rd *r, json_t *l, const char *parent,
+		      const char *key, struct vs_oci_idmap *m, size_t *n)
 {
-	json_t *a = get_arr(r, l, key, "linux");
+	json_t *a = get_arr(r, l, key, parent);
 	if (r->failed || !a)
 		return r->failed ? -1 : 0;
 	if (json_array_size(a) > 16)
-		return bad(r, "linux.%s: more than 16 ranges", key);
+		return bad(r, "%s.%s: more than 16 ranges", parent, key);
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		json_t *e = json_array_get(a, i);
 		char p2[64];
 		long long c = -1, h = -1, s = -1;
-		snprintf(p2, sizeof(p2), "linux.%s[%zu]", key, i);
+		snprintf(p2, sizeof(p2), "%s.%s[%zu]", parent, key, i);
 		if (!json_is_object(e))
 			return bad(r, "%s must be an object", p2);
 		if (get_int(r, e, "containerID", p2, 0, UINT32_MAX - 1, &c,
@@ -621,8 +621,8 @@ static int read_linux(struct rd *r, json_t *l, struct vs_oci_spec *s)
 		s->ns[s->nns].type = ns_names[k].flag;
 		s->ns[s->nns++].path = p;
 	}
-	if (read_idmap(r, l, "uidMappings", s->uidmap, &s->nuidmap) < 0 ||
-	    read_idmap(r, l, "gidMappings", s->gidmap, &s->ngidmap) < 0 ||
+	if (read_idmap(r, l, "linux", "uidMappings", s->uidmap, &s->nuidmap) < 0 ||
+	    read_idmap(r, l, "linux", "gidMappings", s->gidmap, &s->ngidmap) < 0 ||
 	    get_str(r, l, "cgroupsPath", path, &s->cgroups_path) < 0 ||
 	    get_strv(r, l, "maskedPaths", path, &s->masked) < 0 ||
 	    get_strv(r, l, "readonlyPaths", path, &s->readonly) < 0 ||
@@ -672,6 +672,16 @@ static int read_mounts(struct rd *r, json_t *a, struct vs_oci_spec *s)
 			return -1;
 		if (!m->dst || m->dst[0] != '/')
 			return bad(r, "%s.destination must be an absolute path",
+				   p2);
+		if (read_idmap(r, e, p2, "uidMappings", m->uidmap,
+			       &m->nuidmap) < 0 ||
+		    read_idmap(r, e, p2, "gidMappings", m->gidmap,
+			       &m->ngidmap) < 0)
+			return -1;
+		if ((m->nuidmap || m->ngidmap) &&
+		    (!m->nuidmap || !m->ngidmap))
+			return bad(r, "%s needs both uidMappings and "
+				      "gidMappings",
 				   p2);
 	}
 	return 0;
