@@ -69,7 +69,9 @@ run ip netns exec "$H" /bin/busybox ping -c 1 -W 2 10.98.0.5
 same "the veth guest is reachable from the host namespace by its route" 0 "$RC"
 run vsn c exec ping -c 1 -W 2 10.99.0.2
 same "the veth guest reaches the host" 0 "$RC"
-vsn a exec sh -c 'nc -l -p 5000 >/tmp/received 2>/dev/null &'
+# (the listener's input never ends: busybox nc leaves when its input
+# does, and under load that came before the data)
+vsn a exec sh -c '(sleep 120 | nc -l -p 5000 >/tmp/received 2>/dev/null) &'
 # under load the listener and the write take their time: wait for each
 # (port 5000 is 1388 in /proc/net/tcp, state 0A listening)
 for i in $(seq 1 200); do

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "runtime/helpers/helpers.h"
 
@@ -759,10 +760,52 @@ static void free_spec(struct vs_oci_spec *s)
 	free(s);
 }
 
+/* The whole of fd (at most 16 MiB): jansson's json_loadfd reads it a
+ * byte per system call. */
+static char *read_all(int fd, size_t *len)
+{
+	size_t cap = 16384, n = 0;
+	char *b = malloc(cap);
+	for (;;) {
+		if (!b)
+			return NULL;
+		ssize_t k = read(fd, b + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			free(b);
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n == cap) {
+			if (cap >= ((size_t)16 << 20)) {
+				free(b);
+				errno = EFBIG;
+				return NULL;
+			}
+			char *nb = realloc(b, cap *= 2);
+			if (!nb)
+				free(b);
+			b = nb;
+		}
+	}
+	*len = n;
+	return b;
+}
+
 static json_t *parse(int fd, struct rd *r)
 {
 	json_error_t e;
-	json_t *j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &e);
+	size_t len = 0;
+	char *buf = read_all(fd, &len);
+	if (!buf) {
+		bad(r, "cannot read it: %s", strerror(errno));
+		return NULL;
+	}
+	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
+	free(buf);
 	if (!j) {
 		bad(r, "line %d, column %d: %s", e.line, e.column, e.text);
 		return NULL;
