@@ -296,13 +296,6 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 	if ((c->newflags & CLONE_NEWUSER) && (!s->nuidmap || !s->ngidmap))
 		return vs_set_error(ctx, "a new user namespace needs "
 					 "linux.uidMappings and gidMappings");
-	for (size_t i = 0; i < s->nmounts; i++)
-		if (s->mounts[i].nuidmap && (c->newflags & CLONE_NEWUSER))
-			return vs_set_error(ctx, "mount '%s' has id maps: "
-						 "idmapped mounts in a container "
-						 "with a user namespace of its "
-						 "own are not supported yet",
-					    s->mounts[i].dst);
 	if (oci_idmap_trees(ctx, s, c->bundle, &c->trees) < 0)
 		return -1;
 	char *fifo = vs_asprintf("%s/exec.fifo", c->dir);

@@ -1,8 +1,9 @@
 /* Idmapped bind mounts (runtime-spec 1.1 mounts[].uidMappings and
- * gidMappings): the runtime makes a user namespace with each mount's
- * maps before the clone; the container's process clones the source in
- * its own mount namespace, idmaps the clone through that namespace and
- * attaches it (oci_rootfs.c). */
+ * gidMappings): the runtime, still in the host's namespaces, clones each
+ * source as a detached tree and idmaps it through a user namespace made
+ * with those maps; the container's process attaches the trees in its own
+ * mount namespace (oci_rootfs.c): a process of a user namespace of its
+ * own could not idmap a host mount itself. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +83,6 @@ static int userns_of(const struct vs_oci_mount *m)
 int oci_idmap_trees(struct vs_ctx *ctx, const struct vs_oci_spec *s,
 		    const char *bundle, int **trees)
 {
-	(void)bundle;
 	*trees = NULL;
 	bool any = false;
 	for (size_t i = 0; i < s->nmounts; i++)
@@ -97,19 +97,37 @@ int oci_idmap_trees(struct vs_ctx *ctx, const struct vs_oci_spec *s,
 		const struct vs_oci_mount *m = &s->mounts[i];
 		if (!m->nuidmap)
 			continue;
-		bool bind = m->type && !strcmp(m->type, "bind");
-		for (char **o = m->options; o && *o; o++)
+		bool rec = false, bind = m->type && !strcmp(m->type, "bind");
+		for (char **o = m->options; o && *o; o++) {
 			bind |= !strcmp(*o, "bind") || !strcmp(*o, "rbind");
+			rec |= !strcmp(*o, "rbind");
+		}
 		if (!bind || !m->src)
 			return vs_set_error(ctx, "mount '%s' has id maps: only "
 						 "bind mounts can be idmapped",
 					    m->dst);
-		t[i] = userns_of(m);
-		if (t[i] < 0)
-			return vs_set_errno(ctx, errno, "cannot make the user "
-							"namespace of the id "
-							"maps of '%s'",
-					    m->dst);
+		char *src = m->src[0] == '/'
+				? vs_strdup(m->src)
+				: vs_asprintf("%s/%s", bundle, m->src);
+		t[i] = open_tree(AT_FDCWD, src,
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				     (rec ? AT_RECURSIVE : 0));
+		int ns = t[i] >= 0 ? userns_of(m) : -1;
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP,
+				       .userns_fd = (uint64_t)ns};
+		int r = 0;
+		if (t[i] < 0 || ns < 0 ||
+		    mount_setattr(t[i], "",
+				  AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a,
+				  sizeof(a)) < 0)
+			r = vs_set_errno(ctx, errno, "cannot idmap '%s' for "
+						     "'%s'",
+					 src, m->dst);
+		if (ns >= 0)
+			close(ns);
+		free(src);
+		if (r < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -59,14 +59,14 @@ int oci_give_console(struct vs_ctx *ctx, const char *path, int master);
 /* oci_rootfs.c (in the container's process, its mount namespace) */
 /* The mounts and devices of s below the rootfs (a real path; a bind's
  * relative source is the bundle's; trees, when not NULL, holds per mount
- * the user namespace to idmap it through, or -1).  -1 with the error set. */
+ * an idmapped tree to attach, or -1).  -1 with the error set. */
 int oci_rootfs_setup(struct vs_ctx *ctx, const struct vs_oci_spec *s,
 		     const char *rootfs, const char *bundle, const int *trees);
 
 /* oci_idmap.c (in the runtime, before the clone) */
-/* For each bind mount of s with id maps, a user namespace of those maps
- * (an fd): *trees (malloc'd, one per mount, -1 for the others).  0, or
- * -1 with the error set. */
+/* For each bind mount of s with id maps, a detached clone of its source
+ * idmapped through a user namespace of those maps: *trees (malloc'd,
+ * one per mount, -1 for the others).  0, or -1 with the error set. */
 int oci_idmap_trees(struct vs_ctx *ctx, const struct vs_oci_spec *s,
 		    const char *bundle, int **trees);
 /* Writes the maps m to /proc/<pid>/<file> (uid_map, gid_map); false

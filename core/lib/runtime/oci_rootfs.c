@@ -337,30 +337,6 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 	return 0;
 }
 
-/* src cloned, idmapped through the user namespace userns, attached on
- * the directory or file open (O_PATH) at dstfd; -1 with errno. */
-static int idmapped_bind(const char *src, int dstfd, int userns, bool rec)
-{
-	int t = open_tree(AT_FDCWD, src,
-			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-			      (rec ? AT_RECURSIVE : 0));
-	struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP,
-			       .userns_fd = (uint64_t)userns};
-	int r = t < 0 ||
-			mount_setattr(t, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0),
-				      &a, sizeof(a)) < 0 ||
-			move_mount(t, "", dstfd, "",
-				   MOVE_MOUNT_F_EMPTY_PATH |
-				       MOVE_MOUNT_T_EMPTY_PATH) < 0
-		    ? -1
-		    : 0;
-	int e = errno;
-	if (t >= 0)
-		close(t);
-	errno = e;
-	return r;
-}
-
 static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 		    const struct vs_oci_mount *m, int tree)
 {
@@ -397,8 +373,10 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 	fdpath(fd, p, sizeof(p));
 	int r = 0;
 	if (bind) {
-		if (tree >= 0 ? idmapped_bind(src, fd, tree,
-					      (o.flags & MS_REC) != 0) < 0
+		/* an idmapped one was made by the runtime: attached here */
+		if (tree >= 0 ? move_mount(tree, "", fd, "",
+					   MOVE_MOUNT_F_EMPTY_PATH |
+					       MOVE_MOUNT_T_EMPTY_PATH) < 0
 			      : mount(src, p, NULL, o.flags & (MS_BIND | MS_REC),
 				      NULL) < 0)
 			r = vs_set_errno(ctx, errno, "cannot bind '%s' on '%s'",
