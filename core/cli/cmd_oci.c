@@ -260,6 +260,18 @@ static int do_spec(struct vs_ctx *ctx, const char *bundle)
 	return r < 0 ? 1 : 0;
 }
 
+/* --pid-file and --console-socket (create, run, exec): true when
+ * argv[*i] was one of them. */
+static bool io_opt(int argc, char **argv, int *i, struct glob *g, bool *miss)
+{
+	const char *v;
+	if ((v = optval(argc, argv, i, "--pid-file", NULL, miss)))
+		g->o.pid_file = v;
+	else if ((v = optval(argc, argv, i, "--console-socket", NULL, miss)))
+		g->o.console_socket = v;
+	return v != NULL;
+}
+
 /* create and run share their options. */
 static int create_opts(struct vs_ctx *ctx, struct glob *g, int argc,
 		       char **argv, bool run, const char **id)
@@ -270,12 +282,8 @@ static int create_opts(struct vs_ctx *ctx, struct glob *g, int argc,
 		const char *v;
 		if ((v = optval(argc, argv, &i, "--bundle", "-b", &miss)))
 			g->o.bundle = v;
-		else if ((v = optval(argc, argv, &i, "--pid-file", NULL,
-				     &miss)))
-			g->o.pid_file = v;
-		else if ((v = optval(argc, argv, &i, "--console-socket", NULL,
-				     &miss)))
-			g->o.console_socket = v;
+		else if (io_opt(argc, argv, &i, g, &miss))
+			;
 		else if ((v = optval(argc, argv, &i, "--preserve-fds", NULL,
 				     &miss)) ||
 			 flag(argv[i], "--no-new-keyring", NULL) ||
@@ -340,33 +348,32 @@ static int do_run(struct vs_ctx *ctx, struct glob *g, const char *id)
 static int do_exec(struct vs_ctx *ctx, struct glob *g, int argc, char **argv)
 {
 	const char *id = NULL;
-	char **env = vs_xmalloc((size_t)(argc + 1) * sizeof(*env));
-	size_t ne = 0;
+	/* the -e values, then the --cap values (one allocation) */
+	char **env = vs_xmalloc(2 * (size_t)(argc + 1) * sizeof(*env));
+	char **caps = env + argc + 1;
+	size_t ne = 0, nc = 0;
 	int i = 1, r;
 	for (; i < argc && !id; i++) {
 		bool miss = false;
 		const char *v;
 		if ((v = optval(argc, argv, &i, "--process", "-p", &miss)))
 			g->o.process = v;
-		else if ((v = optval(argc, argv, &i, "--pid-file", NULL,
-				     &miss)))
-			g->o.pid_file = v;
-		else if ((v = optval(argc, argv, &i, "--console-socket", NULL,
-				     &miss)))
-			g->o.console_socket = v;
+		else if (io_opt(argc, argv, &i, g, &miss))
+			;
 		else if ((v = optval(argc, argv, &i, "--cwd", NULL, &miss)))
 			g->o.cwd = v;
 		else if ((v = optval(argc, argv, &i, "--env", "-e", &miss)))
 			env[ne++] = (char *)v;
 		else if ((v = optval(argc, argv, &i, "--user", "-u", &miss)))
 			g->o.user = v;
+		else if ((v = optval(argc, argv, &i, "--cap", "-c", &miss)))
+			caps[nc++] = (char *)v;
 		else if ((v = optval(argc, argv, &i, "--preserve-fds", NULL,
 				     &miss)) ||
 			 (v = optval(argc, argv, &i, "--process-label", NULL,
 				     &miss)) ||
 			 (v = optval(argc, argv, &i, "--apparmor", NULL,
 				     &miss)) ||
-			 (v = optval(argc, argv, &i, "--cap", "-c", &miss)) ||
 			 flag(argv[i], "--no-new-privs", NULL) ||
 			 flag(argv[i], "--ignore-paused", NULL))
 			;
@@ -387,6 +394,8 @@ static int do_exec(struct vs_ctx *ctx, struct glob *g, int argc, char **argv)
 		}
 	}
 	env[ne] = NULL;
+	caps[nc] = NULL;
+	g->o.caps = caps;
 	if (i < argc && !strcmp(argv[i], "--"))
 		i++;
 	g->o.args = argv + i;

@@ -158,6 +158,10 @@ same "run of a terminal process in the foreground without a console socket: rela
 4" "$(printf '%s\n' "$OUT" | tr -d '\r'; echo "$RC")"
 same "nothing left of t2" "" "$(left t2)"
 expect_error "create of a terminal process without a console socket" 1 "process.terminal is set: --console-socket is needed" oci create -b "$T/b3" t3
+run oci exec --cap CAP_NET_ADMIN t1 grep -E '^Cap(Eff|Bnd)' /proc/self/status
+same "exec --cap: added to the process's sets (the spec's three and NET_ADMIN)" "CapEff:	0000000020001420
+CapBnd:	0000000020001420" "$OUT"
+expect_error "exec --cap of an unknown capability" 1 "exec --cap: unknown capability 'CAP_FLY'" oci exec --cap CAP_FLY t1 true
 expect_error "exec -t -d without a console socket" 1 "exec --tty --detach needs --console-socket" oci exec -t -d t1 true
 oci delete -f t1 >/dev/null 2>&1
 

@@ -118,9 +118,8 @@ static uint64_t all_caps(void)
 	return last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
 }
 
-/* One item: name, CAP_name, number, ^bit, all/any/none. */
-static int parse_item(struct vs_ctx *ctx, const char *item, const char *where,
-		      uint64_t *mask)
+int vs_caps_parse_item(struct vs_ctx *ctx, const char *item,
+		       const char *where, uint64_t *mask)
 {
 	char low[64];
 	size_t n = strlen(item);
@@ -191,7 +190,7 @@ int vs_caps_apply_list(struct vs_ctx *ctx, const char *text,
 			uint64_t m = 0;
 			char pos[256];
 			snprintf(pos, sizeof(pos), "%s:%d", where, lineno);
-			r = parse_item(ctx, it + neg, pos, &m);
+			r = vs_caps_parse_item(ctx, it + neg, pos, &m);
 			if (r == 0)
 				*set = neg ? (*set & ~m) : (*set | m);
 		}

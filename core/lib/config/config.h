@@ -55,6 +55,10 @@ char **vs_read_lines(struct vs_ctx *ctx, const char *path, bool real,
 /* util-vserver's secure bounding set (+SYS_BOOT, AUDIT_WRITE). */
 uint64_t vs_caps_secure(void);
 unsigned vs_caps_last(void);
+/* One capability: name, CAP_name, number, ^bit, all/any/none, as a
+ * mask; -1 with the error set ("<where>: unknown capability 'x'"). */
+int vs_caps_parse_item(struct vs_ctx *ctx, const char *item,
+		       const char *where, uint64_t *mask);
 /* Applies a list ("name,~name", numbers, ^bit, all/none; one item or
  * more per line) to *set; -1 with the error set naming where. */
 int vs_caps_apply_list(struct vs_ctx *ctx, const char *text,

@@ -227,8 +227,8 @@ static void add_env(struct vs_oci_process *p, char **env)
 }
 
 /* The process to exec: --process, else the config's with the options. */
-static int exec_process(struct vs_ctx *ctx, const struct vs_oci_opts *o,
-			struct vs_oci_spec *s, struct vs_oci_process *p)
+static int exec_process_of(struct vs_ctx *ctx, const struct vs_oci_opts *o,
+			   struct vs_oci_spec *s, struct vs_oci_process *p)
 {
 	const struct vs_oci_spec_ops *ops = vs_helper(ctx, "ocispec");
 	if (!ops)
@@ -277,6 +277,33 @@ static int exec_process(struct vs_ctx *ctx, const struct vs_oci_opts *o,
 		p->gid = k == 2 ? g : p->gid;
 	}
 	return 0;
+}
+
+/* exec --cap NAME: added to the bounding, effective and permitted sets
+ * (and the ambient one when the process has inheritable ones), as runc
+ * does.  0, or -1 with the error set. */
+static int add_caps(struct vs_ctx *ctx, const struct vs_oci_opts *o,
+		    struct vs_oci_process *p)
+{
+	for (char **c = o->caps; c && *c; c++) {
+		uint64_t m = 0;
+		if (vs_caps_parse_item(ctx, *c, "exec --cap", &m) < 0)
+			return -1;
+		p->caps[0] |= m;
+		p->caps[1] |= m;
+		p->caps[3] |= m;
+		if (p->caps[2])
+			p->caps[4] |= m;
+		p->has_caps = true;
+	}
+	return 0;
+}
+
+static int exec_process(struct vs_ctx *ctx, const struct vs_oci_opts *o,
+			struct vs_oci_spec *s, struct vs_oci_process *p)
+{
+	int r = exec_process_of(ctx, o, s, p);
+	return r < 0 ? r : add_caps(ctx, o, p);
 }
 
 int vs_oci_exec(struct vs_ctx *ctx, const char *id,
