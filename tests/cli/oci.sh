@@ -218,7 +218,9 @@ mkbundle "$T/b2" "c['linux']['namespaces'].append({'type': 'user', 'path': '/pro
 expect_error "joining a user namespace: refused, one line" 1 "joining an existing user namespace ('/proc/1/ns/user') is not supported yet" oci create -b "$T/b2" j3
 mkbundle "$T/b2" "[n.update(path='$T/nope') for n in c['linux']['namespaces'] if n['type'] == 'pid']"
 expect_error "a pid namespace path that does not exist" 1 "cannot open the namespace '$T/nope'" oci create -b "$T/b2" j4
-same "nothing left of j1-j4" "" "$(left j1; left j2; left j3; left j4)"
+mkbundle "$T/b2" "[n.update(path='/proc/self/ns/net') for n in c['linux']['namespaces'] if n['type'] == 'pid']"
+expect_error "a pid namespace path that is another kind of namespace" 1 "cannot join the pid namespace '/proc/self/ns/net'" oci create -b "$T/b2" j5
+same "nothing left of j1-j5" "" "$(left j1; left j2; left j3; left j4; left j5)"
 
 # ---- the process -----------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; echo end']

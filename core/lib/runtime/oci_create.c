@@ -354,8 +354,8 @@ static void undo(struct cinit *c, struct vs_cgroup *cg)
 
 /* The pid and time namespaces given by path become those of the
  * runtime's next child: the runtime's own ones go to back[] (pid, time)
- * to return to after the clone.  0, or -1 with the error set and back[0]
- * 0. */
+ * to return to after the clone.  0, or -1 with the error set (and back
+ * already returned to). */
 /* Back to the runtime's own pid and time namespaces for its children. */
 static void unjoin(int back[2])
 {
@@ -383,7 +383,6 @@ static int join_for_child(struct cinit *c, int back[2])
 						    "namespace '%s'",
 				     i ? "time" : "pid", paths[i]);
 			unjoin(back);
-			back[0] = 0;
 			return -1;
 		}
 	}
@@ -451,9 +450,8 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		fflush(stdout);
 		fflush(stderr);
 		int back[2] = {-1, -1};
-		if (join_for_child(&c, back) < 0) {
-			pid = -1;
-		} else {
+		bool joined = join_for_child(&c, back) == 0;
+		if (joined) {
 			pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 			if (pid < 0 && (errno == ENOSYS || v2fd >= 0)) {
 				ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
@@ -480,7 +478,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 			close(con[1]);
 		close(c.fifo);
 		c.fifo = -1;
-		if (pid < 0 && !back[0])
+		if (pid < 0 && !joined)
 			r = -1; /* join_for_child said why */
 		else if (pid < 0)
 			r = vs_set_errno(ctx, e, "cannot create the container's "
