@@ -17,4 +17,61 @@ expect_ok "start a guest with memory and pids limits" vsx g1 start
 same "memory.limit_in_bytes is memory.max" 67108864 "$(cat "$V2/$CGBASE/g1/memory.max")"
 same "pids.max" 50 "$(cat "$V2/$CGBASE/g1/pids.max")"
 expect_ok "stop" vsx g1 stop
+
+# ---- exclusive cpus: a partition of the guest's own -------------------------
+# util-vserver's cpus_exclusive: the guest's group is a partition root
+# (cpuset.cpus.partition), lent its cpus through the base's
+# cpuset.cpus.exclusive; the host and the other guests keep the rest.
+last=$(($(nproc) - 1))
+if [ "$last" -lt 1 ] || [ ! -e "$V2/cpuset.cpus.effective" ]; then
+	skip "exclusive cpus: fewer than 2 cpus or no cpuset controller"
+else
+	all=$(cat "$V2/cpuset.cpus.effective")
+	mkguest g2 --context 102 || exit 99
+	C=$R$CONFDIR/g2/cpuset
+	mkdir -p "$C"
+	echo 1 >"$C/cpus_exclusive"
+	expect_error "cpus_exclusive without cpus of its own is refused" 1 \
+		"cannot apply cpuset/cpus_exclusive of guest 'g2': it needs its own cpus (cpuset/cpus)" vsx g2 start
+	check "nothing of it is left" sh -c "[ ! -e '$V2/$CGBASE/g2' ]"
+	echo "$last" >"$C/cpus"
+	echo 0 >"$C/mems"
+	echo 1 >"$C/mem_exclusive"
+	run vsx g2 start
+	check "start with cpus $last, cpus_exclusive and mem_exclusive: mem_exclusive named ($ERR)" \
+		err_has 0 "guest 'g2': cpuset/mem_exclusive ignored: cgroup2 has no exclusive mems"
+	same "the guest's group is a partition" root "$(cat "$V2/$CGBASE/g2/cpuset.cpus.partition")"
+	same "the base lends it cpu $last" "$last $last" \
+		"$(cat "$V2/$CGBASE/cpuset.cpus.exclusive" "$V2/$CGBASE/g2/cpuset.cpus.exclusive" | paste -sd' ')"
+	same "the base stays a member (a remote partition)" member "$(cat "$V2/$CGBASE/cpuset.cpus.partition")"
+	check "the host no longer runs on cpu $last ($(cat "$V2/cpuset.cpus.effective"))" \
+		sh -c "[ \"\$(cat '$V2/cpuset.cpus.effective')\" != '$all' ]"
+	run vsx g2 exec sh -c 'grep Cpus_allowed_list /proc/self/status | cut -f2'
+	same "its processes run on cpu $last" "$last" "$OUT"
+	expect_ok "a guest without a cpuset starts beside it" vsx g1 start
+	run vsx g1 exec sh -c 'grep Cpus_allowed_list /proc/self/status | cut -f2'
+	check "and runs on the other cpus ($OUT)" sh -c "[ -n '$OUT' ] && ! echo '$OUT' | grep -qw '$last'"
+	mkguest gx || exit 99
+	mkdir -p "$R$CONFDIR/gx/cpuset"
+	echo "$last" >"$R$CONFDIR/gx/cpuset/cpus"
+	echo 1 >"$R$CONFDIR/gx/cpuset/cpus_exclusive"
+	expect_error "a second guest wanting the same exclusive cpu is refused" 1 \
+		"cannot give guest 'gx' cpus $last: cpus $last belong to an exclusive guest's partition" vsx gx start
+	rm "$R$CONFDIR/gx/cpuset/cpus_exclusive"
+	echo "0-$last" >"$R$CONFDIR/gx/cpuset/cpus"
+	expect_error "so is one wanting them without exclusive (cgroup2 would take them and break the partition)" 1 \
+		"cannot give guest 'gx' cpus 0-$last: cpus $last belong to an exclusive guest's partition" vsx gx start
+	same "the first guest's partition is still whole" root "$(cat "$V2/$CGBASE/g2/cpuset.cpus.partition")"
+	echo 1 >"$R$CONFDIR/gx/cpuset/cpus_exclusive"
+	echo 0 >"$R$CONFDIR/gx/cpuset/cpus"
+	expect_error "one wanting the host's last cpu as its own is refused" 1 \
+		"cannot apply cpuset/cpus_exclusive of guest 'gx'" vsx gx start
+	check "nothing of gx is left" sh -c "[ ! -e '$V2/$CGBASE/gx' ]"
+	same "the base still lends only cpu $last" "$last" "$(cat "$V2/$CGBASE/cpuset.cpus.exclusive")"
+	same "and the first guest's partition is whole" root "$(cat "$V2/$CGBASE/g2/cpuset.cpus.partition")"
+	expect_ok "stop the exclusive guest" vsx g2 stop
+	same "the base lends nothing any more" "" "$(cat "$V2/$CGBASE/cpuset.cpus.exclusive")"
+	same "the host runs on every cpu again" "$all" "$(cat "$V2/cpuset.cpus.effective")"
+	expect_ok "stop the other" vsx g1 stop
+fi
 finish

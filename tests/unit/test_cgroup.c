@@ -1,4 +1,5 @@
-/* The v1 and v2 spellings of cgroup settings and their values. */
+/* The v1 and v2 spellings of cgroup settings and their values; cpu
+ * lists. */
 #include <string.h>
 
 #include "cu.h"
@@ -58,10 +59,53 @@ static void test_translate(void)
 	}
 }
 
+/* cpu lists as the cpuset files hold them: parsed, then written back in
+ * their shortest form */
+static void test_cpulist(void)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+		{"", ""},
+		{"\n", ""},
+		{"0", "0"},
+		{"1\n", "1"},
+		{"0-3", "0-3"},
+		{"3,1,2,0", "0-3"},
+		{"0-1,1-2,7", "0-2,7"},
+		{"5,63,64,1023", "5,63-64,1023"},
+		{"0-1023", "0-1023"},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		struct vs_cpus set;
+		char buf[64];
+		CU_ASSERT_EQUAL(vs_cpulist_parse(ok[i].in, &set), 0);
+		vs_cpulist_format(&set, buf, sizeof(buf));
+		if (strcmp(buf, ok[i].out))
+			fprintf(stderr, "'%s': got '%s'\n", ok[i].in, buf);
+		CU_ASSERT_STRING_EQUAL(buf, ok[i].out);
+	}
+	static const char *const bad[] = {"x", "1-", "3-1", "-1", "1,,2",
+					  "1024", "0-1024", "1 2", "2a"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct vs_cpus set;
+		if (vs_cpulist_parse(bad[i], &set) == 0)
+			fprintf(stderr, "'%s' taken\n", bad[i]);
+		CU_ASSERT_EQUAL(vs_cpulist_parse(bad[i], &set), -1);
+	}
+	/* a buffer too short: cut at a whole item */
+	struct vs_cpus set;
+	char small[6];
+	vs_cpulist_parse("1,3,5,7", &set);
+	vs_cpulist_format(&set, small, sizeof(small));
+	CU_ASSERT_STRING_EQUAL(small, "1,3,5");
+}
+
 int add_suites(void)
 {
 	CU_pSuite s = CU_add_suite("cgroup names", NULL, NULL);
-	if (!s || !CU_add_test(s, "translate", test_translate))
+	if (!s || !CU_add_test(s, "translate", test_translate) ||
+	    !CU_add_test(s, "cpu lists", test_cpulist))
 		return -1;
 	return 0;
 }

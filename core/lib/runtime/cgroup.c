@@ -430,6 +430,11 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 	}
 	vs_cgroup_translate(name, value, v2, file, sizeof(file), conv,
 			    sizeof(conv));
+	/* cgroup2 takes cpus another guest's partition holds, and makes
+	 * that partition invalid: refused first, as v1 refuses it */
+	if (v2 && !strcmp(file, "cpuset.cpus") &&
+	    vs_cgroup_partition_free(g, dir, conv) < 0)
+		return -1;
 	snprintf(target, sizeof(target), "%s/%s", dir, file);
 	if (write_file(target, conv) < 0)
 		return vs_set_errno(g->ctx, errno,
@@ -545,8 +550,9 @@ static int v1_depth(const char *dir)
 
 /* The exclusive flags (v1): the kernel takes one only on a group whose
  * parent has it, so every group from the base down to the guest's gets
- * it; their cpus (mems) must then not overlap a sibling's.  On cgroup2 an
- * exclusive cpuset is a partition, which vs does not make: a warning. */
+ * it; their cpus (mems) must then not overlap a sibling's.  On cgroup2
+ * exclusive cpus make the guest's group a partition (cgroup_partition.c);
+ * cgroup2 has no exclusive mems: a warning. */
 static int apply_exclusive(struct vs_guest *g, const struct vs_cgroup *cg)
 {
 	const char *dir = cpuset_dir(cg);
@@ -554,13 +560,17 @@ static int apply_exclusive(struct vs_guest *g, const struct vs_cgroup *cg)
 		const char *key = exclusive_key(g, i);
 		if (!key)
 			continue;
+		if (!dir && i == 0 && v2_enable(cg, "cpuset")) {
+			if (vs_cgroup_partition(g, cg->v2, key) < 0)
+				return -1;
+			continue;
+		}
 		if (!dir) {
-			vs_warn(g->ctx, "guest '%s': %s ignored: no v1 cpuset "
-					"hierarchy here (on cgroup2 an exclusive "
-					"cpuset is a partition, "
-					"cpuset.cpus.partition, which vs does not "
-					"make)",
-				g->name, key);
+			vs_warn(g->ctx, "guest '%s': %s ignored: %s",
+				g->name, key,
+				v2_offers(cg, "cpuset")
+					? "cgroup2 has no exclusive mems"
+					: "no cpuset controller here");
 			continue;
 		}
 		for (int up = v1_depth(dir); up >= 0; up--) {
@@ -938,6 +948,8 @@ int vs_cgroup_destroy(struct vs_cgroup *cg)
 		char base[PATH_MAX];
 		snprintf(base, sizeof(base), "%s", cg->dirs[i]);
 		*strrchr(base, '/') = '\0';
+		if (cg->dirs[i] == cg->v2 && r == 0)
+			vs_cgroup_partition_release(base);
 		const char *last = strrchr(cg->base, '/');
 		last = last ? last + 1 : cg->base;
 		if (!cg->delegated &&

@@ -482,6 +482,27 @@ int vs_cgroup_supervise(const char *unitdir);
 /* In a delegated unit, moves this process to the unit's supervisor leaf
  * (before it starts guests below the unit's group); else nothing. */
 void vs_cgroup_leave_unit_root(void);
+/* cgroup_partition.c: a set of cpus (0 to 1023) */
+struct vs_cpus {
+	unsigned long bits[1024 / (8 * sizeof(unsigned long))];
+};
+/* A cpu list ("0-3,8") into set; -1 when bad. */
+int vs_cpulist_parse(const char *s, struct vs_cpus *set);
+/* set as a cpu list into buf ("" for none; cut short when len is). */
+void vs_cpulist_format(const struct vs_cpus *set, char *buf, size_t len);
+/* Makes the cgroup2 group dir of g (its cpuset.cpus set) a partition of
+ * its cpus, lent through the base's cpuset.cpus.exclusive; key names the
+ * setting in errors.  A kernel without cpuset.cpus.exclusive: a warning
+ * and 0.  -1 with the error set. */
+int vs_cgroup_partition(struct vs_guest *g, const char *dir, const char *key);
+/* 0 when the cpus of list are lent to no partition below the base of
+ * g's group dir (they are then free for that group's cpuset.cpus); -1
+ * with the error set, naming them. */
+int vs_cgroup_partition_free(struct vs_guest *g, const char *dir,
+			     const char *list);
+/* The base's exclusive cpus shrink to those its child groups still
+ * hold (after a guest's group is gone). */
+void vs_cgroup_partition_release(const char *base);
 /* Fills cg with the guest's existing cgroups (nothing created). */
 int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
 /* Fills cg from the groups the run state recorded at start (no mount
