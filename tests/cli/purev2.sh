@@ -77,11 +77,34 @@ if [ -n "$why" ]; then
 fi
 KDIR=$KC/current
 
+# a systemd guest, built here (debootstrap under emulation would take
+# minutes) for v2host.sh to boot in the VM, where $T is seen through
+# the overlay
+VM_SYSROOT= VM_GUESTS=
+QEMU_DISK=()
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
+	use_test_cgroups
+	mkdir -p "$R/etc"
+	echo "root:1000000:655360" >"$R/etc/subuid"
+	echo "root:2000000:655360" >"$R/etc/subgid"
+	# on a disk of its own: a user-namespace guest needs idmapped mounts,
+	# which the VM's overlay root does not have
+	mkdir -p "$R$VROOTDIR"
+	truncate -s 2G "$T/guests.img" && mkfs.ext4 -q -F "$T/guests.img" &&
+		mount -o loop "$T/guests.img" "$R$VROOTDIR" || { fail "an ext4 image for the guests"; finish; exit; }
+	debian_guest sd systemd systemd-sysv,dbus,openssh-server,procps,iproute2
+	touch "$R$CONFDIR/sd/spaces/net"
+	umount "$R$VROOTDIR"
+	VM_SYSROOT=$R
+	VM_GUESTS=$R$VROOTDIR
+	QEMU_DISK=(-drive "file=$T/guests.img,format=raw,if=virtio")
+fi
+
 O=$T/vmout
 mkdir -p "$O"
 install -m 755 "$srcdir/tests/fixtures/vm/stage2.sh" "$O/stage2"
 {
-	for v in srcdir top_builddir VS VS_MODULES VS_FIXTURES VS_INSTALLED MAKE VM_TESTS; do
+	for v in srcdir top_builddir VS VS_MODULES VS_FIXTURES VS_INSTALLED MAKE VM_TESTS VM_SYSROOT VM_GUESTS; do
 		printf 'export %s=%q\n' "$v" "${!v:-}"
 	done
 	printf 'export VM_MODULES=%q\n' "$KDIR/lib/modules"
@@ -92,7 +115,7 @@ timeout 900 qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 3072 
 	-nographic -no-reboot -kernel "$(ls "$KDIR"/boot/vmlinuz-*)" -initrd "$T/initrd.gz" \
 	-append "console=ttyS0 quiet panic=-1" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-virtfs "local,path=$O,mount_tag=out,security_model=passthrough" \
+	-virtfs "local,path=$O,mount_tag=out,security_model=passthrough" "${QEMU_DISK[@]}" \
 	</dev/null >"$T/console.log" 2>&1
 same "the VM ran and powered off" 0 "$?"
 for t in $VM_TESTS; do

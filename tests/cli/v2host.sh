@@ -74,4 +74,47 @@ else
 	same "the host runs on every cpu again" "$all" "$(cat "$V2/cpuset.cpus.effective")"
 	expect_ok "stop the other" vsx g1 stop
 fi
+
+# ---- a systemd guest: its own cgroup2 hierarchy, controllers delegated ------
+# VM_SYSROOT: a sysroot with the systemd guest sd, built by purev2.sh
+if [ -z "${VM_SYSROOT:-}" ]; then
+	skip "the systemd guest: purev2.sh builds it (VM_SYSROOT)"
+	finish
+	exit
+fi
+vsd() { "$VS" --sysroot "$VM_SYSROOT" --plugindir "$MODS" --datadir "$srcdir/conf.d" "$@"; }
+SDB=$(sed -n 's/^cgroup_base = "\(.*\)"/\1/p' "$VM_SYSROOT$CONFFILE")
+# state: what systemctl is-system-running says once the boot is over
+# (300 s at most: the VM emulates its cpus)
+state() {
+	ST=
+	for _ in $(seq 600); do
+		ST=$(vsd sd exec systemctl is-system-running 2>/dev/null)
+		case $ST in running | degraded | maintenance | stopping) break ;; esac
+		sleep 0.5
+	done
+}
+expect_ok "the systemd guest starts" vsd sd start
+state
+run vsd sd exec systemctl --failed --plain --no-legend
+same "it reaches running (failed units: $OUT)" running "$ST"
+[ "$ST" = running ] || vsd sd console --log 2>&1 | tail -n 20 | sed 's/^/#   console: /'
+run vsd sd exec cat /sys/fs/cgroup/cgroup.controllers
+check "its cgroup2 hierarchy offers the host's controllers ($OUT)" \
+	sh -c "for c in cpu memory pids io; do echo ' $OUT ' | grep -q \" \$c \" || exit 1; done"
+run vsd sd exec systemd-run --unit=capped -p MemoryMax=50M -p TasksMax=7 sleep 4321
+d=$(find "$V2/$SDB/sd" -type d -name capped.service | head -n 1)
+same "systemd inside gives its own service memory and pids limits" "52428800 7" \
+	"$(cat "$d/memory.max" "$d/pids.max" 2>&1 | paste -sd' ')"
+expect_ok "stop it" vsd sd stop
+check "its groups are gone" test ! -e "$V2/$SDB/sd"
+mkdir -p "$VM_SYSROOT$CONFDIR/sd/cgroup"
+printf 'pids\nbogus\n' >"$VM_SYSROOT$CONFDIR/sd/cgroup/delegate"
+run vsd sd start
+check "cgroup/delegate names one cgroup2 lacks: a warning ($ERR)" \
+	err_has 0 "guest 'sd': controller 'bogus' of $CONFDIR/sd/cgroup/delegate not delegated: cgroup2 does not offer it here"
+run vsd sd exec cat /sys/fs/cgroup/cgroup.controllers
+same "the guest is offered what cgroup/delegate names" pids "$OUT"
+expect_ok "stop it again" vsd sd stop
+rm -r "$VM_SYSROOT$CONFDIR/sd/cgroup"
 finish

@@ -475,6 +475,40 @@ int vs_cgroup_set(struct vs_guest *g, const struct vs_cgroup *cg,
 	return apply_setting(g, cg, name, value);
 }
 
+void vs_cgroup_offer(struct vs_guest *g, const struct vs_cgroup *cg)
+{
+	char path[PATH_MAX], root[PATH_MAX];
+	if (!cg->v2)
+		return;
+	limit_dir(g, path, sizeof(path));
+	size_t l = strlen(path);
+	snprintf(path + l, sizeof(path) - l, "/delegate");
+	char *want = vs_host_read(g->ctx, path, 4096, NULL);
+	bool named = want != NULL;
+	vs_clear_error(g->ctx);
+	if (!named) {
+		/* what the host enables for its children (a delegated unit:
+		 * what it was given) */
+		snprintf(root, sizeof(root), "%s", cg->v2);
+		*strrchr(root, '/') = '\0';
+		if (!cg->delegated)
+			*strrchr(root, '/') = '\0';
+		l = strlen(root);
+		snprintf(root + l, sizeof(root) - l, "/%s",
+			 cg->delegated ? "cgroup.controllers"
+				       : "cgroup.subtree_control");
+		want = read_file(root, 4096);
+	}
+	for (char *save = NULL, *w = want ? strtok_r(want, " \t\n,", &save) : NULL;
+	     w; w = strtok_r(NULL, " \t\n,", &save))
+		if (!v2_enable(cg, w) && named)
+			vs_warn(g->ctx,
+				"guest '%s': controller '%s' of %s not "
+				"delegated: cgroup2 does not offer it here",
+				g->name, w, path);
+	free(want);
+}
+
 /* The names of the guest's cgroup settings ("<controller>.<x>"),
  * sorted; NULL-terminated. */
 static char **limit_names(struct vs_guest *g)
@@ -798,6 +832,41 @@ int vs_cgroup_create_path(struct vs_ctx *ctx, const char *rel,
 		cg->dirs[cg->n++] = dir;
 	}
 	return 0;
+}
+
+void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init)
+{
+	char p[PATH_MAX];
+	if (!cg->v2)
+		return;
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", cg->v2);
+	char *sub = read_file(p, 4096);
+	bool leaf = !sub || !sub[strspn(sub, " \n")];
+	free(sub);
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)init);
+	char *lines = leaf ? NULL : read_file(p, 65536);
+	/* the init's cgroup2 line, "0::<path from the hierarchy's root>" */
+	char *own = lines ? strstr(lines, "0::/") : NULL;
+	if (own && own != lines && own[-1] != '\n')
+		own = NULL;
+	if (own) {
+		own += 3;
+		own[strcspn(own, "\n")] = '\0';
+	}
+	/* cg->v2 is <mount><group>: the init's path lies below <group> */
+	for (const char *g = cg->v2; own && (g = strchr(g, '/')); g++) {
+		size_t l = strlen(g);
+		if (strncmp(own, g, l) || own[l] != '/' || strstr(own, "/.."))
+			continue;
+		char *dir = vs_asprintf("%s%s", cg->v2, own + l);
+		for (size_t i = 0; i < cg->n; i++)
+			if (cg->dirs[i] == cg->v2) {
+				free(cg->dirs[i]);
+				cg->dirs[i] = cg->v2 = dir;
+			}
+		break;
+	}
+	free(lines);
 }
 
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)

@@ -396,6 +396,7 @@ static int attach_prepare(struct attach *a, struct vs_guest *g,
 	}
 	a->timefd = guest_timens(rs->init);
 	vs_cgroup_of(g, rs, &a->cg);
+	vs_cgroup_use_leaf(&a->cg, rs->init);
 	if (rs->nonamespace && g->root)
 		vs_host_real(ctx, g->root, a->root, sizeof(a->root));
 	return 0;

@@ -503,6 +503,17 @@ int vs_cgroup_partition_free(struct vs_guest *g, const char *dir,
 /* The base's exclusive cpus shrink to those its child groups still
  * hold (after a guest's group is gone). */
 void vs_cgroup_partition_release(const char *base);
+/* Offers cgroup2 controllers in the group of a guest with a cgroup2
+ * hierarchy of its own (enabled in the base, and the root): those its
+ * cgroup/delegate (else .defaults/cgroup/delegate) names, a warning for
+ * one cgroup2 lacks; without the file, those the host's cgroup2 root
+ * enables for its children. */
+void vs_cgroup_offer(struct vs_guest *g, const struct vs_cgroup *cg);
+/* For a process joining the running guest whose cgroup2 group cg holds:
+ * when the guest gave that group's children controllers (systemd does),
+ * the group takes no process (EBUSY): cg->v2 becomes the group of the
+ * guest's init below it (systemd's init.scope), as runc's exec does. */
+void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init);
 /* Fills cg with the guest's existing cgroups (nothing created). */
 int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
 /* Fills cg from the groups the run state recorded at start (no mount

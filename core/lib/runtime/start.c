@@ -667,6 +667,8 @@ static int prepare(struct vs_guest *g, struct vs_plan *plan,
 	    vs_run_cfg_command(g, "apps/init/cmd.prepare", plan->root) < 0 ||
 	    vs_cgroup_create(g, cg, &plan->res) < 0)
 		return -1;
+	if (plan->api_fs)
+		vs_cgroup_offer(g, cg);
 	vs_cgroup_record(cg, rs);
 	if (vs_hooks_run(g, "pre-start", true) < 0) {
 		undo_start(g, plan, cg);
