@@ -76,7 +76,7 @@ off_inside() {
 	shift
 	T0=$(ms)
 	vsx "$g" exec "$@" >/dev/null 2>&1
-	for _ in $(seq 200); do [ -e "$R$RUNDIR/$g" ] || break; sleep 0.05; done
+	await 60 ! test -e "$R$RUNDIR/$g"
 	TOOK=$(($(ms) - T0))
 	MSG=$(gone "$g")
 }

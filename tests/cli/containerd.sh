@@ -41,10 +41,12 @@ unshare -m --propagation private sh -c 'mount -t tmpfs vs-test /run && exec "$@"
 CTD=$!
 # containerd and its shims go when the test does, however it ends
 trap 'pkill -KILL -f "$C/" 2>/dev/null; kill -9 $CTD 2>/dev/null; cleanup' EXIT
-for _ in $(seq 100); do [ -S "$C/sock" ] && break; sleep 0.05; done
+await 120 test -S "$C/sock"
 [ -S "$C/sock" ] || { fail "containerd started" "$(tail -3 "$C/log")"; finish; exit 1; }
 # ctr in containerd's mount namespace (the fifos it makes are in /run)
 ctr_() { nsenter -t "$CTD" -m ctr --address "$C/sock" "$@"; }
+# stopped TASK: ctr lists TASK as stopped
+stopped() { ctr_ task ls 2>/dev/null | grep -q "^$1 .*STOPPED"; }
 
 # flows RUNTIME-BINARY: one line per result
 flows() {
@@ -60,10 +62,7 @@ flows() {
 	run ctr_ task ps d1
 	echo "task ps: $(printf '%s\n' "$OUT" | grep -c '^[0-9]') processes"
 	run ctr_ task kill -s TERM d1
-	for _ in $(seq 100); do
-		ctr_ task ls 2>/dev/null | grep -q '^d1 .*STOPPED' && break
-		sleep 0.05
-	done
+	await 60 stopped d1
 	run ctr_ task ls
 	echo "task ls after kill: $(printf '%s\n' "$OUT" | awk '$1 == "d1" { print $1, $3 }')"
 	run ctr_ task delete d1
@@ -74,10 +73,7 @@ flows() {
 	echo "--memory-limit: status $RC, $(cat /sys/fs/cgroup/memory/"$CGBASE"/ctd/m1/memory.limit_in_bytes \
 		/sys/fs/cgroup/"$CGBASE"/ctd/m1/memory.max 2>/dev/null)"
 	ctr_ task kill -s KILL m1 >/dev/null 2>&1
-	for _ in $(seq 100); do
-		ctr_ task ls 2>/dev/null | grep -q '^m1 .*STOPPED' && break
-		sleep 0.05
-	done
+	await 60 stopped m1
 	ctr_ task delete m1 >/dev/null 2>&1
 	ctr_ container rm m1 >/dev/null 2>&1
 }

@@ -47,7 +47,7 @@ fi
   exec env INVOCATION_ID=0123 "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" g1 start --foreground ) \
 	>"$T/fg.out" 2>&1 &
 FG=$!
-for _ in $(seq 100); do vsx g1 running >/dev/null 2>&1 && break; sleep 0.05; done
+await 60 vsx g1 running
 expect_ok "the unit's main process starts the guest" vsx g1 running
 init=$(init_of g1)
 same "its init is below the unit's group (cgroup2)" "/$UNIT/g1" \

@@ -334,7 +334,7 @@ for _ in $(seq 200); do
 done
 check "userns: reboot from inside starts it again (vshelper)" sh -c "[ -n '$i2' ] && [ '$i2' != '$i1' ]"
 vsx hu exec poweroff -f
-for _ in $(seq 200); do [ -e "$R$RUNDIR/hu" ] || break; sleep 0.05; done
+await 60 ! test -e "$R$RUNDIR/hu"
 run vsx hu status
 same "userns: poweroff from inside stops it" 3 "$RC"
 

@@ -16,7 +16,7 @@ mkguest g1 --context 401 || exit 99
 # the monitor of a --foreground start is this vs: what it mapped
 "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" g1 start --foreground >/dev/null 2>&1 &
 mon=$!
-for _ in $(seq 100); do vsx g1 running && break; sleep 0.05; done
+await 60 vsx g1 running
 maps=$(grep -o '[a-z_]*\.so$' /proc/$mon/maps 2>/dev/null | sort -u | tr '\n' ' ')
 check "start maps the hook modules ($maps)" sh -c "echo '$maps' | grep -q 'scripts.so' && echo '$maps' | grep -q 'vshelper.so'"
 check "start maps no build or unify module" sh -c "! echo '$maps' | grep -Eq 'skeleton.so|template.so|debootstrap.so|reference.so|hash.so'"

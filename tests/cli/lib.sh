@@ -66,6 +66,19 @@ RUNDIR=$(path_of rundir)
 CACHEDIR=$(path_of cachedir)
 CONFFILE=$(path_of conffile)
 
+# await SECS [!] CMD...: poll until CMD succeeds (with !, fails), at most
+# SECS seconds; a readiness wait, generous because a loaded CI machine
+# (the VM of purev2.sh beside) is slow, never a timing check
+await() {
+	_n=$(($1 * 20)); shift
+	_neg=; [ "$1" = "!" ] && { _neg=1; shift; }
+	while [ "$_n" -gt 0 ]; do
+		if "$@" >/dev/null 2>&1; then [ -z "$_neg" ] && return 0
+		else [ -n "$_neg" ] && return 0; fi
+		sleep 0.05; _n=$((_n - 1))
+	done
+	return 1
+}
 pass() { PASSES=$((PASSES + 1)); echo "ok - $1"; }
 # skip WHY: a section this machine cannot run, counted and said
 skip() { SKIPS=$((SKIPS + 1)); echo "# SKIP $1"; }

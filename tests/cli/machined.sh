@@ -16,15 +16,14 @@ command -v dbus-daemon >/dev/null || { echo "SKIP: dbus-daemon is not installed 
 FAKE=$top_builddir/tests/fixtures/fake-machined
 dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile >/dev/null 2>&1 &
 BUS=$!
-for _ in $(seq 100); do [ -S "$T/bus" ] && break; sleep 0.05; done
+await 60 test -S "$T/bus"
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
 # fake [refuse]: a machined on the bus, ready when it says so
 fake() {
 	: >"$T/calls"
 	"$FAKE" "$T/calls" "$@" >"$T/fake.out" 2>&1 &
 	MD=$!
-	for _ in $(seq 100); do grep -q ready "$T/fake.out" && return 0; sleep 0.05; done
-	return 1
+	await 60 grep -q ready "$T/fake.out"
 }
 stop_fake() { kill "$MD" 2>/dev/null; wait "$MD" 2>/dev/null; }
 trap 'stop_fake; kill $BUS 2>/dev/null; cleanup' EXIT

@@ -105,7 +105,7 @@ for _ in $(seq 100); do
 	sleep 0.02
 done
 expect_ok "vkill --xid 101 -s TERM <pid>" u vkill --xid 101 -s TERM "$sp"
-for _ in $(seq 100); do kill -0 "$sp" 2>/dev/null || break; sleep 0.02; done
+await 60 ! kill -0 "$sp"
 check "vkill: the guest's process is gone" sh -c "! kill -0 $sp 2>/dev/null"
 kill "$sp" 2>/dev/null
 wait
@@ -122,7 +122,7 @@ wait $vw
 same "vwait returns once the guest stops: FINISHED, exit 0" "0|FINISHED 0" "$?|$(cat "$T/vwait.out")"
 expect_ok "start g1 again" u vserver g1 start
 expect_ok "vkill --xid 101 (no pid: every process)" u vkill --xid 101
-for _ in $(seq 100); do u vserver g1 running || break; sleep 0.05; done
+await 60 ! u vserver g1 running
 run u vserver g1 running
 same "vkill without a pid ended the guest" 1 "$RC"
 expect_ok "start g1 again" u vserver g1 start

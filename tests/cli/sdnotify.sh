@@ -15,11 +15,11 @@ chmod +x "$R$CONFDIR/g1/scripts/pre-start"
 # the listener: every datagram to $T/notify, one line each, into a file
 python3 "$srcdir/tests/fixtures/dgram-listen.py" "$T/notify" "$T/notified" &
 listener=$!
-for _ in $(seq 100); do [ -S "$T/notify" ] && break; sleep 0.02; done
+await 60 test -S "$T/notify"
 NOTIFY_SOCKET=$T/notify "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" \
 	g1 start --foreground >/dev/null 2>&1 &
 fg=$!
-for _ in $(seq 200); do grep -q READY=1 "$T/notified" 2>/dev/null && break; sleep 0.05; done
+await 60 grep -q READY=1 "$T/notified"
 ready=$(grep READY=1 "$T/notified" 2>/dev/null | head -n 1)
 check "READY=1 once the guest runs ($ready)" sh -c "printf '%s' \"\$1\" | grep -q '^READY=1|MAINPID=$fg|STATUS=guest g1 runs (context 141, init [0-9]*)$'" _ "$ready"
 check "and the guest runs then" vsx g1 running
@@ -27,7 +27,7 @@ same "hooks do not get the socket" "hook:none" "$(cat "$T/hook.env" 2>/dev/null)
 init=$(awk '$1 == "init" { print $2 }' "$R$RUNDIR/g1")
 check "nor does the guest's init" sh -c "! tr '\\0' '\\n' </proc/$init/environ | grep -q NOTIFY_SOCKET"
 kill -TERM "$fg" # systemctl stop
-for _ in $(seq 200); do kill -0 "$fg" 2>/dev/null || break; sleep 0.05; done
+await 60 ! kill -0 "$fg"
 check "SIGTERM stops the guest and ends the monitor" sh -c "! kill -0 $fg 2>/dev/null"
 check "STOPPING=1 when it stops" grep -q '^STOPPING=1|STATUS=stopping guest g1$' "$T/notified"
 run vsx g1 running

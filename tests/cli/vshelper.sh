@@ -128,7 +128,7 @@ reboot_loop() {
 	: >"$LOG"
 	rm -f "$R$RUNDIR/.vshelper-g1"
 	expect_ok "$2: start a guest that reboots at once" vsx g1 start
-	for i in $(seq 200); do grep -q "not restarting it again" "$LOG" && break; sleep 0.05; done
+	await 60 grep -q "not restarting it again" "$LOG"
 	check "$2: stopped after the limit" wait_stopped g1
 	same "$2: $1 restarts, then the reason" "$1|1" \
 		"$(grep -c "guest 'g1' restarted$" "$LOG")|$(grep -c "restarted $1 times in 60 s: not restarting it again" "$LOG")"
@@ -158,13 +158,13 @@ rm "$D/action" "$R$CONFDIR/g1/apps/vshelper/action"
 # it (the same monitor starts the guest again)
 vsx g1 start --foreground </dev/null >"$T/fg.out" 2>&1 &
 fg=$!
-for i in $(seq 100); do vsx g1 running && break; sleep 0.05; done
+await 60 vsx g1 running
 i5=$(initpid g1)
 run vsx g1 exec reboot -f
 check "--foreground: a reboot inside starts it again" wait_change g1 "$i5"
 check "--foreground: and the start command still waits" kill -0 "$fg"
 run vsx g1 exec poweroff -f
-for i in $(seq 100); do kill -0 "$fg" 2>/dev/null || break; sleep 0.05; done
+await 60 ! kill -0 "$fg"
 if kill -0 "$fg" 2>/dev/null; then
 	fgrc="still waiting"
 	vsx g1 stop >/dev/null 2>&1
