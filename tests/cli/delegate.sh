@@ -30,6 +30,7 @@ echo 64 >"$R$CONFDIR/g1/rlimits/nproc" # a pids group
 # a controller cgroup2 offers here (hugetlb), enabled down to the unit as
 # systemd does for a Delegate=yes unit: vs enables it in the unit's group
 # after it moved itself to the supervisor leaf
+v2root_lock "$v2"
 v2sub=$(cat "$v2/cgroup.subtree_control" 2>/dev/null)
 HT=
 if grep -qw hugetlb "$v2/cgroup.controllers" 2>/dev/null; then
@@ -83,6 +84,7 @@ for c in $(cat "$v2/cgroup.subtree_control" 2>/dev/null); do
 	done
 done
 same "the host's cgroup2 root is as it was" "$v2sub" "$(cat "$v2/cgroup.subtree_control" 2>/dev/null)"
+v2root_unlock
 
 # the mark a systemd in a user namespace sets instead (user.delegate)
 setfattr -x trusted.delegate "$v2/$UNIT"

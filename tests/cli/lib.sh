@@ -66,6 +66,11 @@ RUNDIR=$(path_of rundir)
 CACHEDIR=$(path_of cachedir)
 CONFFILE=$(path_of conffile)
 
+# v2root_lock DIR / v2root_unlock: hold the cgroup2 root DIR (flock on
+# the directory itself, fd 8) while a test changes and puts back its
+# cgroup.subtree_control: tests run in parallel, from other trees too
+v2root_lock() { [ -d "$1" ] || return 0; exec 8<"$1" && flock 8; }
+v2root_unlock() { flock -u 8 2>/dev/null; exec 8<&-; }
 # await SECS [!] CMD...: poll until CMD succeeds (with !, fails), at most
 # SECS seconds; a readiness wait, generous because a loaded CI machine
 # (the VM of purev2.sh beside) is slow, never a timing check

@@ -220,6 +220,7 @@ mkdir -p "$R$CONFDIR/g2/cgroup"
 echo 512 >"$R$CONFDIR/g2/cgroup/cpu.shares"
 echo 0 >"$R$CONFDIR/g2/cpuset/cpus"
 v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+v2root_lock "$v2"
 v2sub=$(cat "$v2/cgroup.subtree_control" 2>/dev/null)
 if grep -qw hugetlb "$v2/cgroup.controllers" 2>/dev/null && [ -e "$v2/hugetlb.2MB.max" -o -e "$v2/cgroup.procs" ]; then
 	echo 0 >"$R$CONFDIR/g2/cgroup/hugetlb.2MB.max"
@@ -243,6 +244,7 @@ expect_ok "stop after settings" vsx g2 stop
 for c in $(cat "$v2/cgroup.subtree_control" 2>/dev/null); do
 	echo " $v2sub " | grep -q " $c " || echo "-$c" >"$v2/cgroup.subtree_control" 2>/dev/null
 done
+v2root_unlock
 rm -r "$R$CONFDIR/g2/cgroup"
 rm "$R$CONFDIR/g2/cpuset/cpus"
 

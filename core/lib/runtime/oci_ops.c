@@ -356,6 +356,9 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 		 * namespaces, then the process, born in the pid namespace */
 		struct vs_cgroup cg;
 		oci_state_cgroups(ctx, &st, &cg);
+		/* a group that gave its children controllers takes no
+		 * process: the init's own group below it (as runc) */
+		vs_cgroup_use_leaf(&cg, st.pid);
 		int nsflags = other_namespaces(st.pid);
 		fflush(stdout);
 		fflush(stderr);
