@@ -15,6 +15,11 @@ skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null | head -n 1)
 # sections a program skipped (what this machine lacks), each said once
 sections=$(cat tests/*/*.log 2>/dev/null | grep -c '^# SKIP ' || :)
 cat tests/*/*.log 2>/dev/null | sed -n 's/^# SKIP /skipped: /p' | sort | uniq -c
+# the slowest test programs (each prints its time last)
+for f in tests/cli/*.sh.log; do
+	t=$(sed -n 's/.* sections skipped (\([0-9]*\) s)$/\1/p' "$f" | tail -n 1)
+	[ -n "$t" ] && echo "$t $(basename "$f" .sh.log)"
+done | sort -rn | head -n 8 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : "slowest: "), $2, $1 } END { print "" }'
 echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped, ${sections:-0} sections skipped"
 # The dist tarball: it builds in a read-only copy of itself (VPATH),
 # installs, uninstalls leaving nothing, and cleans up (make distcheck),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -315,6 +316,10 @@ static int do_run(struct vs_ctx *ctx, struct glob *g, const char *id)
 	int master = -1;
 	if (!g->o.detach && !g->o.console_socket)
 		g->o.master = &master;
+	/* the container's process is a grandchild when it joins a user
+	 * namespace (two stages): it comes to us to be waited for */
+	if (!g->o.detach)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	if (vs_oci_create(ctx, id, &g->o) < 0)
 		return 1;
 	if (vs_oci_start(ctx, id, &g->o) < 0) {

@@ -323,6 +323,6 @@ extent() {
 tarball_ok() { tar tzf "$CACHE" 2>/dev/null | grep -qx 'debootstrap/debpaths'; }
 
 finish() {
-	echo "$PASSES passed, $FAILS failed, $SKIPS sections skipped"
+	echo "$PASSES passed, $FAILS failed, $SKIPS sections skipped ($SECONDS s)"
 	[ "$FAILS" = 0 ]
 }

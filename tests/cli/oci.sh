@@ -7,37 +7,7 @@
 # mount destination, and every bad input with one line and nothing left.
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 
-OR=$T/oci-state
-oci() { "$VS" oci --root "$OR" "$@"; }
-# bundle DIR: a busybox rootfs and the default spec, adjusted by the
-# python snippet $2 (c is the config), cgroupsPath below the test's base
-mkbundle() {
-	rm -rf "$1"
-	mkdir -p "$1/rootfs/bin" "$1/rootfs/tmp" "$1/rootfs/etc" "$1/rootfs/proc" \
-		"$1/rootfs/dev" "$1/rootfs/sys"
-	cp /bin/busybox "$1/rootfs/bin/busybox"
-	for a in sh cat ls id echo sleep mkdir touch hostname grep ps true; do
-		ln -s busybox "$1/rootfs/bin/$a"
-	done
-	(cd "$1" && "$VS" oci spec) || return 1
-	python3 - "$1/config.json" "$CGBASE/$(basename "$1")" "$2" <<'EOF'
-import json, sys
-path, cg, snippet = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['linux']['cgroupsPath'] = '/' + cg
-exec(snippet)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-}
-# left ID: what container ID left: its state; any cgroup below the test's
-# base (the groups are named after the bundles) but those named in $KEEP
-# (a container still running)
-left() {
-	ls -d "$OR/$1" 2>/dev/null
-	find /sys/fs/cgroup/*/"$CGBASE" /sys/fs/cgroup/"$CGBASE" -mindepth 1 -maxdepth 1 \
-		-type d 2>/dev/null | grep -v "/${KEEP:-/}\$"
-}
+. "$srcdir/tests/cli/ocilib.sh"
 
 # ---- spec, run -------------------------------------------------------
 mkdir -p "$T/s"
@@ -143,44 +113,6 @@ same "no cgroup namespace: its own group's limits, no host group seen, read-only
 0" "$OUT"
 same "nothing left of cg1" "" "$(left cg1)"
 
-# ---- linux.resources.devices, tried as an attack ----------------------
-# a container with CAP_MKNOD makes the node of the disk that holds a
-# host file (a loop-mounted image here) and reads the file's block:
-# the spec's rules (all denied but what it lists) must stop it
-if truncate -s 32M "$T/disk.img" && mkfs.ext4 -q -F -b 4096 "$T/disk.img" 2>/dev/null &&
-	mkdir -p "$T/disk" && mount -o loop "$T/disk.img" "$T/disk" 2>/dev/null; then
-	echo "vs-host-secret-$$" >"$T/disk/marker"
-	BLK=$(extent "$T/disk/marker")
-	BLK=${BLK%%.*}
-	DEVNO=$(python3 -c "import os,sys; d=os.stat(sys.argv[1]).st_dev; print(os.major(d), os.minor(d))" "$T/disk/marker")
-	attack="busybox mknod /dev/disk b $DEVNO 2>/dev/null || echo mknod refused; busybox dd if=/dev/disk bs=4096 skip=$BLK count=1 2>/dev/null | grep -c vs-host-secret"
-	caps="for k in ('bounding', 'effective', 'permitted'): c['process']['capabilities'][k].append('CAP_MKNOD')"
-	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
-$caps"
-	run oci run -b "$B" dv1
-	same "devices: the spec's rules stop a container making and reading the host's disk" "mknod refused
-0" "$OUT"
-	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
-$caps
-c['linux']['resources'] = {'devices': [{'allow': False, 'access': 'rwm'}, {'allow': True, 'type': 'b', 'access': 'm'}]}"
-	run oci run -b "$B" dv2
-	same "devices: a rule allowing mknod (only) of block devices: made, not read" "0" "$OUT"
-	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
-$caps
-del c['linux']['resources']"
-	run oci run -b "$B" dv3
-	same "devices: a spec without rules gets the same (nothing but the usual devices)" "mknod refused
-0" "$OUT"
-	mkbundle "$B" "c['process']['args'] = ['sh', '-c', '$attack']
-$caps
-c['linux']['resources'] = {'devices': [{'allow': True, 'access': 'rwm'}]}"
-	run oci run -b "$B" dv4
-	same "devices: a rule allowing all (--privileged) lets the same attack read the disk (the checks above are real)" "1" "$OUT"
-	umount "$T/disk"
-else
-	skip "devices: cannot mount a loop ext4 image (no loop device?)"
-fi
-
 # ---- exec -t without a console socket: the runtime relays ------------
 mkbundle "$B" "c['process']['args'] = ['sleep', '300']"
 oci create -b "$B" t1 && oci start t1
@@ -251,13 +183,46 @@ check "the joined time namespace is not the host's" test "$(readlink /proc/"$J"/
 same "the runtime's other children stay in its pid namespace (a prestart hook's)" \
 	"$(readlink /proc/self/ns/pid)" "$(cat "$T/hookns" 2>/dev/null)"
 oci delete -f j1 >/dev/null 2>&1
-mkbundle "$T/b2" "c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/1/ns/user'})"
-expect_error "joining a user namespace: refused, one line" 1 "joining an existing user namespace ('/proc/1/ns/user') is not supported yet" oci create -b "$T/b2" j3
+# a user namespace joined by path (a pod's containers share one): the
+# container's namespaces are made in it, its root is the other's root
+USERNS="c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]"
+mkbundle "$B" "c['process']['args'] = ['sleep', '300']
+$USERNS"
+oci create -b "$B" --pid-file "$T/upid" u1 && oci start u1
+U=$(cat "$T/upid" 2>/dev/null)
+JOIN="c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/$U/ns/user'})
+[n.update(path='/proc/$U/ns/net') for n in c['linux']['namespaces'] if n['type'] == 'network']"
+mkbundle "$T/b2" "c['process']['args'] = ['sh', '-c', 'tr -s \" \" </proc/self/uid_map; readlink /proc/self/ns/user; readlink /proc/self/ns/net; id -u; cat /proc/1/comm; hostname; exit 3']
+$JOIN"
+run oci run -b "$T/b2" u2
+same "run waits for it (a grandchild: two stages) and gives its exit status" 3 "$RC"
+same "a joined user namespace: its maps, the other's user and network namespaces, root there, pid 1 in a new pid namespace with its /proc, its own host name" \
+	" 0 100000 65536
+$(readlink /proc/"$U"/ns/user /proc/"$U"/ns/net)
+0
+sh
+vs-oci" "$OUT$ERR"
+mkbundle "$T/b2" "c['process']['args'] = ['sleep', '300']
+$JOIN"
+oci create -b "$T/b2" --pid-file "$T/u3pid" u3
+U3=$(cat "$T/u3pid" 2>/dev/null)
+same "its process is the namespace's root, not the host's (uid 100000 on the host)" "100000" \
+	"$(awk '$1 == "Uid:" { print $2 }' /proc/"$U3"/status 2>/dev/null)"
+check "its mount namespace belongs to the joined user namespace" \
+	test "$(readlink /proc/"$U3"/ns/mnt)" != "$(readlink /proc/"$U"/ns/mnt)" -a -n "$U3"
+oci delete -f u3 >/dev/null 2>&1
+oci delete -f u1 >/dev/null 2>&1
+mkbundle "$T/b2" "c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/self/ns/net'})"
+expect_error "a user namespace path that is another kind of namespace: one line" 1 "cannot join the user namespace '/proc/self/ns/net'" oci create -b "$T/b2" j3
+mkbundle "$T/b2" "[n.update(path='/proc/1/ns/mnt') for n in c['linux']['namespaces'] if n['type'] == 'mount']"
+expect_error "joining a mount namespace: refused, one line" 1 "joining an existing mount namespace ('/proc/1/ns/mnt') is not supported" oci create -b "$T/b2" j6
 mkbundle "$T/b2" "[n.update(path='$T/nope') for n in c['linux']['namespaces'] if n['type'] == 'pid']"
 expect_error "a pid namespace path that does not exist" 1 "cannot open the namespace '$T/nope'" oci create -b "$T/b2" j4
 mkbundle "$T/b2" "[n.update(path='/proc/self/ns/net') for n in c['linux']['namespaces'] if n['type'] == 'pid']"
 expect_error "a pid namespace path that is another kind of namespace" 1 "cannot join the pid namespace '/proc/self/ns/net'" oci create -b "$T/b2" j5
-same "nothing left of j1-j5" "" "$(left j1; left j2; left j3; left j4; left j5)"
+same "nothing left of j1-j6, u1-u3" "" "$(for j in j1 j2 j3 j4 j5 j6 u1 u2 u3; do left $j; done)"
 
 # ---- the process -----------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; echo end']

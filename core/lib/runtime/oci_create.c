@@ -35,8 +35,11 @@ struct cinit {
 	/* pid and time namespaces given by path: the runtime joins them
 	 * for its child only, around the clone; -1 when none */
 	int pidjoin, timejoin;
+	/* a user namespace given by path: the process joins it first and
+	 * makes the new namespaces there (two stages); -1 when none */
+	int userjoin;
 	int *trees; /* idmapped bind mounts, per mount (oci_idmap.c) */
-	const char *pidpath, *timepath;
+	const char *pidpath, *timepath, *userpath;
 	int go, err, con, fifo;
 	int newflags;  /* the namespaces made new */
 };
@@ -94,7 +97,8 @@ static _Noreturn void init_main(struct cinit *c)
 	/* the parent maps our ids, moves us into the cgroup, tells our pid */
 	if (read(c->go, &hostpid, sizeof(hostpid)) != sizeof(hostpid))
 		_exit(1);
-	if ((c->newflags & CLONE_NEWUSER) && vs_userns_become_root() < 0) {
+	if (((c->newflags & CLONE_NEWUSER) || c->userjoin >= 0) &&
+	    vs_userns_become_root() < 0) {
 		vs_set_errno(ctx, errno, "cannot become root of the user "
 					 "namespace");
 		fail(c);
@@ -266,14 +270,18 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 			c->newflags |= t;
 			continue;
 		}
-		if (t == CLONE_NEWUSER || t == CLONE_NEWNS)
-			return vs_set_error(ctx, "joining an existing %s "
+		if (t == CLONE_NEWNS)
+			return vs_set_error(ctx, "joining an existing mount "
 						 "namespace ('%s') is not "
-						 "supported yet",
-					    t == CLONE_NEWUSER ? "user" : "mount",
+						 "supported: vs-oci makes the "
+						 "container's root in one of "
+						 "its own",
 					    s->ns[i].path);
 		int fd = open(s->ns[i].path, O_RDONLY | O_CLOEXEC);
-		if (t == CLONE_NEWPID) {
+		if (t == CLONE_NEWUSER) {
+			c->userjoin = fd;
+			c->userpath = s->ns[i].path;
+		} else if (t == CLONE_NEWPID) {
 			c->pidjoin = fd;
 			c->pidpath = s->ns[i].path;
 		} else if (t == CLONE_NEWTIME) {
@@ -389,12 +397,67 @@ static int join_for_child(struct cinit *c, int back[2])
 	return 0;
 }
 
+/* The first stage of a process that joins a user namespace given by
+ * path: it joins it, makes the new namespaces there (so that they belong
+ * to it: the container's root may mount its /proc), and forks the
+ * container's process (pid 1 of a new pid namespace), whose pid it
+ * writes to relay before it exits.  Returns in that process only. */
+static void stage1(struct cinit *c, int relay[2])
+{
+	close(relay[0]);
+	if (setns(c->userjoin, CLONE_NEWUSER) < 0) {
+		vs_set_errno(c->ctx, errno, "cannot join the user namespace "
+					    "'%s'",
+			     c->userpath);
+		fail(c);
+	}
+	int fl = c->newflags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+	if (fl && unshare(fl) < 0) {
+		vs_set_errno(c->ctx, errno, "cannot create the container's "
+					    "namespaces in '%s'",
+			     c->userpath);
+		fail(c);
+	}
+	pid_t p = fork();
+	if (p == 0) {
+		close(relay[1]);
+		return;
+	}
+	if (p < 0) {
+		vs_set_errno(c->ctx, errno, "cannot fork");
+		fail(c);
+	}
+	vs_write_all(relay[1], &p, sizeof(p));
+	_exit(0);
+}
+
+/* The pid of the container's process from stage1 (pid, our child, is
+ * reaped), or -1 with the error its stage gave. */
+static pid_t stage2_pid(struct cinit *c, pid_t pid, int relay, int err)
+{
+	pid_t g = -1;
+	ssize_t n;
+	while ((n = read(relay, &g, sizeof(g))) < 0 && errno == EINTR)
+		;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n == sizeof(g) && g > 0)
+		return g;
+	char msg[sizeof(c->ctx->err)];
+	if (vs_read_msg(err, msg, sizeof(msg)))
+		vs_set_error(c->ctx, "%s", msg);
+	else
+		vs_set_error(c->ctx, "the container's process died while it "
+				     "was set up");
+	return -1;
+}
+
 int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		  const struct vs_oci_opts *o)
 {
 	struct cinit c = {.ctx = ctx, .o = o,	   .id = id,	    .go = -1,
 			  .err = -1,	 .con = -1, .fifo = -1, .pidjoin = -1,
-			  .timejoin = -1};
+			  .timejoin = -1, .userjoin = -1};
 	struct vs_cgroup cg;
 	memset(&cg, 0, sizeof(cg));
 	char *dir = oci_dir(ctx, o->root, id);
@@ -420,8 +483,10 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		r = copy_config(ctx, c.bundle, dir);
 	if (r == 0)
 		r = oci_cgroup_create(ctx, id, c.s, o->systemd_cgroup, &cg);
-	int go[2] = {-1, -1}, err[2] = {-1, -1}, con[2] = {-1, -1};
+	int go[2] = {-1, -1}, err[2] = {-1, -1}, con[2] = {-1, -1},
+	    relay[2] = {-1, -1};
 	if (r == 0 && (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+		       (c.userjoin >= 0 && pipe2(relay, O_CLOEXEC) < 0) ||
 		       (c.s->process.terminal &&
 			socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 				   con) < 0)))
@@ -439,8 +504,10 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		int v2fd = cg.v2 ? open(cg.v2, O_RDONLY | O_DIRECTORY |
 						       O_CLOEXEC)
 				 : -1;
+		/* joining a user namespace: the namespaces are made in it */
+		int cflags = c.userjoin >= 0 ? 0 : c.newflags;
 		struct clone_args ca = {
-			.flags = (uint64_t)(c.newflags & ~CLONE_NEWCGROUP &
+			.flags = (uint64_t)(cflags & ~CLONE_NEWCGROUP &
 					    ~CLONE_NEWTIME) |
 				 CLONE_PIDFD | (v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
 			.pidfd = (uint64_t)(uintptr_t)&pidfd,
@@ -464,6 +531,8 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 			close(err[0]);
 			if (con[0] >= 0)
 				close(con[0]);
+			if (c.userjoin >= 0)
+				stage1(&c, relay);
 			if (c.newflags & CLONE_NEWTIME)
 				vs_timens_start();
 			init_main(&c);
@@ -483,6 +552,13 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		else if (pid < 0)
 			r = vs_set_errno(ctx, e, "cannot create the container's "
 						 "namespaces");
+		if (relay[1] >= 0)
+			close(relay[1]);
+		if (pid > 0 && c.userjoin >= 0 &&
+		    (pid = stage2_pid(&c, pid, relay[0], err[0])) < 0)
+			r = -1;
+		if (relay[0] >= 0)
+			close(relay[0]);
 	}
 	struct vs_oci_state st;
 	memset(&st, 0, sizeof(st));
@@ -573,6 +649,8 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		close(c.pidjoin);
 	if (c.timejoin >= 0)
 		close(c.timejoin);
+	if (c.userjoin >= 0)
+		close(c.userjoin);
 	vs_seccomp_free(c.filter);
 	oci_spec_free(ctx, c.s);
 	vs_cgroup_free(&cg);

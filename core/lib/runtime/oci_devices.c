@@ -131,32 +131,54 @@ int oci_devices_program(const struct vs_oci_devrule *rules, size_t n,
 	return 0;
 }
 
-int oci_devices_attach(struct vs_ctx *ctx, const char *dir,
-		       const struct vs_oci_devrule *rules, size_t n)
+/* Loads the program: without the verifier's log (a long program's log
+ * does not fit a buffer and the kernel then fails the load with ENOSPC),
+ * and only when that fails again with it, for the reason (the log's
+ * last line before its statistics).  The program's fd, or -1 with the
+ * error set. */
+static int load(struct vs_ctx *ctx, const char *dir, struct bpf_insn *insn,
+		size_t len)
 {
-	struct bpf_insn *insn;
-	size_t len;
-	oci_devices_program(rules, n, &insn, &len);
-	char log[4096] = "";
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	a.insns = (uint64_t)(uintptr_t)insn;
 	a.insn_cnt = (uint32_t)len;
 	a.license = (uint64_t)(uintptr_t) "GPL";
-	a.log_buf = (uint64_t)(uintptr_t)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
 	int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (prog >= 0)
+		return prog;
 	int e = errno;
-	free(insn);
-	if (prog < 0) {
-		log[strcspn(log, "\n")] = '\0';
-		errno = e;
-		return vs_set_errno(ctx, errno, "cannot load the device program "
-						"for '%s'%s%s",
-				    dir, log[0] ? ": " : "", log);
+	char *log = vs_xmalloc(1 << 16);
+	log[0] = '\0';
+	a.log_buf = (uint64_t)(uintptr_t)log;
+	a.log_size = 1 << 16;
+	a.log_level = 1;
+	if ((prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a))) >= 0) {
+		free(log);
+		return prog;
 	}
+	char *why = NULL;
+	for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
+		if (strncmp(l, "processed ", 10))
+			why = l;
+	vs_set_errno(ctx, e, "cannot load the device program for '%s'%s%s",
+		     dir, why ? ": " : "", why ? why : "");
+	free(log);
+	return -1;
+}
+
+int oci_devices_attach(struct vs_ctx *ctx, const char *dir,
+		       const struct vs_oci_devrule *rules, size_t n)
+{
+	struct bpf_insn *insn;
+	size_t len;
+	oci_devices_program(rules, n, &insn, &len);
+	int prog = load(ctx, dir, insn, len);
+	free(insn);
+	if (prog < 0)
+		return -1;
+	union bpf_attr a;
 	int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	memset(&a, 0, sizeof(a));
 	a.target_fd = (uint32_t)cg;
