@@ -1,15 +1,21 @@
 #!/bin/bash
 # vs-oci against runc, side by side, samples interleaved in one run:
-# a bare `<runtime> run` of a bundle (a static busybox running true),
-# and `podman run --rm IMG true` with each as Podman's runtime (both
-# behind the same one-line wrapper, which gives each its state
-# directory and vs its plugin directory).  Medians of N (default 20)
-# and their ratio.  The bundle and Podman's storage are checked
-# unchanged afterwards.  crun is not measured: on this machine's hybrid
-# cgroup layout it refuses to run (see PLATFORM.md).  Not run by CI.
-#   bench/oci.sh [samples]      (as root)
+# a bare `<runtime> run` of a bundle (a static busybox running true:
+# bench/ocibare.sh), and `podman run --rm IMG true` with each as
+# Podman's runtime (both behind the same one-line wrapper, which gives
+# each its state directory and vs its plugin directory).  Medians of N
+# (default 20) and their ratio.  The bundle and Podman's storage are
+# checked unchanged afterwards.  crun refuses this machine's hybrid
+# cgroup layout (see PLATFORM.md): with --vm the bare runs of vs, runc
+# and crun are measured in the test VM (tests/fixtures/vm: a pure
+# cgroup2 host of Debian's kernel under qemu's emulation, so absolute
+# times are several times the host's; the ratios are what it shows).
+# Not run by CI.
+#   bench/oci.sh [--vm] [samples]      (as root)
 set -eu
 cd "$(dirname "$0")/.."
+VM=
+[ "${1:-}" = --vm ] && { VM=1; shift; }
 N=${1:-20}
 . bench/common.sh
 cleanup() {
@@ -21,27 +27,35 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-command -v podman >/dev/null && command -v runc >/dev/null || {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+command -v podman >/dev/null && command -v runc >/dev/null && command -v crun >/dev/null || {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc crun >/dev/null
 }
 PLUG=$P/lib/vs/plugins
+export VS PLUG BENCH_N=$N
 
-# the bundle: busybox, the default spec of `vs oci spec`, true
+if [ -n "$VM" ]; then
+	srcdir=$top
+	. tests/fixtures/vm/vm.sh
+	why=$(vm_why)
+	[ -z "$why" ] || { echo "no VM: $why"; exit 1; }
+	O=$T/vmout
+	mkdir -p "$O"
+	BENCH_RUNTIMES="runc crun" VM_TESTS=bench/ocibare.sh top_builddir=$top
+	for v in srcdir top_builddir VM_TESTS VS PLUG BENCH_N BENCH_RUNTIMES LD_LIBRARY_PATH; do
+		printf 'export %s=%q\n' "$v" "${!v}"
+	done >"$O/env"
+	vm_boot "$O" || { echo "the VM failed: $(tail -n 3 "$T/console.log")"; exit 1; }
+	echo "in the VM (pure cgroup2, Linux $(ls "$KC"/current/lib/modules), qemu TCG):"
+	cat "$O/ocibare.log"
+	exit "$(cat "$O/ocibare.rc")"
+fi
+
+# the image's root: busybox running true
 B=$T/bundle
 mkdir -p "$B/rootfs/bin" "$B/rootfs/etc" "$B/rootfs/tmp" "$B/rootfs/proc" "$B/rootfs/dev" "$B/rootfs/sys"
 cp /bin/busybox "$B/rootfs/bin/"
 for a in sh true; do ln -s busybox "$B/rootfs/bin/$a"; done
-(cd "$B" && "$VS" --plugindir "$PLUG" oci spec)
-python3 - "$B/config.json" <<'EOF'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c['process']['terminal'] = False
-c['process']['args'] = ['true']
-c['linux']['cgroupsPath'] = '/vs-bench-oci/bare'
-json.dump(c, open(sys.argv[1], 'w'))
-EOF
 listing() { find "$1" -printf '%p|%y|%m|%U|%G|%s|%T@|%l\n' | sort | md5sum; }
-before=$(listing "$B")
 
 # Podman, its storage and state under $T, in a mount namespace of its
 # own each call (as tests/cli/podman.sh), an image imported from a tarball
@@ -76,18 +90,14 @@ store_before=$(listing "$layer")
 i=0
 for _ in $(seq "$N"); do
 	i=$((i + 1))
-	sample vs.bare "$VS" --plugindir "$PLUG" oci --root "$T/vs-state" run -b "$B" "b$i"
-	sample runc.bare runc --root "$T/runc-state" run -b "$B" "b$i"
 	sample vs.podman pm vs-oci run --rm --network none --cgroup-parent /vs-bench-oci/pm localhost/vs-bench:1 true
 	sample runc.podman pm runc run --rm --network none --cgroup-parent /vs-bench-oci/pm localhost/vs-bench:1 true
 done
-[ "$(listing "$B")" = "$before" ] && bundle=unchanged || bundle=CHANGED
 [ "$(listing "$layer")" = "$store_before" ] && store=unchanged || store=CHANGED
 
 echo "$N interleaved samples; ms (min median max); clock overhead $((overhead / 1000)) us taken off"
-printf '%-44s %s\n' "<runtime> run of a bundle (true): vs oci" "$(stats vs.bare)"
-printf '%-44s %s\n' "  runc $(runc --version | awk 'NR == 1 { print $3 }')" "$(stats runc.bare)"
 printf '%-44s %s\n' "podman run --rm IMG true: vs-oci" "$(stats vs.podman)"
 printf '%-44s %s\n' "  runc" "$(stats runc.podman)"
-echo "ratios (medians): bare vs/runc $(ratio vs.bare runc.bare), podman vs/runc $(ratio vs.podman runc.podman)"
-echo "the bundle: $bundle; the image's layer in podman's store: $store"
+echo "ratio (medians): podman vs/runc $(ratio vs.podman runc.podman)"
+echo "the image's layer in podman's store: $store"
+BENCH_RUNTIMES=runc bash bench/ocibare.sh

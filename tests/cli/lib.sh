@@ -42,6 +42,8 @@ cleanup() {
 		find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
 		rmdir "$d" 2>/dev/null
 	done
+	# the cgroup2 root's controllers as they were (v2root_lock)
+	v2root_restore
 	# unmount anything a test mounted below $T, deepest first
 	grep -o " $T[^ ]*" /proc/mounts 2>/dev/null | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -68,9 +70,30 @@ CONFFILE=$(path_of conffile)
 
 # v2root_lock DIR / v2root_unlock: hold the cgroup2 root DIR (flock on
 # the directory itself, fd 8) while a test changes and puts back its
-# cgroup.subtree_control: tests run in parallel, from other trees too
-v2root_lock() { [ -d "$1" ] || return 0; exec 8<"$1" && flock 8; }
-v2root_unlock() { flock -u 8 2>/dev/null; exec 8<&-; }
+# cgroup.subtree_control: tests run in parallel, from other trees too.
+# The test's cleanup takes it again and puts back the root's controllers
+# as they were the first time (a failed test may leave groups that keep
+# one enabled until then).
+v2root_lock() {
+	[ -d "$1" ] || return 0
+	exec 8<"$1" && flock 8
+	[ -n "${V2ROOT:-}" ] && return 0
+	V2ROOT=$1
+	V2SUB=$(cat "$1/cgroup.subtree_control")
+}
+v2root_unlock() {
+	flock -u 8 2>/dev/null
+	exec 8<&-
+}
+# v2root_restore: at cleanup, the groups below gone
+v2root_restore() {
+	[ -n "${V2ROOT:-}" ] || return 0
+	exec 8<"$V2ROOT" && flock 8
+	for c in $(cat "$V2ROOT/cgroup.subtree_control"); do
+		echo " $V2SUB " | grep -q " $c " || echo "-$c" >"$V2ROOT/cgroup.subtree_control" 2>/dev/null
+	done
+	v2root_unlock
+}
 # await SECS [!] CMD...: poll until CMD succeeds (with !, fails), at most
 # SECS seconds; a readiness wait, generous because a loaded CI machine
 # (the VM of purev2.sh beside) is slow, never a timing check
