@@ -5,9 +5,10 @@
 # from a content pool shared by the guests, 64 B to 8 KiB, one owner,
 # mode and mtime); at the largest size util-linux hardlink and jdupes -L
 # on the same tree, each on a freshly generated copy.  Reports wall time,
-# time per file, peak memory (and per file, next to the mean path
-# length), store entries, bytes saved, and the paths each tool changed
-# (content and metadata, bench/meta.sh) at the largest size.
+# time per file (and the user and system CPU time per file), peak memory
+# (and per file, next to the mean path length), store entries, bytes
+# saved, and the paths each tool changed (content and metadata,
+# bench/meta.sh) at the largest size.
 #   SIZES="10000 100000 1000000" bench/scale.sh
 # As root; not run by CI.
 set -eu
@@ -44,8 +45,8 @@ run() {
 	fresh "$n"
 	[ "$n" = "$max" ] && meta "$F/g" >"$T/meta.before"
 	before=$(used)
-	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >"$T/out" 2>&1 || echo "($name failed: $(tail -n 1 "$T/out"))"
-	read -r secs kb <"$T/time"
+	/usr/bin/time -f "%e %M %U %S" -o "$T/time" "$@" >"$T/out" 2>&1 || echo "($name failed: $(tail -n 1 "$T/out"))"
+	read -r secs kb usr sys <"$T/time"
 	saved=$((before - $(used)))
 	paths=$(find "$F/g" -type f -printf '%P\n' | awk '{ s += length($0) + 1 } END { printf "%.0f", s / NR }')
 	entries=$(find "$F/store" -type f | wc -l)
@@ -54,9 +55,9 @@ run() {
 		meta "$F/g" >"$T/meta.after"
 		changed=$(changed "$T/meta.before" "$T/meta.after")
 	fi
-	awk -v t="$name" -v n="$n" -v s="$secs" -v kb="$kb" -v p="$paths" -v e="$entries" -v b="$saved" -v c="$changed" 'BEGIN {
-		printf "%-9s %8d files %8.2f s %6.2f us/file %8d KiB peak %6.1f B/file (mean path %d B) %8d entries %12.0f bytes saved, %s paths changed\n",
-			t, n, s, s * 1e6 / n, kb, kb * 1024 / n, p, e, b, c }'
+	awk -v t="$name" -v n="$n" -v s="$secs" -v u="$usr" -v y="$sys" -v kb="$kb" -v p="$paths" -v e="$entries" -v b="$saved" -v c="$changed" 'BEGIN {
+		printf "%-9s %8d files %8.2f s %6.2f us/file (user %5.2f, system %5.2f) %8d KiB peak %6.1f B/file (mean path %d B) %8d entries %12.0f bytes saved, %s paths changed\n",
+			t, n, s, s * 1e6 / n, u * 1e6 / n, y * 1e6 / n, kb, kb * 1024 / n, p, e, b, c }'
 }
 vs_all() {
 	"$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" hashify --manually \

@@ -53,6 +53,12 @@ flows() {
 	local rt=$1 rf=(--rootfs --env PATH=/bin --runc-binary "$1")
 	run ctr_ run --rm "${rf[@]}" --cgroup "/$CGBASE/ctd/r1" "$C/rootfs" r1 sh -c 'echo out; id -u; exit 3'
 	echo "run: $(echo $OUT), status $RC"
+	# -t: ctr wants a terminal of its own (script gives it one), the shim
+	# asks the runtime for the container's through --console-socket
+	run script -qec "$(printf '%q ' nsenter -t "$CTD" -m ctr --address "$C/sock" run -t --rm "${rf[@]}" \
+		--cgroup "/$CGBASE/ctd/t1" "$C/rootfs" t1 sh -c 'tty; echo in; exit 4')" /dev/null </dev/null
+	# (the terminal shows a NUL byte as ^@)
+	echo "run -t: $(printf '%s\n' "$OUT" | tr -d '\r' | sed 's/\^@//g' | grep -v '^$' | tr '\n' ' '), status $RC"
 	run ctr_ run -d "${rf[@]}" --cgroup "/$CGBASE/ctd/d1" "$C/rootfs" d1 sh -c 'trap "exit 0" TERM; sleep 300 & wait'
 	echo "run -d: status $RC"
 	run ctr_ task exec --exec-id x1 d1 sh -c 'echo in; cat /proc/1/cmdline | tr "\0" " "'
@@ -89,6 +95,7 @@ want() { # NAME FLOW EXPECTED
 	same "containerd: $1, vs-oci as runc" "$(result "$2" runc)" "$(result "$2" vs-oci)"
 }
 want "run: output and exit status" "run" "out 0, status 3"
+want "run -t: a terminal, output and exit status" "run -t" "/dev/pts/0 in , status 4"
 want "run -d" "run -d" "status 0"
 want "task exec" "task exec" "in sh -c trap \"exit 0\" TERM; sleep 300 & wait, status 0"
 want "task ls: running" "task ls" "d1 RUNNING"
