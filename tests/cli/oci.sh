@@ -24,6 +24,20 @@ same "run: the process's exit status" 7 "$RC"
 same "run: its output and the spec's host name" "out
 vs-oci" "$OUT"
 same "run: nothing left" "" "$(left r1)"
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'ls /; exit 5']"
+run oci run --no-pivot -b "$B" np1
+same "run --no-pivot (the rootfs moved onto /, then chroot): only the rootfs's entries, the status" "bin dev etc proc sys tmp 5" \
+	"$(echo $OUT) $RC"
+# tried as an attack: a double chroot (CAP_SYS_CHROOT) climbs out of a
+# chroot; with the rootfs moved onto / there is nothing above it
+echo "vs-host-secret-$$" >"$T/np-marker"
+mkbundle "$B" "c['process']['args'] = ['/hostile', 'chroot-out', '$T/np-marker']
+c['root']['readonly'] = False
+for k in ('bounding', 'effective', 'permitted'): c['process']['capabilities'][k].append('CAP_SYS_CHROOT')"
+cp "$top_builddir/tests/fixtures/hostile" "$B/rootfs/hostile"
+run oci run --no-pivot -b "$B" np2
+same "run --no-pivot: a double chroot does not reach the host's files" "contained after a double chroot" "$OUT"
+same "nothing left of np1, np2" "" "$(left np1; left np2)"
 
 # ---- the lifecycle ---------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sleep', '300']

@@ -144,6 +144,14 @@ pid_t vs_clone3_fn(struct clone_args *ca, int (*fn)(void *), void *arg);
  * when fn is given.  The child's pid (0 in the child without fn), or -1
  * with errno. */
 pid_t vs_clone_fallback(struct clone_args *ca, int (*fn)(void *), void *arg);
+/* clone3(ca) born in the cgroup2 group open at v2fd (-1: none; a move
+ * would wait for an RCU grace period: milliseconds), else a plain one,
+ * else (clone3 filtered) clone: *born_in_v2 says which, set before each
+ * try (a CLONE_VM child reads it).  With fn, the child runs fn(arg) on
+ * ca's stack; without, it returns 0 in the child.  The child's pid, or
+ * -1 with errno. */
+pid_t vs_clone_into(struct clone_args *ca, int v2fd, int (*fn)(void *),
+		    void *arg, bool *born_in_v2);
 
 /* spawn.c */
 /* Runs the executable open at exefd (a script too) with the current

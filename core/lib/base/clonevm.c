@@ -59,3 +59,28 @@ pid_t vs_clone_fallback(struct clone_args *ca, int (*fn)(void *), void *arg)
 	 * tls */
 	return (pid_t)syscall(SYS_clone, flags, 0UL, pidfd, 0UL, 0UL);
 }
+
+pid_t vs_clone_into(struct clone_args *ca, int v2fd, int (*fn)(void *),
+		    void *arg, bool *born_in_v2)
+{
+	*born_in_v2 = v2fd >= 0;
+	if (*born_in_v2) {
+		ca->flags |= CLONE_INTO_CGROUP;
+		ca->cgroup = (uint64_t)v2fd;
+	}
+	pid_t pid = fn ? vs_clone3_fn(ca, fn, arg)
+		       : (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
+	if (pid < 0 && *born_in_v2 && errno != ENOSYS) {
+		/* an older kernel, or a group that takes no process yet */
+		ca->flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		ca->cgroup = 0;
+		*born_in_v2 = false;
+		pid = fn ? vs_clone3_fn(ca, fn, arg)
+			 : (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
+	}
+	if (pid < 0 && errno == ENOSYS) { /* clone3 filtered (vs in a guest) */
+		*born_in_v2 = false;
+		pid = vs_clone_fallback(ca, fn, arg);
+	}
+	return pid;
+}

@@ -412,34 +412,6 @@ static void attach_free(struct attach *a)
 	vs_seccomp_free(a->filter);
 }
 
-/* clone3(ca) into the cgroup2 group a->v2fd (a move would wait for an
- * RCU grace period: milliseconds), else a plain one; *born_in_v2 says
- * which, set before each try (a CLONE_VM child reads it).  With fn, the
- * child runs fn(arg) on ca's stack. */
-static pid_t clone_into(struct attach *a, struct clone_args *ca,
-			int (*fn)(void *), void *arg, bool *born_in_v2)
-{
-	*born_in_v2 = a->v2fd >= 0;
-	if (*born_in_v2) {
-		ca->flags |= CLONE_INTO_CGROUP;
-		ca->cgroup = (uint64_t)a->v2fd;
-	}
-	pid_t pid = fn ? vs_clone3_fn(ca, fn, arg)
-		       : (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
-	if (pid < 0 && *born_in_v2 && errno != ENOSYS) {
-		ca->flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		ca->cgroup = 0;
-		*born_in_v2 = false;
-		pid = fn ? vs_clone3_fn(ca, fn, arg)
-			 : (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
-	}
-	if (pid < 0 && errno == ENOSYS) { /* clone3 filtered (vs in a guest) */
-		*born_in_v2 = false;
-		pid = vs_clone_fallback(ca, fn, arg);
-	}
-	return pid;
-}
-
 static int open_v2(const struct attach *a)
 {
 	return a->cg.v2 ? open(a->cg.v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -488,7 +460,7 @@ static int exec_through(struct attach *a, int *status)
 	struct clone_args ca = {.flags = CLONE_PIDFD,
 				.pidfd = (uint64_t)(uintptr_t)&pidfd,
 				.exit_signal = SIGCHLD};
-	pid_t pid = clone_into(a, &ca, NULL, NULL, &born_in_v2);
+	pid_t pid = vs_clone_into(&ca, a->v2fd, NULL, NULL, &born_in_v2);
 	if (pid == 0) {
 		close(errpipe[0]);
 		if (sock[0] >= 0)
@@ -553,7 +525,7 @@ static int exec_shared(struct attach *a, int *status, bool *unsupported)
 				.exit_signal = SIGCHLD,
 				.stack = (uint64_t)(uintptr_t)stack,
 				.stack_size = stack_size};
-	pid_t pid = clone_into(a, &ca, shared_main, &v, &v.born_in_v2);
+	pid_t pid = vs_clone_into(&ca, a->v2fd, shared_main, &v, &v.born_in_v2);
 	/* the attach process has ended or exec'd nothing: it is gone or
 	 * waiting no more (CLONE_VFORK); what it changed of ours goes */
 	int e = errno;

@@ -461,21 +461,8 @@ int vs_mounts_setup(struct vs_plan *p)
 	close(rootfd);
 	if (r < 0)
 		return -1;
-	if (p->nonamespace) {
-		if (chroot(".") < 0)
-			return vs_set_errno(ctx, errno, "cannot chroot to '%s'",
-					    p->root);
-	} else {
-		if (syscall(SYS_pivot_root, ".", ".") < 0)
-			return vs_set_errno(ctx, errno,
-					    "cannot pivot_root to '%s'", p->root);
-		if (umount2(".", MNT_DETACH) < 0)
-			return vs_set_errno(ctx, errno,
-					    "cannot detach the host's root");
-	}
-	if (chdir("/") < 0)
-		return vs_set_errno(ctx, errno, "cannot chdir to '/'");
-	return 0;
+	return vs_root_switch(ctx, p->root,
+			      p->nonamespace ? VS_ROOT_CHROOT : VS_ROOT_PIVOT);
 }
 
 int vs_mounts_remote(struct vs_plan *p)

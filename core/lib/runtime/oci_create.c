@@ -509,23 +509,16 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		struct clone_args ca = {
 			.flags = (uint64_t)(cflags & ~CLONE_NEWCGROUP &
 					    ~CLONE_NEWTIME) |
-				 CLONE_PIDFD | (v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
+				 CLONE_PIDFD,
 			.pidfd = (uint64_t)(uintptr_t)&pidfd,
 			.exit_signal = SIGCHLD,
-			.cgroup = v2fd >= 0 ? (uint64_t)v2fd : 0,
 		};
 		fflush(stdout);
 		fflush(stderr);
 		int back[2] = {-1, -1};
-		bool joined = join_for_child(&c, back) == 0;
-		if (joined) {
-			pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-			if (pid < 0 && (errno == ENOSYS || v2fd >= 0)) {
-				ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-				ca.cgroup = 0;
-				pid = vs_clone_fallback(&ca, NULL, NULL);
-			}
-		}
+		bool joined = join_for_child(&c, back) == 0, born_in_v2;
+		if (joined)
+			pid = vs_clone_into(&ca, v2fd, NULL, NULL, &born_in_v2);
 		if (pid == 0) {
 			close(go[1]);
 			close(err[0]);

@@ -533,19 +533,8 @@ int oci_rootfs_pivot(struct vs_ctx *ctx, const char *rootfs, bool no_pivot)
 	if (chdir(rootfs) < 0)
 		return vs_set_errno(ctx, errno, "cannot enter the rootfs '%s'",
 				    rootfs);
-	if (no_pivot) {
-		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
-			return vs_set_errno(ctx, errno, "cannot enter the rootfs "
-							"'%s'",
-					    rootfs);
-	} else if (syscall(SYS_pivot_root, ".", ".") < 0 ||
-		   umount2(".", MNT_DETACH) < 0) {
-		return vs_set_errno(ctx, errno, "cannot pivot_root to '%s'",
-				    rootfs);
-	}
-	if (chdir("/") < 0)
-		return vs_set_errno(ctx, errno, "cannot enter the rootfs");
-	return 0;
+	return vs_root_switch(ctx, rootfs,
+			      no_pivot ? VS_ROOT_MOVE : VS_ROOT_PIVOT);
 }
 
 static int mask(struct vs_ctx *ctx, int rootfd, const char *path)

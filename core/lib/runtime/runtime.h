@@ -514,6 +514,14 @@ void vs_cgroup_offer(struct vs_guest *g, const struct vs_cgroup *cg);
  * the group takes no process (EBUSY): cg->v2 becomes the group of the
  * guest's init below it (systemd's init.scope), as runc's exec does. */
 void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init);
+
+/* rootswitch.c: how the current directory becomes the root: pivot_root
+ * (the old root detached), a move onto / then chroot (no pivot_root:
+ * an initramfs), or a chroot alone (no mount namespace). */
+enum vs_root_how { VS_ROOT_PIVOT, VS_ROOT_MOVE, VS_ROOT_CHROOT };
+/* Makes the current directory the root, how says how; name (for the
+ * error) is what it is.  0, or -1 with the error set. */
+int vs_root_switch(struct vs_ctx *ctx, const char *name, enum vs_root_how how);
 /* Fills cg with the guest's existing cgroups (nothing created). */
 int vs_cgroup_locate(struct vs_guest *g, struct vs_cgroup *cg);
 /* Fills cg from the groups the run state recorded at start (no mount

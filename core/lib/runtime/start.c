@@ -399,28 +399,14 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		.flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
 			 CLONE_PIDFD | (p->nonamespace ? 0 : CLONE_NEWNS) |
 			 (p->userns.on ? CLONE_NEWUSER : 0) |
-			 (p->netns ? CLONE_NEWNET : 0) |
-			 (v2fd >= 0 ? CLONE_INTO_CGROUP : 0),
+			 (p->netns ? CLONE_NEWNET : 0),
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
-		.cgroup = v2fd >= 0 ? (uint64_t)v2fd : 0,
 	};
 	fflush(stdout);
 	fflush(stderr);
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0 && errno == ENOSYS) { /* clone3 filtered: clone, move */
-		if (v2fd >= 0)
-			close(v2fd);
-		v2fd = -1;
-		pid = vs_clone_fallback(&ca, NULL, NULL);
-	}
-	if (pid < 0 && v2fd >= 0) { /* an older kernel: move it instead */
-		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		ca.cgroup = 0;
-		close(v2fd);
-		v2fd = -1;
-		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	}
+	bool born_in_v2;
+	pid_t pid = vs_clone_into(&ca, v2fd, NULL, NULL, &born_in_v2);
 	/* the monitor's ends and the init's */
 	const int ours[] = {go[1], err[0], tsock[0], csock[0]};
 	const int theirs[] = {go[0], err[1], tsock[1], csock[1], nullfd};
@@ -436,7 +422,6 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		close(cwd);
 	}
 	close_fds(theirs, sizeof(theirs) / sizeof(*theirs));
-	bool born_in_v2 = v2fd >= 0;
 	if (v2fd >= 0)
 		close(v2fd);
 	if (pid < 0) {
