@@ -7,7 +7,7 @@
 # archive into /var/tmp/vs-test-cache/kernel; each program's checks are
 # printed here with a "vm: " prefix and counted.
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
-VM_TESTS=${VM_TESTS:-tests/cli/v2host.sh tests/cli/dlimits.sh tests/cli/ocidevices.sh}
+VM_TESTS=${VM_TESTS:-tests/cli/v2host.sh tests/cli/dlimits.sh tests/cli/ocidevices.sh tests/cli/ocicgroup.sh}
 . "$srcdir/tests/fixtures/vm/vm.sh"
 
 why=$(vm_why)

@@ -1,5 +1,7 @@
 /* The v1 and v2 spellings of cgroup settings and their values; cpu
  * lists. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cu.h"
@@ -101,11 +103,58 @@ static void test_cpulist(void)
 	CU_ASSERT_STRING_EQUAL(small, "1,3,5");
 }
 
+/* The leaf an exec joins in a group that gave its children controllers:
+ * read from the init's /proc/<pid>/cgroup, which the guest shapes (its
+ * group names, a v1 path with a newline that fakes a line): always a
+ * group below the guest's own, or none. */
+static void test_leaf(void)
+{
+	static const char *const v2 = "/sys/fs/cgroup/unified/vs/g1";
+	static const struct {
+		const char *lines, *dir;
+	} leaf[] = {
+		{"12:pids:/vs/g1\n0::/vs/g1/init.scope\n",
+		 "/sys/fs/cgroup/unified/vs/g1/init.scope"},
+		{"0::/vs/g1/a/b\n", "/sys/fs/cgroup/unified/vs/g1/a/b"},
+		/* the group itself, another guest's, a sibling's prefix */
+		{"0::/vs/g1\n", NULL},
+		{"0::/vs/g2/init.scope\n", NULL},
+		{"0::/vs/g10/init.scope\n", NULL},
+		{"0::/vs/g1x\n", NULL},
+		/* climbing out, doubled slashes */
+		{"0::/vs/g1/../g2\n", NULL},
+		{"0::/vs/g1/..\n", NULL},
+		{"0::/vs/g1//x\n", NULL},
+		/* a v1 group named "x\n0::/vs/g2" comes first: a fake line */
+		{"12:pids:/vs/g1/x\n0::/vs/g2\n0::/vs/g1/init.scope\n", NULL},
+		{"12:pids:/vs/g1/x\n0::/vs/g1/fake\n0::/vs/g1/init.scope\n",
+		 "/sys/fs/cgroup/unified/vs/g1/fake"},
+		/* a group named with a newline: cut there, still below */
+		{"0::/vs/g1/a\nb\n", "/sys/fs/cgroup/unified/vs/g1/a"},
+		/* a line that only contains the mark, no cgroup2 line */
+		{"12:pids:/x0::/vs/g1/y\n", NULL},
+		{"", NULL},
+		{NULL, NULL},
+	};
+	for (size_t i = 0; i < sizeof(leaf) / sizeof(*leaf); i++) {
+		char *d = vs_cgroup_leaf_dir(v2, leaf[i].lines);
+		if (!leaf[i].dir ? d != NULL : !d || strcmp(d, leaf[i].dir))
+			fprintf(stderr, "case %zu: '%s'\n", i, d ? d : "(none)");
+		if (leaf[i].dir) {
+			CU_ASSERT(d && !strcmp(d, leaf[i].dir));
+		} else {
+			CU_ASSERT_PTR_NULL(d);
+		}
+		free(d);
+	}
+}
+
 int add_suites(void)
 {
 	CU_pSuite s = CU_add_suite("cgroup names", NULL, NULL);
 	if (!s || !CU_add_test(s, "translate", test_translate) ||
-	    !CU_add_test(s, "cpu lists", test_cpulist))
+	    !CU_add_test(s, "cpu lists", test_cpulist) ||
+	    !CU_add_test(s, "leaf of a guest's group", test_leaf))
 		return -1;
 	return 0;
 }

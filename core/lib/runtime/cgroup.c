@@ -337,14 +337,57 @@ static int make_dir(const char *dir, bool cpuset)
 /* True when the cgroup2 hierarchy offers controller ctl to the guest's
  * group: the mount's root offers it (base layout), or the delegated
  * unit's group does. */
+/* The length of the path of the cgroup2 mount's root in dir, a group
+ * below it (its ancestors on the same file system). */
+static size_t v2_root_len(const char *dir)
+{
+	char p[PATH_MAX];
+	struct stat st, up;
+	size_t len = strlen(dir);
+	if (len >= sizeof(p) || stat(dir, &st) < 0)
+		return 0;
+	memcpy(p, dir, len + 1);
+	for (char *s; (s = strrchr(p, '/')) && s != p;) {
+		*s = '\0';
+		if (stat(p, &up) < 0 || up.st_dev != st.st_dev)
+			break;
+		len = (size_t)(s - p);
+	}
+	return len;
+}
+
+/* For an engine's path (cg->chain): +ctl in every group from the
+ * hierarchy's root down to the parent of the container's (runc's way; a
+ * group of the engine's that holds processes refuses it). */
+static bool v2_enable_chain(const struct vs_cgroup *cg, const char *plus)
+{
+	char p[PATH_MAX];
+	size_t end = v2_root_len(cg->v2);
+	size_t parent = (size_t)(strrchr(cg->v2, '/') - cg->v2);
+	if (!end)
+		return false;
+	for (;;) {
+		snprintf(p, sizeof(p), "%.*s/cgroup.subtree_control", (int)end,
+			 cg->v2);
+		if (write_file(p, plus) < 0)
+			return false;
+		if (end >= parent)
+			return true;
+		end = (size_t)(strchr(cg->v2 + end + 1, '/') - cg->v2);
+	}
+}
+
 static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
 {
 	char root[PATH_MAX], p[PATH_MAX];
 	if (!cg->v2)
 		return false;
 	snprintf(root, sizeof(root), "%s", cg->v2);
-	*strrchr(root, '/') = '\0';
-	if (!cg->delegated)
+	if (cg->chain)
+		root[v2_root_len(cg->v2)] = '\0';
+	else
+		*strrchr(root, '/') = '\0';
+	if (!cg->delegated && !cg->chain)
 		*strrchr(root, '/') = '\0';
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
 	char *avail = read_file(p, 4096);
@@ -366,6 +409,8 @@ static bool v2_enable(const struct vs_cgroup *cg, const char *ctl)
 	snprintf(base, sizeof(base), "%s", cg->v2);
 	*strrchr(base, '/') = '\0';
 	snprintf(plus, sizeof(plus), "+%s", ctl);
+	if (cg->chain)
+		return v2_enable_chain(cg, plus);
 	if (cg->delegated) {
 		if (vs_cgroup_supervise(base) < 0)
 			return false;
@@ -795,6 +840,7 @@ int vs_cgroup_create_path(struct vs_ctx *ctx, const char *rel,
 	memset(cg, 0, sizeof(*cg));
 	snprintf(cg->base, sizeof(cg->base), "/");
 	cg->delegated = true; /* the parents are the caller's */
+	cg->chain = true;
 	if (rel[0] != '/' || strstr(rel, "/../") || strstr(rel, "/./") ||
 	    (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/..")) ||
 	    !strcmp(rel, "/"))
@@ -834,6 +880,37 @@ int vs_cgroup_create_path(struct vs_ctx *ctx, const char *rel,
 	return 0;
 }
 
+char *vs_cgroup_leaf_dir(const char *v2, const char *lines)
+{
+	/* the cgroup2 line, "0::<path from the hierarchy's root>", at the
+	 * start of a line (a v1 path may hold a newline: its own lines
+	 * come first, so the first such line may be a guest's) */
+	const char *own = NULL;
+	for (const char *l = lines; l && *l && !own; l = strchr(l, '\n')) {
+		if (*l == '\n')
+			l++;
+		if (!strncmp(l, "0::/", 4))
+			own = l + 3;
+	}
+	if (!own)
+		return NULL;
+	size_t n = strcspn(own, "\n");
+	/* v2 is <mount><group>: the path must lie below <group>, and
+	 * whatever it says it stays there (no "..") */
+	for (const char *g = v2; (g = strchr(g, '/')); g++) {
+		size_t l = strlen(g);
+		if (l >= n || strncmp(own, g, l) || own[l] != '/')
+			continue;
+		char *rest = vs_asprintf("%.*s", (int)(n - l), own + l);
+		char *dir = NULL;
+		if (!strstr(rest, "/..") && !strstr(rest, "//"))
+			dir = vs_asprintf("%s%s", v2, rest);
+		free(rest);
+		return dir;
+	}
+	return NULL;
+}
+
 void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init)
 {
 	char p[PATH_MAX];
@@ -843,30 +920,21 @@ void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init)
 	char *sub = read_file(p, 4096);
 	bool leaf = !sub || !sub[strspn(sub, " \n")];
 	free(sub);
+	if (leaf)
+		return;
 	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)init);
-	char *lines = leaf ? NULL : read_file(p, 65536);
-	/* the init's cgroup2 line, "0::<path from the hierarchy's root>" */
-	char *own = lines ? strstr(lines, "0::/") : NULL;
-	if (own && own != lines && own[-1] != '\n')
-		own = NULL;
-	if (own) {
-		own += 3;
-		own[strcspn(own, "\n")] = '\0';
-	}
-	/* cg->v2 is <mount><group>: the init's path lies below <group> */
-	for (const char *g = cg->v2; own && (g = strchr(g, '/')); g++) {
-		size_t l = strlen(g);
-		if (strncmp(own, g, l) || own[l] != '/' || strstr(own, "/.."))
-			continue;
-		char *dir = vs_asprintf("%s%s", cg->v2, own + l);
-		for (size_t i = 0; i < cg->n; i++)
-			if (cg->dirs[i] == cg->v2) {
-				free(cg->dirs[i]);
-				cg->dirs[i] = cg->v2 = dir;
-			}
-		break;
-	}
+	char *lines = read_file(p, 65536);
+	char *dir = vs_cgroup_leaf_dir(cg->v2, lines);
 	free(lines);
+	if (!dir)
+		return;
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->dirs[i] == cg->v2) {
+			free(cg->dirs[i]);
+			cg->dirs[i] = cg->v2 = dir;
+			return;
+		}
+	free(dir);
 }
 
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)

@@ -235,6 +235,53 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 	}
 }
 
+/* A pure cgroup2 host: cgroup2 on dst (at, an O_PATH fd of it);
+ * without a cgroup namespace of its own the container sees only its
+ * own group there: the hierarchy is mounted, a detached copy of the
+ * group's directory taken, the hierarchy detached and the copy put in
+ * its place.  0, or -1 with errno. */
+static int mount_v2(int rootfd, const char *dst, int at, unsigned long flags)
+{
+	char p[64], mp[64];
+	fdpath(at, p, sizeof(p));
+	if (mount("cgroup2", p, "cgroup2", flags, NULL) < 0)
+		return -1;
+	char *own = vs_cgroup_own_path("");
+	if (!own || !strcmp(own, "/")) {
+		free(own);
+		return 0;
+	}
+	/* the mount (dst again, across it), the group in it: no link */
+	int m = in_root(rootfd, dst, O_PATH | O_DIRECTORY);
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+	int g = m < 0 ? -1
+		      : (int)syscall(SYS_openat2, m, own + 1, &how, sizeof(how));
+	int t = g < 0 ? -1
+		      : (int)syscall(SYS_open_tree, g, "",
+				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					     AT_EMPTY_PATH);
+	int e = errno, r = -1;
+	if (m >= 0) {
+		fdpath(m, mp, sizeof(mp));
+		umount2(mp, MNT_DETACH);
+	}
+	if (t >= 0) {
+		r = (int)syscall(SYS_move_mount, t, "", at, "",
+				 MOVE_MOUNT_F_EMPTY_PATH |
+					 MOVE_MOUNT_T_EMPTY_PATH);
+		e = errno;
+		close(t);
+	}
+	if (g >= 0)
+		close(g);
+	if (m >= 0)
+		close(m);
+	free(own);
+	errno = e;
+	return r;
+}
+
 /* A v1 host: a tmpfs at dst with each hierarchy mounted in it (the
  * container's own group, as its cgroup namespace shows it); cgroup2
  * alone on a pure v2 host. */
@@ -285,7 +332,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 	fdpath(fd, p, sizeof(p));
 	int r = 0;
 	if (n == 0) { /* pure cgroup2 */
-		if (mount("cgroup2", p, "cgroup2", flags, NULL) < 0)
+		if (mount_v2(rootfd, dst, fd, flags) < 0)
 			r = vs_set_errno(ctx, errno, "cannot mount cgroup2 on "
 						     "'%s'",
 					 dst);

@@ -171,6 +171,7 @@ void oci_state_cgroups(struct vs_ctx *ctx, const struct vs_oci_state *st,
 	/* the parent of an OCI container's group is the engine's */
 	snprintf(cg->base, sizeof(cg->base), "/");
 	cg->delegated = true;
+	cg->chain = true;
 }
 
 /* s as a JSON string (with quotes), appended to a malloc'd buffer. */

@@ -467,6 +467,9 @@ struct vs_cgroup {
 	size_t n;
 	char *v2; /* the cgroup2 one (one of dirs[]), or NULL */
 	bool delegated; /* below a systemd unit's delegated group */
+	/* an engine's path (vs oci): controllers are enabled in every group
+	 * from the hierarchy's root down to the parent, none is moved */
+	bool chain;
 	char base[128];	/* the configured base (removed when empty) */
 };
 /* cgroup_delegate.c: this process's group in the hierarchy with the v1
@@ -514,6 +517,10 @@ void vs_cgroup_offer(struct vs_guest *g, const struct vs_cgroup *cg);
  * the group takes no process (EBUSY): cg->v2 becomes the group of the
  * guest's init below it (systemd's init.scope), as runc's exec does. */
 void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init);
+/* The group below the cgroup2 group v2 (<mount><group>) that lines (a
+ * /proc/<pid>/cgroup) names for the process, as <v2>/<rest>: malloc'd,
+ * or NULL when it names none below v2, or one with "..". */
+char *vs_cgroup_leaf_dir(const char *v2, const char *lines);
 
 /* rootswitch.c: how the current directory becomes the root: pivot_root
  * (the old root detached), a move onto / then chroot (no pivot_root:

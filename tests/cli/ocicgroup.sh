@@ -1,0 +1,99 @@
+#!/bin/bash
+# vs oci's lifecycle with linux.resources in the container's cgroup, on
+# this host's hierarchies and (purev2.sh) a pure cgroup2 one: create,
+# start, state, exec, ps, kill, delete leaving no group (not one of the
+# runtime's own either), exec into a group that gave its children
+# controllers, and the container's own group as its /sys/fs/cgroup when
+# it has no cgroup namespace.
+. "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
+. "$srcdir/tests/cli/ocilib.sh"
+B=$T/b1
+
+# ---- the lifecycle ---------------------------------------------------
+mkbundle "$B" "c['process']['args'] = ['sleep', '300']
+c['linux']['resources'] = {'memory': {'limit': 67108864}, 'pids': {'limit': 40}}"
+expect_ok "create" oci create --bundle "$B" --pid-file "$T/pid" c1
+P=$(cat "$T/pid" 2>/dev/null)
+run oci state c1
+check "state: created, with the pid of the pid file" out_has "\"status\":\"created\",\"pid\":$P,"
+check "the created process waits (not yet sleep)" test "$(cat /proc/"$P"/comm 2>/dev/null)" != sleep
+expect_ok "start" oci start c1
+run oci state c1
+check "state: running" out_has '"status":"running"'
+for i in $(seq 50); do [ "$(cat /proc/"$P"/comm 2>/dev/null)" = sleep ] && break; sleep 0.02; done
+same "the process runs its args" sleep "$(cat /proc/"$P"/comm 2>/dev/null)"
+run oci exec c1 sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'
+same "exec: sees linux.resources in its cgroup (memory, pids)" "67108864
+40" "$OUT"
+run oci exec c1 sh -c 'cat /proc/1/comm; ps -o comm | grep -c sleep'
+same "exec: in the container's pid namespace, beside its process" "sleep
+1" "$OUT"
+run oci exec --detach --pid-file "$T/xpid" c1 sleep 200
+X=$(cat "$T/xpid" 2>/dev/null)
+check "exec --detach: returns, its pid written, the process runs" test -n "$X" -a "$(cat /proc/"$X"/comm 2>/dev/null)" = sleep
+run oci ps --format json c1
+check "ps --format json: both processes" python3 -c "import sys,json; assert sorted(json.loads(sys.argv[1])) == sorted([$P, $X])" "$OUT"
+expect_error "delete of a running container without --force" 1 "it is running" oci delete c1
+expect_ok "kill the process" oci kill c1 KILL
+for i in $(seq 100); do [ -d /proc/"$P" ] || break; sleep 0.02; done
+run oci state c1
+check "state: stopped once the process is gone" out_has '"status":"stopped","pid":0'
+expect_error "kill of a stopped container" 1 "container 'c1' is not running" oci kill c1 KILL
+for i in $(seq 100); do [ -d /proc/"$X" ] || break; sleep 0.02; done
+check "the exec'd process ended with its pid namespace's init" test ! -d /proc/"$X"
+expect_ok "delete" oci delete c1
+same "delete: no state, no cgroup" "" "$(left c1)"
+
+expect_ok "create (then kill --all)" oci create -b "$B" c2
+expect_ok "start" oci start c2
+expect_ok "kill --all KILL" oci kill --all c2 KILL
+expect_ok "delete --force" oci delete --force c2
+same "nothing left of c2" "" "$(left c2)"
+expect_ok "a created container is deleted without --force" oci create -b "$B" c3
+expect_ok "delete of it" oci delete c3
+same "nothing left of c3" "" "$(left c3)"
+
+# exec into a container whose group gave its children controllers (as a
+# systemd inside does): such a group takes no process, so exec joins the
+# container's init's own group below it (runc does the same)
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+v2root_lock "$v2"
+v2sub=$(cat "$v2/cgroup.subtree_control" 2>/dev/null)
+mkbundle "$B" "c['process']['args'] = ['sleep', '300']"
+expect_ok "create (a group with children)" oci run -d --pid-file "$T/pid" -b "$B" cs
+P=$(cat "$T/pid" 2>/dev/null)
+G=$v2/$CGBASE/$(basename "$B")
+ctl=$(awk '{ print $1 }' "$G/cgroup.controllers" 2>/dev/null)
+if [ -z "$ctl" ] && grep -qw hugetlb "$v2/cgroup.controllers" 2>/dev/null; then
+	for d in "$v2" "$v2/$CGBASE"; do echo +hugetlb >"$d/cgroup.subtree_control"; done
+	ctl=$(awk '{ print $1 }' "$G/cgroup.controllers" 2>/dev/null)
+fi
+if [ -n "$ctl" ] && mkdir "$G/init" && echo "$P" >"$G/init/cgroup.procs" &&
+	echo "+$ctl" >"$G/cgroup.subtree_control"; then
+	run oci exec cs sh -c 'cat /proc/self/cgroup'
+	# (seen from its cgroup namespace, whose root is the container's group)
+	same "exec into it: runs, in the init's group" "0 /init" \
+		"$RC $(printf '%s\n' "$OUT" | sed -n 's/^0:://p')"
+else
+	skip "exec into a group with children: cgroup2 offers no controller here"
+fi
+expect_ok "delete --force of it" oci delete --force cs
+same "nothing left of cs" "" "$(left cs)"
+for c in $(cat "$v2/cgroup.subtree_control" 2>/dev/null); do
+	echo " $v2sub " | grep -q " $c " && continue
+	for d in "$v2/$CGBASE" "$v2"; do echo "-$c" >"$d/cgroup.subtree_control" 2>/dev/null; done
+done
+same "the host's cgroup2 root is as it was" "$v2sub" "$(cat "$v2/cgroup.subtree_control" 2>/dev/null)"
+v2root_unlock
+
+# without a cgroup namespace of its own the container sees its own group
+# (not the host's hierarchy) at /sys/fs/cgroup, read-only
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max; ls /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup | grep -c ^vs-test; echo 9 >/sys/fs/cgroup/pids/pids.max 2>/dev/null && echo written']
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
+c['linux']['resources'] = {'memory': {'limit': 67108864}, 'pids': {'limit': 41}}"
+run oci run -b "$B" cg1
+same "no cgroup namespace: its own group's limits, no host group seen, read-only" "41
+67108864
+0" "$OUT"
+same "nothing left of cg1" "" "$(left cg1)"
+finish
