@@ -132,41 +132,45 @@ else
 	skip "project ids: no loop XFS image here"
 fi
 # ---- what cannot be applied: warnings; bad values: refused ---------------------
-mkguest g1 --context 101 || exit 99
-expect_error "vdu without --space or --inodes" 2 "du: --space or --inodes is needed" u vdu --xid 101 /
-expect_error "vdlimit with an unknown limit" 2 "dlimit: unknown limit 'bogus'" u vdlimit --xid 101 --set bogus=1 /
-D=$R$CONFDIR/g1/dlimits/root
-mkdir -p "$D"
-echo "$VROOTDIR/g1" >"$D/directory"
-echo 1000 >"$D/space_total"
-echo 100 >"$D/inodes_total"
-echo 0 >"$D/reserved"
-run vsx g1 start
-vsx g1 stop >/dev/null 2>&1
-check "a guest root on a file system without project ids or quotas (the test's /tmp): a warning, and it starts ($ERR)" \
-	err_has 0 "dlimits/root ignored: \(cannot give '$VROOTDIR/g1' the project 101\|'$VROOTDIR/g1' is on a file system without project quotas\)"
-echo /srv >"$D/directory"
-mkdir -p "$R/srv"
-run vsx g1 start
-vsx g1 stop >/dev/null 2>&1
-check "a directory outside the guest's root is not touched (a warning)" \
-	err_has 0 "its directory '/srv' is not the guest's root or below it"
-echo "$VROOTDIR/g1" >"$D/directory"
-echo 7 >"$D/reserved"
-run vsx g1 start
-vsx g1 stop >/dev/null 2>&1
-check "reserved is named as not applied" sh -c "printf '%s' \"\$1\" | grep -q 'dlimits/root/reserved ignored'" _ "$ERR"
-rm "$D/inodes_total"
-run vsx g1 start
-vsx g1 stop >/dev/null 2>&1
-check "an incomplete dlimits entry is named" sh -c "printf '%s' \"\$1\" | grep -q 'it needs directory, space_total and inodes_total'" _ "$ERR"
-echo lots >"$D/inodes_total"
-expect_error "a bad inodes_total is refused" 1 "inodes_total 'lots'" vsx g1 start
-rm -r "$R$CONFDIR/g1/dlimits"
-rm -f "$R$CONFDIR/g1/context"
-mkdir -p "$D" && echo "$VROOTDIR/g1" >"$D/directory"
-run vsx g1 start
-vsx g1 stop >/dev/null 2>&1
-check "dlimits without a static context are named" sh -c "printf '%s' \"\$1\" | grep -q 'disk limits need a static context'" _ "$ERR"
-
+# (in the VM of purev2.sh only the quotas are new: this part ran on the host)
+if [ -n "${VS_IN_VM:-}" ]; then
+	skip "warnings and bad values: in the VM (they ran on the host)"
+else
+	mkguest g1 --context 101 || exit 99
+	expect_error "vdu without --space or --inodes" 2 "du: --space or --inodes is needed" u vdu --xid 101 /
+	expect_error "vdlimit with an unknown limit" 2 "dlimit: unknown limit 'bogus'" u vdlimit --xid 101 --set bogus=1 /
+	D=$R$CONFDIR/g1/dlimits/root
+	mkdir -p "$D"
+	echo "$VROOTDIR/g1" >"$D/directory"
+	echo 1000 >"$D/space_total"
+	echo 100 >"$D/inodes_total"
+	echo 0 >"$D/reserved"
+	run vsx g1 start
+	vsx g1 stop >/dev/null 2>&1
+	check "a guest root on a file system without project ids or quotas (the test's /tmp): a warning, and it starts ($ERR)" \
+		err_has 0 "dlimits/root ignored: \(cannot give '$VROOTDIR/g1' the project 101\|'$VROOTDIR/g1' is on a file system without project quotas\)"
+	echo /srv >"$D/directory"
+	mkdir -p "$R/srv"
+	run vsx g1 start
+	vsx g1 stop >/dev/null 2>&1
+	check "a directory outside the guest's root is not touched (a warning)" \
+		err_has 0 "its directory '/srv' is not the guest's root or below it"
+	echo "$VROOTDIR/g1" >"$D/directory"
+	echo 7 >"$D/reserved"
+	run vsx g1 start
+	vsx g1 stop >/dev/null 2>&1
+	check "reserved is named as not applied" sh -c "printf '%s' \"\$1\" | grep -q 'dlimits/root/reserved ignored'" _ "$ERR"
+	rm "$D/inodes_total"
+	run vsx g1 start
+	vsx g1 stop >/dev/null 2>&1
+	check "an incomplete dlimits entry is named" sh -c "printf '%s' \"\$1\" | grep -q 'it needs directory, space_total and inodes_total'" _ "$ERR"
+	echo lots >"$D/inodes_total"
+	expect_error "a bad inodes_total is refused" 1 "inodes_total 'lots'" vsx g1 start
+	rm -r "$R$CONFDIR/g1/dlimits"
+	rm -f "$R$CONFDIR/g1/context"
+	mkdir -p "$D" && echo "$VROOTDIR/g1" >"$D/directory"
+	run vsx g1 start
+	vsx g1 stop >/dev/null 2>&1
+	check "dlimits without a static context are named" sh -c "printf '%s' \"\$1\" | grep -q 'disk limits need a static context'" _ "$ERR"
+fi
 finish
