@@ -334,9 +334,6 @@ static int make_dir(const char *dir, bool cpuset)
 	return 0;
 }
 
-/* True when the cgroup2 hierarchy offers controller ctl to the guest's
- * group: the mount's root offers it (base layout), or the delegated
- * unit's group does. */
 /* The length of the path of the cgroup2 mount's root in dir, a group
  * below it (its ancestors on the same file system). */
 static size_t v2_root_len(const char *dir)
@@ -377,18 +374,29 @@ static bool v2_enable_chain(const struct vs_cgroup *cg, const char *plus)
 	}
 }
 
+/* The group whose controllers the guest's cgroup2 group can be given,
+ * into root: the hierarchy's root for an engine's path, the delegated
+ * unit's group, else the mount's root above the base. */
+static void v2_granter(const struct vs_cgroup *cg, char *root, size_t size)
+{
+	snprintf(root, size, "%s", cg->v2);
+	if (cg->chain) {
+		root[v2_root_len(cg->v2)] = '\0';
+		return;
+	}
+	*strrchr(root, '/') = '\0';
+	if (!cg->delegated)
+		*strrchr(root, '/') = '\0';
+}
+
+/* True when the cgroup2 hierarchy offers controller ctl to the guest's
+ * group (v2_granter's group offers it). */
 static bool v2_offers(const struct vs_cgroup *cg, const char *ctl)
 {
 	char root[PATH_MAX], p[PATH_MAX];
 	if (!cg->v2)
 		return false;
-	snprintf(root, sizeof(root), "%s", cg->v2);
-	if (cg->chain)
-		root[v2_root_len(cg->v2)] = '\0';
-	else
-		*strrchr(root, '/') = '\0';
-	if (!cg->delegated && !cg->chain)
-		*strrchr(root, '/') = '\0';
+	v2_granter(cg, root, sizeof(root));
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", root);
 	char *avail = read_file(p, 4096);
 	bool ok = avail && has_word(avail, ctl, ' ');
@@ -534,10 +542,7 @@ void vs_cgroup_offer(struct vs_guest *g, const struct vs_cgroup *cg)
 	if (!named) {
 		/* what the host enables for its children (a delegated unit:
 		 * what it was given) */
-		snprintf(root, sizeof(root), "%s", cg->v2);
-		*strrchr(root, '/') = '\0';
-		if (!cg->delegated)
-			*strrchr(root, '/') = '\0';
+		v2_granter(cg, root, sizeof(root));
 		l = strlen(root);
 		snprintf(root + l, sizeof(root) - l, "/%s",
 			 cg->delegated ? "cgroup.controllers"
@@ -951,10 +956,7 @@ int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)
 	return 0;
 }
 
-/* Calls fn for each group directly below the group open at dfd (its
- * name, an fd of it, depth + 1), to a depth of 32: cgroupfs has no
- * symlinks, and the guest may have made these. */
-static void each_child(int dfd, int depth,
+void vs_cgroup_each_child(int dfd, int depth,
 		       void (*fn)(int dfd, const char *name, int fd, int depth,
 				  void *arg),
 		       void *arg)
@@ -999,7 +1001,7 @@ static void pids_below(int dfd, const char *name, int fd, int depth,
 	else if (pfd >= 0)
 		close(pfd);
 	if (l->n < l->max)
-		each_child(fd, depth, pids_below, l);
+		vs_cgroup_each_child(fd, depth, pids_below, l);
 }
 
 /* Removes the group name below dfd (open at fd) after those below it,
@@ -1007,7 +1009,7 @@ static void pids_below(int dfd, const char *name, int fd, int depth,
 static void remove_group(int dfd, const char *name, int fd, int depth,
 			 void *arg)
 {
-	each_child(fd, depth, remove_group, arg);
+	vs_cgroup_each_child(fd, depth, remove_group, arg);
 	for (int tries = 0; unlinkat(dfd, name, AT_REMOVEDIR) < 0 &&
 			    errno == EBUSY && tries < 200;
 	     tries++) {
@@ -1068,7 +1070,7 @@ int vs_cgroup_destroy(struct vs_cgroup *cg)
 		int tries = 0, fd = open(cg->dirs[i],
 					 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) { /* the groups below it first */
-			each_child(fd, 0, remove_group, NULL);
+			vs_cgroup_each_child(fd, 0, remove_group, NULL);
 			close(fd);
 		}
 		while (rmdir(cg->dirs[i]) < 0 && errno == EBUSY && tries++ < 200) {

@@ -7,7 +7,6 @@
  * its exclusive guests: set at start, given back when a guest's group is
  * gone. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -120,30 +119,23 @@ static int write_at(int dirfd, const char *file, const char *value)
 	return n == (ssize_t)strlen(v) ? 0 : -1;
 }
 
+/* Adds a child group's exclusive cpus to the set at arg. */
+static void add_exclusive(int dfd, const char *name, int fd, int depth,
+			  void *arg)
+{
+	(void)dfd;
+	(void)name;
+	(void)depth;
+	struct vs_cpus c;
+	if (read_cpus(fd, "cpuset.cpus.exclusive", &c))
+		or_into(arg, &c);
+}
+
 /* The union of the exclusive cpus of base's child groups. */
 static void children_exclusive(int basefd, struct vs_cpus *all)
 {
 	memset(all, 0, sizeof(*all));
-	int fd = dup(basefd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		int cfd = openat(basefd, e->d_name,
-				 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		struct vs_cpus c;
-		if (cfd >= 0 && read_cpus(cfd, "cpuset.cpus.exclusive", &c))
-			or_into(all, &c);
-		if (cfd >= 0)
-			close(cfd);
-	}
-	closedir(d);
+	vs_cgroup_each_child(basefd, 0, add_exclusive, all);
 }
 
 int vs_cgroup_partition(struct vs_guest *g, const char *dir, const char *key)

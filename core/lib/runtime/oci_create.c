@@ -497,6 +497,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 				      "is needed");
 	pid_t pid = -1;
 	int pidfd = -1;
+	bool born_in_v2 = false; /* then only the v1 groups take it */
 	if (r == 0) {
 		c.go = go[0];
 		c.err = err[1];
@@ -516,7 +517,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		fflush(stdout);
 		fflush(stderr);
 		int back[2] = {-1, -1};
-		bool joined = join_for_child(&c, back) == 0, born_in_v2;
+		bool joined = join_for_child(&c, back) == 0;
 		if (joined)
 			pid = vs_clone_into(&ca, v2fd, NULL, NULL, &born_in_v2);
 		if (pid == 0) {
@@ -566,7 +567,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 	     !oci_write_idmap(pid, "gid_map", c.s->gidmap, c.s->ngidmap)))
 		r = vs_set_errno(ctx, errno, "cannot write the id maps of the "
 					     "container");
-	if (r == 0 && vs_cgroup_attach(&cg, pid, false) < 0)
+	if (r == 0 && vs_cgroup_attach(&cg, pid, born_in_v2) < 0)
 		r = vs_set_errno(ctx, errno, "cannot move the container into "
 					     "its cgroup");
 	if (r == 0 && oci_process_limits(ctx, &c.s->process, pid) < 0)

@@ -485,6 +485,13 @@ int vs_cgroup_supervise(const char *unitdir);
 /* In a delegated unit, moves this process to the unit's supervisor leaf
  * (before it starts guests below the unit's group); else nothing. */
 void vs_cgroup_leave_unit_root(void);
+/* Calls fn for each group directly below the group open at dfd (its
+ * name, an fd of it, depth + 1), to a depth of 32: cgroupfs has no
+ * symlinks, and the guest may have made these. */
+void vs_cgroup_each_child(int dfd, int depth,
+			  void (*fn)(int dfd, const char *name, int fd,
+				     int depth, void *arg),
+			  void *arg);
 /* cgroup_partition.c: a set of cpus (0 to 1023) */
 struct vs_cpus {
 	unsigned long bits[1024 / (8 * sizeof(unsigned long))];
