@@ -956,28 +956,6 @@ int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, bool v1_only)
 	return 0;
 }
 
-void vs_cgroup_each_child(int dfd, int depth,
-		       void (*fn)(int dfd, const char *name, int fd, int depth,
-				  void *arg),
-		       void *arg)
-{
-	DIR *d = depth < 32 ? vs_opendir_fd(dfd) : NULL;
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		int c = openat(dfd, e->d_name,
-			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (c >= 0) {
-			fn(dfd, e->d_name, c, depth + 1, arg);
-			close(c);
-		}
-	}
-	closedir(d);
-}
-
 struct pid_list {
 	pid_t *pids;
 	size_t n, max;
