@@ -12,7 +12,8 @@
 # paths each tool changed is printed next to its time (vs's own digest
 # cache attribute is counted apart).
 #   bench/hashify.sh              (ON_ROOT=1: the ext4 part on the root fs;
-#                                  PARTS=xfs or PARTS=ext4: one part only)
+#                                  PARTS=xfs or PARTS=ext4: one part only;
+#                                  ROUNDS: XFS measurements per tool, 3)
 # The corpus: four debootstrap minbase roots (cached tarball in
 # /var/cache/vs-bench, made once with the mirror) plus the same slice of
 # the host's /usr/lib in each (LIBMB, default 400 MiB), every guest with
@@ -22,6 +23,7 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 LIBMB=${LIBMB:-400}
+ROUNDS=${ROUNDS:-3}
 . bench/meta.sh
 need jdupes rdfind duperemove time debootstrap
 T=$(mktemp -d /tmp/vs-bench-hashify.XXXXXX)
@@ -71,6 +73,15 @@ run_part() { # FS: ext4 or xfs
 	FS=$1
 	F=$T/$FS
 	fresh() {
+		if [ "$FS" = xfs ]; then
+			# a new file system each time: XFS inactivates the
+			# inodes removed by the last measurement in the
+			# background, and that work would take the next tool's
+			# CPU and allocation-group locks
+			umount "$F"
+			mkfs.xfs -f -q -m reflink=1 "$T/xfs.img"
+			mount -o loop "$T/xfs.img" "$F"
+		fi
 		chattr -R -i "$F" 2>/dev/null || :
 		rm -rf "$F/g" "$F/.hash" "$F/hd"
 		cp -a "$M" "$F/g"
@@ -103,6 +114,7 @@ EOS
 			"$name" "$cache" "$secs" "$kb" "$saved" "$(changed "$T/meta.master" "$T/meta.after")" "$(vs_attrs "$F/g")"
 		echo "$secs" >"$T/secs.$FS.$name.$cache"
 		echo "$saved" >"$T/saved.$FS.$name.$cache"
+		echo "$secs" >>"$T/all.$FS.$name.$cache"
 		find "$F/g" -type f -links +1 -printf '%P\n' | sort >"$T/linked.$name.$cache"
 	}
 	r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
@@ -141,13 +153,23 @@ EOS
 		echo "rerun over unchanged guests: $(cat "$T/rerun") s ($(grep -o '[0-9]* bytes hashed' "$T/out.rerun" | awk '{ s += $1 } END { print s }') bytes hashed); stat walk: $(cat "$T/walk") s; ratio $(r "$(cat "$T/rerun")" "$(cat "$T/walk")")"
 	else
 		export LINK=reflink
-		measure vs warm "$T/vs_all"
-		/usr/bin/time -f "%e" -o "$T/rerun" "$T/vs_all" >"$T/out.rerun" 2>&1
-		/usr/bin/time -f "%e" -o "$T/walk" find "$F/g" -printf '%s\n' >/dev/null
-		echo "rerun over unchanged guests: $(cat "$T/rerun") s ($(grep -o '[0-9]* bytes hashed' "$T/out.rerun" | awk '{ s += $1 } END { print s }') bytes hashed); stat walk: $(cat "$T/walk") s; ratio $(r "$(cat "$T/rerun")" "$(cat "$T/walk")")"
-		measure jdupes-B warm jdupes -q -r -B "$F/g"
-		measure duperemove warm duperemove -dr -q "$F/g"
-		echo "ratio vs / jdupes -B: $(r "$(cat "$T/secs.xfs.vs.warm")" "$(cat "$T/secs.xfs.jdupes-B.warm")"), bytes saved vs / jdupes -B: $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.jdupes-B.warm")"), vs / duperemove: $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.duperemove.warm")")"
+		# the times of one tool here vary by a fifth from run to run
+		# (a VM's CPUs): the tools alternate, ROUNDS times each, and
+		# the medians are compared
+		for k in $(seq "$ROUNDS"); do
+			echo "round $k:"
+			measure vs warm "$T/vs_all"
+			if [ "$k" = 1 ]; then
+				/usr/bin/time -f "%e" -o "$T/rerun" "$T/vs_all" >"$T/out.rerun" 2>&1
+				/usr/bin/time -f "%e" -o "$T/walk" find "$F/g" -printf '%s\n' >/dev/null
+				echo "rerun over unchanged guests: $(cat "$T/rerun") s ($(grep -o '[0-9]* bytes hashed' "$T/out.rerun" | awk '{ s += $1 } END { print s }') bytes hashed); stat walk: $(cat "$T/walk") s; ratio $(r "$(cat "$T/rerun")" "$(cat "$T/walk")")"
+			fi
+			measure jdupes-B warm jdupes -q -r -B "$F/g"
+			measure duperemove warm duperemove -dr -q "$F/g"
+		done
+		median() { sort -n "$T/all.xfs.$1.warm" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+		echo "medians of $ROUNDS: vs $(median vs) s, jdupes -B $(median jdupes-B) s, duperemove $(median duperemove) s"
+		echo "ratio vs / jdupes -B: $(r "$(median vs)" "$(median jdupes-B)"), vs / duperemove: $(r "$(median vs)" "$(median duperemove)"); bytes saved vs / jdupes -B: $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.jdupes-B.warm")"), vs / duperemove: $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.duperemove.warm")")"
 		unset LINK
 	fi
 }

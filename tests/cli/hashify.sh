@@ -421,6 +421,10 @@ else
 		# a file x4 has longer: the image's part shared, x4's own kept
 		head -c 300000 /bin/bash >"$R/xfs/guests/$g/data/grown"
 		[ $g = x4 ] && printf 'appended in x4 only\n' >>"$R/xfs/guests/$g/data/grown"
+		# one file, three names (its inode is shared once)
+		head -c 200000 /bin/bash | tr '\0' m >"$R/xfs/guests/$g/data/multi1"
+		ln "$R/xfs/guests/$g/data/multi1" "$R/xfs/guests/$g/data/multi2"
+		ln "$R/xfs/guests/$g/data/multi1" "$R/xfs/guests/$g/data/multi3"
 		# one size, eight contents alike in their first 64 bytes
 		mkdir -p "$R/xfs/guests/$g/data/same"
 		for i in 1 2 3 4 5 6 7 8; do
@@ -433,6 +437,11 @@ else
 	same "reflink: x3 unchanged" "$B3" "$(manifest "$R/xfs/guests/x3")"
 	same "reflink: x4 unchanged" "$B4" "$(manifest "$R/xfs/guests/x4")"
 	check "reflink: new content shared between them" test -n "$(extent "$R/xfs/guests/x3/data/both")" -a "$(extent "$R/xfs/guests/x3/data/both")" = "$(extent "$R/xfs/guests/x4/data/both")"
+	check "reflink: a file with three names is shared with its twin" test -n "$(extent "$R/xfs/guests/x3/data/multi3")" -a "$(extent "$R/xfs/guests/x3/data/multi1")" = "$(extent "$R/xfs/guests/x4/data/multi2")"
+	# a name of an inode shared already is not deduplicated again (the
+	# kernel would read all of it again: a dedupe drops the cached pages
+	# of its destination)
+	same "reflink: ... through one name: its two others in each guest are already unified, not deduplicated again (with the image's file of two names: 6)" "6" "$(summary_field "already unified")"
 	check "reflink: the same size with other bytes keeps apart" test "$(extent "$R/xfs/guests/x3/data/sized")" != "$(extent "$R/xfs/guests/x4/data/sized")"
 	check "reflink: a longer copy in x4 shares its beginning with x3's" test -n "$(extent "$R/xfs/guests/x3/data/grown")" -a "$(extent "$R/xfs/guests/x3/data/grown")" = "$(extent "$R/xfs/guests/x4/data/grown")"
 	check "reflink: ... and says so" grep -q "1 new files share their beginning" "$T/out"
@@ -455,7 +464,7 @@ else
 	chattr -R -i "$R/xfs/guests/x2" 2>/dev/null
 	rm -rf "$R/xfs/guests/x2"
 	expect_ok "reflink: gc after x2 is gone" vsx hashify --gc /xfs/hd
-	same "reflink: gc removed the entries only x2, x3 and x4 used (x2's changed file; x3's and x4's own, both, eight of one size, the shorter and the longer copy)" "14" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
+	same "reflink: gc removed the entries only x2, x3 and x4 used (x2's changed file; x3's and x4's own, both, the file of three names, eight of one size, the shorter and the longer copy)" "15" "$(sed -n 's/.*, \([0-9]*\) removed.*/\1/p' "$T/out")"
 	chattr -R -i "$R/xfs/guests/x1" 2>/dev/null
 	rm -rf "$R/xfs/guests/x1"
 	expect_ok "reflink: gc with no guest left" vsx hashify --gc /xfs/hd

@@ -61,6 +61,7 @@ static void *link_worker(void *arg)
 		w->index_new = end - i > GMAX;
 		while (w->nsrc > 0)
 			close(w->src[--w->nsrc].fd);
+		w->ndone = 0;
 		if (!groups || end - i == 1) {
 			for (; i < end; i++)
 				hf_link_one(w, &h->c[h->order[i]]);
@@ -183,6 +184,7 @@ static void link_pass(struct hrun *h)
 		free(w[i].buf1);
 		free(w[i].buf2);
 		free(w[i].src);
+		free(w[i].done_ino);
 	}
 }
 

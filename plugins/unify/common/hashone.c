@@ -434,6 +434,26 @@ HF_INTERNAL void hf_report(struct hwork *w, const struct hcand *c,
 	}
 }
 
+/* Whether this group shared the inode ino already (under another
+ * name). */
+static bool inode_done(const struct hwork *w, ino_t ino)
+{
+	for (size_t k = 0; k < w->ndone; k++)
+		if (w->done_ino[k] == ino)
+			return true;
+	return false;
+}
+
+static void inode_add(struct hwork *w, ino_t ino)
+{
+	if (w->ndone == w->cdone) {
+		w->cdone = w->cdone ? 2 * w->cdone : 16;
+		w->done_ino =
+		    vs_xrealloc(w->done_ino, w->cdone * sizeof(*w->done_ino));
+	}
+	w->done_ino[w->ndone++] = ino;
+}
+
 HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 {
 	struct hrun *h = w->h;
@@ -457,6 +477,11 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 		close(ffd);
 		/* open for writing */
 		hf_skip(w, hf_cpath(h, c, path, sizeof(path)), VS_SKIP_CHANGED);
+		return;
+	}
+	if (!hard && fs.st_nlink > 1 && inode_done(w, fs.st_ino)) {
+		close(ffd);
+		hf_skip(w, hf_cpath(h, c, path, sizeof(path)), VS_SKIP_ALREADY);
 		return;
 	}
 	unsigned char d[VS_DIGEST_LEN];
@@ -537,6 +562,9 @@ reflinked:
 		x->flags |= HD_DIGEST | (write_cache ? 0 : HD_CACHED);
 	}
 done:
+	if (!hard && fs.st_nlink > 1 &&
+	    (r == R_LINKED || r == R_NEW || r == R_ALREADY))
+		inode_add(w, fs.st_ino);
 	freed = r == R_LINKED && (hard ? hf_frees_space(w, ffd, &fs) : true);
 	if (leased)
 		vs_lease_end(ffd);

@@ -138,6 +138,12 @@ struct hwork {
 	 * entries with digests src_d */
 	struct hsrc *src; /* NSRC of them, allocated when first needed */
 	int nsrc;
+	/* reflink: inodes with several names whose first name this group
+	 * shared (the guest keeps its inode: its other names are done; a
+	 * dedupe again would have the kernel read all of it from disk,
+	 * since a dedupe drops the destination's cached pages) */
+	ino_t *done_ino;
+	size_t ndone, cdone;
 	unsigned curdir;
 	int curfd;
 	struct vs_hash_stats st;
