@@ -186,7 +186,7 @@ static int do_features(void)
 }
 
 /* The spec `vs oci spec` writes: a shell in ./rootfs, the usual mounts,
- * few capabilities, the usual masked paths. */
+ * few capabilities, the paths guests have masked and read-only too. */
 static const char default_spec[] =
     "{\n"
     "  \"ociVersion\": \"1.1.0\",\n"
@@ -238,25 +238,41 @@ static const char default_spec[] =
     "    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, "
     "{\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}, "
     "{\"type\": \"cgroup\"}],\n"
-    "    \"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", "
-    "\"/proc/kcore\", \"/proc/keys\", \"/proc/latency_stats\", "
-    "\"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\", "
-    "\"/sys/firmware\", \"/proc/scsi\"],\n"
-    "    \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", "
-    "\"/proc/sys\", \"/proc/sysrq-trigger\"]\n"
+    "    \"maskedPaths\": %s,\n"
+    "    \"readonlyPaths\": %s\n"
     "  }\n"
     "}\n";
+
+/* A JSON array of the strings of list (NULL-terminated; plain paths:
+ * nothing to escape).  The caller frees it. */
+static char *json_list(const char *const *list)
+{
+	size_t n = 3;
+	for (const char *const *p = list; *p; p++)
+		n += strlen(*p) + 4;
+	char *out = vs_xmalloc(n), *o = out;
+	*o++ = '[';
+	for (const char *const *p = list; *p; p++)
+		o += sprintf(o, "%s\"%s\"", p == list ? "" : ", ", *p);
+	strcpy(o, "]");
+	return out;
+}
 
 static int do_spec(struct vs_ctx *ctx, const char *bundle)
 {
 	char *path = vs_asprintf("%s/config.json", bundle ? bundle : ".");
+	char *masked = json_list(vs_masked_default),
+	     *ro = json_list(vs_readonly_default),
+	     *spec = vs_asprintf(default_spec, masked, ro);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	int r = 0;
 	if (fd < 0)
 		r = vs_set_errno(ctx, errno, "cannot write '%s'", path);
-	else if (!vs_write_all(fd, default_spec, strlen(default_spec)) ||
-		 close(fd) < 0)
+	else if (!vs_write_all(fd, spec, strlen(spec)) || close(fd) < 0)
 		r = vs_set_errno(ctx, errno, "cannot write '%s'", path);
+	free(spec);
+	free(masked);
+	free(ro);
 	free(path);
 	return r < 0 ? 1 : 0;
 }

@@ -48,10 +48,11 @@ run oci exec -t t1 sh -c 'tty; echo in; exit 5' </dev/null
 same "exec -t: the process has a terminal, relayed to our output, and its status" "/dev/pts/0
 in
 5" "$(printf '%s\n' "$OUT" | tr -d '\r'; echo "$RC")"
-mkbundle "$T/b3" "c['process']['args'] = ['sh', '-c', 'tty; exit 4']
+mkbundle "$T/b3" "c['process']['args'] = ['sh', '-c', 'tty; [ /dev/console -ef \"\$(tty)\" ] && echo console; exit 4']
 c['process']['terminal'] = True"
 run oci run -b "$T/b3" t2 </dev/null
-same "run of a terminal process in the foreground without a console socket: relayed, its status" "/dev/pts/0
+same "run of a terminal process in the foreground without a console socket: relayed, /dev/console is its terminal (as runc), its status" "/dev/pts/0
+console
 4" "$(printf '%s\n' "$OUT" | tr -d '\r'; echo "$RC")"
 same "nothing left of t2" "" "$(KEEP=b1 left t2)"
 expect_error "create of a terminal process without a console socket" 1 "process.terminal is set: --console-socket is needed" oci create -b "$T/b3" t3

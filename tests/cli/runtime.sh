@@ -8,6 +8,7 @@ use_test_cgroups
 mkguest g1 --hostname g1.example --context 101 || exit 99
 mkguest g2 --context 102 || exit 99
 install -m 0755 "$top_builddir/tests/fixtures/escape" "$R$VROOTDIR/g1/bin/escape"
+mkdir -p "$R$VROOTDIR/g1/sys" # it gets the host's sysfs, read-only, masked
 echo host >"$T/host-marker"
 
 expect_ok "start g1" vsx g1 start
@@ -79,6 +80,12 @@ run vsx g1 exec sh -c 'echo x > /proc/sysrq-trigger'
 check "writing to /proc/sysrq-trigger fails" test "$RC" != 0
 run vsx g1 exec sh -c 'for f in keys timer_list sched_debug kallsyms; do [ -e /proc/$f ] && printf "%s:%s " $f $(cat /proc/$f 2>/dev/null | wc -c); done'
 same "keys, timer_list, sched_debug, kallsyms are masked (read empty)" "" "$(echo "$OUT" | tr ' ' '\n' | grep -v ':0$')"
+# /sys/firmware has entries on this host (acpi, memmap): the guest sees
+# none, nor anything of /proc/acpi or the power readings
+[ -n "$(ls /sys/firmware)" ] || echo "note: the host's /sys/firmware is empty: the next check shows less"
+run vsx g1 exec sh -c 'ls -A /sys/firmware /proc/acpi /sys/devices/virtual/powercap 2>/dev/null; touch /sys/firmware/x 2>/dev/null && echo written'
+same "/sys/firmware, /proc/acpi and powercap are masked (empty, read-only)" "/proc/acpi:
+/sys/firmware:" "$(printf '%s\n' "$OUT" | grep -v '^$' | sort)"
 run vsx g1 exec sh -c 'grep " /proc/sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1'
 same "/proc/sys is mounted read-only" "ro" "$OUT"
 run vsx g1 exec escape "$T/host-marker"

@@ -68,44 +68,6 @@ static int do_mount(struct vs_plan *p, const char *src, int fd,
 	return 0;
 }
 
-/* Binds an entry of /proc onto itself read-only, or masks it. */
-static void protect_proc(int procfd)
-{
-	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus",
-					 "fs", NULL};
-	static const char *const masked[] = {"kcore", "keys", "timer_list",
-					     "sched_debug", "kallsyms", NULL};
-	char a[64], b[64];
-	for (const char *const *n = ro; *n; n++) {
-		int fd = openat(procfd, *n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (mount(fdpath(fd, a), fdpath(fd, b), NULL, MS_BIND | MS_REC,
-			  NULL) == 0) {
-			int top = openat(procfd, *n,
-					 O_PATH | O_NOFOLLOW | O_CLOEXEC);
-			if (top >= 0) {
-				mount(NULL, fdpath(top, b), NULL,
-				      MS_BIND | MS_REMOUNT | MS_RDONLY |
-					      MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				      NULL);
-				close(top);
-			}
-		}
-		close(fd);
-	}
-	int null = open("/dev/null", O_PATH | O_CLOEXEC);
-	for (const char *const *n = masked; *n && null >= 0; n++) {
-		int fd = openat(procfd, *n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		mount(fdpath(null, a), fdpath(fd, b), NULL, MS_BIND, NULL);
-		close(fd);
-	}
-	if (null >= 0)
-		close(null);
-}
-
 static int setup_proc(struct vs_plan *p, int rootfd)
 {
 	int fd = mount_point(p, rootfd, "proc");
@@ -114,16 +76,7 @@ static int setup_proc(struct vs_plan *p, int rootfd)
 	int r = do_mount(p, "proc", fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			 NULL, "/proc");
 	close(fd);
-	if (r < 0)
-		return -1;
-	int procfd = open_in(rootfd, "proc", O_RDONLY | O_DIRECTORY, FIXED);
-	if (procfd < 0)
-		return vs_set_errno(p->g->ctx, errno,
-				    "cannot open /proc of guest '%s'",
-				    p->g->name);
-	protect_proc(procfd);
-	close(procfd);
-	return 0;
+	return r;
 }
 
 /* A read-only copy of the host's tree at src onto the mount point fd
@@ -180,77 +133,8 @@ static int setup_sys(struct vs_plan *p, int rootfd)
 	return r;
 }
 
-/* A user namespace may not make device nodes: an empty file with the
- * host's node bound onto it. */
-static int bind_node(int dev, const char *name, const char *host)
-{
-	int fd = openat(dev, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			0600);
-	if (fd < 0)
-		return -1;
-	char b[64];
-	int r = mount(host, fdpath(fd, b), NULL, MS_BIND, NULL);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return r;
-}
-
-/* The console: a pty of the guest's own devpts (mounted at dev/pts), its
- * slave bound on dev/console; both ends kept in the plan.  -1 with errno. */
-static int console_pty(struct vs_plan *p, int dev)
-{
-	int m = openat(dev, "pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW |
-						O_CLOEXEC);
-	int unlock = 0, s = -1, c = -1;
-	if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0 ||
-	    (s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
-	    (c = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL |
-						O_NOFOLLOW | O_CLOEXEC,
-			0600)) < 0)
-		goto fail;
-	char a[64], b[64];
-	if (mount(fdpath(s, a), fdpath(c, b), NULL, MS_BIND, NULL) < 0)
-		goto fail;
-	close(c);
-	p->console_master = m;
-	p->console_slave = s;
-	return 0;
-fail:;
-	int e = errno;
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	if (m >= 0)
-		close(m);
-	errno = e;
-	return -1;
-}
-
 static int setup_dev(struct vs_plan *p, int rootfd)
 {
-	static const struct {
-		const char *name;
-		unsigned maj, min;
-		mode_t mode;
-		const char *host; /* bound in a user namespace (no mknod) */
-	} nodes[] = {
-		{"null", 1, 3, 0666, "/dev/null"},
-		{"zero", 1, 5, 0666, "/dev/zero"},
-		{"full", 1, 7, 0666, "/dev/full"},
-		{"random", 1, 8, 0666, "/dev/random"},
-		{"urandom", 1, 9, 0666, "/dev/urandom"},
-		{"tty", 5, 0, 0666, "/dev/tty"},
-		/* a console that is /dev/null, unless it is a pty (below) */
-		{"console", 1, 3, 0600, "/dev/null"},
-	};
-	size_t nnodes = sizeof(nodes) / sizeof(*nodes) - (p->console ? 1 : 0);
-	static const char *const links[][2] = {
-		{"ptmx", "pts/ptmx"},	{"fd", "/proc/self/fd"},
-		{"stdin", "fd/0"},	{"stdout", "fd/1"},
-		{"stderr", "fd/2"},
-	};
 	struct vs_ctx *ctx = p->g->ctx;
 	int fd = mount_point(p, rootfd, "dev");
 	if (fd < 0)
@@ -264,27 +148,30 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 	if (dev < 0)
 		return vs_set_errno(ctx, errno, "cannot open /dev of guest '%s'",
 				    p->g->name);
-	for (size_t i = 0; i < nnodes && r == 0; i++) {
+	char host[64];
+	const char *link = NULL;
+	for (const struct vs_devnode *n = vs_dev_defaults; n->name && r == 0;
+	     n++) {
 		/* bound from the host's /dev in a user namespace, and where
 		 * mknod is refused (vs itself in one: a systemd guest's) */
-		bool bind = p->userns.on;
-		int made = bind ? -1
-				: mknodat(dev, nodes[i].name, S_IFCHR | 0600,
-					  makedev(nodes[i].maj, nodes[i].min));
-		if (!bind && made < 0 && errno == EPERM)
-			bind = true;
-		if (bind ? bind_node(dev, nodes[i].name, nodes[i].host) < 0
-			 : made < 0 || fchmodat(dev, nodes[i].name,
-						nodes[i].mode, 0) < 0)
+		snprintf(host, sizeof(host), "/dev/%s", n->name);
+		if (vs_dev_node(dev, n->name, S_IFCHR,
+				makedev(n->major, n->minor), 0666, 0, 0, host,
+				p->userns.on) < 0)
 			r = vs_set_errno(ctx, errno,
 					 "cannot create /dev/%s in guest '%s'",
-					 nodes[i].name, p->g->name);
+					 n->name, p->g->name);
 	}
-	for (size_t i = 0; i < sizeof(links) / sizeof(*links) && r == 0; i++)
-		if (symlinkat(links[i][1], dev, links[i][0]) < 0)
-			r = vs_set_errno(ctx, errno,
-					 "cannot create /dev/%s in guest '%s'",
-					 links[i][0], p->g->name);
+	/* a console that is /dev/null, unless it is a pty (below) */
+	if (r == 0 && !p->console &&
+	    vs_dev_node(dev, "console", S_IFCHR, makedev(1, 3), 0600, 0, 0,
+			"/dev/null", p->userns.on) < 0)
+		r = vs_set_errno(ctx, errno,
+				 "cannot create /dev/console in guest '%s'",
+				 p->g->name);
+	if (r == 0 && vs_dev_links(dev, &link) < 0)
+		r = vs_set_errno(ctx, errno, "cannot create /dev/%s in guest '%s'",
+				 link, p->g->name);
 	static const char *const dirs[] = {"pts", "shm", "mqueue"};
 	for (size_t i = 0; i < 3 && r == 0; i++)
 		if (mkdirat(dev, dirs[i], 0755) < 0)
@@ -301,7 +188,8 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (r == 0 && p->console && console_pty(p, dev) < 0)
+	if (r == 0 && p->console &&
+	    vs_dev_console(dev, &p->console_master, &p->console_slave) < 0)
 		r = vs_set_errno(ctx, errno, "cannot make the console of guest '%s'",
 				 p->g->name);
 	if (r == 0) {
@@ -456,6 +344,10 @@ int vs_mounts_setup(struct vs_plan *p)
 		r = setup_run(p, rootfd);
 	if (r == 0)
 		r = setup_fstab(p, rootfd, "fstab", p->mounts, p->nmounts);
+	/* last: no mount of the fstab shows what they hide */
+	if (r == 0)
+		r = vs_protect_paths(ctx, rootfd, vs_masked_default,
+				     vs_readonly_default);
 	if (r == 0 && fchdir(rootfd) < 0)
 		r = vs_set_errno(ctx, errno, "cannot enter '%s'", p->root);
 	close(rootfd);

@@ -128,12 +128,18 @@ static _Noreturn void init_main(struct cinit *c)
 		if (r < 0)
 			fail(c);
 	}
-	if (oci_rootfs_pivot(ctx, c->rootfs, c->o->no_pivot) < 0 ||
-	    oci_rootfs_finish(ctx, s) < 0)
+	if (oci_rootfs_pivot(ctx, c->rootfs, c->o->no_pivot) < 0)
+		fail(c);
+	/* the terminal, on /dev/console too: before the root may turn
+	 * read-only */
+	int term = -1;
+	if (s->process.terminal && (term = oci_pty(ctx, true)) < 0)
+		fail(c);
+	if (oci_rootfs_finish(ctx, s) < 0)
 		fail(c);
 	/* of the runtime's descriptors only the pipes to it and the fifo
 	 * stay (the cgroup directory it was born in among those that go) */
-	const int keep[] = {0, 1, 2, c->err, c->con, c->fifo};
+	const int keep[] = {0, 1, 2, c->err, c->con, c->fifo, term};
 	vs_close_fds_except(keep, sizeof(keep) / sizeof(*keep));
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
@@ -153,15 +159,13 @@ static _Noreturn void init_main(struct cinit *c)
 			     s->process.args[0]);
 		fail(c);
 	}
-	if (s->process.terminal) {
-		int m = oci_pty(ctx);
-		if (m < 0 || vs_send_fd(c->con, m) < 0) {
-			if (m >= 0)
-				vs_set_errno(ctx, errno, "cannot hand over the "
-							 "terminal");
+	if (term >= 0) {
+		if (vs_send_fd(c->con, term) < 0) {
+			vs_set_errno(ctx, errno, "cannot hand over the "
+						 "terminal");
 			fail(c);
 		}
-		close(m);
+		close(term);
 	} else {
 		setsid();
 	}

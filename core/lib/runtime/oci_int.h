@@ -82,9 +82,10 @@ int oci_rootfs_finish(struct vs_ctx *ctx, const struct vs_oci_spec *s);
 
 /* oci_process.c (in the container's process, inside its root) */
 /* A pty of the container's devpts: the master to hand over, the slave
- * made our stdio and controlling terminal.  Master fd or -1 (error
- * set). */
-int oci_pty(struct vs_ctx *ctx);
+ * made our stdio and controlling terminal, and with console (the
+ * container's init, as runc) bound on /dev/console too.  Master fd or -1
+ * (error set). */
+int oci_pty(struct vs_ctx *ctx, bool console);
 /* Whether args[0] is found (in PATH of env when it has no '/'). */
 bool oci_find_program(const struct vs_oci_process *p);
 /* The process's own settings, then exec: user, groups, capabilities,

@@ -409,7 +409,7 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 			if (oci_process_limits(ctx, &p, 0) < 0)
 				goto child_fail;
 			if (p.terminal) {
-				int m = oci_pty(ctx);
+				int m = oci_pty(ctx, false);
 				if (m < 0 || vs_send_fd(con[1], m) < 0)
 					goto child_fail;
 				close(m);

@@ -20,16 +20,30 @@
 
 #include "runtime/oci_int.h"
 
-int oci_pty(struct vs_ctx *ctx)
+int oci_pty(struct vs_ctx *ctx, bool console)
 {
-	int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int m = -1, s = -1;
+	if (console) {
+		int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dev < 0 || vs_dev_console(dev, &m, &s) < 0) {
+			int e = errno;
+			if (dev >= 0)
+				close(dev);
+			return vs_set_errno(ctx, e, "cannot make the "
+						    "container's console (is "
+						    "devpts mounted on "
+						    "/dev/pts?)");
+		}
+		close(dev);
+		goto own;
+	}
+	m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		return vs_set_errno(ctx, errno, "cannot open a terminal in the "
 						"container (is devpts mounted "
 						"on /dev/pts?)");
-	int s = -1;
 	if (unlockpt(m) == 0)
 		s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (s < 0) {
@@ -38,6 +52,7 @@ int oci_pty(struct vs_ctx *ctx)
 		return vs_set_errno(ctx, e, "cannot open a terminal in the "
 					    "container");
 	}
+own:
 	setsid();
 	if (ioctl(s, TIOCSCTTY, 0) < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 ||
 	    dup2(s, 2) < 0) {

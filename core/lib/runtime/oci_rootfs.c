@@ -19,25 +19,12 @@
 
 #include "runtime/oci_int.h"
 
-/* path (absolute, inside the root open at rootfd) opened with flags,
- * never leaving the root; -1 with errno. */
-static int in_root(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	const char *rel = path;
-	while (*rel == '/')
-		rel++;
-	return (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how,
-			    sizeof(how));
-}
-
 /* Makes path inside the root (missing directories, and the last one a
  * directory or, with file, an empty file); an fd (O_PATH) of it or -1
  * with errno. */
 static int make_path(int rootfd, const char *path, bool file)
 {
-	int fd = in_root(rootfd, path, O_PATH);
+	int fd = vs_in_root(rootfd, path, O_PATH);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
 	char buf[PATH_MAX];
@@ -47,7 +34,7 @@ static int make_path(int rootfd, const char *path, bool file)
 	for (char *c = strtok_r(buf, "/", &save); c && cur >= 0;
 	     c = strtok_r(NULL, "/", &save)) {
 		bool last = !save || !*save || strspn(save, "/") == strlen(save);
-		int next = in_root(cur, c, O_PATH);
+		int next = vs_in_root(cur, c, O_PATH);
 		if (next < 0 && errno == ENOENT) {
 			int r;
 			if (last && file) {
@@ -64,7 +51,7 @@ static int make_path(int rootfd, const char *path, bool file)
 				close(cur);
 				return -1;
 			}
-			next = in_root(cur, c, O_PATH);
+			next = vs_in_root(cur, c, O_PATH);
 		}
 		close(cur);
 		cur = next;
@@ -151,29 +138,6 @@ static void fdpath(int fd, char *out, size_t size)
 	snprintf(out, size, "/proc/self/fd/%d", fd);
 }
 
-/* The flags a bind remount must keep (in a user namespace they cannot be
- * dropped). */
-static unsigned long locked_flags(const char *path)
-{
-	struct statvfs sv;
-	unsigned long f = 0;
-	if (statvfs(path, &sv) < 0)
-		return 0;
-	if (sv.f_flag & ST_NOSUID)
-		f |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		f |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		f |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		f |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		f |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		f |= MS_RELATIME;
-	return f;
-}
-
 /* Mounts one hierarchy (names its v1 controllers, NULL for cgroup2) on
  * p, the directory dst/<name> of the container's cgroup tmpfs.  Without
  * a cgroup namespace of its own the container sees only its own group:
@@ -203,7 +167,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 	fdpath(t, tp, sizeof(tp));
 	if (mount(type, tp, type, flags, names ? data : NULL) == 0) {
 		/* the mount over the scratch directory, not the directory */
-		int scratch = in_root(rootfd, tmp, O_PATH | O_DIRECTORY);
+		int scratch = vs_in_root(rootfd, tmp, O_PATH | O_DIRECTORY);
 		struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 				       .resolve = RESOLVE_BENEATH |
 						  RESOLVE_NO_SYMLINKS};
@@ -228,7 +192,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 	}
 	close(t);
 	free(own);
-	int d = in_root(rootfd, dst, O_PATH | O_DIRECTORY);
+	int d = vs_in_root(rootfd, dst, O_PATH | O_DIRECTORY);
 	if (d >= 0) {
 		unlinkat(d, ".vs-scratch", AT_REMOVEDIR);
 		close(d);
@@ -252,7 +216,7 @@ static int mount_v2(int rootfd, const char *dst, int at, unsigned long flags)
 		return 0;
 	}
 	/* the mount (dst again, across it), the group in it: no link */
-	int m = in_root(rootfd, dst, O_PATH | O_DIRECTORY);
+	int m = vs_in_root(rootfd, dst, O_PATH | O_DIRECTORY);
 	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
 	int g = m < 0 ? -1
@@ -361,7 +325,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 		close(s);
 		/* cpu,cpuacct is also seen as cpu and cpuacct */
 		int dfd = i < n && !named && strchr(names[i], ',')
-			      ? in_root(rootfd, dst, O_PATH | O_DIRECTORY)
+			      ? vs_in_root(rootfd, dst, O_PATH | O_DIRECTORY)
 			      : -1;
 		char each[256], *save = NULL;
 		snprintf(each, sizeof(each), "%s", i < n ? names[i] : "");
@@ -372,11 +336,11 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 			close(dfd);
 	}
 	if (flags & MS_RDONLY) {
-		fd = in_root(rootfd, dst, O_PATH);
+		fd = vs_in_root(rootfd, dst, O_PATH);
 		fdpath(fd, p, sizeof(p));
 		if (fd >= 0)
 			mount(NULL, p, NULL,
-			      MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(p),
+			      MS_REMOUNT | MS_BIND | MS_RDONLY | vs_locked_flags(p),
 			      NULL);
 		if (fd >= 0)
 			close(fd);
@@ -432,11 +396,11 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 		if (r == 0 && rest) {
 			/* the flags come with a remount of the new mount */
 			close(fd);
-			fd = in_root(rootfd, m->dst, O_PATH);
+			fd = vs_in_root(rootfd, m->dst, O_PATH);
 			fdpath(fd, p, sizeof(p));
 			if (fd < 0 ||
 			    mount(NULL, p, NULL,
-				  MS_REMOUNT | MS_BIND | rest | locked_flags(p),
+				  MS_REMOUNT | MS_BIND | rest | vs_locked_flags(p),
 				  NULL) < 0)
 				r = vs_set_errno(ctx, errno, "cannot remount "
 							     "'%s'",
@@ -449,7 +413,7 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 	}
 	if (r == 0 && o.prop) {
 		close(fd);
-		fd = in_root(rootfd, m->dst, O_PATH);
+		fd = vs_in_root(rootfd, m->dst, O_PATH);
 		fdpath(fd, p, sizeof(p));
 		if (fd < 0 || mount(NULL, p, NULL, o.prop, NULL) < 0)
 			r = vs_set_errno(ctx, errno, "cannot set the "
@@ -460,15 +424,6 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 		close(fd);
 	return r;
 }
-
-static const struct vs_oci_device default_devices[] = {
-	{'c', "/dev/null", 1, 3, 0666, true, false, false, 0, 0},
-	{'c', "/dev/zero", 1, 5, 0666, true, false, false, 0, 0},
-	{'c', "/dev/full", 1, 7, 0666, true, false, false, 0, 0},
-	{'c', "/dev/random", 1, 8, 0666, true, false, false, 0, 0},
-	{'c', "/dev/urandom", 1, 9, 0666, true, false, false, 0, 0},
-	{'c', "/dev/tty", 5, 0, 0666, true, false, false, 0, 0},
-};
 
 /* A device node in the rootfs; where mknod is refused (a user namespace)
  * the host's node of that path is bound on an empty file instead. */
@@ -488,29 +443,10 @@ static int make_device(struct vs_ctx *ctx, int rootfd,
 		return vs_set_errno(ctx, errno, "cannot make '%s'", d->path);
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO
 								 : S_IFCHR;
-	unlinkat(real, base, 0);
-	int r = mknodat(real, base, type | (d->has_mode ? d->mode & 07777 : 0666),
-			makedev(d->major, d->minor));
-	if (r < 0 && errno == EPERM && d->type != 'p') {
-		int f = openat(real, base, O_CREAT | O_EXCL | O_WRONLY |
-					       O_NOFOLLOW | O_CLOEXEC,
-			       0600);
-		char p[64];
-		if (f >= 0) {
-			close(f);
-			f = openat(real, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		}
-		fdpath(f, p, sizeof(p));
-		r = f >= 0 ? mount(d->path, p, NULL, MS_BIND, NULL) : -1;
-		if (f >= 0)
-			close(f);
-	} else if (r == 0) {
-		if (fchmodat(real, base, d->has_mode ? d->mode & 07777 : 0666,
-			     0) < 0 ||
-		    fchownat(real, base, d->has_uid ? d->uid : 0,
-			     d->has_gid ? d->gid : 0, AT_SYMLINK_NOFOLLOW) < 0)
-			r = -1;
-	}
+	int r = vs_dev_node(real, base, type, makedev(d->major, d->minor),
+			    d->has_mode ? d->mode & 07777 : 0666,
+			    d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
+			    d->path, false);
 	int e = errno;
 	close(real);
 	if (r < 0)
@@ -519,21 +455,37 @@ static int make_device(struct vs_ctx *ctx, int rootfd,
 	return 0;
 }
 
-static void dev_links(int rootfd)
+/* The default devices the spec does not name, the spec's, the links. */
+static int make_devices(struct vs_ctx *ctx, const struct vs_oci_spec *s,
+			int rootfd)
 {
-	static const char *const links[][2] = {
-	    {"/proc/self/fd", "fd"},	 {"/proc/self/fd/0", "stdin"},
-	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-	    {"pts/ptmx", "ptmx"}};
-	int dfd = in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return;
-	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
-		if (!strcmp(links[i][1], "ptmx"))
-			unlinkat(dfd, "ptmx", 0); /* a node of the image */
-		symlinkat(links[i][0], dfd, links[i][1]);
+	int r = 0;
+	for (const struct vs_devnode *n = vs_dev_defaults; r == 0 && n->name;
+	     n++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/dev/%s", n->name);
+		struct vs_oci_device d = {.type = 'c',
+					  .path = path,
+					  .major = n->major,
+					  .minor = n->minor,
+					  .mode = 0666,
+					  .has_mode = true};
+		bool mine = false;
+		for (size_t k = 0; k < s->ndevices && !mine; k++)
+			mine = !strcmp(s->devices[k].path, d.path);
+		if (!mine)
+			r = make_device(ctx, rootfd, &d);
 	}
-	close(dfd);
+	for (size_t i = 0; r == 0 && i < s->ndevices; i++)
+		r = make_device(ctx, rootfd, &s->devices[i]);
+	int dfd = r == 0 ? vs_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY)
+			 : -1;
+	const char *link = NULL;
+	if (dfd >= 0 && vs_dev_links(dfd, &link) < 0)
+		r = vs_set_errno(ctx, errno, "cannot make '/dev/%s'", link);
+	if (dfd >= 0)
+		close(dfd);
+	return r;
 }
 
 int oci_rootfs_setup(struct vs_ctx *ctx, const struct vs_oci_spec *s,
@@ -553,20 +505,8 @@ int oci_rootfs_setup(struct vs_ctx *ctx, const struct vs_oci_spec *s,
 	for (size_t i = 0; r == 0 && i < s->nmounts; i++)
 		r = do_mount(ctx, rootfd, bundle, &s->mounts[i],
 			     trees ? trees[i] : -1);
-	for (size_t i = 0; r == 0 && i < sizeof(default_devices) /
-					     sizeof(*default_devices);
-	     i++) {
-		bool mine = false;
-		for (size_t k = 0; k < s->ndevices && !mine; k++)
-			mine = !strcmp(s->devices[k].path,
-				       default_devices[i].path);
-		if (!mine)
-			r = make_device(ctx, rootfd, &default_devices[i]);
-	}
-	for (size_t i = 0; r == 0 && i < s->ndevices; i++)
-		r = make_device(ctx, rootfd, &s->devices[i]);
 	if (r == 0)
-		dev_links(rootfd);
+		r = make_devices(ctx, s, rootfd);
 	if (r < 0) {
 		close(rootfd);
 		return -1;
@@ -584,67 +524,17 @@ int oci_rootfs_pivot(struct vs_ctx *ctx, const char *rootfs, bool no_pivot)
 			      no_pivot ? VS_ROOT_MOVE : VS_ROOT_PIVOT);
 }
 
-static int mask(struct vs_ctx *ctx, int rootfd, const char *path)
-{
-	int fd = in_root(rootfd, path, O_PATH | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0
-				       : vs_set_errno(ctx, errno, "cannot mask "
-								  "'%s'",
-						      path);
-	struct stat st;
-	char p[64];
-	fdpath(fd, p, sizeof(p));
-	int r = fstat(fd, &st);
-	if (r == 0 && S_ISDIR(st.st_mode))
-		r = mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k");
-	else if (r == 0)
-		r = mount("/dev/null", p, NULL, MS_BIND, NULL);
-	int e = errno;
-	close(fd);
-	return r < 0 ? vs_set_errno(ctx, e, "cannot mask '%s'", path) : 0;
-}
-
-static int readonly(struct vs_ctx *ctx, int rootfd, const char *path)
-{
-	int fd = in_root(rootfd, path, O_PATH | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0
-				       : vs_set_errno(ctx, errno, "cannot make "
-								  "'%s' "
-								  "read-only",
-						      path);
-	char p[64];
-	fdpath(fd, p, sizeof(p));
-	int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
-	close(fd);
-	fd = r == 0 ? in_root(rootfd, path, O_PATH | O_NOFOLLOW) : -1;
-	fdpath(fd, p, sizeof(p));
-	if (fd < 0 || mount(NULL, p, NULL,
-			    MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(p),
-			    NULL) < 0)
-		r = -1;
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	return r < 0 ? vs_set_errno(ctx, e, "cannot make '%s' read-only", path)
-		     : 0;
-}
-
 int oci_rootfs_finish(struct vs_ctx *ctx, const struct vs_oci_spec *s)
 {
 	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return vs_set_errno(ctx, errno, "cannot open the root");
-	int r = 0;
-	for (char **m = s->masked; r == 0 && m && *m; m++)
-		r = mask(ctx, rootfd, *m);
-	for (char **m = s->readonly; r == 0 && m && *m; m++)
-		r = readonly(ctx, rootfd, *m);
+	int r = vs_protect_paths(ctx, rootfd, (const char *const *)s->masked,
+				 (const char *const *)s->readonly);
 	close(rootfd);
 	if (r == 0 && s->root_ro &&
 	    mount(NULL, "/", NULL,
-		  MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"),
+		  MS_BIND | MS_REMOUNT | MS_RDONLY | vs_locked_flags("/"),
 		  NULL) < 0)
 		r = vs_set_errno(ctx, errno, "cannot make the root read-only");
 	for (size_t i = 0; r == 0 && s->rootfs_propagation &&

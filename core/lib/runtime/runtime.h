@@ -529,6 +529,52 @@ void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init);
  * or NULL when it names none below v2, or one with "..". */
 char *vs_cgroup_leaf_dir(const char *v2, const char *lines);
 
+/* protect.c: paths of /proc and /sys a guest or container may not read
+ * (masked) or change (read-only).  The defaults, NULL-terminated: guests
+ * take them, `vs oci spec` writes them. */
+extern const char *const vs_masked_default[];
+extern const char *const vs_readonly_default[];
+/* path (absolute, inside the root open at rootfd) opened with flags,
+ * never leaving that root (no magic links); -1 with errno. */
+int vs_in_root(int rootfd, const char *path, int flags);
+/* The flags a bind remount of the mount at path must keep (a user
+ * namespace cannot drop them). */
+unsigned long vs_locked_flags(const char *path);
+/* Mounts an empty read-only tmpfs over the directory path inside rootfd,
+ * /dev/null over a file; nothing for a missing path.  0, or -1 with the
+ * error set. */
+int vs_path_mask(struct vs_ctx *ctx, int rootfd, const char *path);
+/* Binds path inside rootfd read-only onto itself (what is mounted below
+ * it too); nothing for a missing path.  0, or -1 with the error set. */
+int vs_path_readonly(struct vs_ctx *ctx, int rootfd, const char *path);
+/* Masks every path of masked, then makes every path of readonly
+ * read-only (both NULL-terminated, or NULL).  0, or -1 with the error
+ * set (the first failure). */
+int vs_protect_paths(struct vs_ctx *ctx, int rootfd,
+		     const char *const *masked, const char *const *readonly);
+
+/* devnodes.c: the /dev of a guest or container.  vs_dev_defaults: the
+ * character devices every one gets (mode 0666), up to a NULL name. */
+struct vs_devnode {
+	const char *name;
+	unsigned major, minor;
+};
+extern const struct vs_devnode vs_dev_defaults[];
+/* Makes the node name in dirfd (type S_IFCHR, S_IFBLK or S_IFIFO) with
+ * mode and owner, replacing a node of that name.  With bind, or where
+ * mknod is refused (a user namespace), the host's node at host is bound
+ * on an empty file instead.  0, or -1 with errno. */
+int vs_dev_node(int dirfd, const char *name, mode_t type, dev_t rdev,
+		mode_t mode, uid_t uid, gid_t gid, const char *host, bool bind);
+/* The links of devfd: fd, stdin, stdout and stderr into /proc/self/fd,
+ * ptmx to pts/ptmx (replacing a node); a link already there stays.  0,
+ * or -1 with errno and *which naming the link. */
+int vs_dev_links(int devfd, const char **which);
+/* The console: a pty of devfd's devpts (at pts), its slave bound on
+ * devfd's console (replacing a node); *master and *slave are the
+ * caller's to close.  0, or -1 with errno. */
+int vs_dev_console(int devfd, int *master, int *slave);
+
 /* rootswitch.c: how the current directory becomes the root: pivot_root
  * (the old root detached), a move onto / then chroot (no pivot_root:
  * an initramfs), or a chroot alone (no mount namespace). */
