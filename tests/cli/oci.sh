@@ -164,13 +164,14 @@ expect_error "a pid namespace path that is another kind of namespace" 1 "cannot 
 same "nothing left of j1-j6, u1-u3" "" "$(for j in j1 j2 j3 j4 j5 j6 u1 u2 u3; do left $j; done)"
 
 # ---- the process -----------------------------------------------------
-mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; echo end']
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; cat /proc/self/oom_score_adj; echo end']
 c['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [5, 7]}
+c['process']['oomScoreAdj'] = 250
 c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'hard': 321, 'soft': 123}]
 c['process']['capabilities'] = {'bounding': ['CAP_KILL', 'CAP_CHOWN'], 'effective': ['CAP_KILL'], 'permitted': ['CAP_KILL', 'CAP_CHOWN'], 'inheritable': ['CAP_KILL'], 'ambient': ['CAP_KILL']}
 c['mounts'].append({'destination': '/tmp', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['mode=1777']})"
 run oci run -b "$B" p1
-same "process: uid, groups, effective (ambient) and bounding capabilities, no_new_privs, rlimit, read-only root, writable tmpfs, masked /proc/timer_list, read-only /proc/sys" "1000
+same "process: uid, groups, effective (ambient) and bounding capabilities, no_new_privs, rlimit, read-only root, writable tmpfs, masked /proc/timer_list, read-only /proc/sys, oomScoreAdj" "1000
 1000 5 7
 CapEff:	0000000000000020
 CapBnd:	0000000000000021
@@ -178,6 +179,7 @@ NoNewPrivs:	1
 123
 tmpw
 0
+250
 end" "$OUT"
 
 # ---- seccomp ---------------------------------------------------------

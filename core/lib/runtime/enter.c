@@ -319,7 +319,7 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* badness (our /proc is the host's until we join) */
-	if (a->res.have_oom && vs_oom_self(a->res.oom_score_adj) < 0)
+	if (a->res.have_oom && vs_oom_write(0, a->res.oom_score_adj) < 0)
 		attach_fail(a, "set the OOM badness in", NULL);
 	const char *failed = attach_join(a, born_in_v2);
 	if (failed)

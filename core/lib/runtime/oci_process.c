@@ -110,23 +110,9 @@ int oci_process_limits(struct vs_ctx *ctx, const struct vs_oci_process *p,
 							"%d of the process",
 					    p->rlimits[i].resource);
 	}
-	if (p->has_oom) {
-		char path[64], v[16];
-		if (pid)
-			snprintf(path, sizeof(path), "/proc/%d/oom_score_adj",
-				 (int)pid);
-		else
-			snprintf(path, sizeof(path), "/proc/self/oom_score_adj");
-		snprintf(v, sizeof(v), "%d", p->oom_score_adj);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		bool ok = fd >= 0 && vs_write_all(fd, v, strlen(v));
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		if (!ok)
-			return vs_set_errno(ctx, e, "cannot set oomScoreAdj %d",
-					    p->oom_score_adj);
-	}
+	if (p->has_oom && vs_oom_write(pid, p->oom_score_adj) < 0)
+		return vs_set_errno(ctx, errno, "cannot set oomScoreAdj %d",
+				    p->oom_score_adj);
 	return 0;
 }
 

@@ -583,8 +583,7 @@ int vs_resources_load(struct vs_guest *g, struct vs_resources *r, bool warn)
 	return 0;
 }
 
-/* Writes /proc/<pid>/oom_score_adj (pid 0: ours).  0 or -1 (errno). */
-static int oom_write(pid_t pid, int adj)
+int vs_oom_write(pid_t pid, int adj)
 {
 	char p[64], v[16];
 	if (pid)
@@ -621,16 +620,11 @@ int vs_resources_apply(struct vs_guest *g, const struct vs_resources *r,
 		return vs_set_errno(ctx, errno, "cannot set the I/O priority "
 						"of guest '%s'",
 				    g->name);
-	if (r->have_oom && oom_write(pid, r->oom_score_adj) < 0)
+	if (r->have_oom && vs_oom_write(pid, r->oom_score_adj) < 0)
 		return vs_set_errno(ctx, errno, "cannot set the OOM badness of "
 						"guest '%s'",
 				    g->name);
 	return 0;
-}
-
-int vs_oom_self(int adj)
-{
-	return oom_write(0, adj);
 }
 
 int vs_resources_self(const struct vs_resources *r)

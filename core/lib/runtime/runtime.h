@@ -153,9 +153,9 @@ int vs_resources_load(struct vs_guest *g, struct vs_resources *r, bool warn);
  * limits, nice, I/O priority, OOM badness.  0 or -1 (error set). */
 int vs_resources_apply(struct vs_guest *g, const struct vs_resources *r,
 		       pid_t pid);
-/* Sets our own oom_score_adj (badness, for entered processes).  0 or -1
- * (errno). */
-int vs_oom_self(int adj);
+/* Writes the oom_score_adj (badness) of pid, 0 for our own (entered
+ * processes, OCI processes).  0 or -1 (errno). */
+int vs_oom_write(pid_t pid, int adj);
 /* In a process of the guest: its personality.  0 or -1 (errno). */
 int vs_resources_self(const struct vs_resources *r);
 /* The cgroup setting of a VServer token bucket (fill rate per interval,
