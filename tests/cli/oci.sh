@@ -182,6 +182,29 @@ tmpw
 250
 end" "$OUT"
 
+# ---- linux.sysctl ----------------------------------------------------
+# written while /proc/sys is writable, before the spec makes it read-only
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_default_ttl /proc/sys/kernel/domainname']
+c['linux']['sysctl'] = {'kernel.msgmax': '12345', 'net.ipv4.ip_default_ttl': '77', 'kernel.domainname': 'sysctl.example'}"
+hostmsg=$(cat /proc/sys/kernel/msgmax)
+run oci run -b "$B" s1
+same "linux.sysctl: the container's IPC, network and UTS settings, with /proc/sys read-only afterwards" "0|12345
+77
+sysctl.example" "$RC|$OUT"
+same "linux.sysctl: the host's own are unchanged" "$hostmsg" "$(cat /proc/sys/kernel/msgmax)"
+# a setting of the whole host would change the host (runc refuses it too)
+mkbundle "$B" "c['linux']['sysctl'] = {'vm.swappiness': '1'}"
+hostswap=$(cat /proc/sys/vm/swappiness)
+expect_error "linux.sysctl of the host (vm.swappiness)" 1 "sysctl 'vm.swappiness' is not in a separate kernel namespace of the container" oci run -b "$B" s2
+same "... the host's is unchanged, nothing is left" "$hostswap|" "$(cat /proc/sys/vm/swappiness)|$(left s2)"
+mkbundle "$B" "c['linux']['sysctl'] = {'net.ipv4.ip_default_ttl': '9'}
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'network']"
+hostttl=$(cat /proc/sys/net/ipv4/ip_default_ttl)
+expect_error "linux.sysctl net.* without a network namespace of the container" 1 "sysctl 'net.ipv4.ip_default_ttl' is not in a separate kernel namespace of the container" oci run -b "$B" s3
+same "... the host's is unchanged" "$hostttl" "$(cat /proc/sys/net/ipv4/ip_default_ttl)"
+mkbundle "$B" "c['linux']['sysctl'] = {'kernel..msgmax/../x': '1'}"
+expect_error "linux.sysctl: a name with .. and /" 1 "sysctl 'kernel..msgmax/../x' is not in a separate kernel namespace of the container" oci run -b "$B" s4
+
 # ---- seccomp ---------------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'mkdir /tmp/d && echo made; grep ^Seccomp: /proc/self/status; echo vs-oci >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; true']
 c['root']['readonly'] = False

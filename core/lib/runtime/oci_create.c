@@ -67,14 +67,11 @@ static void write_sysctl(struct cinit *c)
 {
 	for (char **k = c->s->sysctl; k && *k; k += 2) {
 		char path[PATH_MAX];
+		/* checked by prepare: a name of the container's namespaces */
 		int n = snprintf(path, sizeof(path), "/proc/sys/%s", k[0]);
 		for (char *p = path + 10; p < path + n; p++)
 			if (*p == '.')
 				*p = '/';
-		if (strstr(k[0], "..") || strchr(k[0], '/')) {
-			vs_set_error(c->ctx, "bad sysctl '%s'", k[0]);
-			fail(c);
-		}
 		int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || !vs_write_all(fd, k[1], strlen(k[1]))) {
 			vs_set_errno(c->ctx, errno, "cannot set sysctl '%s' to "
@@ -135,6 +132,8 @@ static _Noreturn void init_main(struct cinit *c)
 	int term = -1;
 	if (s->process.terminal && (term = oci_pty(ctx, true)) < 0)
 		fail(c);
+	/* the sysctls while /proc/sys is writable (as runc) */
+	write_sysctl(c);
 	if (oci_rootfs_finish(ctx, s) < 0)
 		fail(c);
 	/* of the runtime's descriptors only the pipes to it and the fifo
@@ -152,7 +151,6 @@ static _Noreturn void init_main(struct cinit *c)
 			     s->domainname);
 		fail(c);
 	}
-	write_sysctl(c);
 	if (!oci_find_program(&s->process)) {
 		vs_set_error(ctx, "cannot run '%s' in the container: "
 				  "executable file not found in $PATH",
@@ -301,6 +299,16 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 	}
 	for (size_t i = s->nns; i < 8; i++)
 		c->joinfd[i] = -1;
+	/* a sysctl of the host's would change the host (as runc refuses) */
+	int have = 0;
+	for (size_t i = 0; i < s->nns; i++)
+		have |= s->ns[i].type;
+	for (char **k = s->sysctl; k && *k; k += 2)
+		if (!vs_sysctl_namespaced(k[0], have))
+			return vs_set_error(ctx, "sysctl '%s' is not in a "
+						 "separate kernel namespace of "
+						 "the container",
+					    k[0]);
 	if (!mnt)
 		return vs_set_error(ctx, "linux.namespaces has no mount "
 					 "namespace: vs-oci always makes one "

@@ -186,6 +186,10 @@ int vs_dlimits_apply(struct vs_guest *g);
 struct vs_sysctl {
 	char name[128], value[1024];
 };
+/* Whether the sysctl name (dotted) belongs to a namespace of nsflags
+ * (CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET): one a guest or container
+ * may set without changing the host. */
+bool vs_sysctl_namespaced(const char *name, int nsflags);
 /* The settings of the guest's own namespaces (net.* only with netns);
  * with warn, one warning for each other one.  0, or -1 with the error
  * set (a bad name). */

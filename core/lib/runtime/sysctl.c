@@ -15,14 +15,14 @@
 
 #include "runtime/runtime.h"
 
-/* Namespaced by the IPC namespace (every guest has its own) or the UTS
- * one; "net." by the network namespace. */
-static const char *const ipc_uts[] = {
+/* Namespaced by the IPC namespace (and fs.mqueue.*); kernel.hostname and
+ * kernel.domainname by the UTS one, net.* by the network one. */
+static const char *const ipc[] = {
 	"kernel.shmmax",      "kernel.shmall",	   "kernel.shmmni",
 	"kernel.shm_rmid_forced", "kernel.msgmax", "kernel.msgmnb",
 	"kernel.msgmni",      "kernel.sem",	   "kernel.auto_msgmni",
 	"kernel.msg_next_id", "kernel.sem_next_id", "kernel.shm_next_id",
-	"kernel.hostname",    "kernel.domainname", NULL};
+	NULL};
 
 static bool name_ok(const char *s)
 {
@@ -33,6 +33,23 @@ static bool name_ok(const char *s)
 		    !(*s >= '0' && *s <= '9') && !strchr("._-", *s))
 			return false;
 	return true;
+}
+
+bool vs_sysctl_namespaced(const char *name, int nsflags)
+{
+	if (!name_ok(name))
+		return false;
+	if (!strncmp(name, "net.", 4))
+		return nsflags & CLONE_NEWNET;
+	if (!strncmp(name, "fs.mqueue.", 10))
+		return nsflags & CLONE_NEWIPC;
+	if (!strcmp(name, "kernel.hostname") ||
+	    !strcmp(name, "kernel.domainname"))
+		return nsflags & CLONE_NEWUTS;
+	for (const char *const *p = ipc; *p; p++)
+		if (!strcmp(name, *p))
+			return nsflags & CLONE_NEWIPC;
+	return false;
 }
 
 int vs_sysctl_load(struct vs_guest *g, bool netns, bool warn,
@@ -73,10 +90,6 @@ int vs_sysctl_load(struct vs_guest *g, bool netns, bool warn,
 					 real, set);
 			break;
 		}
-		bool ours = false;
-		for (const char *const *p = ipc_uts; *p && !ours; p++)
-			ours = !strcmp(set, *p);
-		ours |= !strncmp(set, "fs.mqueue.", 10);
 		if (!strncmp(set, "net.", 4) && !netns) {
 			if (warn)
 				vs_warn(ctx, "guest '%s': %s ignored: the guest "
@@ -86,7 +99,9 @@ int vs_sysctl_load(struct vs_guest *g, bool netns, bool warn,
 					g->name, real, set);
 			continue;
 		}
-		if (!ours && strncmp(set, "net.", 4)) {
+		/* every guest has its own IPC and UTS namespaces */
+		if (!vs_sysctl_namespaced(set, CLONE_NEWIPC | CLONE_NEWUTS |
+						   CLONE_NEWNET)) {
 			if (warn)
 				vs_warn(ctx, "guest '%s': %s ignored: '%s' is "
 					     "not a setting of the guest's own "
