@@ -41,6 +41,7 @@
  * entry"). */
 #define _GNU_SOURCE
 #include "hashrun.h"
+#include <sys/mman.h>
 
 static void hprogress(struct hrun *h, size_t i, size_t n)
 {
@@ -155,6 +156,36 @@ static void add_stats(struct vs_hash_stats *to, const struct vs_hash_stats *s)
 		to->skipped[r] += s->skipped[r];
 }
 
+/* Whether the files of the run are in the page cache: the first MiB of
+ * up to 32 candidates spread over the run, by mincore(2). */
+static bool mostly_cached(struct hrun *h)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t in = 0, all = 0, step = h->n / 32 + 1;
+	unsigned char vec[256];
+	for (size_t i = 0; i < h->n; i += step) {
+		const struct hcand *c = &h->c[h->order[i]];
+		struct stat st;
+		int fd = hf_cand_reopen(h, c, &st);
+		if (fd < 0)
+			continue;
+		size_t len = st.st_size < (256 * pg) ? (size_t)st.st_size
+						     : (size_t)(256 * pg);
+		void *m = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0)
+			      : MAP_FAILED;
+		size_t np = (len + (size_t)pg - 1) / (size_t)pg;
+		if (m != MAP_FAILED && mincore(m, len, vec) == 0) {
+			for (size_t k = 0; k < np; k++)
+				in += vec[k] & 1;
+			all += np;
+		}
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		close(fd);
+	}
+	return all && in * 10 >= all * 9;
+}
+
 static void link_pass(struct hrun *h)
 {
 	/* one malloc arena: threads allocate little, and an arena each would
@@ -165,6 +196,12 @@ static void link_pass(struct hrun *h)
 	int started = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int nth = cpus < 2 ? 4 : cpus >= THREADS / 2 ? THREADS : 2 * (int)cpus;
+	/* reflink: more threads than CPUs help only while threads wait for
+	 * the disk; with the files cached they wait on each other instead
+	 * (XFS: in every clone and dedupe, on the lock of an allocation
+	 * group), so a warm run takes one per CPU */
+	if (h->o->link == VS_LINK_REFLINK && cpus >= 2 && mostly_cached(h))
+		nth = cpus >= THREADS ? THREADS : (int)cpus;
 	for (int i = 0; i < nth; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].h = h;
