@@ -32,8 +32,9 @@ cleanup() {
 			kill -9 "$p" 2>/dev/null
 		done
 	done
-	# the tests' cgroups
-	for d in /sys/fs/cgroup/*/"$CGBASE" /sys/fs/cgroup/"$CGBASE"; do
+	# the tests' cgroups (CGEXTRA: another top group a test made)
+	for d in /sys/fs/cgroup/*/"$CGBASE" /sys/fs/cgroup/"$CGBASE" \
+		${CGEXTRA:+/sys/fs/cgroup/*/$CGEXTRA /sys/fs/cgroup/$CGEXTRA}; do
 		[ -d "$d" ] || continue
 		# the guests' groups and those a guest made below its own
 		find "$d" -mindepth 1 -name cgroup.procs -exec cat {} + 2>/dev/null |

@@ -182,6 +182,20 @@ tmpw
 250
 end" "$OUT"
 
+# ---- process.env, process.cwd, hostname, domainname, an LSM profile ----
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'pwd; echo \"\$FOO\"; hostname; cat /proc/sys/kernel/domainname']
+c['process']['env'] = ['PATH=/bin', 'FOO=bar baz']
+c['process']['cwd'] = '/tmp'
+c['process']['apparmorProfile'] = 'some-profile'
+c['hostname'] = 'h.example'
+c['domainname'] = 'dom.example'"
+run oci run -b "$B" e1
+same "process.env and cwd, hostname and domainname" "0|/tmp
+bar baz
+h.example
+dom.example" "$RC|$OUT"
+check "an AppArmor profile is ignored with a warning" grep -q "process.apparmorProfile ignored" "$T/err"
+
 # ---- linux.sysctl ----------------------------------------------------
 # written while /proc/sys is writable, before the spec makes it read-only
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_default_ttl /proc/sys/kernel/domainname']
@@ -230,6 +244,12 @@ check "poststart ran at start" grep -q '"status":"running"' "$T/hk/poststart"
 for i in $(seq 100); do run oci state h1; out_has stopped && break; sleep 0.02; done
 expect_ok "hooks: delete" oci delete h1
 check "poststop ran at delete" grep -q '"status":"stopped"' "$T/hk/poststop"
+# startContainer runs in the container, just before its process
+mkbundle "$B" "c['process']['args'] = ['cat', '/tmp/started']
+c['mounts'].append({'destination': '/tmp', 'type': 'tmpfs', 'source': 'tmpfs'})
+c['hooks'] = {'startContainer': [{'path': '/bin/sh', 'args': ['sh', '-c', 'hostname >/tmp/started']}]}"
+run oci run -b "$B" h3
+same "startContainer ran in the container before its process" "0|vs-oci" "$RC|$OUT"
 mkbundle "$B" "c['process']['args'] = ['true']
 c['hooks'] = {'createRuntime': [{'path': '/bin/false'}]}"
 expect_error "a failing createRuntime hook fails the create" 1 "the createRuntime hook '/bin/false' failed (exit status 1)" oci create -b "$B" h2

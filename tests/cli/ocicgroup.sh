@@ -11,7 +11,7 @@ B=$T/b1
 
 # ---- the lifecycle ---------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sleep', '300']
-c['linux']['resources'] = {'memory': {'limit': 67108864}, 'pids': {'limit': 40}}"
+c['linux']['resources'] = {'memory': {'limit': 67108864}, 'pids': {'limit': 40}, 'cpu': {'quota': 50000, 'period': 100000, 'shares': 512}}"
 expect_ok "create" oci create --bundle "$B" --pid-file "$T/pid" c1
 P=$(cat "$T/pid" 2>/dev/null)
 run oci state c1
@@ -25,6 +25,15 @@ same "the process runs its args" sleep "$(cat /proc/"$P"/comm 2>/dev/null)"
 run oci exec c1 sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'
 same "exec: sees linux.resources in its cgroup (memory, pids)" "67108864
 40" "$OUT"
+run oci exec c1 sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight'
+case $OUT in
+*" "*) want="50000 100000
+20" ;; # cgroup2: cpu.max, and cpu.weight from shares 512 as runc converts it
+*) want="50000
+100000
+512" ;;
+esac
+same "exec: sees the cpu quota, period and shares" "$want" "$OUT"
 run oci exec c1 sh -c 'cat /proc/1/comm; ps -o comm | grep -c sleep'
 same "exec: in the container's pid namespace, beside its process" "sleep
 1" "$OUT"
@@ -96,4 +105,19 @@ same "no cgroup namespace: its own group's limits, no host group seen, read-only
 67108864
 0" "$OUT"
 same "nothing left of cg1" "" "$(left cg1)"
+
+# the systemd form of cgroupsPath (--systemd-cgroup): slice:prefix:name,
+# the group <slice>/<prefix>-<name>.scope (a slice of the test's own)
+CGEXTRA=vstest$$.slice
+mkbundle "$B" "c['process']['args'] = ['sleep', '300']
+c['linux']['cgroupsPath'] = 'vstest$$.slice:vstest:sd1'
+c['linux']['resources'] = {'pids': {'limit': 43}}"
+expect_ok "--systemd-cgroup create with slice:prefix:name" oci --systemd-cgroup create -b "$B" sd1
+scope=$(ls -d /sys/fs/cgroup/pids/$CGEXTRA/vstest-sd1.scope /sys/fs/cgroup/$CGEXTRA/vstest-sd1.scope 2>/dev/null | head -n 1)
+same "its group is <slice>/<prefix>-<name>.scope, with its limit" "43" "$(cat "$scope/pids.max" 2>/dev/null)"
+expect_ok "--systemd-cgroup delete --force" oci --systemd-cgroup delete --force sd1
+check "its scope is gone" test -n "$scope" -a ! -d "$scope"
+mkbundle "$T/b2" "c['process']['args'] = ['true']"
+expect_error "--systemd-cgroup with a cgroupfs path" 1 "bad cgroupsPath '/$CGBASE/b2': with --systemd-cgroup it is slice:prefix:name" oci --systemd-cgroup create -b "$T/b2" sd2
+same "nothing left of sd1, sd2" "" "$(left sd1; left sd2)"
 finish
