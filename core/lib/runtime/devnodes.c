@@ -20,11 +20,6 @@ const struct vs_devnode vs_dev_defaults[] = {
     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
     {NULL, 0, 0}};
 
-static void fdpath(int fd, char *out, size_t size)
-{
-	snprintf(out, size, "/proc/self/fd/%d", fd);
-}
-
 /* host bound on a new empty file name in dirfd. */
 static int bind_host(int dirfd, const char *name, const char *host)
 {
@@ -34,7 +29,7 @@ static int bind_host(int dirfd, const char *name, const char *host)
 	if (fd < 0)
 		return -1;
 	char p[64];
-	fdpath(fd, p, sizeof(p));
+	vs_fdpath(fd, p, sizeof(p));
 	int r = mount(host, p, NULL, MS_BIND, NULL);
 	int e = errno;
 	close(fd);
@@ -94,8 +89,8 @@ int vs_dev_console(int devfd, int *master, int *slave)
 			0600)) < 0)
 		goto fail;
 	char a[64], b[64];
-	fdpath(s, a, sizeof(a));
-	fdpath(c, b, sizeof(b));
+	vs_fdpath(s, a, sizeof(a));
+	vs_fdpath(c, b, sizeof(b));
 	if (mount(a, b, NULL, MS_BIND, NULL) < 0)
 		goto fail;
 	close(c);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,12 +36,6 @@ static int open_in(int dirfd, const char *path, int flags, unsigned long long ho
 
 #define FIXED (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
 
-static const char *fdpath(int fd, char *buf)
-{
-	snprintf(buf, 64, "/proc/self/fd/%d", fd);
-	return buf;
-}
-
 /* Opens the fixed mount point <name> of the guest (never created: a start
  * changes nothing in the guest's root).  A symlink there refuses the
  * start. */
@@ -61,7 +54,7 @@ static int do_mount(struct vs_plan *p, const char *src, int fd,
 		    const char *shown)
 {
 	char b[64];
-	if (mount(src, fdpath(fd, b), type, flags, data) < 0)
+	if (mount(src, vs_fdpath(fd, b, sizeof(b)), type, flags, data) < 0)
 		return vs_set_errno(p->g->ctx, errno,
 				    "cannot mount %s in guest '%s'", shown,
 				    p->g->name);
@@ -119,7 +112,7 @@ static int setup_sys(struct vs_plan *p, int rootfd)
 	if (fd < 0)
 		return -1;
 	char b[64];
-	int r = mount("sysfs", fdpath(fd, b), "sysfs",
+	int r = mount("sysfs", vs_fdpath(fd, b, sizeof(b)), "sysfs",
 		      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	/* a user-namespace guest without a network namespace of its own may
 	 * not mount sysfs: the host's, with what is mounted below it, all
@@ -206,7 +199,7 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		/* mqueue belongs to the IPC namespace; optional */
 		if (fd >= 0) {
 			char b[64];
-			mount("mqueue", fdpath(fd, b), "mqueue",
+			mount("mqueue", vs_fdpath(fd, b, sizeof(b)), "mqueue",
 			      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 			close(fd);
 		}
@@ -279,7 +272,7 @@ static int setup_fstab(struct vs_plan *p, int rootfd, const char *file,
 						    "%s:%d: cannot bind '%s'",
 						    shown, m->line, m->src);
 			}
-			r = mount(fdpath(sfd, a), fdpath(tfd, b), NULL,
+			r = mount(vs_fdpath(sfd, a, sizeof(a)), vs_fdpath(tfd, b, sizeof(b)), NULL,
 				  MS_BIND | (m->flags & MS_REC), NULL);
 			close(sfd);
 			unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
@@ -287,14 +280,14 @@ static int setup_fstab(struct vs_plan *p, int rootfd, const char *file,
 				int top = open_in(rootfd, m->dst, O_PATH,
 						  RESOLVE_IN_ROOT);
 				r = top < 0 ? -1
-					    : mount(NULL, fdpath(top, b), NULL,
+					    : mount(NULL, vs_fdpath(top, b, sizeof(b)), NULL,
 						    MS_BIND | MS_REMOUNT | extra,
 						    NULL);
 				if (top >= 0)
 					close(top);
 			}
 		} else {
-			r = mount(m->src, fdpath(tfd, b), m->type, m->flags,
+			r = mount(m->src, vs_fdpath(tfd, b, sizeof(b)), m->type, m->flags,
 				  m->data[0] ? m->data : NULL);
 		}
 		int e = errno;

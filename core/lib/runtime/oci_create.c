@@ -68,10 +68,7 @@ static void write_sysctl(struct cinit *c)
 	for (char **k = c->s->sysctl; k && *k; k += 2) {
 		char path[PATH_MAX];
 		/* checked by prepare: a name of the container's namespaces */
-		int n = snprintf(path, sizeof(path), "/proc/sys/%s", k[0]);
-		for (char *p = path + 10; p < path + n; p++)
-			if (*p == '.')
-				*p = '/';
+		vs_sysctl_path(k[0], path, sizeof(path));
 		int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || !vs_write_all(fd, k[1], strlen(k[1]))) {
 			vs_set_errno(c->ctx, errno, "cannot set sysctl '%s' to "

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -133,11 +132,6 @@ static int parse_options(struct vs_ctx *ctx, const struct vs_oci_mount *m,
 	return 0;
 }
 
-static void fdpath(int fd, char *out, size_t size)
-{
-	snprintf(out, size, "/proc/self/fd/%d", fd);
-}
-
 /* Mounts one hierarchy (names its v1 controllers, NULL for cgroup2) on
  * p, the directory dst/<name> of the container's cgroup tmpfs.  Without
  * a cgroup namespace of its own the container sees only its own group:
@@ -164,7 +158,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 		free(own);
 		return;
 	}
-	fdpath(t, tp, sizeof(tp));
+	vs_fdpath(t, tp, sizeof(tp));
 	if (mount(type, tp, type, flags, names ? data : NULL) == 0) {
 		/* the mount over the scratch directory, not the directory */
 		int scratch = vs_in_root(rootfd, tmp, O_PATH | O_DIRECTORY);
@@ -176,7 +170,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 						   own[1] ? own + 1 : ".", &how,
 						   sizeof(how));
 		if (g >= 0) {
-			fdpath(g, gp, sizeof(gp));
+			vs_fdpath(g, gp, sizeof(gp));
 			unsigned long keep = flags & (MS_RDONLY | MS_NOSUID |
 						      MS_NODEV | MS_NOEXEC);
 			if (mount(gp, p, NULL, MS_BIND, NULL) == 0 && keep)
@@ -185,7 +179,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 			close(g);
 		}
 		if (scratch >= 0) {
-			fdpath(scratch, tp, sizeof(tp));
+			vs_fdpath(scratch, tp, sizeof(tp));
 			umount2(tp, MNT_DETACH);
 			close(scratch);
 		}
@@ -207,7 +201,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 static int mount_v2(int rootfd, const char *dst, int at, unsigned long flags)
 {
 	char p[64], mp[64];
-	fdpath(at, p, sizeof(p));
+	vs_fdpath(at, p, sizeof(p));
 	if (mount("cgroup2", p, "cgroup2", flags, NULL) < 0)
 		return -1;
 	char *own = vs_cgroup_own_path("");
@@ -227,7 +221,7 @@ static int mount_v2(int rootfd, const char *dst, int at, unsigned long flags)
 					     AT_EMPTY_PATH);
 	int e = errno, r = -1;
 	if (m >= 0) {
-		fdpath(m, mp, sizeof(mp));
+		vs_fdpath(m, mp, sizeof(mp));
 		umount2(mp, MNT_DETACH);
 	}
 	if (t >= 0) {
@@ -293,7 +287,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 	char p[64], sub[PATH_MAX];
 	if (fd < 0)
 		return vs_set_errno(ctx, errno, "cannot make '%s'", dst);
-	fdpath(fd, p, sizeof(p));
+	vs_fdpath(fd, p, sizeof(p));
 	int r = 0;
 	if (n == 0) { /* pure cgroup2 */
 		if (mount_v2(rootfd, dst, fd, flags) < 0)
@@ -318,7 +312,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 		int s = make_path(rootfd, sub, false);
 		if (s < 0)
 			continue;
-		fdpath(s, p, sizeof(p));
+		vs_fdpath(s, p, sizeof(p));
 		/* a hierarchy the kernel will not mount here (a user
 		 * namespace) is left out */
 		mount_hierarchy(rootfd, dst, p, i < n ? names[i] : NULL, flags);
@@ -337,7 +331,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 	}
 	if (flags & MS_RDONLY) {
 		fd = vs_in_root(rootfd, dst, O_PATH);
-		fdpath(fd, p, sizeof(p));
+		vs_fdpath(fd, p, sizeof(p));
 		if (fd >= 0)
 			mount(NULL, p, NULL,
 			      MS_REMOUNT | MS_BIND | MS_RDONLY | vs_locked_flags(p),
@@ -381,7 +375,7 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 		return vs_set_errno(ctx, errno, "cannot make '%s' in the rootfs",
 				    m->dst);
 	char p[64];
-	fdpath(fd, p, sizeof(p));
+	vs_fdpath(fd, p, sizeof(p));
 	int r = 0;
 	if (bind) {
 		/* an idmapped one was made by the runtime: attached here */
@@ -397,7 +391,7 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 			/* the flags come with a remount of the new mount */
 			close(fd);
 			fd = vs_in_root(rootfd, m->dst, O_PATH);
-			fdpath(fd, p, sizeof(p));
+			vs_fdpath(fd, p, sizeof(p));
 			if (fd < 0 ||
 			    mount(NULL, p, NULL,
 				  MS_REMOUNT | MS_BIND | rest | vs_locked_flags(p),
@@ -414,7 +408,7 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 	if (r == 0 && o.prop) {
 		close(fd);
 		fd = vs_in_root(rootfd, m->dst, O_PATH);
-		fdpath(fd, p, sizeof(p));
+		vs_fdpath(fd, p, sizeof(p));
 		if (fd < 0 || mount(NULL, p, NULL, o.prop, NULL) < 0)
 			r = vs_set_errno(ctx, errno, "cannot set the "
 						     "propagation of '%s'",

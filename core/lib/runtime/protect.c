@@ -61,9 +61,10 @@ unsigned long vs_locked_flags(const char *path)
 	return f;
 }
 
-static void fdpath(int fd, char *out, size_t size)
+const char *vs_fdpath(int fd, char *out, size_t size)
 {
 	snprintf(out, size, "/proc/self/fd/%d", fd);
+	return out;
 }
 
 int vs_path_mask(struct vs_ctx *ctx, int rootfd, const char *path)
@@ -75,7 +76,7 @@ int vs_path_mask(struct vs_ctx *ctx, int rootfd, const char *path)
 						      "cannot mask '%s'", path);
 	struct stat st;
 	char p[64];
-	fdpath(fd, p, sizeof(p));
+	vs_fdpath(fd, p, sizeof(p));
 	int r = fstat(fd, &st);
 	if (r == 0 && S_ISDIR(st.st_mode))
 		r = mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k");
@@ -96,12 +97,12 @@ int vs_path_readonly(struct vs_ctx *ctx, int rootfd, const char *path)
 						      "read-only",
 						      path);
 	char p[64];
-	fdpath(fd, p, sizeof(p));
+	vs_fdpath(fd, p, sizeof(p));
 	int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
 	close(fd);
 	/* the bind's top, opened again: the remount is of it */
 	fd = r == 0 ? vs_in_root(rootfd, path, O_PATH | O_NOFOLLOW) : -1;
-	fdpath(fd, p, sizeof(p));
+	vs_fdpath(fd, p, sizeof(p));
 	if (fd < 0 || mount(NULL, p, NULL,
 			    MS_BIND | MS_REMOUNT | MS_RDONLY |
 				vs_locked_flags(p),

@@ -190,6 +190,9 @@ struct vs_sysctl {
  * (CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET): one a guest or container
  * may set without changing the host. */
 bool vs_sysctl_namespaced(const char *name, int nsflags);
+/* The file of the sysctl name under /proc/sys ("a.b" -> /proc/sys/a/b)
+ * into out (size bytes). */
+void vs_sysctl_path(const char *name, char *out, size_t size);
 /* The settings of the guest's own namespaces (net.* only with netns);
  * with warn, one warning for each other one.  0, or -1 with the error
  * set (a bad name). */
@@ -541,6 +544,9 @@ extern const char *const vs_readonly_default[];
 /* path (absolute, inside the root open at rootfd) opened with flags,
  * never leaving that root (no magic links); -1 with errno. */
 int vs_in_root(int rootfd, const char *path, int flags);
+/* "/proc/self/fd/<fd>" into out (size bytes; 32 suffice): a mount's
+ * source or target by its descriptor.  Returns out. */
+const char *vs_fdpath(int fd, char *out, size_t size);
 /* The flags a bind remount of the mount at path must keep (a user
  * namespace cannot drop them). */
 unsigned long vs_locked_flags(const char *path);

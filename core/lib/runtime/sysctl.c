@@ -35,6 +35,14 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+void vs_sysctl_path(const char *name, char *out, size_t size)
+{
+	int n = snprintf(out, size, "/proc/sys/%s", name);
+	for (char *p = out + 10; p < out + n && *p; p++)
+		if (*p == '.')
+			*p = '/';
+}
+
 bool vs_sysctl_namespaced(const char *name, int nsflags)
 {
 	if (!name_ok(name))
@@ -133,11 +141,8 @@ static _Noreturn void write_all(int pidfd, const struct vs_sysctl *s,
 	if (setns(pidfd, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		rep[1] = errno;
 	for (size_t i = 0; i < n && !rep[1]; i++) {
-		char path[PATH_MAX] = "/proc/sys/";
-		size_t k = strlen(path);
-		for (const char *c = s[i].name; *c && k < sizeof(path) - 1; c++)
-			path[k++] = *c == '.' ? '/' : *c;
-		path[k] = '\0';
+		char path[PATH_MAX];
+		vs_sysctl_path(s[i].name, path, sizeof(path));
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 		size_t len = strlen(s[i].value);
 		if (fd < 0 || write(fd, s[i].value, len) != (ssize_t)len) {
