@@ -167,7 +167,16 @@ for g in g7 g8; do
 	setfattr -n user.note -v "written in $g" "$r/data/attrs"
 	printf 'one content, the same attributes\n' >"$r/data/sameattrs"
 	setfattr -n user.note -v "the same everywhere" "$r/data/sameattrs"
-	touch -d '2002-03-04 05:06:07' "$r/data/both" "$r/data/sized" "$r/data/forged" "$r/data/many"/f* "$r/data/attrs" "$r/data/sameattrs"
+	# the same beyond 32 KiB: files read as streams, not whole at once
+	mkdir -p "$r/data/big/many"
+	for f in both sized forged attrs sameattrs; do
+		{ cat "$r/data/$f" && yes 'a large file is compared as a stream' | head -c 40000; } >"$r/data/big/$f"
+	done
+	for i in $(seq 1 20); do cp "$r/data/big/both" "$r/data/big/many/f$i"; done
+	setfattr -n user.note -v "written in $g" "$r/data/big/attrs"
+	setfattr -n user.note -v "the same everywhere" "$r/data/big/sameattrs"
+	touch -d '2002-03-04 05:06:07' "$r/data/both" "$r/data/sized" "$r/data/forged" "$r/data/many"/f* "$r/data/attrs" "$r/data/sameattrs" \
+		"$r/data/big"/* "$r/data/big/many"/*
 	# the whole metadata counts: the nanoseconds of the mtime, the flags
 	for f in ns ns2 fl flq; do printf 'one content: %s\n' "${f%2}" >"$r/data/$f"; done
 	touch -d @1015218367.000000001 "$r/data/fl" "$r/data/flq"
@@ -177,34 +186,42 @@ touch -d @1015218367.000000002 "$(rootof g8)/data/ns" "$(rootof g7)/data/ns2"
 chattr +d "$(rootof g7)/data/fl" "$(rootof g7)/data/flq" "$(rootof g8)/data/flq"
 B7=$(manifest "$(rootof g7)")
 B8=$(manifest "$(rootof g8)")
-X=$(rootof g7)/data/forged
-xd=$(sha256sum <"$X" | cut -c1-64)
-forged=$STORE/${xd:0:2}/$xd-m0644-u0-g0-t$(stat -c %Y "$X").000000000-x0
-mkdir -p "${forged%/*}"
-head -c "$(stat -c %s "$X")" /dev/zero >"$forged" && touch -r "$X" "$forged"
+X=$(rootof g7)/data/forged BX=$(rootof g7)/data/big/forged
+forge() {
+	xd=$(sha256sum <"$1" | cut -c1-64)
+	forged=$STORE/${xd:0:2}/$xd-m0644-u0-g0-t$(stat -c %Y "$1").000000000-x0
+	mkdir -p "${forged%/*}"
+	head -c "$(stat -c %s "$1")" /dev/zero >"$forged" && touch -r "$1" "$forged"
+	echo "$forged"
+}
+forged=$(forge "$X") bforged=$(forge "$BX")
 run vsx hashify g7 g8
 check "two guests in one run" test "$RC" = 0
 same "g7: nothing changed" "$B7" "$(manifest "$(rootof g7)")"
 same "g8: nothing changed" "$B8" "$(manifest "$(rootof g8)")"
-check "a file only they have: one inode for both, in the store" test "$(inode "$(rootof g7)/data/both")" = "$(inode "$(rootof g8)/data/both")" -a "$(stat -c %h "$(rootof g7)/data/both")" = 3
-check "the same size with other bytes: two entries" test "$(inode "$(rootof g7)/data/sized")" != "$(inode "$(rootof g8)/data/sized")" -a "$(stat -c %h "$(rootof g8)/data/sized")" = 2
-check "forty equal files (batches of a group): one inode" test "$(stat -c %i "$(rootof g7)"/data/many/* "$(rootof g8)"/data/many/* | sort -u | wc -l)" = 1 -a "$(stat -c %h "$(rootof g8)/data/many/f1")" = 41
+for d in data data/big; do
+	at=${d#data}
+	check "a file only they have: one inode for both, in the store$at" test "$(inode "$(rootof g7)/$d/both")" = "$(inode "$(rootof g8)/$d/both")" -a "$(stat -c %h "$(rootof g7)/$d/both")" = $((3 + ${at:+40}))
+	check "the same size with other bytes: two entries$at" test "$(inode "$(rootof g7)/$d/sized")" != "$(inode "$(rootof g8)/$d/sized")" -a "$(stat -c %h "$(rootof g8)/$d/sized")" = 2
+	check "forty equal files (batches of a group): one inode$at" test "$(stat -c %i "$(rootof g7)"/$d/many/* "$(rootof g8)"/$d/many/* | sort -u | wc -l)" = 1 -a "$(stat -c %h "$(rootof g8)/$d/many/f1")" = $((41 + ${at:+2}))
+	check "one content with other extended attributes: not shared$at" test "$(inode "$(rootof g7)/$d/attrs")" != "$(inode "$(rootof g8)/$d/attrs")"
+	check "one content with the same extended attributes: shared$at" test "$(inode "$(rootof g7)/$d/sameattrs")" = "$(inode "$(rootof g8)/$d/sameattrs")"
+done
 check "files the store had are linked to its entries" test "$(inode "$(rootof g7)/bin/ls")" = "$(inode "$(rootof g1)/bin/ls")" -a "$(inode "$(rootof g8)/bin/bash")" = "$(inode "$(rootof g1)/bin/bash")"
 check "a hard link inside the image stays one inode" test "$(inode "$(rootof g8)/doc/RBASH.link")" = "$(inode "$(rootof g8)/doc/bash/RBASH")"
-check "one content with other extended attributes: not shared" test "$(inode "$(rootof g7)/data/attrs")" != "$(inode "$(rootof g8)/data/attrs")"
-check "one content with the same extended attributes: shared" test "$(inode "$(rootof g7)/data/sameattrs")" = "$(inode "$(rootof g8)/data/sameattrs")"
 same "mtimes a nanosecond apart: not shared, across guests or in one; the same nanoseconds: shared" \
 	"2 3" "$(stat -c %i "$(rootof g7)/data/ns" "$(rootof g8)/data/ns" "$(rootof g7)/data/ns2" | sort -u | wc -l) $(stat -c %h "$(rootof g8)/data/ns")"
 check "other file flags (nodump in g7 only): not shared" test "$(inode "$(rootof g7)/data/fl")" != "$(inode "$(rootof g8)/data/fl")"
 check "nodump in both: shared, and the store entry's name says so" \
 	sh -c "[ '$(inode "$(rootof g7)/data/flq")' = '$(inode "$(rootof g8)/data/flq")' ] && ls '$STORE'/*/ | grep -q -- '-t1015218367.000000001-x0-f40\$'"
 check "store names carry the mtime's nanoseconds" sh -c "ls '$STORE'/*/ | grep -q -- '-t1015218367.000000002-x0\$'"
-check "a group whose digest has a forged entry: not linked" test "$(stat -c %h "$X")" = 1 -a "$(stat -c %h "$(rootof g8)/data/forged")" = 1
-check "... and reported" grep -q "'$X': its content differs from the store entry" "$T/err"
-check "... the forged entry is left as it was (not made immutable)" rm "$forged"
-expect_ok "the forged entry gone, a rerun" vsx hashify g7 g8
-same "... hashes one of the two files of the forged entry's content (the other is compared with it)" "$(stat -c %s "$X")" "$(summary_field "bytes hashed")"
-check "... and links them" test "$(inode "$X")" = "$(inode "$(rootof g8)/data/forged")"
+check "a group whose digest has a forged entry: not linked (a small file, a large one)" test "$(stat -c %h "$X")" = 1 -a "$(stat -c %h "$(rootof g8)/data/forged")" = 1 -a "$(stat -c %h "$BX")" = 1 -a "$(stat -c %h "$(rootof g8)/data/big/forged")" = 1
+check "... and reported" sh -c "grep -q \"'$X': its content differs from the store entry '.*/${forged#$STORE/}'\" '$T/err' && grep -q \"'$BX': its content differs from the store entry\" '$T/err'"
+check "... the forged entries are left as they were (not made immutable)" rm "$forged" "$bforged"
+expect_ok "the forged entries gone, a rerun" vsx hashify g7 g8
+same "... reads both files of each once: the small ones both hashed, of the large ones one (the other is compared with it)" \
+	"$((2 * $(stat -c %s "$X") + $(stat -c %s "$BX")))" "$(summary_field "bytes hashed")"
+check "... and links them" test "$(inode "$X")" = "$(inode "$(rootof g8)/data/forged")" -a "$(inode "$BX")" = "$(inode "$(rootof g8)/data/big/forged")"
 expect_ok "--manually with two <path> <exclude-list> pairs (none)" vsx hashify --manually --destination "$HD" "$VROOTDIR/g7" '' "$VROOTDIR/g8" ''
 check "... hashifies what the guests' exclude lists left out" test "$(inode "$(rootof g7)/etc/app.conf")" = "$(inode "$(rootof g8)/etc/app.conf")"
 expect_ok "a rerun of both reads no file contents" vsx hashify g7 g8

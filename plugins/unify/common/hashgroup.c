@@ -8,17 +8,20 @@ struct gcmp {
 	struct hwork *w;
 	struct gmem *m;
 	int n;
+	off_t size;
 };
 
 /* vs_chunk_fn: compares a chunk of the source with the same bytes of
- * every member still equal. */
+ * every member still equal (the last chunk with one byte more asked: a
+ * member that has it is longer). */
 static void cmp_chunk(void *arg, off_t off, const char *buf, size_t len)
 {
 	struct gcmp *g = arg;
+	size_t ask = len + (off + (off_t)len == g->size);
 	for (int k = 0; k < g->n; k++) {
 		struct gmem *m = &g->m[k];
 		if (m->eq &&
-		    (pread(m->fd, g->w->buf2, len, off) != (ssize_t)len ||
+		    (pread(m->fd, g->w->buf2, ask, off) != (ssize_t)len ||
 		     memcmp(buf, g->w->buf2, len)))
 			m->eq = false;
 	}
@@ -30,15 +33,10 @@ static void cmp_chunk(void *arg, off_t off, const char *buf, size_t len)
 static int stream_compare(struct hwork *w, int src, off_t size,
 			  unsigned char *d, struct gmem *m, int n)
 {
-	struct gcmp g = {w, m, n};
+	struct gcmp g = {w, m, n, size};
 	if (d)
 		w->st.bytes_hashed += (unsigned long long)size;
-	if (vs_digest_stream(src, size, d, w->buf1, HBUF, cmp_chunk, &g) < 0)
-		return -1;
-	for (int k = 0; k < n; k++)
-		if (m[k].eq && pread(m[k].fd, w->buf2, 1, size) != 0)
-			m[k].eq = false;
-	return 0;
+	return vs_digest_stream(src, size, d, w->buf1, HBUF, cmp_chunk, &g);
 }
 
 /* Opens a member beneath its directory and checks it against the walk:
@@ -60,8 +58,11 @@ static bool gopen(struct hwork *w, struct gmem *m)
 		m->r = R_CHANGED;
 		return false;
 	}
-	/* every member is read at once: the disk gets them all to do */
-	posix_fadvise(m->fd, 0, 0, POSIX_FADV_WILLNEED);
+	/* every member is read at once: the disk gets them all to do (a
+	 * call that costs the kernel a page cache lookup per page when the
+	 * files are there already) */
+	if (!h->cached)
+		posix_fadvise(m->fd, 0, 0, POSIX_FADV_WILLNEED);
 	/* while the lease is held nobody can open the file for writing */
 	if (!h->o->dry_run && !(m->leased = vs_lease_read(m->fd))) {
 		m->r = R_CHANGED; /* open for writing */
@@ -105,14 +106,8 @@ static void group_to_existing(struct hwork *w, struct gmem *m, int n,
 				ffd = m[i].fd;
 			}
 		}
-		bool fits = fs && fstat(efd, &es) == 0 && S_ISREG(es.st_mode) &&
-			    es.st_size == size && es.st_mode == fs->st_mode &&
-			    es.st_uid == fs->st_uid &&
-			    es.st_gid == fs->st_gid &&
-			    (h->o->ignore_mtime ||
-			     (es.st_mtim.tv_sec == fs->st_mtim.tv_sec &&
-			      es.st_mtim.tv_nsec == fs->st_mtim.tv_nsec)) &&
-			    vs_share_flags(efd) == vs_share_flags(ffd);
+		bool fits = fs && fstat(efd, &es) == 0 &&
+			    hf_entry_fits(h, efd, &es, ffd, fs);
 		bool ex_none =
 		    fits && no_xattrs && flistxattr(efd, NULL, 0) == 0;
 		for (int i = 0; i < n; i++) {
@@ -215,6 +210,8 @@ HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n)
 			m[i].r = R_RETRY; /* an entry already: on its own */
 	}
 	off_t size = c[0]->size;
+	if (size <= HBUF)
+		hf_link_small(w, m, n, size);
 	for (int i = 0; i < n; i++) {
 		if (m[i].r != R_PENDING)
 			continue;
@@ -246,7 +243,7 @@ HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n)
 			continue;
 		}
 		char entry[PATH_MAX] = "";
-		if (x->r == R_NEW || x->r == R_LINKED)
+		if (x->r == R_NEW || x->r == R_LINKED || x->r == R_COLLISION)
 			vs_hentry_name(x->d, x->class, entry, sizeof(entry));
 		w->cur = x->c;
 		hf_report(w, x->c, x->r == R_PENDING ? R_FAILED : x->r, x->e,

@@ -59,7 +59,8 @@ static void *link_worker(void *arg)
 		if (g >= h->ngroups)
 			break;
 		size_t i = h->groups[g], end = h->groups[g + 1];
-		w->index_new = end - i > GMAX;
+		/* small files of a group find their entry by digest */
+		w->index_new = end - i > GMAX && h->c[h->order[i]].size > HBUF;
 		while (w->nsrc > 0)
 			close(w->src[--w->nsrc].fd);
 		w->ndone = 0;
@@ -200,15 +201,16 @@ static void link_pass(struct hrun *h)
 	 * the disk; with the files cached they wait on each other instead
 	 * (XFS: in every clone and dedupe, on the lock of an allocation
 	 * group), so a warm run takes one per CPU */
-	if (h->o->link == VS_LINK_REFLINK && cpus >= 2 && mostly_cached(h))
+	h->cached = mostly_cached(h);
+	if (h->o->link == VS_LINK_REFLINK && cpus >= 2 && h->cached)
 		nth = cpus >= THREADS ? THREADS : (int)cpus;
 	for (int i = 0; i < nth; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].h = h;
 		w[i].reporter = i == 0;
 		w[i].curfd = -1;
-		w[i].buf1 = vs_xmalloc(HBUF);
-		w[i].buf2 = vs_xmalloc(HBUF);
+		w[i].buf1 = vs_xmalloc(HBUF + 1);
+		w[i].buf2 = vs_xmalloc(HBUF + 1);
 	}
 	for (int i = 1; i < nth && (size_t)i < h->ngroups; i++)
 		if (pthread_create(&th[started], NULL, link_worker, &w[i]) == 0)
@@ -220,6 +222,7 @@ static void link_pass(struct hrun *h)
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
 		free(w[i].buf2);
+		free(w[i].small);
 		free(w[i].src);
 		free(w[i].done_ino);
 	}

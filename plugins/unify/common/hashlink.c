@@ -51,6 +51,19 @@ HF_INTERNAL bool hf_store_has(struct hrun *h, ino_t ino)
 	return r;
 }
 
+HF_INTERNAL bool hf_entry_fits(const struct hrun *h, int efd,
+			       const struct stat *es, int ffd,
+			       const struct stat *fs)
+{
+	return S_ISREG(es->st_mode) && es->st_size == fs->st_size &&
+	       es->st_mode == fs->st_mode && es->st_uid == fs->st_uid &&
+	       es->st_gid == fs->st_gid &&
+	       (h->o->ignore_mtime ||
+		(es->st_mtim.tv_sec == fs->st_mtim.tv_sec &&
+		 es->st_mtim.tv_nsec == fs->st_mtim.tv_nsec)) &&
+	       vs_share_flags(efd) == vs_share_flags(ffd);
+}
+
 /* Gives the guest's name of m to the entry xx/ename (xfd: its <xx>
  * directory) through a temporary link and an exchange, only when the
  * name still is the file that was compared (leased: nobody wrote to it,
@@ -74,11 +87,12 @@ static enum hresult swap_in(int xfd, const char *ename, struct gmem *m)
 	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    now.st_ino != fs->st_ino || now.st_size != fs->st_size ||
 	    now.st_mtim.tv_sec != fs->st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != fs->st_mtim.tv_nsec ||
-	    (m->leased && m->fd >= 0 && vs_lease_broken(m->fd))) {
+	    now.st_mtim.tv_nsec != fs->st_mtim.tv_nsec) {
 		unlinkat(dirfd, tmp, 0);
 		return R_CHANGED;
 	}
+	/* a writer that came meanwhile (its open waits on the lease) gets
+	 * the file back: vs_swap_leased looks after the exchange */
 	int r = vs_swap_leased(dirfd, tmp, name, m->fd,
 			       m->leased && m->fd >= 0);
 	if (r >= 0)

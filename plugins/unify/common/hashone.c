@@ -183,13 +183,7 @@ static enum hresult to_entry(struct hwork *w, int dirfd, const char *name,
 		r = R_FAILED;
 	} else if (es.st_ino == fs->st_ino && es.st_dev == fs->st_dev) {
 		r = R_ALREADY;
-	} else if (!S_ISREG(es.st_mode) || es.st_size != fs->st_size ||
-		   es.st_mode != fs->st_mode || es.st_uid != fs->st_uid ||
-		   es.st_gid != fs->st_gid ||
-		   (!h->o->ignore_mtime &&
-		    (es.st_mtim.tv_sec != fs->st_mtim.tv_sec ||
-		     es.st_mtim.tv_nsec != fs->st_mtim.tv_nsec)) ||
-		   vs_share_flags(efd) != vs_share_flags(ffd) ||
+	} else if (!hf_entry_fits(h, efd, &es, ffd, fs) ||
 		   !((no_xattrs && flistxattr(efd, NULL, 0) == 0) ||
 		     vs_same_xattrs(ffd, efd))) {
 		r = R_COLLISION; /* the entry is not what its name says */

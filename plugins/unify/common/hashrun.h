@@ -78,6 +78,7 @@ struct hrun {
 	unsigned *order, *groups;
 	size_t ngroups;
 	size_t keep_fds;      /* directory fds the walk may keep open */
+	bool cached;	      /* the files are in the page cache (mostly) */
 	/* reflink, not a dry run: what became of each candidate, for the
 	 * shared beginnings and the digest cache written at the end */
 	struct hdone *fate;
@@ -128,7 +129,8 @@ struct hsrc {
 struct hwork {
 	struct hrun *h;
 	bool reporter;
-	char *buf1, *buf2;
+	char *buf1, *buf2; /* HBUF + 1 bytes each */
+	char *small;	   /* GMAX members of at most HBUF bytes (+ 1 each) */
 	const struct hcand *cur; /* the candidate at hand (messages) */
 	/* hardlink: new entries go into the class index only when a later
 	 * batch of their group looks them up (files that may be equal are
@@ -274,14 +276,21 @@ HF_INTERNAL bool hf_store_has(struct hrun *h, ino_t ino);
 HF_INTERNAL void hf_link_to_entry(struct hrun *h, int efd, ino_t eino,
 				  const char *entry, bool held, struct gmem *m,
 				  int n);
-/* Makes the guest's own inode ffd (hashed under its lease) the entry:
- * R_NEW, R_RETRY (an entry of that name exists) or R_FAILED. */
+/* Whether the entry efd (stat es) has the metadata of the guest file ffd
+ * (stat fs) that a link would show: type, size, mode, owner, mtime (unless
+ * ignored) and flags.  Extended attributes are compared apart. */
+HF_INTERNAL bool hf_entry_fits(const struct hrun *h, int efd,
+			       const struct stat *es, int ffd,
+			       const struct stat *fs);
 /* After the walk: counts the names the run saw of each inode. */
 HF_INTERNAL void hf_count_links(struct hrun *h);
 /* True when every one of nlink names of ino is a candidate of the run:
  * making the inode an entry (immutable) freezes no name outside it. */
 HF_INTERNAL bool hf_links_known(const struct hrun *h, ino_t ino,
 				nlink_t nlink);
+/* Makes the guest's own inode ffd (hashed under its lease) the entry:
+ * R_NEW, R_RETRY (an entry of that name exists), R_LINKS (it has names
+ * outside the run) or R_FAILED. */
 HF_INTERNAL enum hresult hf_new_hard_entry(struct hrun *h, int ffd, ino_t ino,
 					   const char *entry);
 
@@ -289,5 +298,13 @@ HF_INTERNAL enum hresult hf_new_hard_entry(struct hrun *h, int ffd, ino_t ino,
 /* Hashifies up to GMAX candidates that may be equal (hardlink), every
  * byte read once, reporting each. */
 HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n);
+
+/* ---- hashsmall.c --------------------------------------------------------- */
+/* The pending members m[0..n) of a batch of files of size bytes, at most
+ * HBUF: each read whole once and hashed, those of one digest and class
+ * linked to that entry (made from the first when there is none), every
+ * byte compared in memory.  Sets their r, e and d. */
+HF_INTERNAL void hf_link_small(struct hwork *w, struct gmem *m, int n,
+			       off_t size);
 
 #endif

@@ -44,7 +44,9 @@ int vs_digest_stream(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 		if (chunk && off + n <= size)
 			chunk(arg, off, buf, (size_t)n);
 		off += n;
-		if (off > size)
+		/* a regular file reads short only at its end: no read of 0
+		 * bytes needed to find it */
+		if (off >= size && (off > size || (size_t)n < bufsize))
 			break;
 	}
 	if (out)
@@ -60,6 +62,12 @@ int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 		 char *buf, size_t bufsize)
 {
 	return vs_digest_stream(fd, size, out, buf, bufsize, NULL, NULL);
+}
+
+void vs_digest_mem(const void *buf, size_t len,
+		   unsigned char out[VS_DIGEST_LEN])
+{
+	SHA256(buf, len, out);
 }
 
 void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],

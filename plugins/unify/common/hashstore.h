@@ -125,6 +125,9 @@ int vs_digest_stream(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
  * is shorter or longer than size: it changed while being hashed). */
 int vs_digest_fd(int fd, off_t size, unsigned char out[VS_DIGEST_LEN],
 		 char *buf, size_t bufsize);
+/* SHA-256 of len bytes at buf. */
+void vs_digest_mem(const void *buf, size_t len,
+		   unsigned char out[VS_DIGEST_LEN]);
 void vs_digest_hex(const unsigned char d[VS_DIGEST_LEN],
 		   char hex[VS_DIGEST_HEX + 1]);
 /* The value of a lowercase hex digit, or -1. */
