@@ -226,12 +226,19 @@ int vs_guest_bcaps(struct vs_guest *g, bool userns, uint64_t *bset)
 	return 0;
 }
 
-int vs_caps_limit(uint64_t bset)
+int vs_caps_bound(uint64_t bset)
 {
 	for (unsigned c = 0; c <= vs_caps_last(); c++)
 		if (!(bset & (1ULL << c)) &&
 		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			return -1;
+	return 0;
+}
+
+int vs_caps_limit(uint64_t bset)
+{
+	if (vs_caps_bound(bset) < 0)
+		return -1;
 	/* permitted, effective and inheritable follow the bounding set; no
 	 * ambient capabilities survive */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);

@@ -75,5 +75,8 @@ int vs_caps_host_reaching(uint64_t bset, bool own_netns, char *out,
 			  size_t size);
 /* Drops the bounding set to bset and sets P/E/I to it; -1 with errno. */
 int vs_caps_limit(uint64_t bset);
+/* Drops the bounding set to bset (the other sets as they are); -1 with
+ * errno. */
+int vs_caps_bound(uint64_t bset);
 
 #endif

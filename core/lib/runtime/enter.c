@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/magic.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -232,21 +231,26 @@ static const char *attach_restrict(struct attach *a, char ***argv)
 	struct vs_user u = {0};
 	if (o->user && vs_guest_user(o->user, &u) < 0)
 		attach_fail(a, "find the user in", o->user);
-	if (a->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		attach_fail(a, "set no_new_privs in", NULL);
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		if (a->res.rlim[i].set && setrlimit(i, &a->res.rlim[i].lim) < 0)
 			attach_fail(a, "set the resource limits of", NULL);
 	if (vs_resources_self(&a->res) < 0)
 		attach_fail(a, "set the personality of", NULL);
-	if (vs_seccomp_load(a->filter) < 0)
-		attach_fail(a, "load the system call filter of", NULL);
-	if (vs_caps_limit(a->bcaps) < 0)
-		attach_fail(a, "limit the capabilities in", NULL);
+	struct vs_creds cr = {.no_new_privs = a->nnp,
+			     .filter = a->filter,
+			     .bounding = a->bcaps,
+			     .set_user = o->user != NULL,
+			     .uid = u.uid,
+			     .gid = u.gid,
+			     .groups = u.groups,
+			     .ngroups = u.ngroups};
+	enum vs_creds_step s;
+	if (vs_creds_apply(&cr, &s) < 0) {
+		char what[64];
+		snprintf(what, sizeof(what), "%s in", vs_creds_what(s));
+		attach_fail(a, what, s == VS_CREDS_USER ? o->user : NULL);
+	}
 	if (o->user) {
-		if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 ||
-		    setuid(u.uid) < 0)
-			attach_fail(a, "switch to the user in", o->user);
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by setuid */
 		if (u.home[0] && chdir(u.home) < 0 && chdir("/") < 0)
 			attach_fail(a, "enter the root of", NULL);

@@ -4,14 +4,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <linux/close_range.h>
 #include <sys/stat.h>
@@ -116,83 +113,37 @@ int oci_process_limits(struct vs_ctx *ctx, const struct vs_oci_process *p,
 	return 0;
 }
 
-/* Sets the capability sets of p (after the ids changed, with keepcaps). */
-static int drop_bounding(const struct vs_oci_process *p)
-{
-	for (unsigned c = 0; c <= vs_caps_last(); c++)
-		if (!(p->caps[0] & (1ULL << c)) &&
-		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			return -1;
-	return 0;
-}
-
-static int set_caps(const struct vs_oci_process *p)
-{
-	cap_t caps = cap_init();
-	if (!caps)
-		return -1;
-	static const cap_flag_t flags[] = {CAP_EFFECTIVE, CAP_INHERITABLE,
-					   CAP_PERMITTED};
-	for (int k = 0; k < 3; k++)
-		for (unsigned c = 0; c <= vs_caps_last(); c++)
-			if (p->caps[k + 1] & (1ULL << c)) {
-				cap_value_t v = (cap_value_t)c;
-				cap_set_flag(caps, flags[k], 1, &v, CAP_SET);
-			}
-	int r = cap_set_proc(caps);
-	cap_free(caps);
-	if (r < 0)
-		return -1;
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	for (unsigned c = 0; c <= vs_caps_last(); c++)
-		if ((p->caps[4] & (1ULL << c)) &&
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			return -1;
-	return 0;
-}
-
 void oci_process_exec(struct vs_ctx *ctx, const struct vs_oci_process *p,
 		      void *filter)
 {
-	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		vs_set_errno(ctx, errno, "cannot set no_new_privs");
-		return;
-	}
-	/* without no_new_privs the filter needs CAP_SYS_ADMIN: loaded
-	 * while we are still root */
-	if (!p->no_new_privs && vs_seccomp_load(filter) < 0) {
-		vs_set_errno(ctx, errno, "cannot load the seccomp filter");
-		return;
-	}
 	gid_t gids[256];
 	size_t ng = p->ngids < 256 ? p->ngids : 256;
 	for (size_t i = 0; i < ng; i++)
 		gids[i] = (gid_t)p->gids[i];
-	if (setgroups(ng, gids) < 0 && !(errno == EPERM && ng == 0)) {
-		vs_set_errno(ctx, errno, "cannot set the groups of the process");
-		return;
+	/* no capabilities asked for: none at all */
+	struct vs_creds c = {.no_new_privs = p->no_new_privs,
+			     .filter = filter,
+			     .has_sets = true,
+			     .set_user = true,
+			     .uid = p->uid,
+			     .gid = p->gid,
+			     .groups = gids,
+			     .ngroups = ng};
+	if (p->has_caps) {
+		c.bounding = p->caps[0];
+		c.effective = p->caps[1];
+		c.inheritable = p->caps[2];
+		c.permitted = p->caps[3];
+		c.ambient = p->caps[4];
 	}
-	/* the bounding set while CAP_SETPCAP is still effective */
-	if (drop_bounding(p) < 0) {
-		vs_set_errno(ctx, errno, "cannot limit the capabilities of the "
-					 "process");
-		return;
-	}
-	prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
-	if (setresgid(p->gid, p->gid, p->gid) < 0 ||
-	    setresuid(p->uid, p->uid, p->uid) < 0) {
-		vs_set_errno(ctx, errno, "cannot become uid %u gid %u", p->uid,
-			     p->gid);
-		return;
-	}
-	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	if (p->has_caps ? set_caps(p) < 0 : vs_caps_limit(0) < 0) {
-		vs_set_errno(ctx, errno, "cannot set the capabilities of the "
-					 "process");
-		return;
-	}
-	if (p->no_new_privs && vs_seccomp_load(filter) < 0) {
-		vs_set_errno(ctx, errno, "cannot load the seccomp filter");
+	enum vs_creds_step s;
+	if (vs_creds_apply(&c, &s) < 0) {
+		if (s == VS_CREDS_USER)
+			vs_set_errno(ctx, errno, "cannot become uid %u gid %u",
+				     p->uid, p->gid);
+		else
+			vs_set_errno(ctx, errno, "cannot %s",
+				     vs_creds_what(s));
 		return;
 	}
 	umask(p->has_umask ? p->umask : 022);

@@ -293,6 +293,39 @@ int vs_seccomp_prepare(struct vs_guest *g, uint64_t bcaps, bool warn,
 int vs_seccomp_load(void *filter);
 void vs_seccomp_free(void *filter);
 
+/* creds.c */
+/* What a process of a guest or a container becomes before its exec. */
+struct vs_creds {
+	bool no_new_privs;
+	void *filter;	   /* a compiled system call filter, or NULL */
+	uint64_t bounding; /* the bounding set */
+	/* the capability sets; without them the bounding set is root's
+	 * permitted, effective and inheritable set (none for another user:
+	 * the kernel clears them at the switch) and nothing is ambient */
+	bool has_sets;
+	uint64_t effective, inheritable, permitted, ambient;
+	bool set_user; /* else the process keeps its ids and groups */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t ngroups;
+};
+enum vs_creds_step {
+	VS_CREDS_NNP,
+	VS_CREDS_FILTER,
+	VS_CREDS_BOUNDING,
+	VS_CREDS_USER,
+	VS_CREDS_SETS
+};
+/* Applies c to the calling process, in this order: no_new_privs, the
+ * filter (last instead when no_new_privs lets it load without
+ * CAP_SYS_ADMIN), the bounding set, the user, the capability sets.  0, or
+ * -1 with errno and *failed (unless NULL) the step that failed. */
+int vs_creds_apply(const struct vs_creds *c, enum vs_creds_step *failed);
+/* What a step does, for "cannot <what>" ("load the system call
+ * filter"). */
+const char *vs_creds_what(enum vs_creds_step s);
+
 /* initctl.c */
 /* Makes the guest's /run/initctl (from inside its root) and opens it; -1
  * when the guest has no /run or it cannot be made. */

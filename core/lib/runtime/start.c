@@ -281,18 +281,13 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 			init_fail(ctx, errfd);
 		}
 	}
-	/* the filter first: loading it needs CAP_SYS_ADMIN (or
-	 * no_new_privs, which would break setuid programs in the guest) */
-	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		vs_set_errno(ctx, errno, "cannot set no_new_privs");
-		init_fail(ctx, errfd);
-	}
-	if (vs_seccomp_load(p->seccomp) < 0) {
-		vs_set_errno(ctx, errno, "cannot load the system call filter");
-		init_fail(ctx, errfd);
-	}
-	if (vs_caps_limit(p->bcaps) < 0) {
-		vs_set_errno(ctx, errno, "cannot limit the capabilities");
+	/* the init stays root, with the bounding set as its capabilities */
+	struct vs_creds cr = {.no_new_privs = p->no_new_privs,
+			     .filter = p->seccomp,
+			     .bounding = p->bcaps};
+	enum vs_creds_step s;
+	if (vs_creds_apply(&cr, &s) < 0) {
+		vs_set_errno(ctx, errno, "cannot %s", vs_creds_what(s));
 		init_fail(ctx, errfd);
 	}
 	umask(022);
