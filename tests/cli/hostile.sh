@@ -355,6 +355,20 @@ same "userns: the shared busybox runs in hu2" 0 "$RC"
 expect_ok "stop hu" vsx hu stop
 expect_ok "stop hu2" vsx hu2 stop
 
+# an fstab bind in a user-namespace guest: read-only, of a nosuid, nodev
+# mount (flags the guest's namespace cannot drop: the remount keeps them)
+mkdir -p "$R/srv/nosuid" "$R$VROOTDIR/hu/mnt"
+mount -t tmpfs -o nosuid,nodev,size=1m vs-test "$R/srv/nosuid"
+echo shared >"$R/srv/nosuid/file"
+cp "$R$CONFDIR/hu/fstab" "$T/hu.fstab"
+echo "/srv/nosuid /mnt none bind,ro 0 0" >>"$R$CONFDIR/hu/fstab"
+expect_ok "userns: start with an fstab bind, read-only, of a nosuid mount" vsx hu start
+run vsx hu exec sh -c 'cat /mnt/file; touch /mnt/x 2>/dev/null && echo written; awk "\$2 == \"/mnt\" { print \$4 }" /proc/mounts | cut -d, -f1-3'
+same "... its file read, nothing written; read-only, still nosuid and nodev" "shared|ro,nosuid,nodev" "$(echo $OUT | tr ' ' '|')"
+expect_ok "stop hu" vsx hu stop
+cp "$T/hu.fstab" "$R$CONFDIR/hu/fstab"
+umount "$R/srv/nosuid"
+
 # bad configurations: one line each, nothing started
 userns_guest hu3 21
 expect_error "userns: overlapping ranges are refused" 1 "guest 'hu3' has user ids of guest 'hu'" vsx hu3 start

@@ -360,6 +360,19 @@ check "fstab through a guest symlink: nothing left" sh -c "! grep -q '$T/outside
 rm "$R$VROOTDIR/g2/mnt/escape"
 cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
 
+# a bind mount of a host directory (below the sysroot) in fstab, read-only
+mkdir -p "$R/srv/share" && echo shared >"$R/srv/share/file"
+echo "/srv/share /mnt none bind,ro 0 0" >>"$R$CONFDIR/g2/fstab"
+expect_ok "start with an fstab bind, read-only" vsx g2 start
+run vsx g2 exec sh -c 'cat /mnt/file; touch /mnt/x 2>/dev/null && echo written; awk "\$2 == \"/mnt\" { print \$4 }" /proc/mounts | cut -d, -f1'
+same "... the host's file read, nothing written (ro)" "shared|ro" "$(echo $OUT | tr ' ' '|')"
+vsx g2 stop
+check "... nothing written on the host" test ! -e "$R/srv/share/x"
+cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
+echo "/srv/none /mnt none bind 0 0" >>"$R$CONFDIR/g2/fstab"
+expect_error "an fstab bind of a missing source" 1 "$R$CONFDIR/g2/fstab:4: cannot bind '/srv/none': No such file or directory" vsx g2 start
+cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
+
 # bad input: one line, nothing left behind
 echo "none /nonexistent tmpfs defaults 0 0" >>"$R$CONFDIR/g2/fstab"
 expect_error "bad fstab mount point" 1 "$R$CONFDIR/g2/fstab:4: cannot mount on '/nonexistent': No such file or directory" vsx g2 start

@@ -251,52 +251,59 @@ static int setup_fstab(struct vs_plan *p, int rootfd, const char *file,
 		       const struct vs_mount *list, size_t n)
 {
 	struct vs_ctx *ctx = p->g->ctx;
-	char shown[PATH_MAX], a[64], b[64], cfg[PATH_MAX];
+	char shown[PATH_MAX], cfg[PATH_MAX];
 	snprintf(shown, sizeof(shown), "%s/%s",
 		 vs_host_real(ctx, p->g->cfgdir, cfg, sizeof(cfg)), file);
+	/* a bind's source by a descriptor of this mount namespace (one of
+	 * the namespace vs started in cannot be bound here: EINVAL) */
+	int sys = -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct vs_mount *m = &list[i];
-		int tfd = open_in(rootfd, m->dst, O_PATH,
-				  RESOLVE_IN_ROOT);
-		if (tfd < 0)
-			return vs_set_errno(ctx, errno,
+		if ((m->flags & MS_BIND) && sys < 0 &&
+		    (sys = open(ctx->sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC)) <
+			0)
+			return vs_set_errno(ctx, errno, "cannot open '%s'",
+					    ctx->sysroot);
+		int tfd = vs_in_root(rootfd, m->dst, O_PATH);
+		if (tfd < 0) {
+			int e = errno;
+			if (sys >= 0)
+				close(sys);
+			return vs_set_errno(ctx, e,
 					    "%s:%d: cannot mount on '%s'",
 					    shown, m->line, m->dst);
-		int r;
-		if (m->flags & MS_BIND) {
-			int sfd = vs_host_open(ctx, m->src, O_PATH, 0);
-			if (sfd < 0) {
-				int e = errno;
-				close(tfd);
-				return vs_set_errno(ctx, e,
-						    "%s:%d: cannot bind '%s'",
-						    shown, m->line, m->src);
-			}
-			r = mount(vs_fdpath(sfd, a, sizeof(a)), vs_fdpath(tfd, b, sizeof(b)), NULL,
-				  MS_BIND | (m->flags & MS_REC), NULL);
-			close(sfd);
-			unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
-			if (r == 0 && extra) {
-				int top = open_in(rootfd, m->dst, O_PATH,
-						  RESOLVE_IN_ROOT);
-				r = top < 0 ? -1
-					    : mount(NULL, vs_fdpath(top, b, sizeof(b)), NULL,
-						    MS_BIND | MS_REMOUNT | extra,
-						    NULL);
-				if (top >= 0)
-					close(top);
-			}
-		} else {
-			r = mount(m->src, vs_fdpath(tfd, b, sizeof(b)), m->type, m->flags,
-				  m->data[0] ? m->data : NULL);
 		}
+		struct vs_mount_op op = {.dst = m->dst,
+					 .at = tfd,
+					 .tree = -1,
+					 .src_fd = -1,
+					 .src = m->src,
+					 .type = m->type,
+					 .data = m->data,
+					 .flags = m->flags};
+		if ((m->flags & MS_BIND) &&
+		    (op.src_fd = vs_in_root(sys, m->src, O_PATH)) < 0) {
+			int e = errno;
+			close(tfd);
+			close(sys);
+			return vs_set_errno(ctx, e, "%s:%d: cannot bind '%s'",
+					    shown, m->line, m->src);
+		}
+		int r = vs_mount_do(rootfd, &op, NULL);
 		int e = errno;
+		if (op.src_fd >= 0)
+			close(op.src_fd);
 		close(tfd);
-		if (r < 0)
+		if (r < 0) {
+			if (sys >= 0)
+				close(sys);
 			return vs_set_errno(ctx, e,
 					    "%s:%d: cannot mount '%s' on '%s'",
 					    shown, m->line, m->src, m->dst);
+		}
 	}
+	if (sys >= 0)
+		close(sys);
 	return 0;
 }
 

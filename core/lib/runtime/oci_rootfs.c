@@ -374,49 +374,36 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 	if (fd < 0)
 		return vs_set_errno(ctx, errno, "cannot make '%s' in the rootfs",
 				    m->dst);
-	char p[64];
-	vs_fdpath(fd, p, sizeof(p));
-	int r = 0;
-	if (bind) {
-		/* an idmapped one was made by the runtime: attached here */
-		if (tree >= 0 ? move_mount(tree, "", fd, "",
-					   MOVE_MOUNT_F_EMPTY_PATH |
-					       MOVE_MOUNT_T_EMPTY_PATH) < 0
-			      : mount(src, p, NULL, o.flags & (MS_BIND | MS_REC),
-				      NULL) < 0)
-			r = vs_set_errno(ctx, errno, "cannot bind '%s' on '%s'",
-					 src, m->dst);
-		unsigned long rest = o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-		if (r == 0 && rest) {
-			/* the flags come with a remount of the new mount */
-			close(fd);
-			fd = vs_in_root(rootfd, m->dst, O_PATH);
-			vs_fdpath(fd, p, sizeof(p));
-			if (fd < 0 ||
-			    mount(NULL, p, NULL,
-				  MS_REMOUNT | MS_BIND | rest | vs_locked_flags(p),
-				  NULL) < 0)
-				r = vs_set_errno(ctx, errno, "cannot remount "
-							     "'%s'",
-						 m->dst);
-		}
-	} else if (mount(m->src ? m->src : type, p, type, o.flags,
-			 o.data[0] ? o.data : NULL) < 0) {
-		r = vs_set_errno(ctx, errno, "cannot mount %s on '%s'", type,
-				 m->dst);
-	}
-	if (r == 0 && o.prop) {
-		close(fd);
-		fd = vs_in_root(rootfd, m->dst, O_PATH);
-		vs_fdpath(fd, p, sizeof(p));
-		if (fd < 0 || mount(NULL, p, NULL, o.prop, NULL) < 0)
-			r = vs_set_errno(ctx, errno, "cannot set the "
-						     "propagation of '%s'",
-					 m->dst);
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
+	struct vs_mount_op op = {.dst = m->dst,
+				 .at = fd,
+				 .tree = bind ? tree : -1,
+				 .src_fd = -1,
+				 .src = m->src ? m->src : type,
+				 .type = type,
+				 .data = o.data,
+				 .flags = o.flags,
+				 .prop = o.prop};
+	enum vs_mount_step step = VS_MOUNT_MAKE;
+	/* an idmapped bind was made by the runtime: attached here */
+	int r = bind && tree < 0 &&
+			(op.src_fd = open(src, O_PATH | O_CLOEXEC)) < 0
+		    ? -1
+		    : vs_mount_do(rootfd, &op, &step);
+	int e = errno;
+	if (op.src_fd >= 0)
+		close(op.src_fd);
+	close(fd);
+	if (r == 0)
+		return 0;
+	if (step == VS_MOUNT_REMOUNT)
+		return vs_set_errno(ctx, e, "cannot remount '%s'", m->dst);
+	if (step == VS_MOUNT_PROPAGATION)
+		return vs_set_errno(ctx, e, "cannot set the propagation of '%s'",
+				    m->dst);
+	if (bind)
+		return vs_set_errno(ctx, e, "cannot bind '%s' on '%s'", src,
+				    m->dst);
+	return vs_set_errno(ctx, e, "cannot mount %s on '%s'", type, m->dst);
 }
 
 /* A device node in the rootfs; where mknod is refused (a user namespace)

@@ -569,6 +569,24 @@ void vs_cgroup_use_leaf(struct vs_cgroup *cg, pid_t init);
  * or NULL when it names none below v2, or one with "..". */
 char *vs_cgroup_leaf_dir(const char *v2, const char *lines);
 
+/* mountop.c: one mount onto a mount point inside a root, for a guest's
+ * fstab and a container's spec. */
+struct vs_mount_op {
+	const char *dst; /* the mount point inside the root */
+	int at;		 /* it, opened beneath the root (O_PATH) */
+	/* a bind (MS_BIND in flags): a detached mount to attach (tree), or
+	 * the source to bind (src_fd, O_PATH; MS_REC: what is below too) */
+	int tree, src_fd;
+	const char *src, *type, *data; /* else the file system to mount */
+	unsigned long flags; /* a bind's other flags come with a remount */
+	unsigned long prop;  /* a propagation (MS_SHARED, ...) or 0 */
+};
+enum vs_mount_step { VS_MOUNT_MAKE, VS_MOUNT_REMOUNT, VS_MOUNT_PROPAGATION };
+/* Mounts op below the root rootfd.  0, or -1 with errno and *failed
+ * (unless NULL) the step that failed; the caller says what. */
+int vs_mount_do(int rootfd, const struct vs_mount_op *op,
+		enum vs_mount_step *failed);
+
 /* protect.c: paths of /proc and /sys a guest or container may not read
  * (masked) or change (read-only).  The defaults, NULL-terminated: guests
  * take them, `vs oci spec` writes them. */
