@@ -247,6 +247,41 @@ static int setup_run(struct vs_plan *p, int rootfd)
 	return 0;
 }
 
+/* One line of a fstab file (shown, for messages); sys: the sysroot
+ * opened in this mount namespace (a bind's source is opened beneath it:
+ * one of the namespace vs started in cannot be bound here, EINVAL). */
+static int fstab_one(struct vs_ctx *ctx, int rootfd, int sys,
+		     const struct vs_mount *m, const char *shown)
+{
+	int tfd = vs_in_root(rootfd, m->dst, O_PATH);
+	if (tfd < 0)
+		return vs_set_errno(ctx, errno, "%s:%d: cannot mount on '%s'",
+				    shown, m->line, m->dst);
+	struct vs_mount_op op = {.dst = m->dst,
+				 .at = tfd,
+				 .tree = -1,
+				 .src_fd = -1,
+				 .src = m->src,
+				 .type = m->type,
+				 .data = m->data,
+				 .flags = m->flags};
+	if ((m->flags & MS_BIND) &&
+	    (op.src_fd = vs_in_root(sys, m->src, O_PATH)) < 0) {
+		int e = errno;
+		close(tfd);
+		return vs_set_errno(ctx, e, "%s:%d: cannot bind '%s'", shown,
+				    m->line, m->src);
+	}
+	int r = vs_mount_do(rootfd, &op, NULL);
+	int e = errno;
+	if (op.src_fd >= 0)
+		close(op.src_fd);
+	close(tfd);
+	return r < 0 ? vs_set_errno(ctx, e, "%s:%d: cannot mount '%s' on '%s'",
+				    shown, m->line, m->src, m->dst)
+		     : 0;
+}
+
 static int setup_fstab(struct vs_plan *p, int rootfd, const char *file,
 		       const struct vs_mount *list, size_t n)
 {
@@ -254,57 +289,19 @@ static int setup_fstab(struct vs_plan *p, int rootfd, const char *file,
 	char shown[PATH_MAX], cfg[PATH_MAX];
 	snprintf(shown, sizeof(shown), "%s/%s",
 		 vs_host_real(ctx, p->g->cfgdir, cfg, sizeof(cfg)), file);
-	/* a bind's source by a descriptor of this mount namespace (one of
-	 * the namespace vs started in cannot be bound here: EINVAL) */
-	int sys = -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct vs_mount *m = &list[i];
-		if ((m->flags & MS_BIND) && sys < 0 &&
-		    (sys = open(ctx->sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC)) <
-			0)
-			return vs_set_errno(ctx, errno, "cannot open '%s'",
-					    ctx->sysroot);
-		int tfd = vs_in_root(rootfd, m->dst, O_PATH);
-		if (tfd < 0) {
-			int e = errno;
-			if (sys >= 0)
-				close(sys);
-			return vs_set_errno(ctx, e,
-					    "%s:%d: cannot mount on '%s'",
-					    shown, m->line, m->dst);
-		}
-		struct vs_mount_op op = {.dst = m->dst,
-					 .at = tfd,
-					 .tree = -1,
-					 .src_fd = -1,
-					 .src = m->src,
-					 .type = m->type,
-					 .data = m->data,
-					 .flags = m->flags};
-		if ((m->flags & MS_BIND) &&
-		    (op.src_fd = vs_in_root(sys, m->src, O_PATH)) < 0) {
-			int e = errno;
-			close(tfd);
-			close(sys);
-			return vs_set_errno(ctx, e, "%s:%d: cannot bind '%s'",
-					    shown, m->line, m->src);
-		}
-		int r = vs_mount_do(rootfd, &op, NULL);
-		int e = errno;
-		if (op.src_fd >= 0)
-			close(op.src_fd);
-		close(tfd);
-		if (r < 0) {
-			if (sys >= 0)
-				close(sys);
-			return vs_set_errno(ctx, e,
-					    "%s:%d: cannot mount '%s' on '%s'",
-					    shown, m->line, m->src, m->dst);
-		}
+	int sys = -1, r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if ((list[i].flags & MS_BIND) && sys < 0 &&
+		    (sys = open(ctx->sysroot,
+				O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			r = vs_set_errno(ctx, errno, "cannot open '%s'",
+					 ctx->sysroot);
+		else
+			r = fstab_one(ctx, rootfd, sys, &list[i], shown);
 	}
 	if (sys >= 0)
 		close(sys);
-	return 0;
+	return r;
 }
 
 int vs_mounts_setup(struct vs_plan *p)
