@@ -82,9 +82,15 @@ off_inside() {
 }
 # start_stop G [MS]: starts G again, sshd runs, vs stop takes under MS
 # (2000) ms and leaves nothing
+# sshd_why G: what G runs, as comments, when sshd did not come up
+sshd_why() {
+	vsx "$1" exec sh -c 'ps -eo pid,stat,args | head -n 40; ls -ld /run/sshd
+		! command -v sv >/dev/null || sv status /etc/service/ssh' 2>&1 | sed 's/^/# /'
+}
 start_stop() {
 	limit=${2:-2000}
 	expect_ok "$1: it starts again" vsx "$1" start
+	sshd_up "$1" || sshd_why "$1"
 	check "$1: sshd runs" sshd_up "$1"
 	i1=$(init_of "$1")
 	T0=$(ms)
