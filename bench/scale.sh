@@ -10,8 +10,9 @@
 # saved, and the paths each tool changed (content and metadata,
 # bench/meta.sh) at the largest size.  The peers run at every size too.
 # The file system has a journal of JOURNAL MiB (1024; 0: mkfs's own, 64
-# MiB at these sizes): with mkfs's own, at 1M files every tool waits on
-# the journal's checkpoints and takes about twice as long per file.
+# MiB at these sizes): with mkfs's own, at 1M files vs's threads wait on
+# the journal's checkpoints (74.5 against 51.9 us/file here), the peers
+# on one thread hardly (hardlink 83 either way, jdupes 82 against 77).
 #   SIZES="10000 100000 1000000" JOURNAL=1024 bench/scale.sh
 # As root; not run by CI.
 set -eu
