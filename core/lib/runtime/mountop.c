@@ -5,6 +5,7 @@
  * the propagation. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
@@ -13,15 +14,18 @@
 
 #include "runtime/runtime.h"
 
-/* The mount on top of dst now (the new one, not the mount point). */
-static int remount_top(int rootfd, const char *dst, unsigned long flags)
+/* A remount (or a propagation) of the mount on top of dst now (the new
+ * one, not the mount point); with keep, the flags the kernel locks on it
+ * kept too. */
+static int on_top(int rootfd, const char *dst, unsigned long flags, bool keep)
 {
 	int fd = vs_in_root(rootfd, dst, O_PATH);
 	if (fd < 0)
 		return -1;
 	char p[64];
 	vs_fdpath(fd, p, sizeof(p));
-	int r = mount(NULL, p, NULL, flags, NULL);
+	int r = mount(NULL, p, NULL, flags | (keep ? vs_locked_flags(p) : 0),
+		      NULL);
 	int e = errno;
 	close(fd);
 	errno = e;
@@ -51,19 +55,11 @@ int vs_mount_do(int rootfd, const struct vs_mount_op *op,
 		goto fail;
 	s = VS_MOUNT_REMOUNT;
 	unsigned long rest = op->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-	if ((op->flags & MS_BIND) && rest) {
-		char p[64];
-		int fd = vs_in_root(rootfd, op->dst, O_PATH);
-		unsigned long locked =
-		    fd < 0 ? 0 : vs_locked_flags(vs_fdpath(fd, p, sizeof(p)));
-		if (fd >= 0)
-			close(fd);
-		if (remount_top(rootfd, op->dst,
-				MS_REMOUNT | MS_BIND | rest | locked) < 0)
-			goto fail;
-	}
+	if ((op->flags & MS_BIND) && rest &&
+	    on_top(rootfd, op->dst, MS_REMOUNT | MS_BIND | rest, true) < 0)
+		goto fail;
 	s = VS_MOUNT_PROPAGATION;
-	if (op->prop && remount_top(rootfd, op->dst, op->prop) < 0)
+	if (op->prop && on_top(rootfd, op->dst, op->prop, false) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -211,8 +211,8 @@ HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n)
 	}
 	off_t size = c[0]->size;
 	if (size <= HBUF)
-		hf_link_small(w, m, n, size);
-	for (int i = 0; i < n; i++) {
+		hf_link_small(w, m, n, size); /* leaves none pending */
+	for (int i = 0; i < n && size > HBUF; i++) {
 		if (m[i].r != R_PENDING)
 			continue;
 		char cls[128];
