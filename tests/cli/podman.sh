@@ -101,6 +101,9 @@ flows() {
 	run pm "$rt" run --rm --memory 64m --pids-limit 33 $RUNOPTS "$img" \
 		cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
 	echo "--memory --pids-limit: $(echo $OUT), status $RC"
+	run pm "$rt" run --rm --device-read-bps "$BDEV:1mb" $RUNOPTS "$img" \
+		cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device
+	echo "--device-read-bps: $(echo $OUT), status $RC"
 	run pm "$rt" run --rm --cap-drop all $RUNOPTS "$img" grep -E '^Cap(Eff|Bnd)' /proc/self/status
 	echo "--cap-drop all: $(echo $OUT)"
 	run pm "$rt" run --rm --cap-drop NET_RAW,CHOWN $RUNOPTS "$img" grep -E '^Cap(Eff|Bnd)' /proc/self/status
@@ -118,6 +121,9 @@ flows() {
 	rm -f "$P/vol/out"
 }
 
+# a block device of this machine, for a throttle
+BSYS=$(ls -d /sys/block/*/dev | head -n 1)
+BDEV=/dev/$(basename "$(dirname "$BSYS")")
 flows runc >"$P/runc.txt"
 : >"$P/vs-oci.calls"
 flows vs-oci >"$P/vs-oci.txt"
@@ -142,6 +148,8 @@ want "rm" "rm" "d1, status 0"
 want "nothing left after rm" "ps -a after rm" "[]"
 want "run -t: a terminal" "run -t" "/dev/pts/0, status 0"
 want "--memory and --pids-limit in the container's cgroup" "--memory --pids-limit" "67108864 33, status 0"
+want "--device-read-bps: blockIO's throttle in the container's group" "--device-read-bps" \
+	"$(cat "$BSYS") 1048576, status 0"
 want "--cap-drop all" "--cap-drop all" "CapEff: 0000000000000000 CapBnd: 0000000000000000"
 want "--cap-drop of two" "--cap-drop NET_RAW,CHOWN" "CapEff: 00000000a80405fa CapBnd: 00000000a80405fa"
 want "--read-only: the root refuses writes, /tmp takes them" "--read-only" "refused tmp touch: /x: Read-only file system"

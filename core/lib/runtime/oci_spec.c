@@ -119,6 +119,55 @@ static int set(struct vs_guest *g, const struct vs_cgroup *cg,
 	return vs_cgroup_set(g, cg, name, val);
 }
 
+/* True when the host has the v1 blkio hierarchy (else cgroup2's io
+ * controller, enabled when written). */
+static bool blkio_v1(const struct vs_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->dirs[i] != cg->v2 && strstr(cg->ctls[i], "blkio"))
+			return true;
+	return false;
+}
+
+/* blockIO's device lists: io.max and io.weight on cgroup2, blkio's
+ * throttle files and weight_device on v1.  A throttle not applied fails
+ * the create (as runc); a weight only warns, as the weight does. */
+static int apply_blkdevs(struct vs_guest *g, const struct vs_cgroup *cg,
+			 const struct vs_oci_spec *s)
+{
+	static const char *const v2key[] = {"rbps", "wbps", "riops", "wiops"};
+	static const char *const v1file[] = {
+		"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+		"blkio.throttle.read_iops_device",
+		"blkio.throttle.write_iops_device", "blkio.weight_device"};
+	bool v2 = !blkio_v1(cg);
+	for (size_t i = 0; i < s->nblkdevs; i++) {
+		const struct vs_oci_blkdev *d = &s->blkdevs[i];
+		bool weight = d->kind == VS_OCI_WEIGHT;
+		char v[96];
+		if (v2 && !weight && d->value == 0)
+			snprintf(v, sizeof(v), "%lld:%lld %s=max", d->major,
+				 d->minor, v2key[d->kind]);
+		else if (v2 && !weight)
+			snprintf(v, sizeof(v), "%lld:%lld %s=%lld", d->major,
+				 d->minor, v2key[d->kind], d->value);
+		else
+			snprintf(v, sizeof(v), "%lld:%lld %lld", d->major,
+				 d->minor, d->value);
+		const char *file = v2 ? (weight ? "io.weight" : "io.max")
+				      : v1file[d->kind];
+		if (vs_cgroup_set(g, cg, file, v) == 0)
+			continue;
+		if (!weight)
+			return -1;
+		vs_warn(g->ctx, "container '%s': blockIO.weightDevice %lld:%lld "
+				"not applied: %s",
+			g->name, d->major, d->minor, vs_error(g->ctx));
+		vs_clear_error(g->ctx);
+	}
+	return 0;
+}
+
 static int apply_resources(struct vs_guest *g, const struct vs_cgroup *cg,
 			   const struct vs_oci_spec *s)
 {
@@ -161,12 +210,14 @@ static int apply_resources(struct vs_guest *g, const struct vs_cgroup *cg,
 	    vs_cgroup_set(g, cg, "cpuset.mems", s->mems) < 0)
 		return -1;
 	if (s->blkio_weight > 0 &&
-	    set(g, cg, vs_cgroup_has(cg, "io") ? "io.weight" : "blkio.weight",
+	    set(g, cg, blkio_v1(cg) ? "blkio.weight" : "io.weight",
 		s->blkio_weight) < 0) {
 		vs_warn(g->ctx, "container '%s': blockIO.weight not applied: %s",
 			g->name, vs_error(g->ctx));
 		vs_clear_error(g->ctx);
 	}
+	if (apply_blkdevs(g, cg, s) < 0)
+		return -1;
 	return oci_devices_apply(g->ctx, cg, s);
 }
 

@@ -118,6 +118,19 @@ struct vs_oci_seccomp {
 	struct vs_oci_sc_rule *rules;
 	size_t nrules;
 };
+/* One entry of a blockIO device list: a throttle (bytes or operations
+ * per second, 0: none) or weightDevice's weight, for major:minor. */
+enum vs_oci_blkkind {
+	VS_OCI_READ_BPS,
+	VS_OCI_WRITE_BPS,
+	VS_OCI_READ_IOPS,
+	VS_OCI_WRITE_IOPS,
+	VS_OCI_WEIGHT
+};
+struct vs_oci_blkdev {
+	enum vs_oci_blkkind kind;
+	long long major, minor, value;
+};
 struct vs_oci_process {
 	bool terminal, no_new_privs;
 	unsigned uid, gid, umask;
@@ -162,6 +175,8 @@ struct vs_oci_spec {
 	struct vs_oci_hook *hooks[VS_OCI_NHOOKS];
 	size_t nhooks[VS_OCI_NHOOKS];
 	char *rootfs_propagation;
+	struct vs_oci_blkdev *blkdevs; /* linux.resources.blockIO's lists */
+	size_t nblkdevs;
 };
 struct vs_oci_spec_ops {
 	/* Reads config.json from the open file fd: a spec to free with

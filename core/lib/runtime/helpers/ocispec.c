@@ -402,6 +402,56 @@ static int read_devrules(struct rd *r, json_t *res, struct vs_oci_spec *s)
 	return 0;
 }
 
+/* blockIO's device lists: the four throttles and weightDevice. */
+static int read_blkdevs(struct rd *r, json_t *b, struct vs_oci_spec *s)
+{
+	static const struct {
+		const char *key, *value;
+		enum vs_oci_blkkind kind;
+		long long max;
+	} lists[] = {
+		{"throttleReadBpsDevice", "rate", VS_OCI_READ_BPS, INT64_MAX},
+		{"throttleWriteBpsDevice", "rate", VS_OCI_WRITE_BPS, INT64_MAX},
+		{"throttleReadIOPSDevice", "rate", VS_OCI_READ_IOPS, INT64_MAX},
+		{"throttleWriteIOPSDevice", "rate", VS_OCI_WRITE_IOPS, INT64_MAX},
+		{"weightDevice", "weight", VS_OCI_WEIGHT, 1000},
+	};
+	size_t total = 0;
+	json_t *a[5];
+	for (size_t k = 0; k < 5; k++) {
+		a[k] = get_arr(r, b, lists[k].key, "linux.resources.blockIO");
+		if (r->failed)
+			return -1;
+		total += a[k] ? json_array_size(a[k]) : 0;
+	}
+	s->blkdevs = zalloc(total * sizeof(*s->blkdevs) + 1);
+	for (size_t k = 0; k < 5; k++)
+		for (size_t i = 0; a[k] && i < json_array_size(a[k]); i++) {
+			json_t *e = json_array_get(a[k], i);
+			char p2[80];
+			snprintf(p2, sizeof(p2), "linux.resources.blockIO.%s[%zu]",
+				 lists[k].key, i);
+			if (!json_is_object(e))
+				return bad(r, "%s must be an object", p2);
+			struct vs_oci_blkdev *d = &s->blkdevs[s->nblkdevs++];
+			d->kind = lists[k].kind;
+			bool maj = false, min = false, val = false;
+			if (get_int(r, e, "major", p2, 0, INT32_MAX, &d->major,
+				    &maj) < 0 ||
+			    get_int(r, e, "minor", p2, 0, INT32_MAX, &d->minor,
+				    &min) < 0 ||
+			    get_int(r, e, lists[k].value, p2, 0, lists[k].max,
+				    &d->value, &val) < 0)
+				return -1;
+			if (!maj || !min || (!val && d->kind != VS_OCI_WEIGHT))
+				return bad(r, "%s needs major, minor and %s", p2,
+					   lists[k].value);
+			if (!val) /* leafWeight alone: cgroups have no such knob */
+				s->nblkdevs--;
+		}
+	return 0;
+}
+
 static int read_resources(struct rd *r, json_t *res, struct vs_oci_spec *s)
 {
 	const char *path = "linux.resources";
@@ -436,8 +486,9 @@ static int read_resources(struct rd *r, json_t *res, struct vs_oci_spec *s)
 	json_t *b = get_obj(r, res, "blockIO", path);
 	if (r->failed)
 		return -1;
-	if (b && get_int(r, b, "weight", "linux.resources.blockIO", 0, 1000,
-			 &s->blkio_weight, NULL) < 0)
+	if (b && (get_int(r, b, "weight", "linux.resources.blockIO", 0, 1000,
+			  &s->blkio_weight, NULL) < 0 ||
+		  read_blkdevs(r, b, s) < 0))
 		return -1;
 	return read_devrules(r, res, s);
 }
@@ -730,6 +781,7 @@ static void free_spec(struct vs_oci_spec *s)
 		free(s->devices[i].path);
 	free(s->devices);
 	free(s->devrules);
+	free(s->blkdevs);
 	free_strv(s->masked);
 	free_strv(s->readonly);
 	free_strv(s->sysctl);
