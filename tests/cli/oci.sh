@@ -155,13 +155,39 @@ oci delete -f u3 >/dev/null 2>&1
 oci delete -f u1 >/dev/null 2>&1
 mkbundle "$T/b2" "c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/self/ns/net'})"
 expect_error "a user namespace path that is another kind of namespace: one line" 1 "cannot join the user namespace '/proc/self/ns/net'" oci create -b "$T/b2" j3
-mkbundle "$T/b2" "[n.update(path='/proc/1/ns/mnt') for n in c['linux']['namespaces'] if n['type'] == 'mount']"
-expect_error "joining a mount namespace: refused, one line" 1 "joining an existing mount namespace ('/proc/1/ns/mnt') is not supported" oci create -b "$T/b2" j6
+# a mount namespace given by path: the container sees what is mounted
+# there; its root is made in a copy of it, so the joined one (one held
+# by a file, then the test's own) is left exactly as it was
+MNTJOIN="[n.update(path='$T/mntns') for n in c['linux']['namespaces'] if n['type'] == 'mount']"
+mkbundle "$T/b3" "c['process']['args'] = ['sh', '-c', 'cat /mnt/marker; ls /']
+$MNTJOIN"
+mkdir "$T/b3/rootfs/mnt" && touch "$T/mntns"
+if unshare --mount="$T/mntns" --propagation private true &&
+	nsenter --mount="$T/mntns" sh -c "mount -t tmpfs vs-test-j '$T/b3/rootfs/mnt' && echo joined >'$T/b3/rootfs/mnt/marker'"; then
+	before=$(nsenter --mount="$T/mntns" cat /proc/self/mountinfo)
+	run oci run -b "$T/b3" j6
+	same "a joined mount namespace: its mounts seen in the container, whose root is the rootfs" "0 joined bin dev etc mnt proc sys tmp" "$RC $(echo $OUT)"
+	same "the joined mount namespace is left as it was" "$before" \
+		"$(nsenter --mount="$T/mntns" cat /proc/self/mountinfo)"
+	check "the mount made there is not in the test's namespace" test ! -e "$T/b3/rootfs/mnt/marker"
+	umount "$T/mntns"
+else
+	skip "a joined mount namespace: unshare --mount=FILE does not work here"
+fi
+mkbundle "$T/b3" "c['process']['args'] = ['ls', '/']
+[n.update(path='/proc/$$/ns/mnt') for n in c['linux']['namespaces'] if n['type'] == 'mount']"
+before=$(cat /proc/self/mountinfo)
+run sh -c "cd '$T' && exec '$VS' oci --root '$OR' run -b b3 --pid-file rel.pid j7"
+same "the test's own mount namespace joined: the container's root is the rootfs" "0 bin dev etc proc sys tmp" "$RC $(echo $OUT)"
+same "the test's own mount namespace is left as it was" "$before" "$(cat /proc/self/mountinfo)"
+check "the runtime is back in its working directory (a relative --pid-file)" test -s "$T/rel.pid"
+mkbundle "$T/b2" "[n.update(path='/proc/self/ns/net') for n in c['linux']['namespaces'] if n['type'] == 'mount']"
+expect_error "a mount namespace path that is another kind of namespace" 1 "cannot join the mount namespace '/proc/self/ns/net'" oci create -b "$T/b2" j8
 mkbundle "$T/b2" "[n.update(path='$T/nope') for n in c['linux']['namespaces'] if n['type'] == 'pid']"
 expect_error "a pid namespace path that does not exist" 1 "cannot open the namespace '$T/nope'" oci create -b "$T/b2" j4
 mkbundle "$T/b2" "[n.update(path='/proc/self/ns/net') for n in c['linux']['namespaces'] if n['type'] == 'pid']"
 expect_error "a pid namespace path that is another kind of namespace" 1 "cannot join the pid namespace '/proc/self/ns/net'" oci create -b "$T/b2" j5
-same "nothing left of j1-j6, u1-u3" "" "$(for j in j1 j2 j3 j4 j5 j6 u1 u2 u3; do left $j; done)"
+same "nothing left of j1-j8, u1-u3" "" "$(for j in j1 j2 j3 j4 j5 j6 j7 j8 u1 u2 u3; do left $j; done)"
 
 # ---- the process -----------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'id -u; id -G; grep -E \"^(CapBnd|CapEff|NoNewPrivs)\" /proc/self/status; ulimit -n; touch /x 2>/dev/null && echo rootw; touch /tmp/x 2>/dev/null && echo tmpw; wc -c </proc/timer_list; echo 1 >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; cat /proc/self/oom_score_adj; echo end']

@@ -24,6 +24,10 @@
 
 #include "runtime/oci_int.h"
 
+enum { JOIN_PID, JOIN_TIME, JOIN_MNT };
+static const int join_types[3] = {CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWNS};
+static const char *const join_names[3] = {"pid", "time", "mount"};
+
 struct cinit {
 	struct vs_ctx *ctx;
 	struct vs_oci_spec *s;
@@ -32,14 +36,17 @@ struct cinit {
 	char rootfs[PATH_MAX], bundle[PATH_MAX];
 	void *filter;
 	int joinfd[8]; /* namespaces given by path, or -1 */
-	/* pid and time namespaces given by path: the runtime joins them
-	 * for its child only, around the clone; -1 when none */
-	int pidjoin, timejoin;
+	/* pid, time and mount namespaces given by path (JOIN_PID...): the
+	 * runtime joins them for its child only, around the clone; -1 when
+	 * none.  The child makes its mount namespace as a copy of the
+	 * joined one. */
+	int forkjoin[3];
+	const char *forkpath[3];
 	/* a user namespace given by path: the process joins it first and
 	 * makes the new namespaces there (two stages); -1 when none */
 	int userjoin;
 	int *trees; /* idmapped bind mounts, per mount (oci_idmap.c) */
-	const char *pidpath, *timepath, *userpath;
+	const char *userpath;
 	int go, err, con, fifo;
 	int newflags;  /* the namespaces made new */
 };
@@ -269,26 +276,23 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 			c->newflags |= t;
 			continue;
 		}
-		if (t == CLONE_NEWNS)
-			return vs_set_error(ctx, "joining an existing mount "
-						 "namespace ('%s') is not "
-						 "supported: vs-oci makes the "
-						 "container's root in one of "
-						 "its own",
-					    s->ns[i].path);
-		int fd = open(s->ns[i].path, O_RDONLY | O_CLOEXEC);
+		int fd = open(s->ns[i].path, O_RDONLY | O_CLOEXEC), k = 0;
+		while (k < 3 && join_types[k] != t)
+			k++;
 		if (t == CLONE_NEWUSER) {
 			c->userjoin = fd;
 			c->userpath = s->ns[i].path;
-		} else if (t == CLONE_NEWPID) {
-			c->pidjoin = fd;
-			c->pidpath = s->ns[i].path;
-		} else if (t == CLONE_NEWTIME) {
-			c->timejoin = fd;
-			c->timepath = s->ns[i].path;
+		} else if (k < 3) {
+			c->forkjoin[k] = fd;
+			c->forkpath[k] = s->ns[i].path;
 		} else {
 			c->joinfd[i] = fd;
 		}
+		/* the container's root is made in a copy of a joined mount
+		 * namespace: pivot_root there would move the root of every
+		 * process of it (the host's, given /proc/1/ns/mnt) */
+		if (t == CLONE_NEWNS)
+			c->newflags |= CLONE_NEWNS;
 		if (fd < 0)
 			return vs_set_errno(ctx, errno, "cannot open the "
 							"namespace '%s'",
@@ -369,36 +373,45 @@ static void undo(struct cinit *c, struct vs_cgroup *cg)
 	memcpy(c->ctx->err, saved, sizeof(saved));
 }
 
-/* The pid and time namespaces given by path become those of the
- * runtime's next child: the runtime's own ones go to back[] (pid, time)
- * to return to after the clone.  0, or -1 with the error set (and back
- * already returned to). */
-/* Back to the runtime's own pid and time namespaces for its children. */
-static void unjoin(int back[2])
+/* Back to the runtime's own pid, time and mount namespaces (back[],
+ * with back[3] the working directory it had). */
+static void unjoin(int back[4])
 {
-	const int types[2] = {CLONE_NEWPID, CLONE_NEWTIME};
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (back[i] > 0) {
-			setns(back[i], types[i]);
+			setns(back[i], join_types[i]);
 			close(back[i]);
 			back[i] = -1;
 		}
+	if (back[3] >= 0) {
+		/* (it was there a moment ago: a failure leaves us at /) */
+		int r = fchdir(back[3]);
+		(void)r;
+		close(back[3]);
+		back[3] = -1;
+	}
 }
 
-static int join_for_child(struct cinit *c, int back[2])
+/* The pid, time and mount namespaces given by path become those of the
+ * runtime's next child: the runtime's own ones go to back[] to return
+ * to after the clone (with its working directory, which a mount
+ * namespace's join resets).  0, or -1 with the error set (and back
+ * already returned to). */
+static int join_for_child(struct cinit *c, int back[4])
 {
-	const int fds[2] = {c->pidjoin, c->timejoin};
-	const int types[2] = {CLONE_NEWPID, CLONE_NEWTIME};
-	const char *own[2] = {"/proc/self/ns/pid", "/proc/self/ns/time"};
-	const char *paths[2] = {c->pidpath, c->timepath};
-	for (int i = 0; i < 2; i++) {
-		if (fds[i] < 0)
+	static const char *const own[3] = {
+		"/proc/self/ns/pid", "/proc/self/ns/time", "/proc/self/ns/mnt"};
+	for (int i = 0; i < 3; i++) {
+		if (c->forkjoin[i] < 0)
 			continue;
+		if (i == JOIN_MNT &&
+		    (back[3] = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			back[3] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		back[i] = open(own[i], O_RDONLY | O_CLOEXEC);
-		if (back[i] < 0 || setns(fds[i], types[i]) < 0) {
+		if (back[i] < 0 || setns(c->forkjoin[i], join_types[i]) < 0) {
 			vs_set_errno(c->ctx, errno, "cannot join the %s "
 						    "namespace '%s'",
-				     i ? "time" : "pid", paths[i]);
+				     join_names[i], c->forkpath[i]);
 			unjoin(back);
 			return -1;
 		}
@@ -465,8 +478,8 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		  const struct vs_oci_opts *o)
 {
 	struct cinit c = {.ctx = ctx, .o = o,	   .id = id,	    .go = -1,
-			  .err = -1,	 .con = -1, .fifo = -1, .pidjoin = -1,
-			  .timejoin = -1, .userjoin = -1};
+			  .err = -1,	 .con = -1, .fifo = -1,
+			  .forkjoin = {-1, -1, -1}, .userjoin = -1};
 	struct vs_cgroup cg;
 	memset(&cg, 0, sizeof(cg));
 	char *dir = oci_dir(ctx, o->root, id);
@@ -525,7 +538,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		};
 		fflush(stdout);
 		fflush(stderr);
-		int back[2] = {-1, -1};
+		int back[4] = {-1, -1, -1, -1};
 		bool joined = join_for_child(&c, back) == 0;
 		if (joined)
 			pid = vs_clone_into(&ca, v2fd, NULL, NULL, &born_in_v2);
@@ -648,10 +661,9 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		if (c.trees[i] >= 0)
 			close(c.trees[i]);
 	free(c.trees);
-	if (c.pidjoin >= 0)
-		close(c.pidjoin);
-	if (c.timejoin >= 0)
-		close(c.timejoin);
+	for (int i = 0; i < 3; i++)
+		if (c.forkjoin[i] >= 0)
+			close(c.forkjoin[i]);
 	if (c.userjoin >= 0)
 		close(c.userjoin);
 	vs_seccomp_free(c.filter);
