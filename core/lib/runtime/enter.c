@@ -231,9 +231,6 @@ static const char *attach_restrict(struct attach *a, char ***argv)
 	struct vs_user u = {0};
 	if (o->user && vs_guest_user(o->user, &u) < 0)
 		attach_fail(a, "find the user in", o->user);
-	for (int i = 0; i < RLIM_NLIMITS; i++)
-		if (a->res.rlim[i].set && setrlimit(i, &a->res.rlim[i].lim) < 0)
-			attach_fail(a, "set the resource limits of", NULL);
 	if (vs_resources_self(&a->res) < 0)
 		attach_fail(a, "set the personality of", NULL);
 	struct vs_creds cr = {.no_new_privs = a->nnp,
@@ -325,6 +322,11 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 	/* badness (our /proc is the host's until we join) */
 	if (a->res.have_oom && vs_oom_write(0, a->res.oom_score_adj) < 0)
 		attach_fail(a, "set the OOM badness in", NULL);
+	/* the limits while the host's CAP_SYS_RESOURCE counts: in the
+	 * guest's user namespace a hard limit is never raised */
+	int bad;
+	if (vs_rlimits_set(0, a->res.rlim, &bad) < 0)
+		attach_fail(a, "set the resource limits of", NULL);
 	const char *failed = attach_join(a, born_in_v2);
 	if (failed)
 		attach_fail(a, failed, NULL);

@@ -98,15 +98,22 @@ bool oci_find_program(const struct vs_oci_process *p)
 int oci_process_limits(struct vs_ctx *ctx, const struct vs_oci_process *p,
 		       pid_t pid)
 {
+	struct vs_rlimit_want want[RLIM_NLIMITS] = {0};
 	for (size_t i = 0; i < p->nrlimits; i++) {
-		struct rlimit rl = {(rlim_t)p->rlimits[i].soft,
-				    (rlim_t)p->rlimits[i].hard};
-		if (prlimit(pid, (__rlimit_resource_t)p->rlimits[i].resource,
-			    &rl, NULL) < 0)
-			return vs_set_errno(ctx, errno, "cannot set the rlimit "
-							"%d of the process",
-					    p->rlimits[i].resource);
+		int r = p->rlimits[i].resource;
+		if (r < 0 || r >= RLIM_NLIMITS)
+			return vs_set_error(ctx, "rlimit %d: not a resource of "
+						 "this kernel",
+					    r);
+		want[r].set = true;
+		want[r].lim.rlim_cur = (rlim_t)p->rlimits[i].soft;
+		want[r].lim.rlim_max = (rlim_t)p->rlimits[i].hard;
 	}
+	int bad = 0;
+	if (vs_rlimits_set(pid, want, &bad) < 0)
+		return vs_set_errno(ctx, errno,
+				    "cannot set the rlimit %d of the process",
+				    bad);
 	if (p->has_oom && vs_oom_write(pid, p->oom_score_adj) < 0)
 		return vs_set_errno(ctx, errno, "cannot set oomScoreAdj %d",
 				    p->oom_score_adj);

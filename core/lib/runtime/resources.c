@@ -601,16 +601,26 @@ int vs_oom_write(pid_t pid, int adj)
 	return w == n ? 0 : -1;
 }
 
+int vs_rlimits_set(pid_t pid, const struct vs_rlimit_want *rlim, int *failed)
+{
+	for (int i = 0; i < RLIM_NLIMITS; i++)
+		if (rlim[i].set &&
+		    prlimit(pid, (__rlimit_resource_t)i, &rlim[i].lim, NULL) < 0) {
+			*failed = i;
+			return -1;
+		}
+	return 0;
+}
+
 int vs_resources_apply(struct vs_guest *g, const struct vs_resources *r,
 		       pid_t pid)
 {
 	struct vs_ctx *ctx = g->ctx;
-	for (int i = 0; i < RLIM_NLIMITS; i++)
-		if (r->rlim[i].set && prlimit(pid, i, &r->rlim[i].lim, NULL) < 0)
-			return vs_set_errno(ctx, errno,
-					    "cannot set resource limit %d of "
-					    "guest '%s'",
-					    i, g->name);
+	int bad = 0;
+	if (vs_rlimits_set(pid, r->rlim, &bad) < 0)
+		return vs_set_errno(ctx, errno,
+				    "cannot set resource limit %d of guest '%s'",
+				    bad, g->name);
 	if (r->have_nice && setpriority(PRIO_PROCESS, (id_t)pid, r->nice) < 0)
 		return vs_set_errno(ctx, errno, "cannot set the nice value of "
 						"guest '%s'",

@@ -118,11 +118,21 @@ int vs_userns_become_root(void);
 
 /* resources.c: util-vserver's resource keys on a vanilla kernel */
 #define VS_RES_CG_MAX 8
+/* One resource limit to set, or not (set false). */
+struct vs_rlimit_want {
+	bool set;
+	struct rlimit lim;
+};
+/* Sets the limits marked in rlim (RLIM_NLIMITS entries) on pid (0: the
+ * caller) with prlimit, where the host's CAP_SYS_RESOURCE still counts:
+ * before the process joins a user namespace (only it raises a hard
+ * limit).  A guest's init, a command entered into a guest and an OCI
+ * container's process all get their limits here.  0, or -1 with errno
+ * and *failed the resource. */
+int vs_rlimits_set(pid_t pid, const struct vs_rlimit_want *rlim,
+		   int *failed);
 struct vs_resources {
-	struct {
-		bool set;
-		struct rlimit lim;
-	} rlim[RLIM_NLIMITS]; /* ulimits/, rlimits/ */
+	struct vs_rlimit_want rlim[RLIM_NLIMITS]; /* ulimits/, rlimits/ */
 	bool have_nice, have_oom;
 	int nice, oom_score_adj; /* nice, badness */
 	int ioprio;		 /* ionice/, or -1 */
