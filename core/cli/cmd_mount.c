@@ -53,6 +53,14 @@ int cmd_mount(struct vs_ctx *ctx, struct vs_guest *g, const char *n, int argc,
 			     rbind ? ",rbind" : "", ro ? ",ro" : "");
 	vs_mount_options(&m, joined);
 	free(joined);
+	if (m.prop) {
+		free(m.data);
+		return vs_set_error(ctx, "mount: '%s': a propagation option is "
+					 "not taken for a mount into a running "
+					 "guest",
+				    opts),
+		       2;
+	}
 	if (!(m.flags & MS_BIND) && !type) {
 		free(m.data);
 		return vs_set_error(ctx, "mount: a file system type (-t) or "

@@ -193,6 +193,7 @@ expect_ok "vmount --bind a host directory into the guest" u vmount --xid 101 -- 
 same "vmount --bind: the host's file inside" "shared" "$(u vserver g1 exec cat /share/file)"
 run u vserver g1 exec sh -c 'echo x >/share/new'
 check "vmount -r: read-only inside" sh -c "[ '$RC' != 0 ] && [ ! -e '$R/srv/share/new' ]"
+expect_error "vmount with a propagation: refused, one line" 2 "mount: 'rshared,size=1m': a propagation option is not taken for a mount into a running guest" u vmount --xid 101 -- -t tmpfs -o rshared,size=1m none /mnt
 expect_error "vmount without a type" 2 "mount: a file system type (-t) or --bind is needed" u vmount --xid 101 -- none /mnt
 expect_error "vmount of a missing host directory" 1 "cannot mount '$R/srv/none' for guest 'g1'" u vmount --xid 101 -- --bind /srv/none /mnt
 expect_error "vmount on the guest's root is refused" 1 "cannot mount on '/' in guest 'g1': it is the guest's root" u vmount --xid 101 -- -t tmpfs none /

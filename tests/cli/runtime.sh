@@ -371,6 +371,19 @@ check "... nothing written on the host" test ! -e "$R/srv/share/x"
 cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
 echo "/srv/none /mnt none bind 0 0" >>"$R$CONFDIR/g2/fstab"
 expect_error "an fstab bind of a missing source" 1 "$R$CONFDIR/g2/fstab:4: cannot bind '/srv/none': No such file or directory" vsx g2 start
+check "... no mounts, cgroup or run file left" sh -c "! grep -q '$R' /proc/mounts && ! ls -d /sys/fs/cgroup/*/$CGBASE/g2 2>/dev/null | grep -q . && test ! -e '$R$RUNDIR/g2'"
+cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
+# fstab's options are the kernel's: flags (dirsync, nostrictatime) and a
+# propagation (rshared), the rest the file system's own
+echo "none /mnt tmpfs dirsync,nodev,rshared,size=1m,nofail 0 0" >>"$R$CONFDIR/g2/fstab"
+expect_ok "start with an fstab tmpfs: dirsync, rshared" vsx g2 start
+run vsx g2 exec awk '$5 == "/mnt"' /proc/self/mountinfo
+case $OUT in
+*" shared:"*" - tmpfs "*dirsync*) got="dirsync and shared" ;;
+*) got=$OUT ;;
+esac
+same "... the mount is dirsync and shared (mountinfo)" "dirsync and shared" "$got"
+vsx g2 stop
 cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
 
 # bad input: one line, nothing left behind

@@ -8,11 +8,70 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime/runtime.h"
+
+/* The options the kernel takes as flags (set or cleared), the
+ * propagations, and fstab's words that mean nothing to it. */
+static const struct {
+	const char *name;
+	unsigned long set, clear, prop;
+} options[] = {
+	{"defaults", 0, 0, 0},
+	{"ro", MS_RDONLY, 0, 0},
+	{"rw", 0, MS_RDONLY, 0},
+	{"nosuid", MS_NOSUID, 0, 0},
+	{"suid", 0, MS_NOSUID, 0},
+	{"nodev", MS_NODEV, 0, 0},
+	{"dev", 0, MS_NODEV, 0},
+	{"noexec", MS_NOEXEC, 0, 0},
+	{"exec", 0, MS_NOEXEC, 0},
+	{"sync", MS_SYNCHRONOUS, 0, 0},
+	{"async", 0, MS_SYNCHRONOUS, 0},
+	{"dirsync", MS_DIRSYNC, 0, 0},
+	{"remount", MS_REMOUNT, 0, 0},
+	{"mand", MS_MANDLOCK, 0, 0},
+	{"nomand", 0, MS_MANDLOCK, 0},
+	{"noatime", MS_NOATIME, 0, 0},
+	{"atime", 0, MS_NOATIME, 0},
+	{"nodiratime", MS_NODIRATIME, 0, 0},
+	{"diratime", 0, MS_NODIRATIME, 0},
+	{"relatime", MS_RELATIME, 0, 0},
+	{"norelatime", 0, MS_RELATIME, 0},
+	{"strictatime", MS_STRICTATIME, 0, 0},
+	{"nostrictatime", 0, MS_STRICTATIME, 0},
+	{"bind", MS_BIND, 0, 0},
+	{"rbind", MS_BIND | MS_REC, 0, 0},
+	{"private", 0, 0, MS_PRIVATE},
+	{"rprivate", 0, 0, MS_PRIVATE | MS_REC},
+	{"shared", 0, 0, MS_SHARED},
+	{"rshared", 0, 0, MS_SHARED | MS_REC},
+	{"slave", 0, 0, MS_SLAVE},
+	{"rslave", 0, 0, MS_SLAVE | MS_REC},
+	{"unbindable", 0, 0, MS_UNBINDABLE},
+	{"runbindable", 0, 0, MS_UNBINDABLE | MS_REC},
+	{"auto", 0, 0, 0},
+	{"user", 0, 0, 0},
+	{"nouser", 0, 0, 0},
+	{"_netdev", 0, 0, 0},
+	{"nofail", 0, 0, 0},
+};
+
+bool vs_mount_option(const char *o, unsigned long *flags, unsigned long *prop)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(*options); i++)
+		if (!strcmp(o, options[i].name)) {
+			*flags = (*flags | options[i].set) & ~options[i].clear;
+			if (options[i].prop)
+				*prop = options[i].prop;
+			return true;
+		}
+	return false;
+}
 
 /* A remount (or a propagation) of the mount on top of dst now (the new
  * one, not the mount point); with keep, the flags the kernel locks on it

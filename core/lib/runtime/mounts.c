@@ -264,7 +264,8 @@ static int fstab_one(struct vs_ctx *ctx, int rootfd, int sys,
 				 .src = m->src,
 				 .type = m->type,
 				 .data = m->data,
-				 .flags = m->flags};
+				 .flags = m->flags,
+				 .prop = m->prop};
 	if ((m->flags & MS_BIND) &&
 	    (op.src_fd = vs_in_root(sys, m->src, O_PATH)) < 0) {
 		int e = errno;

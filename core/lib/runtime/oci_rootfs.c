@@ -58,36 +58,6 @@ static int make_path(int rootfd, const char *path, bool file)
 	return cur;
 }
 
-static const struct {
-	const char *name;
-	bool clear;
-	unsigned long flag;
-} mount_flags[] = {
-	{"ro", false, MS_RDONLY},	  {"rw", true, MS_RDONLY},
-	{"nosuid", false, MS_NOSUID},	  {"suid", true, MS_NOSUID},
-	{"nodev", false, MS_NODEV},	  {"dev", true, MS_NODEV},
-	{"noexec", false, MS_NOEXEC},	  {"exec", true, MS_NOEXEC},
-	{"sync", false, MS_SYNCHRONOUS},  {"async", true, MS_SYNCHRONOUS},
-	{"dirsync", false, MS_DIRSYNC},	  {"remount", false, MS_REMOUNT},
-	{"mand", false, MS_MANDLOCK},	  {"nomand", true, MS_MANDLOCK},
-	{"atime", true, MS_NOATIME},	  {"noatime", false, MS_NOATIME},
-	{"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
-	{"bind", false, MS_BIND},	  {"rbind", false, MS_BIND | MS_REC},
-	{"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
-	{"strictatime", false, MS_STRICTATIME},
-	{"nostrictatime", true, MS_STRICTATIME},
-};
-
-static const struct {
-	const char *name;
-	unsigned long flag;
-} propagations[] = {
-	{"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
-	{"shared", MS_SHARED},		   {"rshared", MS_SHARED | MS_REC},
-	{"slave", MS_SLAVE},		   {"rslave", MS_SLAVE | MS_REC},
-	{"unbindable", MS_UNBINDABLE},	   {"runbindable", MS_UNBINDABLE | MS_REC},
-};
-
 struct mopts {
 	unsigned long flags, prop;
 	char data[1024];
@@ -98,25 +68,8 @@ static int parse_options(struct vs_ctx *ctx, const struct vs_oci_mount *m,
 {
 	memset(o, 0, sizeof(*o));
 	for (char **p = m->options; p && *p; p++) {
-		bool done = false;
-		for (size_t i = 0; !done && i < sizeof(mount_flags) /
-							sizeof(*mount_flags);
-		     i++)
-			if (!strcmp(*p, mount_flags[i].name)) {
-				if (mount_flags[i].clear)
-					o->flags &= ~mount_flags[i].flag;
-				else
-					o->flags |= mount_flags[i].flag;
-				done = true;
-			}
-		for (size_t i = 0; !done && i < sizeof(propagations) /
-							sizeof(*propagations);
-		     i++)
-			if (!strcmp(*p, propagations[i].name)) {
-				o->prop = propagations[i].flag;
-				done = true;
-			}
-		if (done || !strcmp(*p, "tmpcopyup"))
+		if (vs_mount_option(*p, &o->flags, &o->prop) ||
+		    !strcmp(*p, "tmpcopyup"))
 			continue;
 		if (!strcmp(*p, "idmap") || !strcmp(*p, "ridmap"))
 			return vs_set_error(ctx, "mount '%s': idmapped mounts "
@@ -518,12 +471,10 @@ int oci_rootfs_finish(struct vs_ctx *ctx, const struct vs_oci_spec *s)
 		  MS_BIND | MS_REMOUNT | MS_RDONLY | vs_locked_flags("/"),
 		  NULL) < 0)
 		r = vs_set_errno(ctx, errno, "cannot make the root read-only");
-	for (size_t i = 0; r == 0 && s->rootfs_propagation &&
-			   i < sizeof(propagations) / sizeof(*propagations);
-	     i++)
-		if (!strcmp(s->rootfs_propagation, propagations[i].name) &&
-		    mount(NULL, "/", NULL, propagations[i].flag, NULL) < 0)
-			r = vs_set_errno(ctx, errno, "cannot set the root's "
-						     "propagation");
+	unsigned long fl = 0, prop = 0;
+	if (r == 0 && s->rootfs_propagation &&
+	    vs_mount_option(s->rootfs_propagation, &fl, &prop) && prop &&
+	    mount(NULL, "/", NULL, prop, NULL) < 0)
+		r = vs_set_errno(ctx, errno, "cannot set the root's propagation");
 	return r;
 }

@@ -75,35 +75,6 @@ static void unescape_field(char *s)
 	*o = '\0';
 }
 
-static const struct {
-	const char *name;
-	unsigned long set, clear;
-} mount_flags[] = {
-	{"defaults", 0, 0},
-	{"ro", MS_RDONLY, 0},
-	{"rw", 0, MS_RDONLY},
-	{"nosuid", MS_NOSUID, 0},
-	{"suid", 0, MS_NOSUID},
-	{"nodev", MS_NODEV, 0},
-	{"dev", 0, MS_NODEV},
-	{"noexec", MS_NOEXEC, 0},
-	{"exec", 0, MS_NOEXEC},
-	{"sync", MS_SYNCHRONOUS, 0},
-	{"async", 0, MS_SYNCHRONOUS},
-	{"noatime", MS_NOATIME, 0},
-	{"atime", 0, MS_NOATIME},
-	{"nodiratime", MS_NODIRATIME, 0},
-	{"relatime", MS_RELATIME, 0},
-	{"strictatime", MS_STRICTATIME, 0},
-	{"bind", MS_BIND, 0},
-	{"rbind", MS_BIND | MS_REC, 0},
-	{"auto", 0, 0},
-	{"user", 0, 0},
-	{"nouser", 0, 0},
-	{"_netdev", 0, 0},
-	{"nofail", 0, 0},
-};
-
 int vs_mount_options(struct vs_mount *m, const char *opts)
 {
 	char *copy = vs_strdup(opts), *save = NULL;
@@ -116,14 +87,7 @@ int vs_mount_options(struct vs_mount *m, const char *opts)
 			m->noauto = true;
 			continue;
 		}
-		size_t i, n = sizeof(mount_flags) / sizeof(*mount_flags);
-		for (i = 0; i < n; i++)
-			if (!strcmp(o, mount_flags[i].name)) {
-				m->flags |= mount_flags[i].set;
-				m->flags &= ~mount_flags[i].clear;
-				break;
-			}
-		if (i == n)
+		if (!vs_mount_option(o, &m->flags, &m->prop))
 			dlen += (size_t)sprintf(m->data + dlen, "%s%s",
 						dlen ? "," : "", o);
 	}

@@ -82,7 +82,7 @@ void vs_net_host_cleanup(struct vs_ctx *ctx, const struct vs_net *net);
 /* plan.c: everything a start needs, read and checked up front */
 struct vs_mount {
 	char *src, *dst, *type, *data;
-	unsigned long flags;
+	unsigned long flags, prop; /* prop: a propagation, or 0 */
 	int line;
 	bool noauto;
 };
@@ -367,8 +367,8 @@ int vs_console_attach(struct vs_guest *g);
 /* In the future init: builds the guest's mounts and enters its root
  * (pivot_root, or chroot for nonamespace).  -1 with the error set. */
 int vs_mounts_setup(struct vs_plan *p);
-/* Fills m's flags, data and noauto from an fstab option list ("ro,
- * size=1m"); m->data is malloc'd.  0. */
+/* Fills m's flags, propagation, data and noauto from an fstab option
+ * list ("ro,size=1m"); m->data is malloc'd.  0. */
 int vs_mount_options(struct vs_mount *m, const char *opts);
 /* Mounts into a running guest (vmount): m->src a host-view path to bind
  * (MS_BIND) or the source of a new file system of type m->type, made on
@@ -592,6 +592,13 @@ struct vs_mount_op {
 	unsigned long prop;  /* a propagation (MS_SHARED, ...) or 0 */
 };
 enum vs_mount_step { VS_MOUNT_MAKE, VS_MOUNT_REMOUNT, VS_MOUNT_PROPAGATION };
+/* One mount option (of a guest's fstab or a spec mount) applied to
+ * *flags (set or cleared) or *prop (a propagation: MS_SHARED, ...);
+ * fstab's words that mean nothing to the kernel (defaults, auto, nofail,
+ * ...) are taken too.  False for an option of the file system's own (its
+ * data). */
+bool vs_mount_option(const char *o, unsigned long *flags,
+		     unsigned long *prop);
 /* Mounts op below the root rootfd.  0, or -1 with errno and *failed
  * (unless NULL) the step that failed; the caller says what. */
 int vs_mount_do(int rootfd, const struct vs_mount_op *op,
