@@ -85,8 +85,17 @@ if xfs_mount 400M "$R/xfs"; then
 	same "XFS: and its bytes" "$(md5sum <"$R/xfs/x1/data.bin")" "$(md5sum <"$R/xfs/x2/data.bin")"
 	check "XFS: a reflinked file is its own inode" \
 		[ "$(stat -c %i "$R/xfs/x1/data.bin")" != "$(stat -c %i "$R/xfs/x2/data.bin")" ]
+	# an immutable file of two names, both in the guest: not a
+	# unification's (nothing outside shares it), so the copy keeps +i
+	echo pinned >"$V/data/pinned" && ln "$V/data/pinned" "$V/data/pinned-link" &&
+		chattr +i "$V/data/pinned"
 	expect_ok "vs g1 clone x3 onto XFS (its shared file cannot be linked there)" \
 		vsx g1 clone x3 --context 113 --rootdir /xfs
+	chattr -i "$V/data/pinned"
+	rm "$V/data/pinned" "$V/data/pinned-link"
+	check "an immutable file whose names are all in the guest stays immutable, one inode" \
+		sh -c "lsattr '$R/xfs/x3/data/pinned' | cut -c1-16 | grep -q i &&
+			[ \"\$(stat -c %i '$R/xfs/x3/data/pinned')\" = \"\$(stat -c %i '$R/xfs/x3/data/pinned-link')\" ]"
 	same "the shared file is copied" "$(md5sum <"$V/data/shared")" "$(md5sum <"$R/xfs/x3/data/shared")"
 	check "and private: writable again (not immutable)" \
 		sh -c "! lsattr '$R/xfs/x3/data/shared' | cut -c1-16 | grep -q i"

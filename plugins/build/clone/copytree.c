@@ -204,7 +204,7 @@ static struct vs_copy_link *find_link(struct vs_copy *c, const struct stat *st)
 }
 
 static void add_link(struct vs_copy *c, const struct stat *st,
-		     const char *rel)
+		     const char *rel, bool immutable)
 {
 	if (2 * (c->nlinks + 1) > c->cap) { /* grow: at most half full */
 		struct vs_copy_link *old = c->links;
@@ -223,6 +223,9 @@ static void add_link(struct vs_copy *c, const struct stat *st,
 		return;
 	l->ino = st->st_ino;
 	l->rel = vs_strdup(rel);
+	l->nlink = st->st_nlink;
+	l->seen = 1;
+	l->immutable = immutable;
 	c->nlinks++;
 }
 
@@ -286,6 +289,7 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 	if (l) { /* another name of a file copied already */
 		if (linkat(c->dstroot, l->rel + 1, ddir, name, 0) < 0)
 			return fail(c, "link", rel);
+		l->seen++;
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -321,6 +325,8 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 		}
 		int r = st.st_nlink > 1 ? link_shared(c, sfd, name, ddir)
 					: 0;
+		int sflags = 0;
+		bool copied = r == 0;
 		if (r == 1)
 			c->shared_names[c->nshared - 1] = vs_strdup(rel);
 		if (r == 0) {
@@ -339,9 +345,12 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 		} else {
 			r = 0;
 		}
+		bool immutable = copied && st.st_nlink > 1 &&
+				 ioctl(sfd, FS_IOC_GETFLAGS, &sflags) == 0 &&
+				 (sflags & FS_IMMUTABLE_FL);
 		close(sfd);
 		if (r == 0 && st.st_nlink > 1)
-			add_link(c, &st, rel);
+			add_link(c, &st, rel, immutable);
 		return r;
 	}
 	/* symlinks, devices, FIFOs, sockets: made by name */
@@ -366,7 +375,36 @@ static int copy_entry(struct vs_copy *c, int sdir, int ddir, const char *name,
 	    utimensat(ddir, name, t, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail(c, "copy the attributes of", rel);
 	if (st.st_nlink > 1)
-		add_link(c, &st, rel);
+		add_link(c, &st, rel, false);
+	return 0;
+}
+
+/* An immutable file copied with its flag off (copy_meta: a
+ * unification's, shared with other guests, becomes private) whose names
+ * were all in the tree was no unification's: its flag back on. */
+static int restore_immutable(struct vs_copy *c)
+{
+	for (size_t i = 0; i < c->cap; i++) {
+		const struct vs_copy_link *l = &c->links[i];
+		if (!l->rel || !l->immutable || l->seen < l->nlink)
+			continue;
+		int fd = openat(c->dstroot, l->rel + 1,
+				O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int flags = 0;
+		int r = fd < 0 ? -1 : ioctl(fd, FS_IOC_GETFLAGS, &flags);
+		if (r == 0) {
+			flags |= FS_IMMUTABLE_FL;
+			r = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+		}
+		if (r < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			errno = e;
+			return fail(c, "copy the attributes of", l->rel);
+		}
+		close(fd);
+	}
 	return 0;
 }
 
@@ -378,6 +416,8 @@ int vs_copy_tree(struct vs_copy *c, int sfd, int dfd)
 	c->dev = st.st_dev;
 	c->dstroot = dfd;
 	int r = copy_dir(c, sfd, dfd, "", 0);
+	if (r == 0)
+		r = restore_immutable(c);
 	if (r == 0 && copy_meta(sfd, dfd, &st) < 0)
 		r = fail(c, "copy the attributes of", "");
 	return r;

@@ -10,6 +10,8 @@
 struct vs_copy_link { /* a file with more than one name, copied once */
 	ino_t ino;
 	char *rel; /* its first name in the copy ("/etc/x"), or NULL */
+	nlink_t nlink, seen; /* its names: in all, and met in the tree */
+	bool immutable;	     /* copied, and immutable in the source */
 };
 
 struct vs_copy {
