@@ -80,23 +80,24 @@ off_inside() {
 	TOOK=$(($(ms) - T0))
 	MSG=$(gone "$g")
 }
-# start_stop G [MS]: starts G again, sshd runs, vs stop takes under MS
-# (2000) ms and leaves nothing
+# start_stop G: starts G again, sshd runs, vs stop ends it through its
+# init (no kill sequence) and leaves nothing
 # sshd_why G: what G runs, as comments, when sshd did not come up
 sshd_why() {
 	vsx "$1" exec sh -c 'ps -eo pid,stat,args | head -n 40; ls -ld /run/sshd
 		! command -v sv >/dev/null || sv status /etc/service/ssh' 2>&1 | sed 's/^/# /'
 }
 start_stop() {
-	limit=${2:-2000}
 	expect_ok "$1: it starts again" vsx "$1" start
 	sshd_up "$1" || sshd_why "$1"
 	check "$1: sshd runs" sshd_up "$1"
 	i1=$(init_of "$1")
 	T0=$(ms)
-	run vsx "$1" stop
+	run vsx -v "$1" stop
 	took=$(($(ms) - T0))
-	check "$1: vs stop in under $limit ms (${took} ms)" test "$RC" = 0 -a "$took" -lt "$limit"
+	# (the time is shown, not judged: a loaded machine stretches it)
+	check "$1: vs stop ends it by its init's own shutdown, not the kill sequence (${took} ms)" \
+		sh -c "[ '$RC' = 0 ] && ! grep -q 'did not end' '$T/err'"
 	msg=$(gone "$1")
 	check "$1: nothing left ($msg)" test -z "$msg"
 	check "$1: no process of its init is left" test ! -e "/proc/$i1"
@@ -263,6 +264,6 @@ off_inside ru poweroff
 check "poweroff inside stops it, nothing left (${MSG:-$TOOK ms})" test -z "$MSG"
 # Debian's stage 3 runs the sysv stop scripts; their sendsigs waits for
 # the children runit leaves unreaped meanwhile (about 2 s), as on a host
-start_stop ru 5000
+start_stop ru
 
 finish

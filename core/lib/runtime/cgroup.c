@@ -468,6 +468,13 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 	for (size_t i = 0; i < cg->n && !dir; i++)
 		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ','))
 			dir = cg->dirs[i];
+	/* an OCI container's group has no configuration directory */
+	const char *what = g->cfgdir ? "guest" : "container";
+	if (!dir && !g->cfgdir)
+		return vs_set_error(g->ctx,
+				    "cannot set '%s' for container '%s': no %s "
+				    "controller on this host",
+				    name, g->name, ctl);
 	if (!dir)
 		return vs_set_error(g->ctx,
 				    "cannot apply 'cgroup/%s' of guest '%s': no "
@@ -476,9 +483,9 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 	if (!v2 && !strcmp(name, "cpu.max")) /* "quota period" in two files */
 		return cpu_max_v1(g, dir, value);
 	if (!v2 && !strcmp(name, "memory.min")) {
-		vs_warn(g->ctx, "guest '%s': memory.min ignored: the v1 memory "
+		vs_warn(g->ctx, "%s '%s': memory.min ignored: the v1 memory "
 				"controller has no guaranteed minimum",
-			g->name);
+			what, g->name);
 		return 0;
 	}
 	vs_cgroup_translate(name, value, v2, file, sizeof(file), conv,
@@ -491,8 +498,8 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 	snprintf(target, sizeof(target), "%s/%s", dir, file);
 	if (write_file(target, conv) < 0)
 		return vs_set_errno(g->ctx, errno,
-				    "cannot set '%s' to '%s' for guest '%s'",
-				    target, conv, g->name);
+				    "cannot set '%s' to '%s' for %s '%s'",
+				    target, conv, what, g->name);
 	return 0;
 }
 

@@ -95,6 +95,9 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 	vs_cgroup_of(g, rs, &cg);
 	int timeout_ms = p->timeout > 0 ? p->timeout * 1000 : 0;
 	bool waited = false;
+	/* the init is to end by itself (its answer to the stop), not by
+	 * the kill sequence */
+	bool by_itself = false;
 	if (p->stop_argv || (!strcmp(p->style, "sysv") && !p->stop_argv)) {
 		/* a stop command, run inside the guest within the timeout */
 		static const char *const rcs[] = {"/etc/rc.d/rc",
@@ -128,8 +131,10 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 		 * command has told it to: it gets the timeout for that;
 		 * vs's init ends only by the kill sequence */
 		waited = !p->fakeinit;
+		by_itself = p->fakeinit;
 	} else if (p->stop_signal) {
 		bool visible = answers(rs->init, p->stop_signal);
+		by_itself = visible;
 		syscall(SYS_pidfd_send_signal, initfd, p->stop_signal, NULL, 0);
 		if (!visible) {
 			resend_stop(rs, initfd, p->stop_signal);
@@ -147,6 +152,11 @@ static void stop_sequence(struct vs_guest *g, const struct vs_plan *p,
 	}
 	if (!waited)
 		wait_gone(initfd, timeout_ms);
+	if (by_itself && !wait_gone(initfd, 0))
+		vs_info(g->ctx, 1,
+			"guest '%s': its init did not end within %d s of the "
+			"stop: the kill sequence follows",
+			g->name, p->timeout);
 	for (size_t i = 0; i < p->nkill && !wait_gone(initfd, 0); i += 2) {
 		signal_guest(&cg, initfd, p->killseq[i]);
 		int wait = i + 1 < p->nkill ? p->killseq[i + 1] : 1;
