@@ -234,31 +234,3 @@ int vs_caps_bound(uint64_t bset)
 			return -1;
 	return 0;
 }
-
-int vs_caps_limit(uint64_t bset)
-{
-	if (vs_caps_bound(bset) < 0)
-		return -1;
-	/* permitted, effective and inheritable follow the bounding set; no
-	 * ambient capabilities survive */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	cap_t caps = cap_init();
-	if (!caps)
-		return -1;
-	cap_value_t list[64];
-	int n = 0;
-	for (unsigned c = 0; c <= vs_caps_last(); c++)
-		if (bset & (1ULL << c))
-			list[n++] = (cap_value_t)c;
-	int r = 0;
-	if (n && (cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
-		  cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
-		  cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0))
-		r = -1;
-	if (r == 0)
-		r = cap_set_proc(caps);
-	int e = errno;
-	cap_free(caps);
-	errno = e;
-	return r;
-}

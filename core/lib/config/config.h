@@ -73,8 +73,6 @@ int vs_guest_bcaps(struct vs_guest *g, bool userns, uint64_t *bset);
  * ("cap_sys_admin (mount …), …"); returns how many. */
 int vs_caps_host_reaching(uint64_t bset, bool own_netns, char *out,
 			  size_t size);
-/* Drops the bounding set to bset and sets P/E/I to it; -1 with errno. */
-int vs_caps_limit(uint64_t bset);
 /* Drops the bounding set to bset (the other sets as they are); -1 with
  * errno. */
 int vs_caps_bound(uint64_t bset);

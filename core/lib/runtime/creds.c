@@ -28,13 +28,15 @@ const char *vs_creds_what(enum vs_creds_step s)
 	}
 }
 
-/* The permitted, effective, inheritable and ambient sets of c. */
-static int set_sets(const struct vs_creds *c)
+/* Sets the effective, inheritable, permitted and ambient capabilities.
+ * 0, or -1 with errno. */
+static int set_sets(uint64_t effective, uint64_t inheritable,
+		    uint64_t permitted, uint64_t ambient)
 {
 	cap_t caps = cap_init();
 	if (!caps)
 		return -1;
-	const uint64_t sets[3] = {c->effective, c->inheritable, c->permitted};
+	const uint64_t sets[3] = {effective, inheritable, permitted};
 	static const cap_flag_t flags[3] = {CAP_EFFECTIVE, CAP_INHERITABLE,
 					    CAP_PERMITTED};
 	for (int k = 0; k < 3; k++)
@@ -51,7 +53,7 @@ static int set_sets(const struct vs_creds *c)
 		return -1;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	for (unsigned n = 0; n <= vs_caps_last(); n++)
-		if ((c->ambient & (1ULL << n)) &&
+		if ((ambient & (1ULL << n)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, n, 0, 0) < 0)
 			return -1;
 	return 0;
@@ -93,13 +95,15 @@ int vs_creds_apply(const struct vs_creds *c, enum vs_creds_step *failed)
 			goto fail;
 		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 		s = VS_CREDS_SETS;
-		if (set_sets(c) < 0)
+		if (set_sets(c->effective, c->inheritable, c->permitted,
+			     c->ambient) < 0)
 			goto fail;
 	} else {
 		/* the bounding set is every set of root; another user gets
 		 * none of them (the kernel clears them at the switch) */
 		s = VS_CREDS_BOUNDING;
-		if (vs_caps_limit(c->bounding) < 0)
+		if (vs_caps_bound(c->bounding) < 0 ||
+		    set_sets(c->bounding, c->bounding, c->bounding, 0) < 0)
 			goto fail;
 		s = VS_CREDS_USER;
 		if (c->set_user && set_user(c) < 0)

@@ -49,15 +49,26 @@ static int mount_point(struct vs_plan *p, int rootfd, const char *name)
 	return fd;
 }
 
+/* A file system on the mount point fd (through the executor the fstab
+ * and a container's mounts use); shown names it in the message, NULL:
+ * none (-1 with errno only). */
 static int do_mount(struct vs_plan *p, const char *src, int fd,
 		    const char *type, unsigned long flags, const char *data,
 		    const char *shown)
 {
-	char b[64];
-	if (mount(src, vs_fdpath(fd, b, sizeof(b)), type, flags, data) < 0)
-		return vs_set_errno(p->g->ctx, errno,
-				    "cannot mount %s in guest '%s'", shown,
-				    p->g->name);
+	struct vs_mount_op op = {.dst = shown,
+				 .at = fd,
+				 .tree = -1,
+				 .src_fd = -1,
+				 .src = src,
+				 .type = type,
+				 .data = data,
+				 .flags = flags};
+	if (vs_mount_do(-1, &op, NULL) < 0)
+		return shown ? vs_set_errno(p->g->ctx, errno,
+					    "cannot mount %s in guest '%s'",
+					    shown, p->g->name)
+			     : -1;
 	return 0;
 }
 
@@ -111,9 +122,9 @@ static int setup_sys(struct vs_plan *p, int rootfd)
 	int fd = mount_point(p, rootfd, "sys");
 	if (fd < 0)
 		return -1;
-	char b[64];
-	int r = mount("sysfs", vs_fdpath(fd, b, sizeof(b)), "sysfs",
-		      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	int r = do_mount(p, "sysfs", fd, "sysfs",
+			 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+			 NULL);
 	/* a user-namespace guest without a network namespace of its own may
 	 * not mount sysfs: the host's, with what is mounted below it, all
 	 * read-only */
@@ -198,9 +209,8 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		fd = open_in(dev, "mqueue", O_PATH | O_DIRECTORY, FIXED);
 		/* mqueue belongs to the IPC namespace; optional */
 		if (fd >= 0) {
-			char b[64];
-			mount("mqueue", vs_fdpath(fd, b, sizeof(b)), "mqueue",
-			      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+			do_mount(p, "mqueue", fd, "mqueue",
+				 MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, NULL);
 			close(fd);
 		}
 	}
