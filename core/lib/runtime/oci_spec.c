@@ -119,12 +119,12 @@ static int set(struct vs_guest *g, const struct vs_cgroup *cg,
 	return vs_cgroup_set(g, cg, name, val);
 }
 
-/* True when the host has the v1 blkio hierarchy (else cgroup2's io
- * controller, enabled when written). */
-static bool blkio_v1(const struct vs_cgroup *cg)
+/* True when the group's controller ctl is a v1 hierarchy's (else it is
+ * cgroup2's, enabled when written). */
+static bool on_v1(const struct vs_cgroup *cg, const char *ctl)
 {
 	for (size_t i = 0; i < cg->n; i++)
-		if (cg->dirs[i] != cg->v2 && strstr(cg->ctls[i], "blkio"))
+		if (cg->dirs[i] != cg->v2 && strstr(cg->ctls[i], ctl))
 			return true;
 	return false;
 }
@@ -140,7 +140,7 @@ static int apply_blkdevs(struct vs_guest *g, const struct vs_cgroup *cg,
 		"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
 		"blkio.throttle.read_iops_device",
 		"blkio.throttle.write_iops_device", "blkio.weight_device"};
-	bool v2 = !blkio_v1(cg);
+	bool v2 = !on_v1(cg, "blkio");
 	for (size_t i = 0; i < s->nblkdevs; i++) {
 		const struct vs_oci_blkdev *d = &s->blkdevs[i];
 		bool weight = d->kind == VS_OCI_WEIGHT;
@@ -178,16 +178,13 @@ static int apply_resources(struct vs_guest *g, const struct vs_cgroup *cg,
 		return -1;
 	if (s->mem_swap >= 0) {
 		/* memory plus swap on v1; swap alone on v2 */
-		bool v1 = false;
-		for (size_t i = 0; i < cg->n; i++)
-			v1 |= cg->dirs[i] != cg->v2 &&
-			      strstr(cg->ctls[i], "memory") != NULL;
-		if (v1 ? set(g, cg, "memory.memsw.limit_in_bytes",
-			     s->mem_swap) < 0
-		       : set(g, cg, "memory.swap.max",
-			     s->mem_swap > s->mem_limit && s->mem_limit >= 0
-				 ? s->mem_swap - s->mem_limit
-				 : 0) < 0)
+		long long swap = s->mem_swap > s->mem_limit && s->mem_limit >= 0
+					 ? s->mem_swap - s->mem_limit
+					 : 0;
+		if (on_v1(cg, "memory")
+			? set(g, cg, "memory.memsw.limit_in_bytes",
+			      s->mem_swap) < 0
+			: set(g, cg, "memory.swap.max", swap) < 0)
 			return -1;
 	}
 	if (s->pids_limit > 0 && set(g, cg, "pids.max", s->pids_limit) < 0)
@@ -210,7 +207,7 @@ static int apply_resources(struct vs_guest *g, const struct vs_cgroup *cg,
 	    vs_cgroup_set(g, cg, "cpuset.mems", s->mems) < 0)
 		return -1;
 	if (s->blkio_weight > 0 &&
-	    set(g, cg, blkio_v1(cg) ? "blkio.weight" : "io.weight",
+	    set(g, cg, on_v1(cg, "blkio") ? "blkio.weight" : "io.weight",
 		s->blkio_weight) < 0) {
 		vs_warn(g->ctx, "container '%s': blockIO.weight not applied: %s",
 			g->name, vs_error(g->ctx));
