@@ -24,9 +24,9 @@
 
 #include "runtime/oci_int.h"
 
-enum { JOIN_PID, JOIN_TIME, JOIN_MNT };
-static const int join_types[3] = {CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWNS};
-static const char *const join_names[3] = {"pid", "time", "mount"};
+/* The namespaces the launch joins itself (launch.c), by VS_JOIN_*. */
+static const int launch_joins[VS_JOIN_N] = {CLONE_NEWPID, CLONE_NEWTIME,
+					    CLONE_NEWNS, CLONE_NEWUSER};
 
 struct cinit {
 	struct vs_ctx *ctx;
@@ -36,26 +36,19 @@ struct cinit {
 	char rootfs[PATH_MAX], bundle[PATH_MAX];
 	void *filter;
 	int joinfd[8]; /* namespaces given by path, or -1 */
-	/* pid, time and mount namespaces given by path (JOIN_PID...): the
-	 * runtime joins them for its child only, around the clone; -1 when
-	 * none.  The child makes its mount namespace as a copy of the
-	 * joined one. */
-	int forkjoin[3];
-	const char *forkpath[3];
-	/* a user namespace given by path: the process joins it first and
-	 * makes the new namespaces there (two stages); -1 when none */
-	int userjoin;
+	/* the pid, time, mount and user namespaces given by path, joined by
+	 * the launch (VS_JOIN_*), or -1.  The child makes its mount
+	 * namespace as a copy of a joined one. */
+	int join[VS_JOIN_N];
+	const char *joinpath[VS_JOIN_N];
 	int *trees; /* idmapped bind mounts, per mount (oci_idmap.c) */
-	const char *userpath;
-	int go, err, con, fifo;
+	int go, err, con[2], fifo;
 	int newflags;  /* the namespaces made new */
 };
 
-static void fail(struct cinit *c)
+static _Noreturn void fail(struct cinit *c)
 {
-	const char *m = vs_error(c->ctx);
-	vs_write_all(c->err, m, strlen(m));
-	_exit(1);
+	vs_launch_fail(c->ctx, c->err);
 }
 
 /* The state as the container's own hooks get it. */
@@ -96,9 +89,9 @@ static _Noreturn void init_main(struct cinit *c)
 	 * through /proc or ptrace: we hold the runtime's descriptors */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* the parent maps our ids, moves us into the cgroup, tells our pid */
-	if (read(c->go, &hostpid, sizeof(hostpid)) != sizeof(hostpid))
+	if (!vs_launch_wait(c->go, &hostpid))
 		_exit(1);
-	if (((c->newflags & CLONE_NEWUSER) || c->userjoin >= 0) &&
+	if (((c->newflags & CLONE_NEWUSER) || c->join[VS_JOIN_USER] >= 0) &&
 	    vs_userns_become_root() < 0) {
 		vs_set_errno(ctx, errno, "cannot become root of the user "
 					 "namespace");
@@ -142,7 +135,7 @@ static _Noreturn void init_main(struct cinit *c)
 		fail(c);
 	/* of the runtime's descriptors only the pipes to it and the fifo
 	 * stay (the cgroup directory it was born in among those that go) */
-	const int keep[] = {0, 1, 2, c->err, c->con, c->fifo, term};
+	const int keep[] = {0, 1, 2, c->err, c->con[1], c->fifo, term};
 	vs_close_fds_except(keep, sizeof(keep) / sizeof(*keep));
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
@@ -162,7 +155,7 @@ static _Noreturn void init_main(struct cinit *c)
 		fail(c);
 	}
 	if (term >= 0) {
-		if (vs_send_fd(c->con, term) < 0) {
+		if (vs_send_fd(c->con[1], term) < 0) {
 			vs_set_errno(ctx, errno, "cannot hand over the "
 						 "terminal");
 			fail(c);
@@ -174,8 +167,8 @@ static _Noreturn void init_main(struct cinit *c)
 	/* ready: the parent may go */
 	vs_write_all(c->err, "\1", 1);
 	close(c->err);
-	if (c->con >= 0)
-		close(c->con);
+	if (c->con[1] >= 0)
+		close(c->con[1]);
 	char b;
 	ssize_t n;
 	while ((n = read(c->fifo, &b, 1)) < 0 && errno == EINTR)
@@ -277,14 +270,11 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 			continue;
 		}
 		int fd = open(s->ns[i].path, O_RDONLY | O_CLOEXEC), k = 0;
-		while (k < 3 && join_types[k] != t)
+		while (k < VS_JOIN_N && launch_joins[k] != t)
 			k++;
-		if (t == CLONE_NEWUSER) {
-			c->userjoin = fd;
-			c->userpath = s->ns[i].path;
-		} else if (k < 3) {
-			c->forkjoin[k] = fd;
-			c->forkpath[k] = s->ns[i].path;
+		if (k < VS_JOIN_N) {
+			c->join[k] = fd;
+			c->joinpath[k] = s->ns[i].path;
 		} else {
 			c->joinfd[i] = fd;
 		}
@@ -373,113 +363,64 @@ static void undo(struct cinit *c, struct vs_cgroup *cg)
 	memcpy(c->ctx->err, saved, sizeof(saved));
 }
 
-/* Back to the runtime's own pid, time and mount namespaces (back[],
- * with back[3] the working directory it had). */
-static void unjoin(int back[4])
+static void container_child(void *arg, int go, int err)
 {
-	for (int i = 0; i < 3; i++)
-		if (back[i] > 0) {
-			setns(back[i], join_types[i]);
-			close(back[i]);
-			back[i] = -1;
-		}
-	if (back[3] >= 0) {
-		/* (it was there a moment ago: a failure leaves us at /) */
-		int r = fchdir(back[3]);
-		(void)r;
-		close(back[3]);
-		back[3] = -1;
-	}
+	struct cinit *c = arg;
+	c->go = go;
+	c->err = err;
+	if (c->con[0] >= 0)
+		close(c->con[0]);
+	if (c->newflags & CLONE_NEWTIME)
+		vs_timens_start();
+	init_main(c);
 }
 
-/* The pid, time and mount namespaces given by path become those of the
- * runtime's next child: the runtime's own ones go to back[] to return
- * to after the clone (with its working directory, which a mount
- * namespace's join resets).  0, or -1 with the error set (and back
- * already returned to). */
-static int join_for_child(struct cinit *c, int back[4])
+static void container_cloned(void *arg)
 {
-	static const char *const own[3] = {
-		"/proc/self/ns/pid", "/proc/self/ns/time", "/proc/self/ns/mnt"};
-	for (int i = 0; i < 3; i++) {
-		if (c->forkjoin[i] < 0)
-			continue;
-		if (i == JOIN_MNT &&
-		    (back[3] = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-			back[3] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		back[i] = open(own[i], O_RDONLY | O_CLOEXEC);
-		if (back[i] < 0 || setns(c->forkjoin[i], join_types[i]) < 0) {
-			vs_set_errno(c->ctx, errno, "cannot join the %s "
-						    "namespace '%s'",
-				     join_names[i], c->forkpath[i]);
-			unjoin(back);
-			return -1;
-		}
-	}
-	return 0;
+	struct cinit *c = arg;
+	if (c->con[1] >= 0)
+		close(c->con[1]);
+	c->con[1] = -1;
+	close(c->fifo);
+	c->fifo = -1;
 }
 
-/* The first stage of a process that joins a user namespace given by
- * path: it joins it, makes the new namespaces there (so that they belong
- * to it: the container's root may mount its /proc), and forks the
- * container's process (pid 1 of a new pid namespace), whose pid it
- * writes to relay before it exits.  Returns in that process only. */
-static void stage1(struct cinit *c, int relay[2])
+/* The runtime's part while the process waits: its id maps, rlimits and
+ * OOM score, the prestart and createRuntime hooks. */
+static int container_host(void *arg, pid_t pid, int pidfd)
 {
-	close(relay[0]);
-	if (setns(c->userjoin, CLONE_NEWUSER) < 0) {
-		vs_set_errno(c->ctx, errno, "cannot join the user namespace "
-					    "'%s'",
-			     c->userpath);
-		fail(c);
-	}
-	int fl = c->newflags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
-	if (fl && unshare(fl) < 0) {
-		vs_set_errno(c->ctx, errno, "cannot create the container's "
-					    "namespaces in '%s'",
-			     c->userpath);
-		fail(c);
-	}
-	pid_t p = fork();
-	if (p == 0) {
-		close(relay[1]);
-		return;
-	}
-	if (p < 0) {
-		vs_set_errno(c->ctx, errno, "cannot fork");
-		fail(c);
-	}
-	vs_write_all(relay[1], &p, sizeof(p));
-	_exit(0);
-}
-
-/* The pid of the container's process from stage1 (pid, our child, is
- * reaped), or -1 with the error its stage gave. */
-static pid_t stage2_pid(struct cinit *c, pid_t pid, int relay, int err)
-{
-	pid_t g = -1;
-	ssize_t n;
-	while ((n = read(relay, &g, sizeof(g))) < 0 && errno == EINTR)
-		;
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (n == sizeof(g) && g > 0)
-		return g;
-	char msg[sizeof(c->ctx->err)];
-	if (vs_read_msg(err, msg, sizeof(msg)))
-		vs_set_error(c->ctx, "%s", msg);
-	else
-		vs_set_error(c->ctx, "the container's process died while it "
-				     "was set up");
-	return -1;
+	struct cinit *c = arg;
+	struct vs_ctx *ctx = c->ctx;
+	(void)pidfd;
+	if ((c->newflags & CLONE_NEWUSER) &&
+	    (!oci_write_idmap(pid, "uid_map", c->s->uidmap, c->s->nuidmap) ||
+	     !oci_write_idmap(pid, "gid_map", c->s->gidmap, c->s->ngidmap)))
+		return vs_set_errno(ctx, errno, "cannot write the id maps of "
+						"the container");
+	if (oci_process_limits(ctx, &c->s->process, pid) < 0)
+		return -1;
+	if (!c->s->nhooks[VS_OCI_PRESTART] &&
+	    !c->s->nhooks[VS_OCI_CREATE_RUNTIME])
+		return 0;
+	char *js = hook_state(c, pid, "creating");
+	int r = oci_hooks_run(ctx, c->s, VS_OCI_PRESTART, js, true);
+	if (r == 0)
+		r = oci_hooks_run(ctx, c->s, VS_OCI_CREATE_RUNTIME, js, true);
+	free(js);
+	return r;
 }
 
 int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		  const struct vs_oci_opts *o)
 {
-	struct cinit c = {.ctx = ctx, .o = o,	   .id = id,	    .go = -1,
-			  .err = -1,	 .con = -1, .fifo = -1,
-			  .forkjoin = {-1, -1, -1}, .userjoin = -1};
+	struct cinit c = {.ctx = ctx,
+			  .o = o,
+			  .id = id,
+			  .go = -1,
+			  .err = -1,
+			  .con = {-1, -1},
+			  .fifo = -1,
+			  .join = {-1, -1, -1, -1}};
 	struct vs_cgroup cg;
 	memset(&cg, 0, sizeof(cg));
 	char *dir = oci_dir(ctx, o->root, id);
@@ -505,121 +446,31 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		r = copy_config(ctx, c.bundle, dir);
 	if (r == 0)
 		r = oci_cgroup_create(ctx, id, c.s, o->systemd_cgroup, &cg);
-	int go[2] = {-1, -1}, err[2] = {-1, -1}, con[2] = {-1, -1},
-	    relay[2] = {-1, -1};
-	if (r == 0 && (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-		       (c.userjoin >= 0 && pipe2(relay, O_CLOEXEC) < 0) ||
-		       (c.s->process.terminal &&
-			socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-				   con) < 0)))
-		r = vs_set_errno(ctx, errno, "cannot create a pipe");
 	if (r == 0 && c.s->process.terminal && !o->console_socket &&
 	    !o->master)
 		r = vs_set_error(ctx, "process.terminal is set: --console-socket "
 				      "is needed");
-	pid_t pid = -1;
-	int pidfd = -1;
-	bool born_in_v2 = false; /* then only the v1 groups take it */
-	if (r == 0) {
-		c.go = go[0];
-		c.err = err[1];
-		c.con = con[1];
-		int v2fd = cg.v2 ? open(cg.v2, O_RDONLY | O_DIRECTORY |
-						       O_CLOEXEC)
-				 : -1;
-		/* joining a user namespace: the namespaces are made in it */
-		int cflags = c.userjoin >= 0 ? 0 : c.newflags;
-		struct clone_args ca = {
-			.flags = (uint64_t)(cflags & ~CLONE_NEWCGROUP &
-					    ~CLONE_NEWTIME) |
-				 CLONE_PIDFD,
-			.pidfd = (uint64_t)(uintptr_t)&pidfd,
-			.exit_signal = SIGCHLD,
-		};
-		fflush(stdout);
-		fflush(stderr);
-		int back[4] = {-1, -1, -1, -1};
-		bool joined = join_for_child(&c, back) == 0;
-		if (joined)
-			pid = vs_clone_into(&ca, v2fd, NULL, NULL, &born_in_v2);
-		if (pid == 0) {
-			close(go[1]);
-			close(err[0]);
-			if (con[0] >= 0)
-				close(con[0]);
-			if (c.userjoin >= 0)
-				stage1(&c, relay);
-			if (c.newflags & CLONE_NEWTIME)
-				vs_timens_start();
-			init_main(&c);
-		}
-		int e = errno;
-		unjoin(back);
-		if (v2fd >= 0)
-			close(v2fd);
-		close(go[0]);
-		close(err[1]);
-		if (con[1] >= 0)
-			close(con[1]);
-		close(c.fifo);
-		c.fifo = -1;
-		if (pid < 0 && !joined)
-			r = -1; /* join_for_child said why */
-		else if (pid < 0)
-			r = vs_set_errno(ctx, e, "cannot create the container's "
-						 "namespaces");
-		if (relay[1] >= 0)
-			close(relay[1]);
-		if (pid > 0 && c.userjoin >= 0 &&
-		    (pid = stage2_pid(&c, pid, relay[0], err[0])) < 0)
-			r = -1;
-		if (relay[0] >= 0)
-			close(relay[0]);
-	}
-	struct vs_oci_state st;
-	memset(&st, 0, sizeof(st));
-	snprintf(st.id, sizeof(st.id), "%s", id);
-	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
-	oci_now(st.created, sizeof(st.created));
-	st.pid = pid;
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	sigaction(SIGPIPE, &ign, &old);
-	if (r == 0 && (c.newflags & CLONE_NEWUSER) &&
-	    (!oci_write_idmap(pid, "uid_map", c.s->uidmap, c.s->nuidmap) ||
-	     !oci_write_idmap(pid, "gid_map", c.s->gidmap, c.s->ngidmap)))
-		r = vs_set_errno(ctx, errno, "cannot write the id maps of the "
-					     "container");
-	if (r == 0 && vs_cgroup_attach(&cg, pid, born_in_v2) < 0)
-		r = vs_set_errno(ctx, errno, "cannot move the container into "
-					     "its cgroup");
-	if (r == 0 && oci_process_limits(ctx, &c.s->process, pid) < 0)
-		r = -1;
-	if (r == 0) {
-		snprintf(st.status, sizeof(st.status), "creating");
-		char *js = vs_oci_state_json(&st);
-		r = oci_hooks_run(ctx, c.s, VS_OCI_PRESTART, js, true);
-		if (r == 0)
-			r = oci_hooks_run(ctx, c.s, VS_OCI_CREATE_RUNTIME, js,
-					  true);
-		free(js);
-	}
-	if (r == 0 && write(go[1], &pid, sizeof(pid)) != sizeof(pid))
-		r = vs_set_errno(ctx, errno, "cannot start the container");
-	if (go[1] >= 0)
-		close(go[1]);
-	if (pid > 0) {
-		char msg[sizeof(ctx->err)];
-		size_t n = vs_read_msg(err[0], msg, sizeof(msg));
-		close(err[0]);
-		if (r == 0 && n == 0)
-			r = vs_set_error(ctx, "the container's process died "
-					      "while it was set up");
-		else if (r == 0 && msg[0] != '\1')
-			r = vs_set_error(ctx, "%s", msg);
-	}
-	sigaction(SIGPIPE, &old, NULL);
-	if (r == 0 && con[0] >= 0) {
-		int m = vs_recv_fd(con[0]);
+	if (r == 0 && c.s->process.terminal &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c.con) < 0)
+		r = vs_set_errno(ctx, errno, "cannot create a socket");
+	char what[300];
+	snprintf(what, sizeof(what), "container '%s'", id);
+	struct vs_launch l = {.flags = (uint64_t)c.newflags,
+			      .cg = &cg,
+			      .what = what,
+			      .ready_byte = true,
+			      .child = container_child,
+			      .cloned = container_cloned,
+			      .host = container_host,
+			      .arg = &c,
+			      .pid = -1,
+			      .pidfd = -1};
+	memcpy(l.join, c.join, sizeof(l.join));
+	memcpy(l.join_path, c.joinpath, sizeof(l.join_path));
+	if (r == 0)
+		r = vs_launch(ctx, &l);
+	if (r == 0 && c.con[0] >= 0) {
+		int m = vs_recv_fd(c.con[0]);
 		if (m < 0)
 			r = vs_set_error(ctx, "the container has no terminal");
 		else if (!o->console_socket) {
@@ -630,10 +481,14 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		if (m >= 0)
 			close(m);
 	}
-	if (con[0] >= 0)
-		close(con[0]);
+	struct vs_oci_state st;
+	memset(&st, 0, sizeof(st));
+	snprintf(st.id, sizeof(st.id), "%s", id);
+	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
+	oci_now(st.created, sizeof(st.created));
+	st.pid = l.pid;
 	if (r == 0) {
-		st.start = vs_proc_starttime(pid);
+		st.start = vs_proc_starttime(l.pid);
 		struct vs_runstate rs;
 		memset(&rs, 0, sizeof(rs));
 		vs_cgroup_record(&cg, &rs);
@@ -641,19 +496,18 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		r = oci_state_write(ctx, dir, &st);
 	}
 	if (r == 0 && o->pid_file)
-		r = write_pid_file(ctx, o->pid_file, pid);
+		r = write_pid_file(ctx, o->pid_file, l.pid);
 	if (r < 0) {
-		if (pid > 0) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
+		vs_launch_abort(&l);
 		undo(&c, &cg);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
-	if (c.fifo >= 0)
-		close(c.fifo);
+	if (l.pidfd >= 0)
+		close(l.pidfd);
+	int fds[] = {c.con[0], c.con[1], c.fifo, c.join[0], c.join[1],
+		     c.join[2], c.join[3]};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	for (int i = 0; i < 8; i++)
 		if (c.joinfd[i] > 0)
 			close(c.joinfd[i]);
@@ -661,11 +515,6 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		if (c.trees[i] >= 0)
 			close(c.trees[i]);
 	free(c.trees);
-	for (int i = 0; i < 3; i++)
-		if (c.forkjoin[i] >= 0)
-			close(c.forkjoin[i]);
-	if (c.userjoin >= 0)
-		close(c.userjoin);
 	vs_seccomp_free(c.filter);
 	oci_spec_free(ctx, c.s);
 	vs_cgroup_free(&cg);

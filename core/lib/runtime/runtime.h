@@ -219,6 +219,46 @@ void vs_keys_warn(struct vs_guest *g);
  * boot clock starts near 0.  0 or -1 (errno). */
 int vs_timens_start(void);
 
+/* launch.c: the one way a guest's init and a container's process are
+ * made (the handshake; see the file) */
+enum { VS_JOIN_PID, VS_JOIN_TIME, VS_JOIN_MNT, VS_JOIN_USER, VS_JOIN_N };
+struct vs_cgroup;
+struct vs_launch {
+	uint64_t flags;		    /* the CLONE_NEW* namespaces to make */
+	const struct vs_cgroup *cg; /* its groups (NULL: none) */
+	const char *what;	    /* "guest 'x'", in messages */
+	/* namespaces given by path (VS_JOIN_*; -1: none) and their paths */
+	int join[VS_JOIN_N];
+	const char *join_path[VS_JOIN_N];
+	/* success is a '\1' on err (the child waits for more before its
+	 * exec), not the EOF of its exec */
+	bool ready_byte;
+	/* the child's part: never returns; it reads go (vs_launch_wait)
+	 * when it needs the parent's part done, fails through
+	 * vs_launch_fail(err) */
+	void (*child)(void *arg, int go, int err);
+	/* the parent's, right after the clone, whether it worked or not
+	 * (closes the child's ends of what the caller made) */
+	void (*cloned)(void *arg);
+	/* the parent's, the child in its groups and waiting: -1 (error
+	 * set) fails */
+	int (*host)(void *arg, pid_t pid, int pidfd);
+	void *arg;
+	pid_t pid; /* out: the child, -1 */
+	int pidfd; /* out: its pidfd (the caller's to close), -1 */
+};
+/* Makes the child and runs the handshake.  0 (l->pid has exec'd, or
+ * with ready_byte is ready), or -1 with the error set and nothing left
+ * of the child. */
+int vs_launch(struct vs_ctx *ctx, struct vs_launch *l);
+/* Kills and reaps l's child, closes its pidfd. */
+void vs_launch_abort(struct vs_launch *l);
+/* In the child: waits for the parent's part; its host pid to *hostpid
+ * (NULL: not wanted).  false: the parent gave up. */
+bool vs_launch_wait(int go, pid_t *hostpid);
+/* In the child: the error of ctx to the parent, then _exit(127). */
+_Noreturn void vs_launch_fail(struct vs_ctx *ctx, int err);
+
 struct vs_plan {
 	struct vs_guest *g;
 	char root[PATH_MAX]; /* real path of the guest root */

@@ -39,12 +39,6 @@ static void write_msg(int fd, const char *s)
 	vs_write_all(fd, s, strlen(s));
 }
 
-static _Noreturn void init_fail(struct vs_ctx *ctx, int errfd)
-{
-	write_msg(errfd, ctx->err[0] ? ctx->err : "the init failed");
-	_exit(127);
-}
-
 /* A signal to the stub init: SIGCHLD reaps, any other ends it. */
 static void stub_signal(int signo)
 {
@@ -173,12 +167,11 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 				bool foreground)
 {
 	struct vs_ctx *ctx = p->g->ctx;
-	char c;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (p->userns.on) {
 		/* the monitor maps our ids and hands over the idmapped root
 		 * first; then we are root of our own user namespace only */
-		if (read(gofd, &c, 1) != 1)
+		if (!vs_launch_wait(gofd, NULL))
 			_exit(127);
 		p->treefd = vs_recv_fd(treesock);
 		close(treesock);
@@ -187,34 +180,34 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		if (vs_userns_become_root() < 0) {
 			vs_set_errno(ctx, errno,
 				     "cannot become root of the user namespace");
-			init_fail(ctx, errfd);
+			vs_launch_fail(ctx, errfd);
 		}
 	}
 	/* the mounts are made while the monitor moves us into the v1
 	 * cgroups (a v1 move waits for an RCU grace period) */
 	if (vs_mounts_setup(p) < 0)
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	/* the console's master goes to the monitor */
 	if (p->console_master >= 0) {
 		if (vs_send_fd(consock, p->console_master) < 0) {
 			vs_set_errno(ctx, errno, "cannot hand over the console");
-			init_fail(ctx, errfd);
+			vs_launch_fail(ctx, errfd);
 		}
 		close(p->console_master);
 	}
 	if (consock >= 0)
 		close(consock);
-	if (!p->userns.on && read(gofd, &c, 1) != 1)
+	if (!p->userns.on && !vs_launch_wait(gofd, NULL))
 		_exit(127); /* the monitor gave up */
 	close(gofd);
 	if (p->netns && vs_net_guest_setup(p->g, &p->net) < 0)
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	/* fstab.remote: in the guest's network (util-vserver: chbind) */
 	if (vs_mounts_remote(p) < 0)
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL) {
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	/* systemd's container interface: the guest's own cgroup2 hierarchy
 	 * (the root of this new cgroup namespace: its group) */
@@ -223,19 +216,19 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		vs_set_errno(ctx, errno, "cannot mount /sys/fs/cgroup in guest "
 					 "'%s'",
 			     p->g->name);
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	if (p->nodename &&
 	    sethostname(p->nodename, strlen(p->nodename)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
 			     p->nodename);
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	if (p->domainname &&
 	    setdomainname(p->domainname, strlen(p->domainname)) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the domain name '%s'",
 			     p->domainname);
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	/* apps/init/mtab: the guest's /etc/mtab, unless that is a symlink
 	 * (to /proc/self/mounts, as current systems have it) or not a file */
@@ -260,13 +253,13 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		vs_set_errno(ctx, errno, "cannot create the time namespace of "
 					 "guest '%s'",
 			     p->g->name);
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	if (vs_resources_self(&p->res) < 0) {
 		vs_set_errno(ctx, errno, "cannot set the personality of guest "
 					 "'%s'",
 			     p->g->name);
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	setsid();
 	if (!foreground) {
@@ -278,7 +271,7 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		if (p->console_slave >= 0 && ioctl(0, TIOCSCTTY, 0) < 0) {
 			vs_set_errno(ctx, errno, "cannot make the console the "
 						 "init's terminal");
-			init_fail(ctx, errfd);
+			vs_launch_fail(ctx, errfd);
 		}
 	}
 	/* the init stays root, with the bounding set as its capabilities */
@@ -288,7 +281,7 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 	enum vs_creds_step s;
 	if (vs_creds_apply(&cr, &s) < 0) {
 		vs_set_errno(ctx, errno, "cannot %s", vs_creds_what(s));
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	umask(022);
 	/* nothing of the host stays open in the guest */
@@ -301,7 +294,7 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		execve(argv[0], argv, env);
 		vs_set_errno(ctx, errno, "cannot run the init '%s' of guest '%s'",
 			     argv[0], p->g->name);
-		init_fail(ctx, errfd);
+		vs_launch_fail(ctx, errfd);
 	}
 	stub_init(argv, env, errfd, !p->start_argv && !strcmp(p->style, "sysv"));
 }
@@ -347,123 +340,126 @@ static unsigned long host_root(const struct vs_idmap *m)
 	return 65534; /* unmapped: nobody */
 }
 
+/* What the guest's launch shares between its parts. */
+struct guest_launch {
+	struct vs_plan *p;
+	const struct vs_cgroup *cg;
+	bool foreground;
+	int nullfd, cwd;
+	int tsock[2]; /* the idmapped root goes over it (a user namespace) */
+	int csock[2]; /* the console's master comes back over it */
+};
+
+static void guest_child(void *arg, int go, int err)
+{
+	struct guest_launch *gl = arg;
+	if (gl->tsock[0] >= 0)
+		close(gl->tsock[0]);
+	if (gl->csock[0] >= 0)
+		close(gl->csock[0]);
+	init_main(gl->p, go, err, gl->nullfd, gl->tsock[1], gl->csock[1],
+		  gl->foreground);
+}
+
+static void guest_cloned(void *arg)
+{
+	struct guest_launch *gl = arg;
+	if (gl->cwd >= 0) {
+		if (fchdir(gl->cwd) < 0) { /* cannot fail: it is where we were */
+		}
+		close(gl->cwd);
+		gl->cwd = -1;
+	}
+	int theirs[] = {gl->tsock[1], gl->csock[1], gl->nullfd};
+	close_fds(theirs, sizeof(theirs) / sizeof(*theirs));
+	gl->tsock[1] = gl->csock[1] = gl->nullfd = -1;
+}
+
+/* The monitor's part while the init waits: its ids and root, the
+ * delegation, the host's end of the network, resources, sysctls. */
+static int guest_host(void *arg, pid_t pid, int pidfd)
+{
+	struct guest_launch *gl = arg;
+	struct vs_plan *p = gl->p;
+	struct vs_ctx *ctx = p->g->ctx;
+	if (p->userns.on) {
+		int r = give_root(p, pid, gl->tsock[0]);
+		gl->tsock[0] = -1;
+		if (r < 0)
+			return -1;
+	}
+	/* its root may manage the groups below its own (systemd does) */
+	if (p->userns.on && p->api_fs &&
+	    vs_cgroup_delegate(gl->cg, (uid_t)host_root(&p->userns.uid),
+			       (gid_t)host_root(&p->userns.gid)) < 0)
+		return vs_set_errno(ctx, errno, "cannot delegate the cgroup of "
+						"guest '%s'",
+				    p->g->name);
+	if (vs_net_host_setup(p->g, &p->net, pid) < 0 ||
+	    vs_resources_apply(p->g, &p->res, pid) < 0 ||
+	    vs_sysctl_apply(p->g, p->sysctls, p->nsysctls, pidfd) < 0)
+		return -1;
+	return 0;
+}
+
 /* Creates the init; on success it has exec'd its command. */
 static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		      bool foreground, struct vs_init *out)
 {
 	struct vs_ctx *ctx = p->g->ctx;
-	int go[2], err[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return vs_set_errno(ctx, errno, "cannot create a pipe");
-	if (pipe2(err, O_CLOEXEC) < 0) {
-		close(go[0]);
-		close(go[1]);
-		return vs_set_errno(ctx, errno, "cannot create a pipe");
-	}
-	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int pidfd = -1;
+	struct guest_launch gl = {.p = p,
+				  .cg = cg,
+				  .foreground = foreground,
+				  .cwd = -1,
+				  .tsock = {-1, -1},
+				  .csock = {-1, -1}};
+	gl.nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	p->console = !foreground;
 	p->console_master = p->console_slave = -1;
-	int csock[2] = {-1, -1};
 	if (p->console &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0) {
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gl.csock) < 0) {
 		int e = errno;
-		int fds[] = {go[0], go[1], err[0], err[1], nullfd};
-		close_fds(fds, sizeof(fds) / sizeof(*fds));
+		close_fds(&gl.nullfd, 1);
 		return vs_set_errno(ctx, e, "cannot create a socket");
 	}
 	/* a user-namespace init gets its idmapped root over a socket, and
 	 * starts in the guest's root (its mount namespace's copy of our
 	 * working directory): the directories above it (a barrier) need
 	 * not be searchable by the guest's ids */
-	int tsock[2] = {-1, -1}, cwd = -1;
 	if (p->userns.on &&
-	    (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tsock) < 0 ||
-	     (cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gl.tsock) < 0 ||
+	     (gl.cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	     chdir(p->root) < 0)) {
 		int e = errno;
-		int fds[] = {tsock[0], tsock[1], cwd,	  csock[0], csock[1],
-			     go[0],    go[1],	 err[0], err[1],   nullfd};
+		int fds[] = {gl.tsock[0], gl.tsock[1], gl.cwd,
+			     gl.csock[0], gl.csock[1], gl.nullfd};
 		close_fds(fds, sizeof(fds) / sizeof(*fds));
 		return vs_set_errno(ctx, e, "cannot enter '%s'", p->root);
 	}
-	/* born in the cgroup2 group: no migration */
-	int v2fd = cg->v2 ? open(cg->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-			  : -1;
-	struct clone_args ca = {
+	char what[300];
+	snprintf(what, sizeof(what), "guest '%s'", p->g->name);
+	struct vs_launch l = {
 		.flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-			 CLONE_PIDFD | (p->nonamespace ? 0 : CLONE_NEWNS) |
+			 (p->nonamespace ? 0 : CLONE_NEWNS) |
 			 (p->userns.on ? CLONE_NEWUSER : 0) |
 			 (p->netns ? CLONE_NEWNET : 0),
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+		.cg = cg,
+		.what = what,
+		.join = {-1, -1, -1, -1},
+		.child = guest_child,
+		.cloned = guest_cloned,
+		.host = guest_host,
+		.arg = &gl,
 	};
-	fflush(stdout);
-	fflush(stderr);
-	bool born_in_v2;
-	pid_t pid = vs_clone_into(&ca, v2fd, NULL, NULL, &born_in_v2);
-	/* the monitor's ends and the init's */
-	const int ours[] = {go[1], err[0], tsock[0], csock[0]};
-	const int theirs[] = {go[0], err[1], tsock[1], csock[1], nullfd};
-	if (pid == 0) {
-		close_fds(ours, sizeof(ours) / sizeof(*ours));
-		init_main(p, go[0], err[1], nullfd, tsock[1], csock[1],
-			  foreground);
-	}
-	int e = errno;
-	if (cwd >= 0) {
-		if (fchdir(cwd) < 0) { /* cannot fail: it is where we were */
-		}
-		close(cwd);
-	}
-	close_fds(theirs, sizeof(theirs) / sizeof(*theirs));
-	if (v2fd >= 0)
-		close(v2fd);
-	if (pid < 0) {
-		close_fds(ours, sizeof(ours) / sizeof(*ours));
-		return vs_set_errno(ctx, e, "cannot create the namespaces of "
-					    "guest '%s'",
-				    p->g->name);
-	}
-	int r = 0;
-	/* the init may already have failed: its error is the one to tell,
-	 * and a write to its pipe must not kill us */
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	sigaction(SIGPIPE, &ign, &old);
-	if (p->userns.on)
-		r = give_root(p, pid, tsock[0]);
-	/* its root may manage the groups below its own (systemd does) */
-	if (r == 0 && p->userns.on && p->api_fs &&
-	    vs_cgroup_delegate(cg, (uid_t)host_root(&p->userns.uid),
-			       (gid_t)host_root(&p->userns.gid)) < 0)
-		r = vs_set_errno(ctx, errno, "cannot delegate the cgroup of "
-					     "guest '%s'",
-				 p->g->name);
-	if (r == 0 && (vs_net_host_setup(p->g, &p->net, pid) < 0 ||
-		       vs_resources_apply(p->g, &p->res, pid) < 0 ||
-		       vs_sysctl_apply(p->g, p->sysctls, p->nsysctls, pidfd) <
-			       0))
-		r = -1;
-	else if (r == 0 && vs_cgroup_attach(cg, pid, born_in_v2) < 0)
-		r = vs_set_errno(ctx, errno, "cannot move the init of guest '%s' "
-					     "into its cgroup",
-				 p->g->name);
-	else if (r == 0 && write(go[1], "g", 1) != 1)
-		r = vs_set_errno(ctx, errno, "cannot start the init");
-	close(go[1]);
-	sigaction(SIGPIPE, &old, NULL);
-	if (r < 0)
-		kill(pid, SIGKILL); /* unblocks the error pipe */
-	char msg[sizeof(ctx->err)];
-	if (vs_read_msg(err[0], msg, sizeof(msg)))
-		r = vs_set_error(ctx, "%s", msg);
-	close(err[0]);
+	int r = vs_launch(ctx, &l);
+	if (gl.tsock[0] >= 0)
+		close(gl.tsock[0]);
 	/* the init has exec'd: the console's master is waiting (or, when
 	 * it could not be made, the socket is closed) */
 	int hold = -1;
-	if (csock[0] >= 0) {
-		int master = r == 0 ? vs_recv_fd(csock[0]) : -1;
-		close(csock[0]);
+	if (gl.csock[0] >= 0) {
+		int master = r == 0 ? vs_recv_fd(gl.csock[0]) : -1;
+		close(gl.csock[0]);
 		if (r == 0 && master < 0)
 			r = vs_set_error(ctx, "guest '%s' has no console",
 					 p->g->name);
@@ -473,18 +469,15 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		}
 	}
 	if (r < 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		close(pidfd);
+		vs_launch_abort(&l);
 		if (hold >= 0)
 			close(hold);
 		vs_net_host_cleanup(p->g->ctx, &p->net);
 		return -1;
 	}
 	out->console_slave = hold;
-	out->pid = pid;
-	out->pidfd = pidfd;
+	out->pid = l.pid;
+	out->pidfd = l.pidfd;
 	out->console = p->console;
 	return 0;
 }
