@@ -106,6 +106,9 @@ c['hostname'] = 'j1host'
 c['linux']['namespaces'].append({'type': 'time'})"
 oci create -b "$B" --pid-file "$T/jpid" j1 && oci start j1
 J=$(cat "$T/jpid" 2>/dev/null)
+# exec joins every namespace of the container, its time namespace too
+run oci exec j1 sh -c 'readlink /proc/self/ns/time'
+same "exec: the process is in the container's time namespace" "0 $(readlink /proc/"$J"/ns/time)" "$RC $OUT"
 mkbundle "$T/b2" "c['process']['args'] = ['sh', '-c', 'hostname; cat /proc/1/comm; readlink /proc/self/ns/time']
 c['linux']['namespaces'].append({'type': 'time', 'path': '/proc/$J/ns/time'})
 c['hostname'] = None

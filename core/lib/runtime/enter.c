@@ -47,22 +47,6 @@ static uint64_t proc_capbnd(pid_t pid)
 	return v;
 }
 
-/* The namespaces to join: all of the guest's (joining one we share is
- * harmless), but its user namespace only when it has its own (joining
- * ours is refused) and its mount namespace only when it has one. */
-static int ns_flags(pid_t pid, bool nonamespace)
-{
-	int flags = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-		    CLONE_NEWCGROUP | (nonamespace ? 0 : CLONE_NEWNS);
-	char b[64];
-	struct stat sa, sb;
-	snprintf(b, sizeof(b), "/proc/%d/ns/user", (int)pid);
-	if (stat("/proc/self/ns/user", &sa) == 0 && stat(b, &sb) == 0 &&
-	    (sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev))
-		flags |= CLONE_NEWUSER;
-	return flags;
-}
-
 char **vs_guest_env(struct vs_guest *g)
 {
 	char path[PATH_MAX];
@@ -114,14 +98,12 @@ char **vs_guest_env(struct vs_guest *g)
 struct attach {
 	struct vs_guest *g;
 	const struct vs_exec_opts *o;
-	int initfd, nsflags, v2fd;
-	int timefd; /* the guest's time namespace when not ours, or -1 */
+	struct vs_join j; /* the init, its namespaces, cgroups and root */
+	int v2fd;
 	struct vs_resources res; /* ulimits/, rlimits/, personality */
 	uint64_t bcaps;
 	void *filter;
 	bool nnp;
-	char root[PATH_MAX]; /* nonamespace: chroot here */
-	struct vs_cgroup cg;
 	char *const *envp;
 	int errfd;  /* an error message goes here, EOF once the command runs */
 	int sockfd; /* to vs: the pty master (SCM_RIGHTS), or -1 */
@@ -185,18 +167,9 @@ static int open_guest_pty(int *master)
  * failed (errno set). */
 static const char *attach_join(struct attach *a, bool born_in_v2)
 {
-	if (vs_cgroup_attach(&a->cg, 0, born_in_v2) < 0 && a->cg.n)
-		return "join the cgroup of";
-	if (setns(a->initfd, a->nsflags | CLONE_NEWPID) < 0)
-		return "enter the namespaces of";
-	if ((a->nsflags & CLONE_NEWUSER) && vs_userns_become_root() < 0)
-		return "become root of the user namespace of";
-	if (a->timefd >= 0 && setns(a->timefd, CLONE_NEWTIME) < 0)
-		return "enter the time namespace of";
-	if (a->root[0] && chroot(a->root) < 0)
-		return "enter the root of";
-	if (chdir("/") < 0)
-		return "enter the root of";
+	const char *failed = vs_join_enter(&a->j, born_in_v2);
+	if (failed)
+		return failed;
 	if (a->o->pty && (a->tty = open_guest_pty(&a->master)) < 0)
 		return "open a terminal in";
 	return NULL;
@@ -364,63 +337,40 @@ static _Noreturn void attach_main(struct attach *a, bool born_in_v2)
 
 /* ---- in vs ------------------------------------------------------------ */
 
-/* The time namespace of the guest's processes (its init's for its
- * children: a sysv init that did not exec made it for them) when it is
- * not ours, else -1. */
-static int guest_timens(pid_t init)
-{
-	char p[64];
-	struct stat a, b;
-	snprintf(p, sizeof(p), "/proc/%d/ns/time_for_children", (int)init);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && (fstat(fd, &a) < 0 || stat("/proc/self/ns/time", &b) < 0 ||
-			(a.st_ino == b.st_ino && a.st_dev == b.st_dev))) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
 static int attach_prepare(struct attach *a, struct vs_guest *g,
 			  const struct vs_runstate *rs)
 {
 	struct vs_ctx *ctx = g->ctx;
 	a->g = g;
-	a->initfd = vs_pidfd_open(rs->init, rs->init_start);
-	if (a->initfd < 0)
+	if (vs_join_open(&a->j, rs->init, rs->init_start) < 0)
 		return vs_set_error(ctx, "guest '%s' is not running", g->name);
 	a->bcaps = proc_capbnd(rs->init);
-	a->nsflags = ns_flags(rs->init, rs->nonamespace);
 	if (vs_seccomp_prepare(g, a->bcaps, false, &a->filter, &a->nnp) < 0) {
-		close(a->initfd);
+		vs_join_close(&a->j);
 		return -1;
 	}
 	if (vs_resources_load(g, &a->res, false) < 0) {
 		vs_seccomp_free(a->filter);
-		close(a->initfd);
+		vs_join_close(&a->j);
 		return -1;
 	}
-	a->timefd = guest_timens(rs->init);
-	vs_cgroup_of(g, rs, &a->cg);
-	vs_cgroup_use_leaf(&a->cg, rs->init);
+	vs_cgroup_of(g, rs, &a->j.cg);
+	vs_cgroup_use_leaf(&a->j.cg, rs->init);
 	if (rs->nonamespace && g->root)
-		vs_host_real(ctx, g->root, a->root, sizeof(a->root));
+		vs_host_real(ctx, g->root, a->j.root, sizeof(a->j.root));
 	return 0;
 }
 
 static void attach_free(struct attach *a)
 {
-	if (a->initfd >= 0)
-		close(a->initfd);
-	if (a->timefd >= 0)
-		close(a->timefd);
-	vs_cgroup_free(&a->cg);
+	vs_join_close(&a->j);
+	vs_cgroup_free(&a->j.cg);
 	vs_seccomp_free(a->filter);
 }
 
 static int open_v2(const struct attach *a)
 {
-	return a->cg.v2 ? open(a->cg.v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+	return a->j.cg.v2 ? open(a->j.cg.v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 			: -1;
 }
 
@@ -555,7 +505,8 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 		  const struct vs_exec_opts *o, int *status)
 {
 	struct attach a = {.o = o, .errfd = -1, .sockfd = -1, .tty = -1,
-			   .master = -1, .v2fd = -1, .timefd = -1};
+			   .master = -1, .v2fd = -1,
+			   .j = {.initfd = -1, .timefd = -1}};
 	if (attach_prepare(&a, g, rs) < 0)
 		return -1;
 	char **env = o->env ? NULL : vs_guest_env(g);
@@ -568,7 +519,7 @@ int vs_guest_exec(struct vs_guest *g, const struct vs_runstate *rs,
 	bool unsupported = false;
 	int r = -1;
 	/* joining a time namespace needs a process of its own memory */
-	bool shared = !o->pty && o->timeout_ms < 0 && a.timefd < 0;
+	bool shared = !o->pty && o->timeout_ms < 0 && a.j.timefd < 0;
 	if (shared)
 		r = exec_shared(&a, status, &unsupported);
 	if (!shared || unsupported)

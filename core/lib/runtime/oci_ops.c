@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,28 +188,6 @@ int vs_oci_delete(struct vs_ctx *ctx, const char *root, const char *id,
 
 /* ---- exec ---------------------------------------------------------- */
 
-static const int ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWIPC,
-			       CLONE_NEWUTS,  CLONE_NEWNET, CLONE_NEWPID,
-			       CLONE_NEWCGROUP};
-static const char *const ns_files[] = {"user", "mnt", "ipc",   "uts",
-				       "net",  "pid", "cgroup"};
-
-/* The namespaces of pid that are not ours. */
-static int other_namespaces(pid_t pid)
-{
-	int flags = 0;
-	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(*ns_flags); i++) {
-		char a[64], b[64];
-		struct stat sa, sb;
-		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)pid, ns_files[i]);
-		snprintf(b, sizeof(b), "/proc/self/ns/%s", ns_files[i]);
-		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-		    sa.st_ino != sb.st_ino)
-			flags |= ns_flags[i];
-	}
-	return flags;
-}
-
 static void add_env(struct vs_oci_process *p, char **env)
 {
 	size_t n = 0, k = 0;
@@ -328,8 +307,8 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 	if (r == 0 && p.terminal && !o->console_socket && o->detach)
 		r = vs_set_error(ctx, "exec --tty --detach needs "
 				      "--console-socket");
-	int pidfd = r == 0 ? vs_pidfd_open(st.pid, st.start) : -1;
-	if (r == 0 && pidfd < 0)
+	struct vs_join j = {.initfd = -1, .timefd = -1};
+	if (r == 0 && vs_join_open(&j, st.pid, st.start) < 0)
 		r = vs_set_error(ctx, "container '%s' is not running", id);
 	int pidfile_dir = -1;
 	if (r == 0 && o->pid_file) {
@@ -352,17 +331,21 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 		r = vs_set_errno(ctx, errno, "cannot create a pipe");
 	pid_t child = -1;
 	if (r == 0) {
-		/* the cgroup first (its path is the host's), then the
-		 * namespaces, then the process, born in the pid namespace */
-		struct vs_cgroup cg;
-		oci_state_cgroups(ctx, &st, &cg);
+		/* the process is born in the container's cgroup2 group,
+		 * joins the rest (joining, it stays outside the container's
+		 * pid namespace, its child is born there) */
+		oci_state_cgroups(ctx, &st, &j.cg);
 		/* a group that gave its children controllers takes no
 		 * process: the init's own group below it (as runc) */
-		vs_cgroup_use_leaf(&cg, st.pid);
-		int nsflags = other_namespaces(st.pid);
+		vs_cgroup_use_leaf(&j.cg, st.pid);
+		int v2fd = j.cg.v2 ? open(j.cg.v2, O_RDONLY | O_DIRECTORY |
+							 O_CLOEXEC)
+				   : -1;
+		struct clone_args ca = {.exit_signal = SIGCHLD};
+		bool born_in_v2 = false;
 		fflush(stdout);
 		fflush(stderr);
-		child = fork();
+		child = vs_clone_into(&ca, v2fd, NULL, NULL, &born_in_v2);
 		if (child == 0) {
 			/* not reachable from the container before the exec;
 			 * no descriptor of the host's goes in */
@@ -372,14 +355,19 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 				close(con[0]);
 			if (pidfile_dir >= 0)
 				close(pidfile_dir);
-			if (vs_cgroup_attach(&cg, 0, false) < 0 ||
-			    (nsflags && setns(pidfd, nsflags) < 0)) {
-				vs_set_errno(ctx, errno, "cannot enter container "
+			/* the limits while the host's CAP_SYS_RESOURCE counts:
+			 * in the container's user namespace a hard limit is
+			 * never raised */
+			if (oci_process_limits(ctx, &p, 0) < 0)
+				goto child_fail;
+			const char *failed = vs_join_enter(&j, born_in_v2);
+			if (failed) {
+				vs_set_errno(ctx, errno, "cannot %s container "
 							 "'%s'",
-					     id);
+					     failed, id);
 				goto child_fail;
 			}
-			close(pidfd);
+			vs_join_close(&j);
 			pid_t g = fork();
 			if (g > 0) {
 				/* the middle process: reports the pid, waits
@@ -400,14 +388,6 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 				vs_set_errno(ctx, errno, "cannot fork");
 				goto child_fail;
 			}
-			if ((nsflags & CLONE_NEWUSER) &&
-			    vs_userns_become_root() < 0) {
-				vs_set_errno(ctx, errno, "cannot become root of "
-							 "the user namespace");
-				goto child_fail;
-			}
-			if (oci_process_limits(ctx, &p, 0) < 0)
-				goto child_fail;
 			if (p.terminal) {
 				int m = oci_pty(ctx, false);
 				if (m < 0 || vs_send_fd(con[1], m) < 0)
@@ -431,7 +411,9 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 			vs_write_all(err[1], msg, strlen(msg));
 			_exit(127);
 		}
-		vs_cgroup_free(&cg);
+		if (v2fd >= 0)
+			close(v2fd);
+		vs_cgroup_free(&j.cg);
 		if (child < 0)
 			r = vs_set_errno(ctx, errno, "cannot fork");
 	}
@@ -513,8 +495,7 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 	}
 	if (pidfile_dir >= 0)
 		close(pidfile_dir);
-	if (pidfd >= 0)
-		close(pidfd);
+	vs_join_close(&j);
 	const struct vs_oci_spec_ops *ops = vs_helper(ctx, "ocispec");
 	if (ops)
 		ops->free_process(&p);

@@ -809,4 +809,26 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 /* The state as runtime-spec JSON (malloc'd). */
 char *vs_oci_state_json(const struct vs_oci_state *st);
 
+/* join.c: a host process becomes one of a running guest or container
+ * (vs exec and enter, vs oci exec) */
+struct vs_join {
+	int initfd;	     /* a pidfd of its init */
+	int nsflags;	     /* the init's namespaces that are not ours */
+	int timefd;	     /* its children's time namespace if not ours, -1 */
+	char root[PATH_MAX]; /* chroot there (a guest without namespaces) */
+	struct vs_cgroup cg; /* its groups (the caller fills them in) */
+};
+/* Opens what joining pid (started at start) takes: its pidfd, which of
+ * its namespaces are not ours, its children's time namespace.  0, or -1
+ * with errno (ESRCH: it is gone). */
+int vs_join_open(struct vs_join *j, pid_t pid, unsigned long long start);
+/* Closes what vs_join_open opened (not cg). */
+void vs_join_close(struct vs_join *j);
+/* In the joining process, its limits set before (in a user namespace a
+ * hard limit is never raised): the cgroups (born_in_v2: in the cgroup2
+ * group already), the namespaces (the pid one for its children), root of
+ * the user namespace, the time namespace, the root.  NULL, or what
+ * failed ("enter the namespaces of"; errno set). */
+const char *vs_join_enter(const struct vs_join *j, bool born_in_v2);
+
 #endif
