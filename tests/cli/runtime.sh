@@ -359,6 +359,15 @@ vsx g2 stop
 check "fstab through a guest symlink: nothing left" sh -c "! grep -q '$T/outside' /proc/mounts"
 rm "$R$VROOTDIR/g2/mnt/escape"
 cp "$srcdir/conf.d/defaults/fstab" "$R$CONFDIR/g2/fstab"
+# the fixed mount points (/proc, /dev, ...) are never followed: a guest's
+# /dev that is a symlink (to a host directory) refuses the start
+mv "$R$VROOTDIR/g2/dev" "$R$VROOTDIR/g2/dev.real"
+mkdir -p "$T/outside-dev"
+ln -s "../../../../../../../../$T/outside-dev" "$R$VROOTDIR/g2/dev"
+expect_error "a guest's /dev that is a symlink refuses the start" 1 "cannot use '/dev' of guest 'g2': Not a directory" vsx g2 start
+check "... nothing mounted or made in the host's directory, no cgroup or run file left" sh -c "! grep -q '$R\|$T/outside-dev' /proc/mounts && [ -z \"\$(ls -A '$T/outside-dev')\" ] && ! ls -d /sys/fs/cgroup/*/$CGBASE/g2 2>/dev/null | grep -q . && test ! -e '$R$RUNDIR/g2'"
+rm "$R$VROOTDIR/g2/dev"
+mv "$R$VROOTDIR/g2/dev.real" "$R$VROOTDIR/g2/dev"
 
 # a bind mount of a host directory (below the sysroot) in fstab, read-only
 mkdir -p "$R/srv/share" && echo shared >"$R/srv/share/file"

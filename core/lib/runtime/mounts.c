@@ -41,11 +41,10 @@ static int open_in(int dirfd, const char *path, int flags, unsigned long long ho
  * start. */
 static int mount_point(struct vs_plan *p, int rootfd, const char *name)
 {
-	int fd = open_in(rootfd, name, O_PATH | O_DIRECTORY, FIXED);
+	int fd = vs_mount_point(rootfd, name, VS_MP_FIXED);
 	if (fd < 0)
-		vs_set_errno(p->g->ctx, errno == ELOOP ? ENOTDIR : errno,
-			     "cannot use '/%s' of guest '%s'", name,
-			     p->g->name);
+		vs_set_errno(p->g->ctx, errno, "cannot use '/%s' of guest '%s'",
+			     name, p->g->name);
 	return fd;
 }
 
@@ -183,7 +182,7 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 					 "cannot create /dev/%s in guest '%s'",
 					 dirs[i], p->g->name);
 	if (r == 0) {
-		fd = open_in(dev, "pts", O_PATH | O_DIRECTORY, FIXED);
+		fd = vs_mount_point(dev, "pts", VS_MP_FIXED);
 		r = fd < 0 ? -1
 			   : do_mount(p, "devpts", fd, "devpts",
 				      MS_NOSUID | MS_NOEXEC,
@@ -197,7 +196,7 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 		r = vs_set_errno(ctx, errno, "cannot make the console of guest '%s'",
 				 p->g->name);
 	if (r == 0) {
-		fd = open_in(dev, "shm", O_PATH | O_DIRECTORY, FIXED);
+		fd = vs_mount_point(dev, "shm", VS_MP_FIXED);
 		r = fd < 0 ? -1
 			   : do_mount(p, "shm", fd, "tmpfs",
 				      MS_NOSUID | MS_NODEV, "mode=1777",
@@ -206,7 +205,7 @@ static int setup_dev(struct vs_plan *p, int rootfd)
 			close(fd);
 	}
 	if (r == 0) {
-		fd = open_in(dev, "mqueue", O_PATH | O_DIRECTORY, FIXED);
+		fd = vs_mount_point(dev, "mqueue", VS_MP_FIXED);
 		/* mqueue belongs to the IPC namespace; optional */
 		if (fd >= 0) {
 			do_mount(p, "mqueue", fd, "mqueue",
@@ -243,7 +242,7 @@ static int setup_run(struct vs_plan *p, int rootfd)
 		if (r < 0)
 			return -1;
 		if (i == 0) { /* the new /run: its lock directory */
-			fd = open_in(rootfd, "run", O_PATH | O_DIRECTORY, FIXED);
+			fd = vs_mount_point(rootfd, "run", VS_MP_FIXED);
 			r = fd < 0 ? -1 : mkdirat(fd, "lock", 0755);
 			if (fd >= 0)
 				close(fd);
@@ -263,7 +262,7 @@ static int setup_run(struct vs_plan *p, int rootfd)
 static int fstab_one(struct vs_ctx *ctx, int rootfd, int sys,
 		     const struct vs_mount *m, const char *shown)
 {
-	int tfd = vs_in_root(rootfd, m->dst, O_PATH);
+	int tfd = vs_mount_point(rootfd, m->dst, VS_MP_EXISTING);
 	if (tfd < 0)
 		return vs_set_errno(ctx, errno, "%s:%d: cannot mount on '%s'",
 				    shown, m->line, m->dst);
@@ -513,7 +512,7 @@ int vs_guest_mount(struct vs_guest *g, const struct vs_runstate *rs,
 		else if (setns(initfd, CLONE_NEWNS) == 0)
 			root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		int t = root < 0 ? -1
-				 : open_in(root, m->dst, O_PATH, RESOLVE_IN_ROOT);
+				 : vs_mount_point(root, m->dst, VS_MP_EXISTING);
 		struct stat rst, ts;
 		if (t >= 0 && fstat(root, &rst) == 0 && fstat(t, &ts) == 0 &&
 		    rst.st_dev == ts.st_dev && rst.st_ino == ts.st_ino)

@@ -18,46 +18,6 @@
 
 #include "runtime/oci_int.h"
 
-/* Makes path inside the root (missing directories, and the last one a
- * directory or, with file, an empty file); an fd (O_PATH) of it or -1
- * with errno. */
-static int make_path(int rootfd, const char *path, bool file)
-{
-	int fd = vs_in_root(rootfd, path, O_PATH);
-	if (fd >= 0 || errno != ENOENT)
-		return fd;
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	int cur = dup(rootfd);
-	char *save = NULL;
-	for (char *c = strtok_r(buf, "/", &save); c && cur >= 0;
-	     c = strtok_r(NULL, "/", &save)) {
-		bool last = !save || !*save || strspn(save, "/") == strlen(save);
-		int next = vs_in_root(cur, c, O_PATH);
-		if (next < 0 && errno == ENOENT) {
-			int r;
-			if (last && file) {
-				r = openat(cur, c,
-					   O_CREAT | O_EXCL | O_NOFOLLOW |
-					       O_CLOEXEC | O_WRONLY,
-					   0644);
-				if (r >= 0)
-					close(r);
-			} else {
-				r = mkdirat(cur, c, 0755);
-			}
-			if (r < 0 && errno != EEXIST) {
-				close(cur);
-				return -1;
-			}
-			next = vs_in_root(cur, c, O_PATH);
-		}
-		close(cur);
-		cur = next;
-	}
-	return cur;
-}
-
 struct mopts {
 	unsigned long flags, prop;
 	char data[1024];
@@ -106,7 +66,7 @@ static void mount_hierarchy(int rootfd, const char *dst, const char *p,
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.vs-scratch", dst);
-	int t = make_path(rootfd, tmp, false);
+	int t = vs_mount_point(rootfd, tmp, VS_MP_DIR);
 	if (t < 0) {
 		free(own);
 		return;
@@ -236,7 +196,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 	free(line);
 	if (f)
 		fclose(f);
-	int fd = make_path(rootfd, dst, false);
+	int fd = vs_mount_point(rootfd, dst, VS_MP_DIR);
 	char p[64], sub[PATH_MAX];
 	if (fd < 0)
 		return vs_set_errno(ctx, errno, "cannot make '%s'", dst);
@@ -262,7 +222,7 @@ static int mount_cgroup(struct vs_ctx *ctx, int rootfd, const char *dst,
 		bool named = i < n && !strncmp(names[i], "name=", 5);
 		snprintf(sub, sizeof(sub), "%s/%s", dst,
 			 i < n ? names[i] + (named ? 5 : 0) : "unified");
-		int s = make_path(rootfd, sub, false);
+		int s = vs_mount_point(rootfd, sub, VS_MP_DIR);
 		if (s < 0)
 			continue;
 		vs_fdpath(s, p, sizeof(p));
@@ -323,7 +283,7 @@ static int do_mount(struct vs_ctx *ctx, int rootfd, const char *bundle,
 					    src, m->dst);
 		file = !S_ISDIR(ss.st_mode);
 	}
-	int fd = make_path(rootfd, m->dst, file);
+	int fd = vs_mount_point(rootfd, m->dst, file ? VS_MP_FILE : VS_MP_DIR);
 	if (fd < 0)
 		return vs_set_errno(ctx, errno, "cannot make '%s' in the rootfs",
 				    m->dst);
@@ -368,7 +328,7 @@ static int make_device(struct vs_ctx *ctx, int rootfd,
 	snprintf(dir, sizeof(dir), "%s", d->path);
 	char *base = strrchr(dir, '/');
 	*base++ = '\0';
-	int dfd = make_path(rootfd, dir[0] ? dir : "/", false);
+	int dfd = vs_mount_point(rootfd, dir[0] ? dir : "/", VS_MP_DIR);
 	if (dfd < 0)
 		return vs_set_errno(ctx, errno, "cannot make '%s'", d->path);
 	int real = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -644,6 +644,21 @@ bool vs_mount_option(const char *o, unsigned long *flags,
 int vs_mount_do(int rootfd, const struct vs_mount_op *op,
 		enum vs_mount_step *failed);
 
+/* mountpoint.c: a mount point inside a root, by policy */
+enum vs_mount_point_how {
+	VS_MP_FIXED,	/* exists, a directory, no symlink on the way (the
+			 * fixed mounts of a guest: /proc, /dev, ...) */
+	VS_MP_EXISTING, /* exists; symlinks resolved inside the root (a
+			 * guest's fstab) */
+	VS_MP_DIR,	/* made when missing, a directory (a container's) */
+	VS_MP_FILE,	/* made when missing, the last an empty file (a
+			 * container's bind of a file) */
+};
+/* path (absolute, inside the root open at rootfd) as a mount point: an
+ * O_PATH fd of it, never outside the root, or -1 with errno (ENOTDIR: a
+ * symlink where none may be). */
+int vs_mount_point(int rootfd, const char *path, enum vs_mount_point_how how);
+
 /* protect.c: paths of /proc and /sys a guest or container may not read
  * (masked) or change (read-only).  The defaults, NULL-terminated: guests
  * take them, `vs oci spec` writes them. */
