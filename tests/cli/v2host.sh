@@ -57,6 +57,14 @@ else
 	echo 1 >"$R$CONFDIR/gx/cpuset/cpus_exclusive"
 	expect_error "a second guest wanting the same exclusive cpu is refused" 1 \
 		"cannot give guest 'gx' cpus $last: cpus $last belong to an exclusive guest's partition" vsx gx start
+	# an OCI container's group below the same base: refused, and named
+	# a container
+	. "$srcdir/tests/cli/ocilib.sh"
+	mkbundle "$T/bx" "c['process']['args'] = ['true']
+c['linux']['resources'] = {'cpu': {'cpus': '$last'}}"
+	expect_error "a container wanting it is refused too, named a container" 1 \
+		"cannot give container 'cx' cpus $last: cpus $last belong to an exclusive guest's partition" oci run -b "$T/bx" cx
+	check "nothing of cx is left" sh -c "[ ! -e '$V2/$CGBASE/bx' ] && [ ! -e '$OR/cx' ]"
 	rm "$R$CONFDIR/gx/cpuset/cpus_exclusive"
 	echo "0-$last" >"$R$CONFDIR/gx/cpuset/cpus"
 	expect_error "so is one wanting them without exclusive (cgroup2 would take them and break the partition)" 1 \

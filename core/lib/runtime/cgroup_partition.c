@@ -235,11 +235,13 @@ int vs_cgroup_partition_free(struct vs_guest *g, const char *dir,
 	if (!clash)
 		return 0;
 	vs_cpulist_format(&held, taken, sizeof(taken));
+	/* (an OCI container's group has no configuration directory) */
 	return vs_set_error(g->ctx,
-			    "cannot give guest '%s' cpus %s: cpus %s belong to "
+			    "cannot give %s '%s' cpus %s: cpus %s belong to "
 			    "an exclusive guest's partition (cpuset.cpus."
 			    "exclusive of '%s')",
-			    g->name, list, taken, base);
+			    g->cfgdir ? "guest" : "container", g->name, list,
+			    taken, base);
 }
 
 void vs_cgroup_partition_release(const char *base)
