@@ -247,6 +247,20 @@ expect_error "linux.sysctl net.* without a network namespace of the container" 1
 same "... the host's is unchanged" "$hostttl" "$(cat /proc/sys/net/ipv4/ip_default_ttl)"
 mkbundle "$B" "c['linux']['sysctl'] = {'kernel..msgmax/../x': '1'}"
 expect_error "linux.sysctl: a name with .. and /" 1 "sysctl 'kernel..msgmax/../x' is not in a separate kernel namespace of the container" oci run -b "$B" s4
+# a host name or domain name without a UTS namespace of the container
+# would be the host's (runc refuses it too); tried in a UTS namespace of
+# the test's own, which stands for the host's
+for k in hostname domainname; do
+	mkbundle "$B" "c['process']['args'] = ['true']
+c.pop('hostname', None)
+c['$k'] = 'hijacked'
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'uts']"
+	run unshare --uts sh -c '"$1" oci --root "$2" run -b "$3" u1; echo "rc $?"; '$k _ "$VS" "$OR" "$B"
+	same "$k without a UTS namespace of the container: refused, the host's unchanged" \
+		"rc 1|$($k)|vs: the spec sets $k but has no UTS namespace: it would be the host's" \
+		"$(echo "$OUT" | paste -sd'|')|$ERR"
+	same "... nothing is left" "" "$(left u1)"
+done
 
 # ---- seccomp ---------------------------------------------------------
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'mkdir /tmp/d && echo made; grep ^Seccomp: /proc/self/status; echo vs-oci >/proc/sys/kernel/domainname 2>/dev/null && echo sysw; true']

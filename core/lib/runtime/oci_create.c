@@ -137,17 +137,8 @@ static _Noreturn void init_main(struct cinit *c)
 	 * stay (the cgroup directory it was born in among those that go) */
 	const int keep[] = {0, 1, 2, c->err, c->con[1], c->fifo, term};
 	vs_close_fds_except(keep, sizeof(keep) / sizeof(*keep));
-	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
-		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
-			     s->hostname);
+	if (vs_uts_set(ctx, s->hostname, s->domainname) < 0)
 		fail(c);
-	}
-	if (s->domainname &&
-	    setdomainname(s->domainname, strlen(s->domainname)) < 0) {
-		vs_set_errno(ctx, errno, "cannot set the domain name '%s'",
-			     s->domainname);
-		fail(c);
-	}
 	if (!oci_find_program(&s->process)) {
 		vs_set_error(ctx, "cannot run '%s' in the container: "
 				  "executable file not found in $PATH",
@@ -300,6 +291,11 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 						 "separate kernel namespace of "
 						 "the container",
 					    k[0]);
+	/* so would a host name (runc refuses it too) */
+	if (!(have & CLONE_NEWUTS) && (s->hostname || s->domainname))
+		return vs_set_error(ctx, "the spec sets %s but has no UTS "
+					 "namespace: it would be the host's",
+				    s->hostname ? "hostname" : "domainname");
 	if (!mnt)
 		return vs_set_error(ctx, "linux.namespaces has no mount "
 					 "namespace: vs-oci always makes one "

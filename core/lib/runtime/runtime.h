@@ -297,9 +297,14 @@ struct vs_plan {
 	size_t nsysctls;
 	char *mtab; /* apps/init/mtab (else .defaults/init/mtab), or NULL */
 };
-/* uts.c: the running guest's uname, read from its UTS namespace after
- * setting nodename and domainname where not NULL.  0, or -1 with the
- * error set. */
+/* uts.c: our node and domain name (NULL: unchanged), in the new UTS
+ * namespace of a guest's init or a container's process.  0, or -1 with
+ * the error set. */
+int vs_uts_set(struct vs_ctx *ctx, const char *nodename,
+	       const char *domainname);
+/* The running guest's uname, read from its UTS namespace after setting
+ * nodename and domainname where not NULL.  0, or -1 with the error
+ * set. */
 struct utsname;
 int vs_guest_uts(struct vs_guest *g, const struct vs_runstate *rs,
 		 const char *nodename, const char *domainname,

@@ -218,18 +218,8 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 			     p->g->name);
 		vs_launch_fail(ctx, errfd);
 	}
-	if (p->nodename &&
-	    sethostname(p->nodename, strlen(p->nodename)) < 0) {
-		vs_set_errno(ctx, errno, "cannot set the host name '%s'",
-			     p->nodename);
+	if (vs_uts_set(ctx, p->nodename, p->domainname) < 0)
 		vs_launch_fail(ctx, errfd);
-	}
-	if (p->domainname &&
-	    setdomainname(p->domainname, strlen(p->domainname)) < 0) {
-		vs_set_errno(ctx, errno, "cannot set the domain name '%s'",
-			     p->domainname);
-		vs_launch_fail(ctx, errfd);
-	}
 	/* apps/init/mtab: the guest's /etc/mtab, unless that is a symlink
 	 * (to /proc/self/mounts, as current systems have it) or not a file */
 	if (p->mtab) {

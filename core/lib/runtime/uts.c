@@ -1,5 +1,6 @@
-/* A running guest's uname (vuname): read, and its node and domain name
- * changed, from a child that joins only the guest's UTS namespace. */
+/* The node and domain name: set by a guest's init or a container's
+ * process in its own UTS namespace, and a running guest's (vuname) read
+ * and changed from a child that joins only that namespace. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,19 @@
 #include <unistd.h>
 
 #include "runtime/runtime.h"
+
+int vs_uts_set(struct vs_ctx *ctx, const char *nodename,
+	       const char *domainname)
+{
+	if (nodename && sethostname(nodename, strlen(nodename)) < 0)
+		return vs_set_errno(ctx, errno, "cannot set the host name '%s'",
+				    nodename);
+	if (domainname && setdomainname(domainname, strlen(domainname)) < 0)
+		return vs_set_errno(ctx, errno, "cannot set the domain name "
+						"'%s'",
+				    domainname);
+	return 0;
+}
 
 int vs_guest_uts(struct vs_guest *g, const struct vs_runstate *rs,
 		 const char *nodename, const char *domainname,
