@@ -224,6 +224,16 @@ bar baz
 h.example
 dom.example" "$RC|$OUT"
 check "an AppArmor profile is ignored with a warning" grep -q "process.apparmorProfile ignored" "$T/err"
+# a working directory the image lacks (an image's WorkingDir often is)
+# is made, inside the rootfs even through a symlink of the image's, as
+# runc makes it; with a read-only root too
+mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'pwd; ls -d /srv/app/x']
+c['process']['cwd'] = '/lnk/app/x'"
+ln -s /srv "$B/rootfs/lnk"
+run oci run -b "$B" e2
+same "a missing process.cwd is made (through the image's symlink: inside the rootfs)" "0|/srv/app/x|/srv/app/x|" \
+	"$RC|$(echo "$OUT" | paste -sd'|')|$ERR"
+check "... nothing made on the host" test ! -e /lnk -a ! -e /srv/app
 
 # ---- linux.sysctl ----------------------------------------------------
 # written while /proc/sys is writable, before the spec makes it read-only

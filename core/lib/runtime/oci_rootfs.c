@@ -401,6 +401,17 @@ int oci_rootfs_setup(struct vs_ctx *ctx, const struct vs_oci_spec *s,
 			     trees ? trees[i] : -1);
 	if (r == 0)
 		r = make_devices(ctx, s, rootfd);
+	/* the working directory, when the image lacks it (as runc makes
+	 * it): inside the rootfs, before the root may turn read-only */
+	int cwd = r == 0 && s->process.cwd
+			  ? vs_mount_point(rootfd, s->process.cwd, VS_MP_DIR)
+			  : -1;
+	if (r == 0 && s->process.cwd && cwd < 0)
+		r = vs_set_errno(ctx, errno, "cannot make the working "
+					     "directory '%s'",
+				 s->process.cwd);
+	if (cwd >= 0)
+		close(cwd);
 	if (r < 0) {
 		close(rootfd);
 		return -1;
