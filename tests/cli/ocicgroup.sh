@@ -58,6 +58,27 @@ expect_ok "start" oci start c2
 expect_ok "kill --all KILL" oci kill --all c2 KILL
 expect_ok "delete --force" oci delete --force c2
 same "nothing left of c2" "" "$(left c2)"
+# a container without a pid namespace of its own (a pod's, sharing the
+# sandbox's): its process's children outlive it; once it is stopped,
+# kill --all still reaches them, as runc does (containerd's shim sends it
+# when such a container's process exits, and fails the container's stop
+# when it is refused)
+mkbundle "$T/b4" "c['process']['args'] = ['sh', '-c', 'sleep 300 & echo \$! >/tmp/left; exit 0']
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'pid']
+c['mounts'].append({'destination': '/tmp', 'type': 'bind', 'source': '$T/b4tmp', 'options': ['rbind']})"
+mkdir -p "$T/b4tmp"
+oci create -b "$T/b4" c4 && oci start c4
+for i in $(seq 100); do oci state c4 2>/dev/null | grep -q '"stopped"' && break; sleep 0.05; done
+run oci state c4
+check "a process that leaves a child behind: stopped" out_has '"status":"stopped"'
+L=$(cat "$T/b4tmp/left" 2>/dev/null)
+check "... its child runs on ($L)" grep -q sleep /proc/"$L"/cmdline
+expect_ok "kill --all of the stopped container" oci kill --all c4 KILL
+for i in $(seq 100); do [ -d /proc/"$L" ] || break; sleep 0.02; done
+check "... has killed what was left in its group" test ! -d /proc/"$L"
+expect_error "kill without --all of it" 1 "container 'c4' is not running" oci kill c4 KILL
+expect_ok "delete of it" oci delete c4
+same "nothing left of c4" "" "$(left c4)"
 expect_ok "a created container is deleted without --force" oci create -b "$B" c3
 expect_ok "delete of it" oci delete c3
 same "nothing left of c3" "" "$(left c3)"

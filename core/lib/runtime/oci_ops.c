@@ -80,7 +80,10 @@ int vs_oci_kill(struct vs_ctx *ctx, const char *root, const char *id,
 	struct vs_oci_state st;
 	if (vs_oci_state(ctx, root, id, &st) < 0)
 		return -1;
-	if (!strcmp(st.status, "stopped") || !strcmp(st.status, "creating"))
+	/* --all reaches what a stopped process left in its group (a
+	 * container without a pid namespace of its own), as runc's does */
+	if ((!all && !strcmp(st.status, "stopped")) ||
+	    !strcmp(st.status, "creating"))
 		return vs_set_error(ctx, "container '%s' is not running", id);
 	if (all) {
 		struct vs_cgroup cg;
