@@ -8,41 +8,14 @@
 # task exec + task ps + kill + delete, a memory limit.  Each flow's
 # result must be the one expected and the same under both runtimes.
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
-for t in containerd ctr containerd-shim-runc-v2 runc unshare nsenter; do
-	command -v "$t" >/dev/null || {
-		echo "SKIP: $t is not installed (packages containerd, runc)"
-		exit 77
-	}
-done
-
 C=$T/ctd
-mkdir -p "$C/bin" "$C/rootfs/bin" "$C/rootfs/etc" "$C/rootfs/tmp" "$C/rootfs/proc" \
+. "$srcdir/tests/cli/ctdlib.sh"
+mkdir -p "$C/rootfs/bin" "$C/rootfs/etc" "$C/rootfs/tmp" "$C/rootfs/proc" \
 	"$C/rootfs/dev" "$C/rootfs/sys"
 cp /bin/busybox "$C/rootfs/bin/busybox"
 for a in sh cat id echo sleep grep true; do ln -s busybox "$C/rootfs/bin/$a"; done
-cat >"$C/config.toml" <<EOF
-version = 2
-root = "$C/root"
-state = "$C/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"]
-[grpc]
-  address = "$C/sock"
-[ttrpc]
-  address = "$C/sock.ttrpc"
-EOF
-cat >"$C/bin/vs-oci" <<EOF
-#!/bin/sh
-echo "\$*" >>"$C/vs-oci.calls"
-exec "$VS" --plugindir "$MODS" oci "\$@"
-EOF
-chmod 755 "$C/bin/vs-oci"
-unshare -m --propagation private sh -c 'mount -t tmpfs vs-test /run && exec "$@"' \
-	containerd-ns containerd --config "$C/config.toml" >"$C/log" 2>&1 &
-CTD=$!
-# containerd and its shims go when the test does, however it ends
-trap 'pkill -KILL -f "$C/" 2>/dev/null; kill -9 $CTD 2>/dev/null; cleanup' EXIT
-await 120 test -S "$C/sock"
-[ -S "$C/sock" ] || { fail "containerd started" "$(tail -3 "$C/log")"; finish; exit 1; }
+ctd_head '"io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"' >"$C/config.toml"
+ctd_start
 # ctr in containerd's mount namespace (the fifos it makes are in /run)
 ctr_() { nsenter -t "$CTD" -m ctr --address "$C/sock" "$@"; }
 # stopped TASK: ctr lists TASK as stopped
@@ -89,11 +62,8 @@ flows "$C/bin/vs-oci" >"$C/vs-oci.txt"
 check "the shim ran vs-oci (create with containerd's --root, --log, json logs)" \
 	grep -qE -- '--log-format json create --bundle' "$C/vs-oci.calls"
 
-result() { sed -n "s/^$1: //p" "$C/$2.txt"; }
-want() { # NAME FLOW EXPECTED
-	same "containerd with vs-oci: $1" "$3" "$(result "$2" vs-oci)"
-	same "containerd: $1, vs-oci as runc" "$(result "$2" runc)" "$(result "$2" vs-oci)"
-}
+WHAT=containerd
+want() { ctd_want vs-oci "$@"; }
 want "run: output and exit status" "run" "out 0, status 3"
 want "run -t: a terminal, output and exit status" "run -t" "/dev/pts/0 in , status 4"
 want "run -d" "run -d" "status 0"
