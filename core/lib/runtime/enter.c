@@ -23,21 +23,6 @@
 
 #include "runtime/runtime.h"
 
-int vs_pidfd_open(pid_t pid, unsigned long long start)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return -1;
-	/* the pid may have been reused between reading it and opening it */
-	if (vs_proc_starttime(pid) != start) {
-		close(fd);
-		errno = ESRCH;
-		return -1;
-	}
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
-}
-
 /* The bounding set of a running process. */
 static uint64_t proc_capbnd(pid_t pid)
 {

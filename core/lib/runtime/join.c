@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime/runtime.h"
@@ -23,6 +24,21 @@ static bool same_file(const char *a, const char *b)
 	struct stat sa, sb;
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
 	       sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+int vs_pidfd_open(pid_t pid, unsigned long long start)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	/* the pid may have been reused between reading it and opening it */
+	if (vs_proc_starttime(pid) != start) {
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
 }
 
 int vs_join_open(struct vs_join *j, pid_t pid, unsigned long long start)

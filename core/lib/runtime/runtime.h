@@ -485,8 +485,6 @@ struct vs_term {
 void vs_term_begin(struct vs_term *t, int master);
 void vs_term_winch(int master);
 void vs_term_end(struct vs_term *t);
-/* A pidfd of pid if it still has that start time; -1 with errno. */
-int vs_pidfd_open(pid_t pid, unsigned long long start);
 /* The guest's init environment (apps/init/environment precedence). */
 char **vs_guest_env(struct vs_guest *g);
 /* Runs a command in the running guest; *status is its exit status
@@ -838,6 +836,8 @@ struct vs_join {
 	char root[PATH_MAX]; /* chroot there (a guest without namespaces) */
 	struct vs_cgroup cg; /* its groups (the caller fills them in) */
 };
+/* A pidfd of pid if it still has that start time; -1 with errno. */
+int vs_pidfd_open(pid_t pid, unsigned long long start);
 /* Opens what joining pid (started at start) takes: its pidfd, which of
  * its namespaces are not ours, its children's time namespace.  0, or -1
  * with errno (ESRCH: it is gone). */
