@@ -122,6 +122,8 @@ bool vs_wait_bounded(pid_t pid, int timeout_ms, int *status);
 /* Closes every descriptor above 2 but those in keep (an inherited one
  * must never reach a guest or stay open in a monitor). */
 void vs_close_fds_except(const int *keep, size_t n);
+/* Closes each of the n descriptors in fds that is not -1. */
+void vs_close_each(const int *fds, size_t n);
 
 /* hash.c: 64-bit FNV-1a of n bytes, continuing from h (start with
  * VS_FNV_BASIS). */

@@ -185,3 +185,10 @@ void vs_close_fds_except(const int *keep, size_t n)
 		lo = next + 1;
 	}
 }
+
+void vs_close_each(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}

@@ -154,13 +154,6 @@ static pid_t stage2_pid(struct vs_ctx *ctx, const struct vs_launch *l,
 	return -1;
 }
 
-static void close_all(const int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 /* The clone, in the namespaces to join; the child never returns.  The
  * child's pid (after both stages), or -1 with the error set. */
 static pid_t spawn(struct vs_ctx *ctx, struct vs_launch *l, int go[2],
@@ -211,7 +204,7 @@ static pid_t spawn(struct vs_ctx *ctx, struct vs_launch *l, int go[2],
 	if (l->cloned)
 		l->cloned(l->arg);
 	int theirs[] = {go[0], err[1], relay[1]};
-	close_all(theirs, 3);
+	vs_close_each(theirs, 3);
 	go[0] = err[1] = -1;
 	if (pid < 0 && joined)
 		vs_set_errno(ctx, e, "cannot create the namespaces of %s",
@@ -239,7 +232,7 @@ int vs_launch(struct vs_ctx *ctx, struct vs_launch *l)
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		int e = errno;
 		int fds[] = {go[0], go[1]};
-		close_all(fds, 2);
+		vs_close_each(fds, 2);
 		if (l->cloned)
 			l->cloned(l->arg);
 		return vs_set_errno(ctx, e, "cannot create a pipe");

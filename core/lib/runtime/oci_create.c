@@ -501,9 +501,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 		close(l.pidfd);
 	int fds[] = {c.con[0], c.con[1], c.fifo, c.join[0], c.join[1],
 		     c.join[2], c.join[3]};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	vs_close_each(fds, sizeof(fds) / sizeof(*fds));
 	for (int i = 0; i < 8; i++)
 		if (c.joinfd[i] > 0)
 			close(c.joinfd[i]);

@@ -314,13 +314,6 @@ static int give_root(struct vs_plan *p, pid_t pid, int sock)
 	return r;
 }
 
-static void close_fds(const int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 /* The host id of id 0 inside (the guest's root). */
 static unsigned long host_root(const struct vs_idmap *m)
 {
@@ -361,7 +354,7 @@ static void guest_cloned(void *arg)
 		gl->cwd = -1;
 	}
 	int theirs[] = {gl->tsock[1], gl->csock[1], gl->nullfd};
-	close_fds(theirs, sizeof(theirs) / sizeof(*theirs));
+	vs_close_each(theirs, sizeof(theirs) / sizeof(*theirs));
 	gl->tsock[1] = gl->csock[1] = gl->nullfd = -1;
 }
 
@@ -409,7 +402,7 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 	if (p->console &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gl.csock) < 0) {
 		int e = errno;
-		close_fds(&gl.nullfd, 1);
+		vs_close_each(&gl.nullfd, 1);
 		return vs_set_errno(ctx, e, "cannot create a socket");
 	}
 	/* a user-namespace init gets its idmapped root over a socket, and
@@ -423,7 +416,7 @@ static int spawn_init(struct vs_plan *p, const struct vs_cgroup *cg,
 		int e = errno;
 		int fds[] = {gl.tsock[0], gl.tsock[1], gl.cwd,
 			     gl.csock[0], gl.csock[1], gl.nullfd};
-		close_fds(fds, sizeof(fds) / sizeof(*fds));
+		vs_close_each(fds, sizeof(fds) / sizeof(*fds));
 		return vs_set_errno(ctx, e, "cannot enter '%s'", p->root);
 	}
 	char what[300];
