@@ -48,6 +48,10 @@ cleanup() {
 	# unmount anything a test mounted below $T, deepest first
 	grep -o " $T[^ ]*" /proc/mounts 2>/dev/null | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
+	# loop devices of files below $T
+	losetup -n -l -O NAME,BACK-FILE 2>/dev/null | while read -r dev file; do
+		case $file in "$T"/*) losetup -d "$dev" ;; esac
+	done
 	chattr -R -i -a "$T" >/dev/null 2>&1 # unified files are immutable, some append-only
 	chmod -R u+rwx "$T" 2>/dev/null
 	rm -rf "$T"

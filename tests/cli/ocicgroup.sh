@@ -144,6 +144,40 @@ else
 	skip "blockIO throttles: this machine shows no block device in /sys/block"
 fi
 
+# blockIO's weights, on a loop device of the test's own under BFQ (the
+# one scheduler left with weights per group: CFQ went with Linux 5.0):
+# BFQ's files, as runc writes them (blkio.bfq.weight and
+# blkio.bfq.weight_device on v1, io.bfq.weight on cgroup2); a device
+# whose scheduler has no weights only warns, as runc's missing weight
+# file would not
+modprobe bfq 2>/dev/null
+truncate -s 8M "$T/bfq.img"
+lo=$(losetup -f --show "$T/bfq.img" 2>/dev/null)
+sched=/sys/block/${lo#/dev/}/queue/scheduler
+if [ -n "$lo" ] && echo bfq >"$sched" 2>/dev/null; then
+	ld=$(cat "/sys/block/${lo#/dev/}/dev")
+	mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'cat /sys/fs/cgroup/blkio/blkio.bfq.weight /sys/fs/cgroup/blkio/blkio.bfq.weight_device 2>/dev/null || cat /sys/fs/cgroup/io.bfq.weight']
+c['linux']['resources'] = {'blockIO': {'weight': 500, 'weightDevice': [{'major': ${ld%:*}, 'minor': ${ld#*:}, 'weight': 300}]}}"
+	run oci run -b "$B" bw1
+	case $OUT in
+	default*) want="default 500" ;;
+	*) want="500
+default 500" ;; # v1: the weight, then weight_device's own default line
+	esac
+	same "blockIO weights: BFQ's, in the container's group" "0 $want
+$ld 300" "$RC $OUT"
+	check "... without a warning" test ! -s "$T/err"
+	same "nothing left of bw1" "" "$(left bw1)"
+	echo none >"$sched"
+	run oci run -b "$B" bw2
+	check "a device whose scheduler has no weights: the container runs, one warning" \
+		test "$RC" = 0 -a "$(grep -c "blockIO.weightDevice $ld not applied" "$T/err")" = 1
+	same "nothing left of bw2" "" "$(left bw2)"
+else
+	skip "blockIO weights: no loop device under BFQ here${lo:+ (the scheduler of $lo refuses bfq)}"
+fi
+[ -n "$lo" ] && losetup -d "$lo"
+
 # without a cgroup namespace of its own the container sees its own group
 # (not the host's hierarchy) at /sys/fs/cgroup, read-only
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max; ls /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup | grep -c ^vs-test; echo 9 >/sys/fs/cgroup/pids/pids.max 2>/dev/null && echo written']

@@ -225,6 +225,7 @@ rm -r "$R$CONFDIR/g2/cgroup"
 # cpu shares, cpuset (v1 here), a controller that cgroup2 offers here
 mkdir -p "$R$CONFDIR/g2/cgroup"
 echo 512 >"$R$CONFDIR/g2/cgroup/cpu.shares"
+echo 300 >"$R$CONFDIR/g2/cgroup/blkio.weight"
 echo 0 >"$R$CONFDIR/g2/cpuset/cpus"
 v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 v2root_lock "$v2"
@@ -241,6 +242,17 @@ else
 	same "cpu.shares applied as cpu.weight (v2)" 20 "$(cat "$(cgfile cpu.weight)")"
 fi
 same "cpuset/cpus applied" 0 "$(cat "$(cgfile cpuset.cpus)")"
+# blkio.weight: CFQ's file is gone (Linux 5.0), BFQ's takes it (v1:
+# blkio.bfq.weight, cgroup2: io.bfq.weight), else io.weight converted
+for f in blkio.weight blkio.bfq.weight io.bfq.weight io.weight; do
+	[ -n "$(cgfile $f)" ] && break
+done
+case $f in
+io.weight) want="default 2930" ;;
+io.bfq.weight) want="default 300" ;;
+*) want=300 ;;
+esac
+same "blkio.weight applied ($f)" "$want" "$(cat "$(cgfile $f)" 2>/dev/null)"
 if [ -e "$R$CONFDIR/g2/cgroup/hugetlb.2MB.max" ]; then
 	same "a cgroup2 controller is used on cgroup2" 0 "$(cat "$v2/$CGBASE/g2/hugetlb.2MB.max")"
 else

@@ -13,9 +13,17 @@ mkguest g1 --context 101 || exit 99
 mkdir -p "$R$CONFDIR/g1/cgroup"
 echo 64M >"$R$CONFDIR/g1/cgroup/memory.limit_in_bytes"
 echo 50 >"$R$CONFDIR/g1/cgroup/pids.max"
-expect_ok "start a guest with memory and pids limits" vsx g1 start
+echo 300 >"$R$CONFDIR/g1/cgroup/blkio.weight"
+expect_ok "start a guest with memory and pids limits and a blkio weight" vsx g1 start
 same "memory.limit_in_bytes is memory.max" 67108864 "$(cat "$V2/$CGBASE/g1/memory.max")"
 same "pids.max" 50 "$(cat "$V2/$CGBASE/g1/pids.max")"
+# blkio.weight: BFQ's io.bfq.weight where BFQ is loaded, else io.weight
+# in its own scale (runc's conversion)
+if [ -e "$V2/$CGBASE/g1/io.bfq.weight" ]; then
+	same "blkio.weight is io.bfq.weight" "default 300" "$(cat "$V2/$CGBASE/g1/io.bfq.weight")"
+else
+	same "blkio.weight is io.weight, converted" "default 2930" "$(cat "$V2/$CGBASE/g1/io.weight" 2>&1)"
+fi
 expect_ok "stop" vsx g1 stop
 
 # ---- exclusive cpus: a partition of the guest's own -------------------------

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cu.h"
 
@@ -40,6 +41,18 @@ static const struct {
 	{"cpu.weight", "20000", false, "cpu.shares", "262144"},
 	{"cpu.shares", "512", false, "cpu.shares", "512"}, /* same spelling */
 	{"cpu.weight", "100", true, "cpu.weight", "100"},
+	/* blkio's weight 10..1000 <-> io.weight 1..10000 (runc's formula);
+	 * a device's line and io.weight's "default" keep their prefix */
+	{"blkio.weight", "500\n", true, "io.weight", "4950"},
+	{"blkio.weight", "10", true, "io.weight", "1"},
+	{"blkio.weight", "1000", true, "io.weight", "10000"},
+	{"blkio.weight", "1", true, "io.weight", "1"}, /* clamped */
+	{"blkio.weight_device", "8:0 500", true, "io.weight", "8:0 4950"},
+	{"io.weight", "default 100", false, "blkio.weight", "19"},
+	{"io.weight", "10000", false, "blkio.weight", "1000"},
+	{"io.weight", "8:16 1", false, "blkio.weight_device", "8:16 10"},
+	{"blkio.weight", "500", false, "blkio.weight", "500"},
+	{"io.weight", "default 100", true, "io.weight", "default 100"},
 	/* the rest: the first line, as written */
 	{"pids.max", "max\n", false, "pids.max", "max"},
 	{"hugetlb.2MB.max", "0\nsecond line\n", true, "hugetlb.2MB.max", "0"},
@@ -149,12 +162,50 @@ static void test_leaf(void)
 	}
 }
 
+/* Where a blkio-scale weight goes: BFQ's file when CFQ's is gone (v1)
+ * or whenever BFQ has one (cgroup2), as runc chooses. */
+static void test_bfq(void)
+{
+	char dir[] = "/tmp/vs-unit-bfq.XXXXXX", p[64];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	const char *files[] = {"blkio.bfq.weight", "blkio.bfq.weight_device",
+			       "io.bfq.weight"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		fclose(fopen(p, "w"));
+	}
+	const char *r = vs_cgroup_bfq_file(dir, "blkio.weight", false);
+	CU_ASSERT(r && !strcmp(r, "blkio.bfq.weight"));
+	r = vs_cgroup_bfq_file(dir, "blkio.weight_device", false);
+	CU_ASSERT(r && !strcmp(r, "blkio.bfq.weight_device"));
+	r = vs_cgroup_bfq_file(dir, "blkio.weight_device", true);
+	CU_ASSERT(r && !strcmp(r, "io.bfq.weight"));
+	CU_ASSERT_PTR_NULL(vs_cgroup_bfq_file(dir, "io.weight", true));
+	CU_ASSERT_PTR_NULL(vs_cgroup_bfq_file(dir, "cpu.shares", false));
+	/* CFQ's own file (kernels before 5.0) wins on v1 */
+	snprintf(p, sizeof(p), "%s/blkio.weight", dir);
+	fclose(fopen(p, "w"));
+	CU_ASSERT_PTR_NULL(vs_cgroup_bfq_file(dir, "blkio.weight", false));
+	/* no BFQ: translated as usual (io.weight) */
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	CU_ASSERT_PTR_NULL(vs_cgroup_bfq_file(dir, "blkio.weight", true));
+	CU_ASSERT_PTR_NULL(vs_cgroup_bfq_file("/nonexistent", "blkio.weight", true));
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/blkio.weight", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
 int add_suites(void)
 {
 	CU_pSuite s = CU_add_suite("cgroup names", NULL, NULL);
 	if (!s || !CU_add_test(s, "translate", test_translate) ||
 	    !CU_add_test(s, "cpu lists", test_cpulist) ||
-	    !CU_add_test(s, "leaf of a guest's group", test_leaf))
+	    !CU_add_test(s, "leaf of a guest's group", test_leaf) ||
+	    !CU_add_test(s, "BFQ's weight files", test_bfq))
 		return -1;
 	return 0;
 }

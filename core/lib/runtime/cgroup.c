@@ -456,17 +456,28 @@ static int cpu_max_v1(struct vs_guest *g, const char *dir, const char *value)
 }
 
 
+/* The controller ctl as the hierarchy spells it: block I/O is blkio on
+ * v1, io on cgroup2. */
+static const char *ctl_on(const char *ctl, bool v2)
+{
+	if (v2 && !strcmp(ctl, "blkio"))
+		return "io";
+	if (!v2 && !strcmp(ctl, "io"))
+		return "blkio";
+	return ctl;
+}
+
 static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 			 const char *name, const char *value)
 {
 	char ctl[64], target[PATH_MAX], conv[256], file[128];
 	snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(name, "."), name);
 	const char *dir = NULL;
-	bool v2 = v2_enable(cg, ctl);
+	bool v2 = v2_enable(cg, ctl_on(ctl, true));
 	if (v2)
 		dir = cg->v2;
 	for (size_t i = 0; i < cg->n && !dir; i++)
-		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ','))
+		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl_on(ctl, false), ','))
 			dir = cg->dirs[i];
 	/* an OCI container's group has no configuration directory */
 	const char *what = g->cfgdir ? "guest" : "container";
@@ -488,8 +499,15 @@ static int apply_setting(struct vs_guest *g, const struct vs_cgroup *cg,
 			what, g->name);
 		return 0;
 	}
-	vs_cgroup_translate(name, value, v2, file, sizeof(file), conv,
-			    sizeof(conv));
+	const char *bfq = vs_cgroup_bfq_file(dir, name, v2);
+	if (bfq) { /* BFQ's weights have blkio's scale */
+		snprintf(file, sizeof(file), "%s", bfq);
+		snprintf(conv, sizeof(conv), "%.*s",
+			 (int)strcspn(value, "\n"), value);
+	} else {
+		vs_cgroup_translate(name, value, v2, file, sizeof(file), conv,
+				    sizeof(conv));
+	}
 	/* cgroup2 takes cpus another guest's partition holds, and makes
 	 * that partition invalid: refused first, as v1 refuses it */
 	if (v2 && !strcmp(file, "cpuset.cpus") &&
@@ -780,10 +798,10 @@ static void need(const struct vs_cgroup *cg, bool *keep, const char *setting)
 {
 	char ctl[64];
 	snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(setting, "."), setting);
-	if (v2_offers(cg, ctl))
+	if (v2_offers(cg, ctl_on(ctl, true)))
 		return;
 	for (size_t i = 0; i < cg->n; i++)
-		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl, ','))
+		if (cg->ctls[i][0] && has_word(cg->ctls[i], ctl_on(ctl, false), ','))
 			keep[i] = true;
 }
 

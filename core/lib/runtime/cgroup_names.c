@@ -1,8 +1,12 @@
-/* The v1 and v2 spellings of the same cgroup setting, and the conversion
- * of its value between them. */
+/* The v1 and v2 spellings of the same cgroup setting, the conversion
+ * of its value between them, and the BFQ files a block I/O weight takes
+ * where the kernel has no other. */
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -14,20 +18,36 @@ static const struct {
 	{"memory.memsw.limit_in_bytes", "memory.swap.max"},
 	{"cpu.shares", "cpu.weight"},
 	{"memory.soft_limit_in_bytes", "memory.high"}, /* v2 -> v1 only */
+	{"blkio.weight", "io.weight"},
+	{"blkio.weight_device", "io.weight"}, /* v1 -> v2 only */
 };
 
-/* cpu.shares 2..262144 <-> cpu.weight 1..10000, the conversion systemd,
- * runc and crun use (1024 -> 39) */
-static unsigned long long shares_to_weight(unsigned long long v)
+/* v in lo..hi (clamped) mapped linearly onto to_lo..to_hi: cpu.shares
+ * 2..262144 <-> cpu.weight 1..10000, the conversion systemd, runc and
+ * crun use (1024 -> 39) */
+static unsigned long long rescale(unsigned long long v, unsigned long long lo,
+				  unsigned long long hi,
+				  unsigned long long to_lo,
+				  unsigned long long to_hi)
 {
-	v = v < 2 ? 2 : v > 262144 ? 262144 : v;
-	return 1 + ((v - 2) * 9999) / 262142;
+	v = v < lo ? lo : v > hi ? hi : v;
+	return to_lo + ((v - lo) * (to_hi - to_lo)) / (hi - lo);
 }
 
-static unsigned long long weight_to_shares(unsigned long long v)
+/* A weight line ("N", "default N" or "MAJ:MIN N") with N converted:
+ * blkio's 10..1000 <-> io.weight's 1..10000, runc's conversion
+ * (500 -> 4950). */
+static void weight_line(const char *in, bool to_io, char *out, size_t osize)
 {
-	v = v < 1 ? 1 : v > 10000 ? 10000 : v;
-	return 2 + ((v - 1) * 262142) / 9999;
+	const char *n = strrchr(in, ' ');
+	n = n ? n + 1 : in;
+	unsigned long long v = strtoull(n, NULL, 10);
+	int keep = (int)(n - in);
+	if (!to_io && !strncmp(in, "default ", 8))
+		keep = 0; /* blkio.weight is the number alone */
+	snprintf(out, osize, "%.*s%llu", keep, in,
+		 to_io ? rescale(v, 10, 1000, 1, 10000)
+		       : rescale(v, 1, 10000, 10, 1000));
 }
 
 void vs_cgroup_translate(const char *name, const char *value, bool v2,
@@ -44,14 +64,48 @@ void vs_cgroup_translate(const char *name, const char *value, bool v2,
 	snprintf(in, sizeof(in), "%.*s", (int)strcspn(value, "\n"), value);
 	if (!strcmp(name, "cpu.shares") && !strcmp(to, "cpu.weight"))
 		snprintf(out, osize, "%llu",
-			 shares_to_weight(strtoull(in, NULL, 10)));
+			 rescale(strtoull(in, NULL, 10), 2, 262144, 1, 10000));
 	else if (!strcmp(name, "cpu.weight") && !strcmp(to, "cpu.shares"))
 		snprintf(out, osize, "%llu",
-			 weight_to_shares(strtoull(in, NULL, 10)));
+			 rescale(strtoull(in, NULL, 10), 1, 10000, 2, 262144));
+	else if (!strncmp(name, "blkio.weight", 12) && !strcmp(to, "io.weight"))
+		weight_line(in, true, out, osize);
+	else if (!strcmp(name, "io.weight") && !strcmp(to, "blkio.weight")) {
+		weight_line(in, false, out, osize);
+		if (strchr(in, ':')) /* a device's line */
+			snprintf(file, fsize, "blkio.weight_device");
+	}
 	else if (!strncmp(to, "memory.", 7) && v2 && !strcmp(in, "-1"))
 		snprintf(out, osize, "max"); /* v1's "no limit" */
 	else if (!strncmp(to, "memory.", 7) && !v2 && !strcmp(in, "max"))
 		snprintf(out, osize, "-1");
 	else
 		snprintf(out, osize, "%s", in);
+}
+
+const char *vs_cgroup_bfq_file(const char *dir, const char *name, bool v2)
+{
+	static const struct {
+		const char *name, *v1, *bfq1, *bfq2;
+	} bfq[] = {
+		{"blkio.weight", "blkio.weight", "blkio.bfq.weight",
+		 "io.bfq.weight"},
+		{"blkio.weight_device", "blkio.weight_device",
+		 "blkio.bfq.weight_device", "io.bfq.weight"},
+	};
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *r = NULL;
+	for (size_t i = 0; dfd >= 0 && i < sizeof(bfq) / sizeof(*bfq); i++) {
+		if (strcmp(name, bfq[i].name))
+			continue;
+		if (!v2 && faccessat(dfd, bfq[i].v1, F_OK, 0) == 0)
+			break; /* CFQ's own file (before Linux 5.0) */
+		const char *f = v2 ? bfq[i].bfq2 : bfq[i].bfq1;
+		if (faccessat(dfd, f, F_OK, 0) == 0)
+			r = f;
+		break;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return r;
 }

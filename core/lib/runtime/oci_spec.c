@@ -129,9 +129,11 @@ static bool on_v1(const struct vs_cgroup *cg, const char *ctl)
 	return false;
 }
 
-/* blockIO's device lists: io.max and io.weight on cgroup2, blkio's
- * throttle files and weight_device on v1.  A throttle not applied fails
- * the create (as runc); a weight only warns, as the weight does. */
+/* blockIO's device lists: io.max on cgroup2, blkio's throttle files on
+ * v1; weightDevice as blkio.weight_device (BFQ's file where the kernel
+ * has it, else CFQ's or io.weight: vs_cgroup_set chooses).  A throttle
+ * not applied fails the create (as runc); a weight only warns, as the
+ * weight does. */
 static int apply_blkdevs(struct vs_guest *g, const struct vs_cgroup *cg,
 			 const struct vs_oci_spec *s)
 {
@@ -139,7 +141,7 @@ static int apply_blkdevs(struct vs_guest *g, const struct vs_cgroup *cg,
 	static const char *const v1file[] = {
 		"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
 		"blkio.throttle.read_iops_device",
-		"blkio.throttle.write_iops_device", "blkio.weight_device"};
+		"blkio.throttle.write_iops_device"};
 	bool v2 = !on_v1(cg, "blkio");
 	for (size_t i = 0; i < s->nblkdevs; i++) {
 		const struct vs_oci_blkdev *d = &s->blkdevs[i];
@@ -154,8 +156,9 @@ static int apply_blkdevs(struct vs_guest *g, const struct vs_cgroup *cg,
 		else
 			snprintf(v, sizeof(v), "%lld:%lld %lld", d->major,
 				 d->minor, d->value);
-		const char *file = v2 ? (weight ? "io.weight" : "io.max")
-				      : v1file[d->kind];
+		const char *file = weight ? "blkio.weight_device"
+				   : v2	  ? "io.max"
+					  : v1file[d->kind];
 		if (vs_cgroup_set(g, cg, file, v) == 0)
 			continue;
 		if (!weight)
@@ -207,8 +210,7 @@ static int apply_resources(struct vs_guest *g, const struct vs_cgroup *cg,
 	    vs_cgroup_set(g, cg, "cpuset.mems", s->mems) < 0)
 		return -1;
 	if (s->blkio_weight > 0 &&
-	    set(g, cg, on_v1(cg, "blkio") ? "blkio.weight" : "io.weight",
-		s->blkio_weight) < 0) {
+	    set(g, cg, "blkio.weight", s->blkio_weight) < 0) {
 		vs_warn(g->ctx, "container '%s': blockIO.weight not applied: %s",
 			g->name, vs_error(g->ctx));
 		vs_clear_error(g->ctx);

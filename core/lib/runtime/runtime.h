@@ -736,6 +736,11 @@ int vs_cgroup_create(struct vs_guest *g, struct vs_cgroup *cg,
  * into out. */
 void vs_cgroup_translate(const char *name, const char *value, bool v2,
 			 char *file, size_t fsize, char *out, size_t osize);
+/* The BFQ file the group directory dir takes a blkio-scale weight
+ * setting (blkio.weight, blkio.weight_device) in, as runc chooses it:
+ * on v1 where CFQ's file is gone (Linux 5.0 removed CFQ), on cgroup2
+ * wherever BFQ has one; NULL: translate as usual.  A static string. */
+const char *vs_cgroup_bfq_file(const char *dir, const char *name, bool v2);
 /* True when the guest's groups include one of controller ctl (a v1
  * hierarchy, or enabled for its cgroup2 group). */
 bool vs_cgroup_has(const struct vs_cgroup *cg, const char *ctl);
