@@ -303,11 +303,11 @@ static int create_opts(struct vs_ctx *ctx, struct glob *g, int argc,
 			;
 		else if ((v = optval(argc, argv, &i, "--preserve-fds", NULL,
 				     &miss)) ||
-			 flag(argv[i], "--no-new-keyring", NULL) ||
 			 flag(argv[i], "--no-subreaper", NULL) ||
 			 flag(argv[i], "--keep", NULL))
-			; /* fds beyond stdio are never passed; keyrings are
-			     not made */
+			; /* fds beyond stdio are never passed */
+		else if (flag(argv[i], "--no-new-keyring", NULL))
+			g->o.no_new_keyring = true;
 		else if (flag(argv[i], "--no-pivot", NULL))
 			g->o.no_pivot = true;
 		else if (run && flag(argv[i], "--detach", "-d"))

@@ -41,6 +41,42 @@ run oci run --no-pivot -b "$B" np2
 same "run --no-pivot: a double chroot does not reach the host's files" "contained after a double chroot" "$OUT"
 same "nothing left of np1, np2" "" "$(left np1; left np2)"
 
+# ---- the caller's session keyring -------------------------------------
+# tried as an attack: the runtime's caller (an engine, a shim) holds a
+# key in its session keyring; the container's process (no seccomp
+# profile here to refuse keyctl) looks for it from its own session
+# keyring.  Each container has its own, "_ses.<id>", which exec joins;
+# --no-new-keyring keeps the caller's, as in runc
+HK="$top_builddir/tests/fixtures/hostile"
+withkey() { # withkey OCI-ARGS...: vs oci, its caller holding the key
+	"$HK" withkey vs-test-key "vs-host-secret-$$" "$VS" oci --root "$OR" "$@"
+}
+keyring_checks() { # keyring_checks RUN-ID EXEC-ID [SNIPPET]
+	mkbundle "$B" "c['process']['args'] = ['/hostile', 'sessionkey', 'vs-test-key']
+${3:-}"
+	cp "$HK" "$B/rootfs/hostile"
+	run withkey run -b "$B" "$1"
+	same "${3:+a user-namespace container: }the caller's session key is not reached from the container" \
+		"0 _ses.$1 contained Required key not available" "$RC $OUT"
+	[ -z "${3:-}" ] && run withkey run --no-new-keyring -b "$B" kr0 &&
+		same "--no-new-keyring: the caller's session keyring is kept (as runc)" \
+			"0 _ses reached vs-host-secret-$$" "$RC $OUT"
+	mkbundle "$B" "c['process']['args'] = ['sleep', '300']
+${3:-}"
+	cp "$HK" "$B/rootfs/hostile"
+	withkey create -b "$B" "$2" && oci start "$2"
+	run withkey exec "$2" /hostile sessionkey vs-test-key
+	same "${3:+a user-namespace container: }exec: the container's session keyring, not the caller's" \
+		"0 _ses.$2 contained Required key not available" "$RC $OUT"
+	expect_ok "delete --force $2" oci delete --force "$2"
+}
+keyring_checks kr1 kr2
+# in a user namespace of its own
+keyring_checks kr3 kr4 "c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]"
+same "nothing left of kr0 to kr4" "" "$(for k in 0 1 2 3 4; do left kr$k; done)"
+
 # ---- exec -t without a console socket: the runtime relays ------------
 mkbundle "$B" "c['process']['args'] = ['sleep', '300']"
 oci create -b "$B" t1 && oci start t1
@@ -216,6 +252,7 @@ mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'pwd; echo \"\$FOO\"; hostnam
 c['process']['env'] = ['PATH=/bin', 'FOO=bar baz']
 c['process']['cwd'] = '/tmp'
 c['process']['apparmorProfile'] = 'some-profile'
+c['process']['selinuxLabel'] = 'system_u:system_r:container_t:s0'
 c['hostname'] = 'h.example'
 c['domainname'] = 'dom.example'"
 run oci run -b "$B" e1
@@ -224,6 +261,20 @@ bar baz
 h.example
 dom.example" "$RC|$OUT"
 check "an AppArmor profile is ignored with a warning" grep -q "process.apparmorProfile ignored" "$T/err"
+check "an SELinux label too" grep -q "process.selinuxLabel ignored" "$T/err"
+# features: what the runtime supports, as runc reports it (containerd
+# and Podman read it)
+run oci features
+check "features: the runtime-spec versions, the hooks, the namespaces, no LSM" /usr/bin/python3 -c "
+import json, sys
+f = json.loads(sys.argv[1])
+assert (f['ociVersionMin'], f['ociVersionMax']) == ('1.0.0', '1.1.0'), f
+assert 'createRuntime' in f['hooks'] and 'poststop' in f['hooks'], f['hooks']
+assert sorted(f['linux']['namespaces']) == ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']
+assert 'SCMP_ACT_ERRNO' in f['linux']['seccomp']['actions']
+assert not f['linux']['apparmor']['enabled'] and not f['linux']['selinux']['enabled']
+" "$OUT"
+expect_error "features takes no argument" 2 "features takes" oci features x
 # a working directory the image lacks (an image's WorkingDir often is)
 # is made, inside the rootfs even through a symlink of the image's, as
 # runc makes it; with a read-only root too

@@ -112,6 +112,12 @@ static _Noreturn void init_main(struct cinit *c)
 		vs_set_errno(ctx, errno, "cannot create a cgroup namespace");
 		fail(c);
 	}
+	/* not the session keyring of the runtime's caller */
+	if (!c->o->no_new_keyring &&
+	    oci_session_keyring(ctx, c->id, true,
+				(c->newflags & CLONE_NEWUSER) ||
+				    c->join[VS_JOIN_USER] >= 0) < 0)
+		fail(c);
 	if (oci_rootfs_setup(ctx, s, c->rootfs, c->bundle, c->trees) < 0)
 		fail(c);
 	if (s->nhooks[VS_OCI_CREATE_CONTAINER]) {
@@ -243,12 +249,14 @@ static int prepare(struct cinit *c, const char *bundle_arg)
 	if (!strcmp(c->rootfs, "/"))
 		return vs_set_error(ctx, "bad root.path '%s': the host's root",
 				    s->root);
-	if (s->process.apparmor || s->process.selinux)
-		vs_warn(ctx, "container '%s': %s ignored (no such LSM support "
-			     "in vs)",
-			c->id,
-			s->process.apparmor ? "process.apparmorProfile"
-					    : "process.selinuxLabel");
+	const char *lsm[] = {s->process.apparmor ? "process.apparmorProfile"
+						 : NULL,
+			     s->process.selinux ? "process.selinuxLabel" : NULL};
+	for (size_t i = 0; i < 2; i++)
+		if (lsm[i])
+			vs_warn(ctx, "container '%s': %s ignored (no such LSM "
+				     "support in vs)",
+				c->id, lsm[i]);
 	if (oci_seccomp(ctx, s, &c->filter) < 0)
 		return -1;
 	bool mnt = false;
@@ -483,6 +491,7 @@ int vs_oci_create(struct vs_ctx *ctx, const char *id,
 	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
 	oci_now(st.created, sizeof(st.created));
 	st.pid = l.pid;
+	st.no_new_keyring = o->no_new_keyring;
 	if (r == 0) {
 		st.start = vs_proc_starttime(l.pid);
 		struct vs_runstate rs;

@@ -88,6 +88,14 @@ int oci_rootfs_finish(struct vs_ctx *ctx, const struct vs_oci_spec *s);
 int oci_pty(struct vs_ctx *ctx, bool console);
 /* Whether args[0] is found (in PATH of env when it has no '/'). */
 bool oci_find_program(const struct vs_oci_process *p);
+/* Joins the container's session keyring "_ses.<id>" (made by the first
+ * to join, the others find it by name), so that no process of the
+ * container shares the session keyring of the runtime's caller, as
+ * runc.  made: the container's init, which makes it searchable by its
+ * owner (userns: by others, the owner's ids being the container's).
+ * A kernel without keys is no error.  0, or -1 with the error set. */
+int oci_session_keyring(struct vs_ctx *ctx, const char *id, bool made,
+			bool userns);
 /* The process's own settings, then exec: user, groups, capabilities,
  * no_new_privs, the filter, umask, cwd.  Returns only on failure (error
  * set). */

@@ -391,6 +391,9 @@ int vs_oci_exec(struct vs_ctx *ctx, const char *id,
 				vs_set_errno(ctx, errno, "cannot fork");
 				goto child_fail;
 			}
+			if (!st.no_new_keyring &&
+			    oci_session_keyring(ctx, id, false, false) < 0)
+				goto child_fail;
 			if (p.terminal) {
 				int m = oci_pty(ctx, false);
 				if (m < 0 || vs_send_fd(con[1], m) < 0)

@@ -14,8 +14,46 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 
 #include "runtime/oci_int.h"
+
+int oci_session_keyring(struct vs_ctx *ctx, const char *id, bool made,
+			bool userns)
+{
+	char name[256], desc[512];
+	snprintf(name, sizeof(name), "_ses.%s", id);
+	long k = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+	if (k < 0 && errno == ENOSYS)
+		return 0;
+	if (k < 0)
+		return vs_set_errno(ctx, errno, "cannot join the session "
+						"keyring '%s'",
+				    name);
+	if (!made)
+		return 0;
+	/* "type;uid;gid;perm;description", perm in hex */
+	errno = EINVAL;
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, k, desc, sizeof(desc));
+	char *p = n > 0 && (size_t)n <= sizeof(desc) ? desc : NULL;
+	if (p)
+		desc[sizeof(desc) - 1] = '\0';
+	for (int i = 0; p && i < 3; i++)
+		p = (p = strchr(p, ';')) ? p + 1 : NULL;
+	if (!p)
+		return vs_set_errno(ctx, errno, "cannot read the session "
+						"keyring '%s'",
+				    name);
+	/* search: the user's (keyutils' KEY_USR_SEARCH) or the others'
+	 * (KEY_OTH_SEARCH) */
+	unsigned long perm = strtoul(p, NULL, 16) |
+			     (userns ? 0x00000008UL : 0x00080000UL);
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, k, perm) < 0)
+		return vs_set_errno(ctx, errno, "cannot set the permissions "
+						"of the session keyring '%s'",
+				    name);
+	return 0;
+}
 
 int oci_pty(struct vs_ctx *ctx, bool console)
 {

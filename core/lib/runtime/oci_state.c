@@ -59,6 +59,8 @@ int oci_state_write(struct vs_ctx *ctx, const char *dir,
 			fprintf(f, "cgroup %.*s\n", (int)k, l);
 			l += k + (nl ? 1 : 0);
 		}
+		if (st->no_new_keyring)
+			fputs("keyring caller\n", f);
 		if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 			r = vs_set_errno(ctx, errno, "cannot write '%s'", tmp);
 		fclose(f);
@@ -111,6 +113,8 @@ int vs_oci_state(struct vs_ctx *ctx, const char *root, const char *id,
 			snprintf(st->created, sizeof(st->created), "%s", v);
 		else if (!strcmp(line, "bundle"))
 			snprintf(st->bundle, sizeof(st->bundle), "%s", v);
+		else if (!strcmp(line, "keyring"))
+			st->no_new_keyring = !strcmp(v, "caller");
 		else if (!strcmp(line, "cgroup")) {
 			int n = snprintf(st->cgroups + cl,
 					 sizeof(st->cgroups) - cl, "%s\n", v);

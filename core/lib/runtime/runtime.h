@@ -780,6 +780,8 @@ struct vs_oci_opts {
 	const char *pid_file;	    /* create, exec: host pid written here */
 	const char *console_socket; /* the pty master is sent there */
 	bool no_pivot;		    /* create: MS_MOVE + chroot */
+	bool no_new_keyring;	    /* create: keep the caller's session
+				       keyring (runc's --no-new-keyring) */
 	bool systemd_cgroup;	    /* cgroupsPath is slice:prefix:name */
 	/* exec */
 	const char *process;	    /* --process: a process JSON */
@@ -800,6 +802,7 @@ struct vs_oci_state {
 	char created[40]; /* RFC 3339 */
 	char status[16];  /* creating, created, running, stopped */
 	char cgroups[2048]; /* as vs_cgroup_record writes them */
+	bool no_new_keyring; /* created with --no-new-keyring */
 };
 /* Creates the container id from the bundle (the process waits for
  * start).  0, or -1 with the error set (nothing left behind). */
