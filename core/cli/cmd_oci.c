@@ -548,6 +548,12 @@ int cmd_oci(struct vs_ctx *ctx, struct vs_guest *guest, const char *name,
 	}
 	if (i >= argc)
 		return usage(ctx, "a command is needed");
+	if (g.log_format && strcmp(g.log_format, "text") &&
+	    strcmp(g.log_format, "json")) {
+		vs_set_error(ctx, "oci: bad --log-format '%s': text or json",
+			     g.log_format);
+		return 2;
+	}
 	if (geteuid() != 0) {
 		vs_set_error(ctx, "oci: must be run as root");
 		log_error(&g, vs_error(ctx));

@@ -19,6 +19,20 @@ check "the spec is JSON with a process" python3 -c "import json; assert json.loa
 expect_error "spec refuses to overwrite one" 1 "cannot write './config.json'" "$VS" oci spec
 cd "$T" || exit 99
 
+# ---- --log: an error as containerd's shim reads it --------------------
+run "$VS" oci --root "$OR" --log "$T/oci.log" --log-format json state nosuch
+check "--log-format json: the error as one JSON line in the log (exit $RC)" /usr/bin/python3 -c "
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+e = json.loads(lines[0])
+assert e['level'] == 'error' and e['msg'] == \"container 'nosuch' does not exist\" and e['time'].endswith('Z'), e
+assert sys.argv[2] != '0'
+" "$T/oci.log" "$RC"
+run "$VS" oci --root "$OR" --log "$T/oci.txt" state nosuch
+same "--log alone: the error as a text line" "vs-oci: container 'nosuch' does not exist" "$(cat "$T/oci.txt" 2>&1)"
+expect_error "--log-format of another kind" 2 "oci: bad --log-format 'xml': text or json" "$VS" oci --root "$OR" --log-format xml state nosuch
+
 B=$T/b1
 mkbundle "$B" "c['process']['args'] = ['sh', '-c', 'echo out; hostname; exit 7']"
 run oci run -b "$B" r1
