@@ -91,6 +91,12 @@ c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}
 c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]"
 same "nothing left of kr0 to kr4" "" "$(for k in 0 1 2 3 4; do left kr$k; done)"
 
+# ---- signals the caller ignored (a background job, nohup) -------------
+mkbundle "$B" "c['process']['args'] = ['grep', 'SigIgn', '/proc/self/status']"
+run bash -c "trap '' INT HUP; exec \"\$@\"" _ "$VS" oci --root "$OR" run -b "$B" sg1
+same "the container's process ignores no signal its caller ignored" "0 SigIgn:	0000000000000000" "$RC $OUT"
+same "nothing left of sg1" "" "$(left sg1)"
+
 # ---- exec -t without a console socket: the runtime relays ------------
 mkbundle "$B" "c['process']['args'] = ['sleep', '300']"
 oci create -b "$B" t1 && oci start t1

@@ -60,6 +60,20 @@ same "plain: /sbin/init is PID 1, given the runlevel" "1 4" "$(recorded started)
 expect_ok "plain 4: stop" vsx st stop
 same "plain: stopped by SIGINT (util-vserver's stop for plain)" "INT" "$(recorded ended)"
 
+# started from a background job or under nohup (SIGINT and SIGHUP
+# ignored there): the guest's init and what exec runs get every signal's
+# default, so plain's SIGINT still stops it
+expect_ok "plain 4: start with SIGINT and SIGHUP ignored by the caller" \
+	bash -c "trap '' INT HUP; exec \"\$@\"" _ "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" st start
+ign=$(sed -n 's/^SigIgn:\t//p' "/proc/$(init_of st)/status" 2>/dev/null)
+# (busybox's sh ignores SIGQUIT as PID 1 by itself)
+same "... the init ignores neither SIGINT nor SIGHUP nor libc's own (SigIgn $ign)" 0 \
+	"$(( ${ign:+0x$ign} & 0x180000003 ))"
+run bash -c "trap '' INT HUP; exec \"\$@\"" _ "$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" st exec sed -n 's/^SigIgn:\t//p' /proc/self/status
+same "... nor does a command exec runs" 0000000000000000 "$OUT"
+expect_ok "plain 4: stop" vsx st stop
+same "... and SIGINT stops it" "INT" "$(recorded ended)"
+
 # cmd.stop replaces plain's SIGINT
 style plain
 printf '%s\n' /bin/sh -c 'echo "cmd.stop as $(id -u)" >/root/cmd-stop; kill -USR2 1' >"$C/cmd.stop"

@@ -124,6 +124,10 @@ bool vs_wait_bounded(pid_t pid, int timeout_ms, int *status);
 void vs_close_fds_except(const int *keep, size_t n);
 /* Closes each of the n descriptors in fds that is not -1. */
 void vs_close_each(const int *fds, size_t n);
+/* Every signal back to its default action and none blocked, before a
+ * guest's or container's program is run: what our caller ignored (a
+ * background job's SIGINT, nohup's SIGHUP) is not the program's. */
+void vs_signals_reset(void);
 
 /* hash.c: 64-bit FNV-1a of n bytes, continuing from h (start with
  * VS_FNV_BASIS). */

@@ -186,6 +186,25 @@ void vs_close_fds_except(const int *keep, size_t n)
 	}
 }
 
+void vs_signals_reset(void)
+{
+	/* the system call itself: libc refuses the signals it keeps for its
+	 * threads (32, 33), which a caller may still have ignored */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} dfl = {.handler = SIG_DFL};
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			syscall(SYS_rt_sigaction, s, &dfl, NULL,
+				sizeof(dfl.mask));
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 void vs_close_each(const int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -181,7 +181,9 @@ static void keep_only(int *fds, int n)
 static const char *attach_restrict(struct attach *a, char ***argv)
 {
 	const struct vs_exec_opts *o = a->o;
-	/* nothing of the host reaches the command */
+	/* nothing of the host reaches the command: no descriptor, no
+	 * ignored signal */
+	vs_signals_reset();
 	int keep[2] = {a->errfd, a->tty};
 	keep_only(keep, 2);
 	a->errfd = keep[0];

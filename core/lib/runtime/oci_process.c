@@ -161,6 +161,7 @@ int oci_process_limits(struct vs_ctx *ctx, const struct vs_oci_process *p,
 void oci_process_exec(struct vs_ctx *ctx, const struct vs_oci_process *p,
 		      void *filter)
 {
+	vs_signals_reset();
 	gid_t gids[256];
 	size_t ng = p->ngids < 256 ? p->ngids : 256;
 	for (size_t i = 0; i < ng; i++)

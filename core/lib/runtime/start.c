@@ -274,6 +274,7 @@ static _Noreturn void init_main(struct vs_plan *p, int gofd, int errfd,
 		vs_launch_fail(ctx, errfd);
 	}
 	umask(022);
+	vs_signals_reset();
 	/* nothing of the host stays open in the guest */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	char **env = p->env;
