@@ -85,27 +85,27 @@ void vs_cgroup_translate(const char *name, const char *value, bool v2,
 
 const char *vs_cgroup_bfq_file(const char *dir, const char *name, bool v2)
 {
+	/* the setting (CFQ's own v1 file), BFQ's v1 file, BFQ's cgroup2 one */
 	static const struct {
-		const char *name, *v1, *bfq1, *bfq2;
+		const char *name, *bfq1, *bfq2;
 	} bfq[] = {
-		{"blkio.weight", "blkio.weight", "blkio.bfq.weight",
+		{"blkio.weight", "blkio.bfq.weight", "io.bfq.weight"},
+		{"blkio.weight_device", "blkio.bfq.weight_device",
 		 "io.bfq.weight"},
-		{"blkio.weight_device", "blkio.weight_device",
-		 "blkio.bfq.weight_device", "io.bfq.weight"},
 	};
+	size_t i = 0;
+	while (i < sizeof(bfq) / sizeof(*bfq) && strcmp(name, bfq[i].name))
+		i++;
+	if (i == sizeof(bfq) / sizeof(*bfq))
+		return NULL; /* not a weight: no look at the group */
 	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	const char *r = NULL;
-	for (size_t i = 0; dfd >= 0 && i < sizeof(bfq) / sizeof(*bfq); i++) {
-		if (strcmp(name, bfq[i].name))
-			continue;
-		if (!v2 && faccessat(dfd, bfq[i].v1, F_OK, 0) == 0)
-			break; /* CFQ's own file (before Linux 5.0) */
-		const char *f = v2 ? bfq[i].bfq2 : bfq[i].bfq1;
-		if (faccessat(dfd, f, F_OK, 0) == 0)
-			r = f;
-		break;
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return r;
+	if (dfd < 0)
+		return NULL;
+	const char *f = v2 ? bfq[i].bfq2 : bfq[i].bfq1;
+	/* v1: CFQ's own file first (before Linux 5.0) */
+	if ((!v2 && faccessat(dfd, name, F_OK, 0) == 0) ||
+	    faccessat(dfd, f, F_OK, 0) < 0)
+		f = NULL;
+	close(dfd);
+	return f;
 }
