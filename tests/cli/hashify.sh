@@ -118,6 +118,8 @@ expect_ok "-n says what it would do" vsx g1 hashify -n
 check "-n changes nothing (no method file either)" test -z "$(ls -A "$STORE")"
 expect_ok "hashify the first guest" vsx g1 hashify
 check "... writes the method file" test "$(cat "$STORE/method")" = sha256
+NL=$(find "$(rootof g1)" -path "$(rootof g1)/dev" -prune -o -type l -print | wc -l)
+check "... skips every symlink, and counts it ($NL, /dev excluded)" test "$NL" -gt 0 -a "$(summary_field symlink)" = "$NL"
 NEW=$(summary_field "new store entries")
 SAVED1=$(summary_field "bytes saved")
 expect_ok "hashify the second guest" vsx g2 hashify -v
@@ -486,6 +488,26 @@ else
 	rm -rf "$R/xfs/guests/x1"
 	expect_ok "reflink: gc with no guest left" vsx hashify --gc /xfs/hd
 	same "reflink: every entry removed" "0" "$(find "$R/xfs/.hash" -type f ! -name method | wc -l)"
+	# forged entries under the digests of new contents: one of their
+	# size with other bytes, one of another size (not in the index under
+	# the file's size: found when the new entry's link says it exists)
+	for t in f1 f2; do
+		mkdir -p "$R/xfs/$t/d"
+		head -c 300000 /bin/bash | tr '\0' s >"$R/xfs/$t/d/same"
+		head -c 300000 /bin/bash | tr '\0' o >"$R/xfs/$t/d/other"
+	done
+	fr() { xd=$(sha256sum <"$1" | cut -c1-64) && echo "$R/xfs/.hash/${xd:0:2}/$xd"; }
+	fs=$(fr "$R/xfs/f1/d/same") fo=$(fr "$R/xfs/f1/d/other")
+	mkdir -p "${fs%/*}" "${fo%/*}"
+	head -c 300000 /dev/zero >"$fs"
+	head -c 1000 /dev/zero >"$fo"
+	BF=$(md5sum "$fs" "$fo")
+	run vsx hashify --manually --destination /xfs/hd /xfs/f1 '' /xfs/f2 ''
+	same "reflink: forged entries under new contents' digests (their size with other bytes, another size): the run ends well" "0" "$RC"
+	check "... their files are not shared" test "$(extent "$R/xfs/f1/d/same")" != "$(extent "$R/xfs/f2/d/same")" -a "$(extent "$R/xfs/f1/d/other")" != "$(extent "$R/xfs/f2/d/other")"
+	same "... each reported" "4" "$(grep -c "its content differs from the store entry '.*/\(${fs#"$R/xfs/.hash/"}\|${fo#"$R/xfs/.hash/"}\)'" "$T/err")"
+	same "... the forged entries are left as they were" "$BF" "$(md5sum "$fs" "$fo")"
+	rm -rf "$R/xfs/f1" "$R/xfs/f2" "$fs" "$fo"
 	umount "$R/xfs"
 fi
 # a file written while it is linked to the store is never lost (as in

@@ -267,6 +267,36 @@ static void test_cache(void)
 	close(fd);
 }
 
+/* The index: entries by size key and size, looked up by digest. */
+static void test_index(void)
+{
+	struct vs_hstore s;
+	memset(&s, 0, sizeof(s));
+	s.fd = -1;
+	unsigned char a[VS_DIGEST_LEN], b[VS_DIGEST_LEN], c[VS_DIGEST_LEN];
+	unsigned char out[4][VS_DIGEST_LEN];
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0xbb, sizeof(b));
+	memset(c, 0xcc, sizeof(c));
+	char k100[32], k200[32];
+	vs_hsize_key(100, k100, sizeof(k100));
+	vs_hsize_key(200, k200, sizeof(k200));
+	vs_hstore_index_add(&s, a, k100, 100);
+	vs_hstore_index_add(&s, b, k100, 100);
+	vs_hstore_index_add(&s, c, k200, 200);
+	CU_ASSERT_EQUAL(vs_hstore_candidates(&s, k100, 100, out, 4), 2);
+	CU_ASSERT_EQUAL(vs_hstore_candidates(&s, k100, 100, out, 1), 1);
+	CU_ASSERT(vs_hstore_listed(&s, k100, 100, a));
+	CU_ASSERT(vs_hstore_listed(&s, k100, 100, b));
+	CU_ASSERT(!vs_hstore_listed(&s, k100, 100, c)); /* another size */
+	CU_ASSERT(vs_hstore_listed(&s, k200, 200, c));
+	CU_ASSERT(!vs_hstore_listed(&s, k200, 300, c));
+	for (size_t i = 0; i < s.ccap; i++)
+		free(s.cls[i].name);
+	free(s.cls);
+	free(s.ents);
+}
+
 int add_suites(void)
 {
 	CU_pSuite s = CU_add_suite("hashstore", NULL, NULL);
@@ -275,7 +305,8 @@ int add_suites(void)
 	    !CU_add_test(s, "one read, digest and chunks", test_stream) ||
 	    !CU_add_test(s, "size changed while hashed", test_changed_size) ||
 	    !CU_add_test(s, "entry names and classes", test_names) ||
-	    !CU_add_test(s, "digest cache", test_cache))
+	    !CU_add_test(s, "digest cache", test_cache) ||
+	    !CU_add_test(s, "index by size and digest", test_index))
 		return -1;
 	return 0;
 }

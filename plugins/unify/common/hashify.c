@@ -7,8 +7,9 @@
  * one way: hashjob -> hashify -> hashgroup, hashprefix -> hashone ->
  * hashlink -> hashwalk -> hashsay, and each to hashstore and unify.
  *
- *   walk   every tree, directory fds (kept open while the file limit
- *          allows), O_NOFOLLOW, every directory checked against the
+ *   walk   every tree (several at once, one thread per CPU), directory
+ *          fds (kept open while the file limit allows), the entries read
+ *          straight from them, O_NOFOLLOW, every directory checked against the
  *          walk's lstat; exclude lists; files under 16 bytes, symlinks and
  *          special files skipped; a file whose inode is already an
  *          (immutable) store entry is recognised from its statx alone and
@@ -120,6 +121,10 @@ static int cand_cmp(const void *pa, const void *pb, void *arg)
 	int k = group_key(h, a, b);
 	if (k)
 		return k;
+	/* walk order: by tree, then the tree's directories as walked */
+	unsigned ta = h->dirs[a->dir].tree, tb = h->dirs[b->dir].tree;
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
 	if (a->dir != b->dir)
 		return a->dir < b->dir ? -1 : 1;
 	return strcmp(a->name, b->name);
@@ -211,6 +216,7 @@ static void link_pass(struct hrun *h)
 		w[i].curfd = -1;
 		w[i].buf1 = vs_xmalloc(HBUF + 1);
 		w[i].buf2 = vs_xmalloc(HBUF + 1);
+		w[i].dbuf = vs_xmalloc(DBUF);
 	}
 	for (int i = 1; i < nth && (size_t)i < h->ngroups; i++)
 		if (pthread_create(&th[started], NULL, link_worker, &w[i]) == 0)
@@ -222,10 +228,85 @@ static void link_pass(struct hrun *h)
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
 		free(w[i].buf2);
+		free(w[i].dbuf);
 		free(w[i].small);
 		free(w[i].src);
 		free(w[i].done_ino);
 	}
+}
+
+/* The walk of several trees: the next tree to take, and each walking
+ * thread's counts. */
+struct walks {
+	struct hrun *h;
+	atomic_uint next;
+};
+struct walker {
+	struct hwork w;
+	struct walks *x;
+};
+
+static void walk_tree(struct hwork *w, unsigned t)
+{
+	struct hrun *h = w->h;
+	const struct vs_unify_tree *tr = h->trees[t];
+	struct stat rs;
+	if (fstat(tr->rootfd, &rs) < 0) {
+		w->st.errors++;
+		vs_warn(h->ctx, "cannot stat '%s': %s", tr->root,
+			strerror(errno));
+		return;
+	}
+	int fd = dup(tr->rootfd);
+	unsigned root = hf_add_dir(h, t, "", &rs, &fd);
+	if (fd >= 0)
+		close(fd);
+	hf_walk(w, t, tr->rootfd, "", root, false, 0);
+}
+
+static void *walk_worker(void *arg)
+{
+	struct walker *k = arg;
+	for (;;) {
+		unsigned t = atomic_fetch_add(&k->x->next, 1);
+		if (t >= k->x->h->ntrees)
+			return NULL;
+		walk_tree(&k->w, t);
+	}
+}
+
+/* Walks every tree, one thread per CPU at most, each taking the next
+ * tree (their candidates and directories go to the run's arrays under
+ * its lock); a verbose run walks them in order, so that what it says
+ * about them comes in order too.  The walkers' counts go to h->walker. */
+static void walk_trees(struct hrun *h)
+{
+	struct walks x = {.h = h};
+	atomic_init(&x.next, 0);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nth = h->o->verbose ? 1 : h->ntrees;
+	if (cpus >= 1 && nth > (unsigned)cpus)
+		nth = (unsigned)cpus;
+	if (nth > THREADS)
+		nth = THREADS;
+	if (nth < 1)
+		nth = 1;
+	struct walker k[THREADS] = {0};
+	pthread_t th[THREADS];
+	unsigned started = 0;
+	for (unsigned i = 0; i < nth; i++) {
+		k[i].w.h = h;
+		k[i].w.curfd = -1;
+		k[i].x = &x;
+	}
+	for (unsigned i = 1; i < nth; i++)
+		if (pthread_create(&th[started], NULL, walk_worker, &k[i]) == 0)
+			started++;
+	walk_worker(&k[0]);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (unsigned i = 0; i < nth; i++)
+		add_stats(&h->walker->st, &k[i].w.st);
 }
 
 int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
@@ -263,21 +344,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	h->keep_fds = nl.rlim_cur > 2 * reserve ? nl.rlim_cur - reserve : 0;
 	struct hwork walker = {.h = h, .curfd = -1};
 	h->walker = &walker;
-	for (unsigned t = 0; t < ntrees; t++) {
-		struct stat rs;
-		if (fstat(trees[t]->rootfd, &rs) < 0) {
-			walker.st.errors++;
-			vs_warn(ctx, "cannot stat '%s': %s", trees[t]->root,
-				strerror(errno));
-			continue;
-		}
-		h->curtree = t;
-		int fd = dup(trees[t]->rootfd);
-		unsigned root = hf_add_dir(h, "", &rs, &fd);
-		if (fd >= 0)
-			close(fd);
-		hf_walk(h, trees[t]->rootfd, "", root, false, 0);
-	}
+	walk_trees(h);
 	add_stats(st, &walker.st);
 	st->examined += h->n;
 	hf_count_links(h);

@@ -14,13 +14,35 @@ static void hsay(struct hrun *h, const char *path, const char *entry)
 		printf("unifying   '%s'\n", path);
 }
 
+/* The first bytes of a file, kept from the first chunk read. */
+struct head {
+	unsigned char b[SRC_HEAD];
+	size_t want; /* the file's size, at most SRC_HEAD */
+	bool got;
+};
+
+static void keep_head(void *arg, off_t off, const char *buf, size_t len)
+{
+	struct head *hd = arg;
+	if (off == 0 && len >= hd->want) {
+		memcpy(hd->b, buf, hd->want);
+		hd->got = true;
+	}
+}
+
 /* SHA-256 of an open file (pread: mapping would count the file's pages
- * in the process's memory). */
+ * in the process's memory), in chunks of DBUF bytes; its first SRC_HEAD
+ * bytes into hd unless NULL (hd->got says whether it was that long). */
 static int digest(struct hwork *w, int fd, off_t size,
-		  unsigned char d[VS_DIGEST_LEN])
+		  unsigned char d[VS_DIGEST_LEN], struct head *hd)
 {
 	w->st.bytes_hashed += (unsigned long long)size;
-	return vs_digest_fd(fd, size, d, w->buf1, HBUF);
+	if (hd) {
+		hd->got = false;
+		hd->want = size < SRC_HEAD ? (size_t)size : SRC_HEAD;
+	}
+	return vs_digest_stream(fd, size, d, w->dbuf, DBUF,
+				hd ? keep_head : NULL, hd);
 }
 
 #define SRC_XATTR "trusted.vs.src"
@@ -84,6 +106,10 @@ static enum hresult share_extents(struct hwork *w, int ffd, int efd, off_t size)
 		x = vs_dedupe(efd, ffd, size);
 	if (src >= 0)
 		close(src);
+	struct stat es;
+	if (x < 0 && fstat(efd, &es) == 0 &&
+	    (!S_ISREG(es.st_mode) || es.st_size != size))
+		x = 1; /* not what its name says: another size */
 	return x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
 }
 
@@ -99,6 +125,7 @@ static int src_of(const struct hwork *w, const unsigned char *d)
 
 static enum hresult link_reflink(struct hwork *w, int ffd,
 				 const struct stat *fs, bool verified,
+				 bool unlisted,
 				 const unsigned char d[VS_DIGEST_LEN],
 				 char *entry, size_t esize)
 {
@@ -107,7 +134,11 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 	int src = h->o->dry_run ? -1 : src_of(w, d);
 	if (src >= 0 && vs_dedupe(src, ffd, fs->st_size) == 0)
 		return R_LINKED;
-	int efd = hf_entry_open(h, entry, 0);
+	/* not in the index: none is looked for (one made meanwhile, by
+	 * another run, is found when the link says it exists) */
+	int efd = unlisted ? -1 : hf_entry_open(h, entry, 0);
+	if (unlisted)
+		errno = ENOENT;
 	if (efd >= 0) {
 		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
 		int e = errno;
@@ -129,7 +160,7 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 		/* with the lease, the clone is what was hashed; without one,
 		 * or when the digest came from the cache, the private clone
 		 * is hashed */
-		if (!verified && (digest(w, tfd, fs->st_size, now) < 0 ||
+		if (!verified && (digest(w, tfd, fs->st_size, now, NULL) < 0 ||
 				  memcmp(now, d, VS_DIGEST_LEN)))
 			r = R_COLLISION;
 		else if (linkat(tfd, "", xfd, entry + 3, AT_EMPTY_PATH) == 0) {
@@ -258,28 +289,51 @@ static enum hresult by_class(struct hwork *w, int dirfd, const char *name,
 	return R_RETRY; /* none: hash it */
 }
 
-/* Reflink entries of the file's size, tried before any hashing: the
- * kernel compares the bytes when it shares the extents, so a file equal
- * to one is done without being hashed (d gets that entry's digest).
- * R_RETRY when none is equal. */
+/* Up to max digests of the reflink entries of a size (the store's
+ * index, entries made by this run included). */
+static int size_entries(struct hrun *h, off_t size,
+			unsigned char (*cand)[VS_DIGEST_LEN], int max)
+{
+	char key[32];
+	vs_hsize_key(size, key, sizeof(key));
+	pthread_mutex_lock(&h->lock);
+	int n = vs_hstore_candidates(h->store, key, size, cand, max);
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+/* Whether the index lists an entry of digest d and this size. */
+static bool size_listed(struct hrun *h, off_t size,
+			const unsigned char d[VS_DIGEST_LEN])
+{
+	char key[32];
+	vs_hsize_key(size, key, sizeof(key));
+	pthread_mutex_lock(&h->lock);
+	bool in = vs_hstore_listed(h->store, key, size, d);
+	pthread_mutex_unlock(&h->lock);
+	return in;
+}
+
+/* Reflink entries of the file's size (the n digests of cand), tried
+ * before any hashing: the kernel compares the bytes when it shares the
+ * extents, so a file equal to one is done without being hashed (d gets
+ * that entry's digest).  R_RETRY when none is equal. */
 static enum hresult reflink_by_size(struct hwork *w, int ffd,
 				    const struct stat *fs,
+				    unsigned char (*cand)[VS_DIGEST_LEN], int n,
 				    unsigned char d[VS_DIGEST_LEN], char *entry,
 				    size_t esize)
 {
 	struct hrun *h = w->h;
-	unsigned char cand[4][VS_DIGEST_LEN];
-	char key[32];
-	vs_hsize_key(fs->st_size, key, sizeof(key));
-	pthread_mutex_lock(&h->lock);
-	int n = vs_hstore_candidates(h->store, key, fs->st_size, cand, 4);
-	pthread_mutex_unlock(&h->lock);
 	unsigned char head[SRC_HEAD];
 	size_t hl = fs->st_size < SRC_HEAD ? (size_t)fs->st_size : SRC_HEAD;
 	/* a group of many contents: hashing finds the one (a dedupe per
-	 * content tried would cost more) */
+	 * content tried would cost more); of one content so far, the
+	 * kernel's comparison decides without a read of ours */
 	int tries = w->nsrc <= SRC_TRIES ? w->nsrc : 0;
-	if (tries && pread(ffd, head, hl, 0) != (ssize_t)hl)
+	if (tries < 2)
+		hl = 0;
+	else if (pread(ffd, head, hl, 0) != (ssize_t)hl)
 		hl = 0; /* unreadable: the kernel decides */
 	for (int s = 0; s < tries && !h->o->dry_run; s++) {
 		if (hl && memcmp(head, w->src[s].head, hl))
@@ -479,7 +533,16 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 		return;
 	}
 	unsigned char d[VS_DIGEST_LEN];
-	bool cached = !hard && !h->o->refresh && vs_hcache_get(ffd, &fs, d);
+	/* reflink: the entries of its size; a digest cache is written only
+	 * for files of a size with more than SRC_TRIES of them (hashcache.c),
+	 * so only then is it looked for */
+	unsigned char cand[SRC_TRIES + 1][VS_DIGEST_LEN];
+	int nents = hard || h->o->refresh
+			? 0
+			: size_entries(h, fs.st_size, cand, SRC_TRIES + 1);
+	bool cached = nents > SRC_TRIES && vs_hcache_get(ffd, &fs, d);
+	struct head hd = {.got = false};
+	bool kept = false; /* ffd became a source of the group */
 	char entry[PATH_MAX], class[128];
 	enum hresult r = R_FAILED;
 	bool write_cache = false, freed = false;
@@ -501,7 +564,9 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 		}
 	}
 	if (!hard && !cached && !h->o->refresh) {
-		r = reflink_by_size(w, ffd, &fs, d, entry, sizeof(entry));
+		r = reflink_by_size(w, ffd, &fs, cand,
+				    nents < SRC_TRIES ? nents : SRC_TRIES, d,
+				    entry, sizeof(entry));
 		if (r != R_RETRY) {
 			e = errno;
 			write_cache = true; /* d is the entry's */
@@ -513,7 +578,7 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 		leased = vs_lease_read(ffd);
 	if (cached)
 		w->st.cached++;
-	else if (digest(w, ffd, fs.st_size, d) < 0) {
+	else if (digest(w, ffd, fs.st_size, d, hard ? NULL : &hd) < 0) {
 		e = errno;
 		r = e == ESTALE ? R_CHANGED : R_FAILED;
 		goto done;
@@ -521,11 +586,13 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 	for (int attempt = 0; attempt < 3; attempt++) {
 		r = hard ? link_hardlink(w, dirfd, name, ffd, &fs, class, d,
 					 entry, sizeof(entry))
-			 : link_reflink(w, ffd, &fs, leased && !cached, d,
-					entry, sizeof(entry));
+			 : link_reflink(w, ffd, &fs, leased && !cached,
+					attempt == 0 &&
+					    !size_listed(h, fs.st_size, d),
+					d, entry, sizeof(entry));
 		if (r == R_COLLISION && cached) {
 			/* a stale or forged cache: the content decides */
-			if (digest(w, ffd, fs.st_size, d) < 0)
+			if (digest(w, ffd, fs.st_size, d, &hd) < 0)
 				break;
 			cached = false;
 			continue;
@@ -536,15 +603,21 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 	e = errno;
 	write_cache = !cached;
 	if (!hard && r == R_NEW && !h->o->dry_run && w->nsrc < NSRC) {
-		/* it shares the new entry's extents */
+		/* it shares the new entry's extents: the group's next files
+		 * are deduplicated from it (its first bytes came with the
+		 * digest; from a cached digest they are read) */
 		if (!w->src)
 			w->src = vs_xmalloc(NSRC * sizeof(*w->src));
 		struct hsrc *x = &w->src[w->nsrc];
-		if (pread(ffd, x->head, SRC_HEAD, 0) >=
-			(fs.st_size < SRC_HEAD ? fs.st_size : SRC_HEAD) &&
-		    (x->fd = dup(ffd)) >= 0) {
+		size_t want = fs.st_size < SRC_HEAD ? (size_t)fs.st_size
+						    : SRC_HEAD;
+		if (hd.got)
+			memcpy(x->head, hd.b, want);
+		if (hd.got || pread(ffd, x->head, SRC_HEAD, 0) >= (ssize_t)want) {
+			x->fd = ffd;
 			memcpy(x->d, d, VS_DIGEST_LEN);
 			w->nsrc++;
+			kept = true;
 		}
 	}
 reflinked:
@@ -562,6 +635,7 @@ done:
 	freed = r == R_LINKED && (hard ? hf_frees_space(w, ffd, &fs) : true);
 	if (leased)
 		vs_lease_end(ffd);
-	close(ffd);
+	if (!kept)
+		close(ffd);
 	hf_report(w, c, r, e, entry, d, class, fs.st_size, freed);
 }

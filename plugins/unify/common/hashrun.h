@@ -31,11 +31,12 @@
 #define HF_INTERNAL __attribute__((visibility("hidden")))
 
 #define HBUF	     (32 << 10)
+#define DBUF	     (128 << 10) /* a file hashed on its own: read per call */
 #define THREADS	     8 /* at most; 2 per CPU, at least 4 */
 #define FREEZE_LOCKS 64
 #define GMAX	     16		/* candidates of a group handled at once */
 #define PREFIX_MIN   (64 << 10) /* reflink: shortest beginning shared */
-#define SRC_TRIES    4	/* reflink: group contents tried before hashing */
+#define SRC_TRIES    4	/* reflink: group contents (and entries of a size) tried before hashing */
 #define SRC_HEAD     64 /* reflink: first bytes of a group's file compared */
 #define NSRC	     256 /* reflink: contents of a group remembered with a file */
 
@@ -64,7 +65,7 @@ struct hdir {
 struct hrun {
 	struct vs_ctx *ctx;
 	const struct vs_unify_tree *const *trees;
-	unsigned ntrees, curtree; /* curtree: the one being walked */
+	unsigned ntrees;
 	struct vs_hstore *store;
 	const struct vs_hash_opts *o;
 	struct vs_hash_stats *st;
@@ -130,6 +131,7 @@ struct hwork {
 	struct hrun *h;
 	bool reporter;
 	char *buf1, *buf2; /* HBUF + 1 bytes each */
+	char *dbuf;	   /* DBUF bytes */
 	char *small;	   /* GMAX members of at most HBUF bytes (+ 1 each) */
 	const struct hcand *cur; /* the candidate at hand (messages) */
 	/* hardlink: new entries go into the class index only when a later
@@ -240,11 +242,14 @@ HF_INTERNAL void hf_write_caches(struct hrun *h);
 /* ---- hashwalk.c ---------------------------------------------------------- */
 /* Adds a directory of the walk; takes *fd (sets it to -1) while there is
  * room to keep it open.  Returns its index. */
-HF_INTERNAL unsigned hf_add_dir(struct hrun *h, const char *path,
-				const struct stat *st, int *fd);
-/* Walks the tree h->curtree from dirfd (dirpath, directory index dir). */
-HF_INTERNAL void hf_walk(struct hrun *h, int dirfd, const char *dirpath,
-			 unsigned dir, bool inside, int depth);
+HF_INTERNAL unsigned hf_add_dir(struct hrun *h, unsigned tree,
+				const char *path, const struct stat *st,
+				int *fd);
+/* Walks tree number tree from dirfd (dirpath, directory index dir),
+ * counting what it skips in w. */
+HF_INTERNAL void hf_walk(struct hwork *w, unsigned tree, int dirfd,
+			 const char *dirpath, unsigned dir, bool inside,
+			 int depth);
 /* Opens a path of a tree beneath its root: no symlink, no "..", no other
  * filesystem on the way; -1 with errno. */
 HF_INTERNAL int hf_open_beneath(int rootfd, const char *path, int flags);

@@ -611,8 +611,9 @@ void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
 	list_under(s, size >= 0 ? key : class, s->nents++);
 }
 
-int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
-			 unsigned char (*out)[VS_DIGEST_LEN], int max)
+/* The first entry of the list of class and size (entries of that class
+ * not sized yet are sized first), or (size_t)-1. */
+static size_t first_of(struct vs_hstore *s, const char *class, off_t size)
 {
 	char key[256];
 	/* the class's entries of unknown size: sized once, each moved to
@@ -640,9 +641,25 @@ int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
 	}
 	key_of(class, size, key, sizeof(key));
 	c = class_slot(s, key, false);
+	return c ? c->first : (size_t)-1;
+}
+
+int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
+			 unsigned char (*out)[VS_DIGEST_LEN], int max)
+{
 	int n = 0;
-	for (i = c ? c->first : (size_t)-1; i != (size_t)-1 && n < max;
+	for (size_t i = first_of(s, class, size); i != (size_t)-1 && n < max;
 	     i = s->ents[i].next)
 		memcpy(out[n++], s->ents[i].d, VS_DIGEST_LEN);
 	return n;
+}
+
+bool vs_hstore_listed(struct vs_hstore *s, const char *class, off_t size,
+		      const unsigned char d[VS_DIGEST_LEN])
+{
+	for (size_t i = first_of(s, class, size); i != (size_t)-1;
+	     i = s->ents[i].next)
+		if (!memcmp(s->ents[i].d, d, VS_DIGEST_LEN))
+			return true;
+	return false;
 }

@@ -108,6 +108,10 @@ void vs_hstore_index_add(struct vs_hstore *s, const unsigned char *d,
  * class and size).  Returns how many. */
 int vs_hstore_candidates(struct vs_hstore *s, const char *class, off_t size,
 			 unsigned char (*out)[VS_DIGEST_LEN], int max);
+/* Whether the index lists an entry of digest d under class (or size
+ * key) and size. */
+bool vs_hstore_listed(struct vs_hstore *s, const char *class, off_t size,
+		      const unsigned char d[VS_DIGEST_LEN]);
 /* Adds an inode to the set. */
 void vs_hstore_add_ino(struct vs_hstore *s, ino_t ino);
 

@@ -1,5 +1,7 @@
 /* The hashify walk: directory fds, O_NOFOLLOW, statx, exclude lists;
- * candidates and directories recorded for the link pass. */
+ * candidates and directories recorded for the link pass.  Several trees
+ * are walked at once, one thread each: the run's arrays (directories,
+ * candidates, names, links) are changed under h->lock only. */
 #define _GNU_SOURCE
 #include "hashrun.h"
 
@@ -22,9 +24,11 @@ static char *arena_dup(struct hrun *h, const char *s)
 
 /* A directory of the walk (fd: its open descriptor, kept while there is
  * room, else closed by the caller). */
-HF_INTERNAL unsigned hf_add_dir(struct hrun *h, const char *path,
-				const struct stat *st, int *fd)
+HF_INTERNAL unsigned hf_add_dir(struct hrun *h, unsigned tree,
+				const char *path, const struct stat *st,
+				int *fd)
 {
+	pthread_mutex_lock(&h->lock);
 	if (h->ndirs == h->dcap) {
 		h->dcap = h->dcap ? 2 * h->dcap : 256;
 		h->dirs = vs_xrealloc(h->dirs, h->dcap * sizeof(*h->dirs));
@@ -34,14 +38,16 @@ HF_INTERNAL unsigned hf_add_dir(struct hrun *h, const char *path,
 	d->ino = st->st_ino;
 	d->atime = st->st_atim;
 	d->mtime = st->st_mtim;
-	d->tree = h->curtree;
+	d->tree = tree;
 	d->touched = false;
 	d->fd = -1;
 	if (h->ndirs < h->keep_fds) {
 		d->fd = *fd;
 		*fd = -1;
 	}
-	return (unsigned)h->ndirs++;
+	unsigned i = (unsigned)h->ndirs++;
+	pthread_mutex_unlock(&h->lock);
+	return i;
 }
 
 /* A directory of the walk opened again beneath its tree's root (a new
@@ -103,6 +109,7 @@ HF_INTERNAL void hf_restore_dir_times(struct hrun *h)
 static void add_cand(struct hrun *h, const char *path, const struct stat *st,
 		     unsigned dir)
 {
+	pthread_mutex_lock(&h->lock);
 	if (h->n == h->cap) {
 		h->cap = h->cap ? 2 * h->cap : 4096;
 		h->c = vs_xrealloc(h->c, h->cap * sizeof(*h->c));
@@ -126,6 +133,7 @@ static void add_cand(struct hrun *h, const char *path, const struct stat *st,
 		h->links[h->nlinks++] =
 			(struct hlinks){st->st_ino, st->st_nlink, 1};
 	}
+	pthread_mutex_unlock(&h->lock);
 }
 
 static int links_cmp(const void *a, const void *b)
@@ -208,73 +216,106 @@ static int walk_stat(int dirfd, const char *name, struct stat *st, bool *imm)
 	return 0;
 }
 
-HF_INTERNAL void hf_walk(struct hrun *h, int dirfd, const char *dirpath,
-			 unsigned dir, bool inside, int depth)
+/* A directory entry as getdents64 returns it. */
+struct dent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+#define DENTS (32 << 10)
+
+HF_INTERNAL void hf_walk(struct hwork *w, unsigned tree, int dirfd,
+			 const char *dirpath, unsigned dir, bool inside,
+			 int depth)
 {
-	DIR *d = fdopendir(dup(dirfd));
-	if (!d)
+	struct hrun *h = w->h;
+	/* the entries read straight from dirfd (a directory stream would
+	 * cost a descriptor of its own and three calls more; a tree's root
+	 * may have been read before) */
+	char *buf = malloc(DENTS);
+	if (!buf || (depth == 0 && lseek(dirfd, 0, SEEK_SET) < 0)) {
+		free(buf);
 		return;
-	struct dirent *e;
+	}
+	long got = 0, pos = 0;
 	char path[PATH_MAX];
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+	for (;;) {
+		if (pos >= got) {
+			got = syscall(SYS_getdents64, dirfd, buf, DENTS);
+			pos = 0;
+			if (got <= 0)
+				break;
+		}
+		const struct dent64 *e = (const struct dent64 *)(buf + pos);
+		pos += e->reclen;
+		if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
 			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dirpath, e->d_name) >=
+		if (snprintf(path, sizeof(path), "%s/%s", dirpath, e->name) >=
 		    (int)sizeof(path))
 			continue;
 		struct stat st;
-		bool imm;
-		if (walk_stat(dirfd, e->d_name, &st, &imm) < 0)
+		bool imm = false;
+		if (e->type == DT_LNK) {
+			/* skipped whatever it is: no stat needed */
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFLNK;
+		} else if (walk_stat(dirfd, e->name, &st, &imm) < 0)
 			continue;
-		if (stale_guest_tmp(h, dirfd, e->d_name, &st)) {
+		if (stale_guest_tmp(h, dirfd, e->name, &st)) {
+			pthread_mutex_lock(&h->lock);
 			h->dirs[dir].touched = true;
+			pthread_mutex_unlock(&h->lock);
 			continue;
 		}
 		enum vs_excl_verdict v =
-		    vs_excl_match(&h->trees[h->curtree]->excl, path,
+		    vs_excl_match(&h->trees[tree]->excl, path,
 				  S_ISDIR(st.st_mode), inside);
 		if (v == VS_EXCLUDED) {
-			hf_skip(h->walker, path, VS_SKIP_EXCLUDED);
+			hf_skip(w, path, VS_SKIP_EXCLUDED);
 		} else if (S_ISDIR(st.st_mode)) {
 			if (st.st_dev != h->dev) {
-				hf_skip(h->walker, path, VS_SKIP_OTHERFS);
+				hf_skip(w, path, VS_SKIP_OTHERFS);
 				continue;
 			}
 			if (depth >= 256)
 				continue;
-			int fd = openat(dirfd, e->d_name,
+			int fd = openat(dirfd, e->name,
 					O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					    O_CLOEXEC);
 			struct stat cs;
 			if (fd < 0 || fstat(fd, &cs) < 0 ||
 			    cs.st_ino != st.st_ino || cs.st_dev != st.st_dev)
-				hf_skip(h->walker, path, VS_SKIP_CHANGED);
+				hf_skip(w, path, VS_SKIP_CHANGED);
 			else {
 				int walkfd = fd;
-				unsigned nd = hf_add_dir(h, path, &cs, &fd);
-				hf_walk(h, walkfd, path, nd,
+				unsigned nd =
+				    hf_add_dir(h, tree, path, &cs, &fd);
+				hf_walk(w, tree, walkfd, path, nd,
 					inside || v == VS_DESCEND_EXCLUDED,
 					depth + 1);
 			}
 			if (fd >= 0)
 				close(fd);
 		} else if (S_ISLNK(st.st_mode)) {
-			hf_skip(h->walker, path, VS_SKIP_SYMLINK);
+			hf_skip(w, path, VS_SKIP_SYMLINK);
 		} else if (!S_ISREG(st.st_mode)) {
-			hf_skip(h->walker, path, VS_SKIP_SPECIAL);
+			hf_skip(w, path, VS_SKIP_SPECIAL);
 		} else if (st.st_size < VS_HASH_MIN_SIZE) {
-			hf_skip(h->walker, path, VS_SKIP_SMALL);
+			hf_skip(w, path, VS_SKIP_SMALL);
 		} else if (!h->o->refresh && imm &&
 			   vs_hstore_has_ino(h->store, st.st_ino)) {
 			/* a store entry (and immutable: a run killed between
 			 * the link and the flag leaves one to finish) */
-			h->walker->st.examined++;
-			hf_skip(h->walker, path, VS_SKIP_ALREADY);
+			w->st.examined++;
+			hf_skip(w, path, VS_SKIP_ALREADY);
 		} else {
 			add_cand(h, path, &st, dir);
 		}
 	}
-	closedir(d);
+	free(buf);
 }
 
 /* Opens a file of the tree by its path, beneath the root: no symlink, no
