@@ -194,9 +194,6 @@ static bool mostly_cached(struct hrun *h)
 
 static void link_pass(struct hrun *h)
 {
-	/* one malloc arena: threads allocate little, and an arena each would
-	 * cost memory for nothing */
-	mallopt(M_ARENA_MAX, 1);
 	struct hwork w[THREADS] = {0};
 	pthread_t th[THREADS];
 	int started = 0;
@@ -344,6 +341,10 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	h->keep_fds = nl.rlim_cur > 2 * reserve ? nl.rlim_cur - reserve : 0;
 	struct hwork walker = {.h = h, .curfd = -1};
 	h->walker = &walker;
+	/* one malloc arena: the walking and linking threads allocate little
+	 * (the walk's arrays grow under the run's lock), and an arena each
+	 * would cost memory for nothing */
+	mallopt(M_ARENA_MAX, 1);
 	walk_trees(h);
 	add_stats(st, &walker.st);
 	st->examined += h->n;
