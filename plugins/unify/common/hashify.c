@@ -275,19 +275,17 @@ static void *walk_worker(void *arg)
 /* Walks every tree, one thread per CPU at most, each taking the next
  * tree (their candidates and directories go to the run's arrays under
  * its lock); a verbose run walks them in order, so that what it says
- * about them comes in order too.  The walkers' counts go to h->walker. */
+ * about them comes in order too.  The walkers' counts go to h->st. */
 static void walk_trees(struct hrun *h)
 {
 	struct walks x = {.h = h};
 	atomic_init(&x.next, 0);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned nth = h->o->verbose ? 1 : h->ntrees;
+	unsigned nth = h->o->verbose || h->ntrees < 2 ? 1 : h->ntrees;
 	if (cpus >= 1 && nth > (unsigned)cpus)
 		nth = (unsigned)cpus;
 	if (nth > THREADS)
 		nth = THREADS;
-	if (nth < 1)
-		nth = 1;
 	struct walker k[THREADS] = {0};
 	pthread_t th[THREADS];
 	unsigned started = 0;
@@ -303,7 +301,7 @@ static void walk_trees(struct hrun *h)
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	for (unsigned i = 0; i < nth; i++)
-		add_stats(&h->walker->st, &k[i].w.st);
+		add_stats(h->st, &k[i].w.st);
 }
 
 int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
@@ -339,14 +337,11 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	}
 	size_t reserve = 256 + THREADS * (GMAX + NSRC + 8);
 	h->keep_fds = nl.rlim_cur > 2 * reserve ? nl.rlim_cur - reserve : 0;
-	struct hwork walker = {.h = h, .curfd = -1};
-	h->walker = &walker;
 	/* one malloc arena: the walking and linking threads allocate little
 	 * (the walk's arrays grow under the run's lock), and an arena each
 	 * would cost memory for nothing */
 	mallopt(M_ARENA_MAX, 1);
 	walk_trees(h);
-	add_stats(st, &walker.st);
 	st->examined += h->n;
 	hf_count_links(h);
 	make_groups(h);

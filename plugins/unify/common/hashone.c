@@ -583,11 +583,13 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 		r = e == ESTALE ? R_CHANGED : R_FAILED;
 		goto done;
 	}
+	/* reflink: a size of few entries has a short list to search for the
+	 * digest; a long one would cost more than the open it saves */
 	for (int attempt = 0; attempt < 3; attempt++) {
 		r = hard ? link_hardlink(w, dirfd, name, ffd, &fs, class, d,
 					 entry, sizeof(entry))
 			 : link_reflink(w, ffd, &fs, leased && !cached,
-					attempt == 0 &&
+					attempt == 0 && nents <= SRC_TRIES &&
 					    !size_listed(h, fs.st_size, d),
 					d, entry, sizeof(entry));
 		if (r == R_COLLISION && cached) {

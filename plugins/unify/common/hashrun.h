@@ -93,7 +93,6 @@ struct hrun {
 	 * two threads linking to one entry must not see each other's half */
 	pthread_mutex_t freeze[FREEZE_LOCKS];
 	atomic_int xfd[256];  /* the store's <xx> directories, opened once */
-	struct hwork *walker; /* the walk's stats */
 	ino_t *freed; /* inodes with several names whose last one went */
 	size_t nfreed;
 	/* candidates with several names: inode, link count, names the walk
