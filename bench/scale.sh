@@ -13,6 +13,12 @@
 # MiB at these sizes): with mkfs's own, at 1M files vs's threads wait on
 # the journal's checkpoints (74.5 against 51.9 us/file here), the peers
 # on one thread hardly (hardlink 83 either way, jdupes 82 against 77).
+# Before the tools, at each size, what the machine itself does per file
+# on a fresh corpus (the yardstick for "flat"): a stat walk (find), the
+# files read and hashed by two readers (sha256sum, as many as CPUs here),
+# and a link and an unlink per file (cp -al of the tree, rm -rf of the
+# copy: the directory and inode updates of sharing).  TOOLS picks the
+# tools (default: vs hardlink jdupes), BASE=0 leaves the yardstick out.
 #   SIZES="10000 100000 1000000" JOURNAL=1024 bench/scale.sh
 # As root; not run by CI.
 set -eu
@@ -66,6 +72,19 @@ run() {
 		printf "%-9s %8d files %8.2f s %6.2f us/file (user %5.2f, system %5.2f) %8d KiB peak %6.1f B/file (mean path %d B) %8d entries %12.0f bytes saved, %s paths changed\n",
 			t, n, s, s * 1e6 / n, u * 1e6 / n, y * 1e6 / n, kb, kb * 1024 / n, p, e, b, c }'
 }
+# base N: the yardstick on a fresh corpus of N files
+base() {
+	n=$1
+	fresh "$n"
+	per() { /usr/bin/time -f %e -o "$T/time" "$@" >/dev/null 2>&1; awk -v n="$n" '{ printf "%.2f", $1 * 1e6 / n }' "$T/time"; }
+	walk=$(per find "$F/g" -type f -printf '%s\n')
+	hash=$(per sh -c 'find "$1" -type f -print0 | xargs -0 -r -P2 -n512 sha256sum' sh "$F/g")
+	link=$(per cp -al "$F/g" "$F/copy")
+	unlink=$(per rm -rf "$F/copy")
+	awk -v n="$n" -v w="$walk" -v h="$hash" -v l="$link" -v u="$unlink" 'BEGIN {
+		printf "%-9s %8d files: stat walk %.2f us/file, read and hash %.2f us/file, link %.2f us/file, unlink %.2f us/file\n",
+			"machine", n, w, h, l, u }'
+}
 vs_all() {
 	"$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" hashify --manually \
 		--destination /hd /g/g0 '' /g/g1 '' /g/g2 '' /g/g3 '' /g/g4 '' /g/g5 '' /g/g6 '' /g/g7 ''
@@ -74,8 +93,15 @@ export -f vs_all
 export VS P F
 max=$(echo $SIZES | tr ' ' '\n' | sort -n | tail -n 1)
 echo "$(nproc) CPUs; 8 guests; ext4 loop file system (journal: ${jopt:-as mkfs makes it}); hardlink strategy"
+TOOLS=${TOOLS:-vs hardlink jdupes}
 for n in $SIZES; do
-	run vs "$n" bash -c vs_all
-	run hardlink "$n" hardlink "$F/g"
-	run jdupes "$n" jdupes -q -r -L "$F/g"
+	[ "${BASE:-1}" = 0 ] || base "$n"
+	for t in $TOOLS; do
+		case $t in
+		vs) run vs "$n" bash -c vs_all ;;
+		hardlink) run hardlink "$n" hardlink "$F/g" ;;
+		jdupes) run jdupes "$n" jdupes -q -r -L "$F/g" ;;
+		*) echo "bench/scale.sh: unknown tool '$t' in TOOLS" >&2; exit 2 ;;
+		esac
+	done
 done

@@ -232,10 +232,8 @@ HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n)
 		struct gmem *x = &m[i];
 		bool freed = x->r == R_LINKED && x->fd >= 0 &&
 			     hf_frees_space(w, x->fd, &x->st);
-		if (x->leased)
-			vs_lease_end(x->fd);
 		if (x->fd >= 0)
-			close(x->fd);
+			close(x->fd); /* its lease goes with it */
 		if (x->owned_dir)
 			close(x->dirfd);
 		if (x->r == R_RETRY) {

@@ -192,11 +192,27 @@ static bool mostly_cached(struct hrun *h)
 	return all && in * 10 >= all * 9;
 }
 
+/* Runs fn on n argument blocks of size bytes at args: the first (always,
+ * n 0 too) in this thread, the others each in a thread of its own; the
+ * workers take their work from a shared queue, so a thread that cannot
+ * be made is one worker fewer.  Returns when all are done. */
+static void run_threads(void *(*fn)(void *), void *args, size_t size,
+			unsigned n)
+{
+	pthread_t th[THREADS];
+	unsigned started = 0;
+	for (unsigned i = 1; i < n && i < THREADS; i++)
+		if (pthread_create(&th[started], NULL, fn,
+				   (char *)args + i * size) == 0)
+			started++;
+	fn(args);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 static void link_pass(struct hrun *h)
 {
 	struct hwork w[THREADS] = {0};
-	pthread_t th[THREADS];
-	int started = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int nth = cpus < 2 ? 4 : cpus >= THREADS / 2 ? THREADS : 2 * (int)cpus;
 	/* reflink: more threads than CPUs help only while threads wait for
@@ -215,12 +231,8 @@ static void link_pass(struct hrun *h)
 		w[i].buf2 = vs_xmalloc(HBUF + 1);
 		w[i].dbuf = vs_xmalloc(DBUF);
 	}
-	for (int i = 1; i < nth && (size_t)i < h->ngroups; i++)
-		if (pthread_create(&th[started], NULL, link_worker, &w[i]) == 0)
-			started++;
-	link_worker(&w[0]);
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	run_threads(link_worker, w, sizeof(w[0]),
+		    h->ngroups < (size_t)nth ? (unsigned)h->ngroups : (unsigned)nth);
 	for (int i = 0; i < nth; i++) {
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
@@ -287,19 +299,12 @@ static void walk_trees(struct hrun *h)
 	if (nth > THREADS)
 		nth = THREADS;
 	struct walker k[THREADS] = {0};
-	pthread_t th[THREADS];
-	unsigned started = 0;
 	for (unsigned i = 0; i < nth; i++) {
 		k[i].w.h = h;
 		k[i].w.curfd = -1;
 		k[i].x = &x;
 	}
-	for (unsigned i = 1; i < nth; i++)
-		if (pthread_create(&th[started], NULL, walk_worker, &k[i]) == 0)
-			started++;
-	walk_worker(&k[0]);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	run_threads(walk_worker, k, sizeof(k[0]), nth);
 	for (unsigned i = 0; i < nth; i++)
 		add_stats(h->st, &k[i].w.st);
 }

@@ -635,9 +635,10 @@ done:
 	    (r == R_LINKED || r == R_NEW || r == R_ALREADY))
 		inode_add(w, fs.st_ino);
 	freed = r == R_LINKED && (hard ? hf_frees_space(w, ffd, &fs) : true);
-	if (leased)
-		vs_lease_end(ffd);
+	/* closing the descriptor ends its lease; a kept one's ends here */
 	if (!kept)
 		close(ffd);
+	else if (leased)
+		vs_lease_end(ffd);
 	hf_report(w, c, r, e, entry, d, class, fs.st_size, freed);
 }
