@@ -16,9 +16,11 @@
 # Before the tools, at each size, what the machine itself does per file
 # on a fresh corpus (the yardstick for "flat"): a stat walk (find), the
 # files read and hashed by two readers (sha256sum, as many as CPUs here),
-# and a link and an unlink per file (cp -al of the tree, rm -rf of the
-# copy: the directory and inode updates of sharing).  TOOLS picks the
-# tools (default: vs hardlink jdupes), BASE=0 leaves the yardstick out.
+# and a second name given and taken away per file (bench/relink.c: the
+# directory and inode updates of sharing), the files taken directory by
+# directory and then shuffled, as sharing by content takes them.  TOOLS
+# picks the tools (default: vs hardlink jdupes), BASE=0 leaves the
+# yardstick out.
 #   SIZES="10000 100000 1000000" JOURNAL=1024 bench/scale.sh
 # As root; not run by CI.
 set -eu
@@ -35,6 +37,7 @@ cleanup() { chattr -R -i "$F" 2>/dev/null || :; umount "$F" 2>/dev/null || :; rm
 trap cleanup EXIT
 install_vs "$T/inst" # the installed vs, with every shipped plugin
 cc -O2 -o "$T/gentree" bench/gentree.c
+cc -O2 -o "$T/relink" bench/relink.c
 mkdir -p "$F"
 
 # fresh N: an ext4 loop file system with the corpus of N files
@@ -79,11 +82,11 @@ base() {
 	per() { /usr/bin/time -f %e -o "$T/time" "$@" >/dev/null 2>&1; awk -v n="$n" '{ printf "%.2f", $1 * 1e6 / n }' "$T/time"; }
 	walk=$(per find "$F/g" -type f -printf '%s\n')
 	hash=$(per sh -c 'find "$1" -type f -print0 | xargs -0 -r -P2 -n512 sha256sum' sh "$F/g")
-	link=$(per cp -al "$F/g" "$F/copy")
-	unlink=$(per rm -rf "$F/copy")
-	awk -v n="$n" -v w="$walk" -v h="$hash" -v l="$link" -v u="$unlink" 'BEGIN {
-		printf "%-9s %8d files: stat walk %.2f us/file, read and hash %.2f us/file, link %.2f us/file, unlink %.2f us/file\n",
-			"machine", n, w, h, l, u }'
+	sorted=$("$T/relink" "$F/g" sorted)
+	random=$("$T/relink" "$F/g" random)
+	echo "$sorted $random" | awk -v w="$walk" -v h="$hash" '{
+		printf "%-9s %8d files: stat walk %.2f us/file, read and hash %.2f us/file, link+unlink %.2f+%.2f us/file in the tree'"'"'s order, %.2f+%.2f shuffled\n",
+			"machine", $1, w, h, $2 * 1e6 / $1, $3 * 1e6 / $1, $5 * 1e6 / $4, $6 * 1e6 / $4 }'
 }
 vs_all() {
 	"$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" hashify --manually \
