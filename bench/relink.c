@@ -22,12 +22,16 @@ static int add(const char *p, const struct stat *st, int type, struct FTW *f)
 	if (type != FTW_F)
 		return 0;
 	if (n == cap) {
-		cap = cap ? 2 * cap : 4096;
-		paths = realloc(paths, cap * sizeof(*paths));
-		if (!paths)
+		size_t ncap = cap ? 2 * cap : 4096;
+		char **np = realloc(paths, ncap * sizeof(*paths));
+		if (!np)
 			return -1;
+		paths = np;
+		cap = ncap;
 	}
-	paths[n++] = strdup(p);
+	if (!(paths[n] = strdup(p)))
+		return -1;
+	n++;
 	return 0;
 }
 
