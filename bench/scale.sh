@@ -75,11 +75,15 @@ run() {
 		printf "%-9s %8d files %8.2f s %6.2f us/file (user %5.2f, system %5.2f) %8d KiB peak %6.1f B/file (mean path %d B) %8d entries %12.0f bytes saved, %s paths changed\n",
 			t, n, s, s * 1e6 / n, u * 1e6 / n, y * 1e6 / n, kb, kb * 1024 / n, p, e, b, c }'
 }
+# per command...: the command's wall time per file of the corpus ($n)
+per() {
+	/usr/bin/time -f %e -o "$T/time" "$@" >/dev/null 2>&1
+	awk -v n="$n" '{ printf "%.2f", $1 * 1e6 / n }' "$T/time"
+}
 # base N: the yardstick on a fresh corpus of N files
 base() {
 	n=$1
 	fresh "$n"
-	per() { /usr/bin/time -f %e -o "$T/time" "$@" >/dev/null 2>&1; awk -v n="$n" '{ printf "%.2f", $1 * 1e6 / n }' "$T/time"; }
 	walk=$(per find "$F/g" -type f -printf '%s\n')
 	hash=$(per sh -c 'find "$1" -type f -print0 | xargs -0 -r -P2 -n512 sha256sum' sh "$F/g")
 	sorted=$("$T/relink" "$F/g" sorted)

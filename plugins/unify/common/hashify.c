@@ -231,8 +231,10 @@ static void link_pass(struct hrun *h)
 		w[i].buf2 = vs_xmalloc(HBUF + 1);
 		w[i].dbuf = vs_xmalloc(DBUF);
 	}
-	run_threads(link_worker, w, sizeof(w[0]),
-		    h->ngroups < (size_t)nth ? (unsigned)h->ngroups : (unsigned)nth);
+	/* no more workers than groups */
+	unsigned busy =
+	    h->ngroups < (size_t)nth ? (unsigned)h->ngroups : (unsigned)nth;
+	run_threads(link_worker, w, sizeof(w[0]), busy);
 	for (int i = 0; i < nth; i++) {
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
