@@ -3,10 +3,13 @@
  * directory).  Six files in ten have a content drawn from a pool shared
  * by every tree (so most of them are duplicates across the trees), the
  * others one of their own; sizes 64 to 8 KiB; every file mode 0644,
- * owned by root, mtime 1600000000.
- *   gentree ROOT GUESTS FILES */
+ * owned by root, mtime 1600000000.  PLACE "path" puts the shared contents
+ * where guests built from one distribution have them: six paths in ten
+ * hold the same content in every tree, the others one of their own.
+ *   gentree ROOT GUESTS FILES [random|path] */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,10 +29,12 @@ static uint64_t mix(uint64_t x)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: gentree ROOT GUESTS FILES\n");
+	if ((argc != 4 && argc != 5) ||
+	    (argc == 5 && strcmp(argv[4], "random") && strcmp(argv[4], "path"))) {
+		fprintf(stderr, "usage: gentree ROOT GUESTS FILES [random|path]\n");
 		return 2;
 	}
+	bool by_path = argc == 5 && !strcmp(argv[4], "path");
 	const char *root = argv[1];
 	long guests = atol(argv[2]), files = atol(argv[3]);
 	long pool = files / 2 > 0 ? files / 2 : 1;
@@ -56,6 +61,9 @@ int main(int argc, char **argv)
 			uint64_t r = mix((uint64_t)g << 40 ^ (uint64_t)i);
 			uint64_t id = r % 10 < 6 ? mix(r) % (uint64_t)pool
 						 : (1ULL << 63) | r;
+			uint64_t p = mix((uint64_t)i ^ 0x9a7);
+			if (by_path)
+				id = p % 10 < 6 ? p >> 1 : (1ULL << 63) | r;
 			size_t size = 64 + mix(id ^ 0x5eed) % (8192 - 64);
 			uint64_t s = id;
 			for (size_t k = 0; k < size; k += 8) {

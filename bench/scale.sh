@@ -20,12 +20,15 @@
 # directory and inode updates of sharing), the files taken directory by
 # directory and then shuffled, as sharing by content takes them.  TOOLS
 # picks the tools (default: vs hardlink jdupes), BASE=0 leaves the
-# yardstick out.
-#   SIZES="10000 100000 1000000" JOURNAL=1024 bench/scale.sh
+# yardstick out.  PLACE=path puts each shared content at one path in
+# every guest, as guests built from one distribution have it (default
+# random: a content's copies lie anywhere in the guests).
+#   SIZES="10000 100000 1000000" JOURNAL=1024 PLACE=random bench/scale.sh
 # As root; not run by CI.
 set -eu
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-10000 100000 1000000}
+PLACE=${PLACE:-random}
 JOURNAL=${JOURNAL:-1024}
 jopt=
 [ "$JOURNAL" = 0 ] || jopt="-J size=$JOURNAL"
@@ -48,7 +51,7 @@ fresh() {
 	truncate -s $(( $1 / 1000 * 14 + 1024 + JOURNAL ))M "$T/img"
 	mkfs.ext4 -q -F -N $(( $1 * 2 + 65536 )) $jopt "$T/img"
 	mount -o loop "$T/img" "$F"
-	"$T/gentree" "$F/g" 8 $(( $1 / 8 ))
+	"$T/gentree" "$F/g" 8 $(( $1 / 8 )) "$PLACE"
 	mkdir -p "$F/store" "$F/hd"
 	ln -s /store "$F/hd/0"
 	sync

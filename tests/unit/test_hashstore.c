@@ -1,6 +1,6 @@
 /* The hashify store's digests (util-vserver's hashcalc cases, checked
  * against sha256sum), sparse files, a file that changes size while being
- * hashed, entry names and the digest cache. */
+ * hashed, entry names, the digest cache and the walk's content keys. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 
 #include "cu.h"
 #include "engine.h"
+#include "hashrun.h"
 #include "hashstore.h"
 
 static char buf[1 << 16];
@@ -297,6 +298,60 @@ static void test_index(void)
 	free(s.ents);
 }
 
+/* The content key of tmp_root()/name as the walk saw it (st), or with
+ * the stat of the file now when st is NULL. */
+static uint64_t key_of(const char *name, const struct stat *st)
+{
+	static char kb[HBUF + 1];
+	int dirfd = open(tmp_root(), O_RDONLY | O_DIRECTORY);
+	struct stat now;
+	CU_ASSERT_FATAL(dirfd >= 0);
+	if (!st && fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0)
+		st = &now;
+	uint64_t k =
+	    st ? hf_content_key(dirfd, name, st->st_ino, st->st_size, kb) : 0;
+	close(dirfd);
+	return k;
+}
+
+/* Keys of small files: one content one key, other bytes (a byte, a byte
+ * more) another; none for a file larger than HBUF, one that changed
+ * since the walk (another size), one that is gone, a FIFO. */
+static void test_keys(void)
+{
+	static char big[HBUF + 2];
+	memset(big, 'k', sizeof(big) - 1);
+	tmp_put("k/one", "a file of some bytes\n");
+	tmp_put("k/same", "a file of some bytes\n");
+	tmp_put("k/other", "a file of some bytez\n");
+	tmp_put("k/longer", "a file of some bytes\n\n");
+	tmp_put("k/big", big);
+	big[HBUF] = '\0';
+	tmp_put("k/limit", big);
+	uint64_t one = key_of("k/one", NULL);
+	CU_ASSERT(one != 0);
+	CU_ASSERT_EQUAL(key_of("k/same", NULL), one);
+	CU_ASSERT(key_of("k/other", NULL) != one);
+	CU_ASSERT(key_of("k/longer", NULL) != one);
+	CU_ASSERT_EQUAL(key_of("k/big", NULL), 0);
+	CU_ASSERT(key_of("k/limit", NULL) != 0);
+	struct stat st;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/k/one", tmp_root());
+	CU_ASSERT_FATAL(stat(path, &st) == 0);
+	st.st_size++; /* the walk saw it a byte longer */
+	CU_ASSERT_EQUAL(key_of("k/one", &st), 0);
+	st.st_size -= 2;
+	CU_ASSERT_EQUAL(key_of("k/one", &st), 0);
+	st.st_size++;
+	CU_ASSERT_EQUAL(key_of("k/gone", &st), 0);
+	snprintf(path, sizeof(path), "%s/k/fifo", tmp_root());
+	CU_ASSERT_FATAL(mkfifo(path, 0644) == 0);
+	CU_ASSERT_FATAL(stat(path, &st) == 0);
+	st.st_size = 21; /* as if it had been a file */
+	CU_ASSERT_EQUAL(key_of("k/fifo", &st), 0);
+}
+
 int add_suites(void)
 {
 	CU_pSuite s = CU_add_suite("hashstore", NULL, NULL);
@@ -306,7 +361,8 @@ int add_suites(void)
 	    !CU_add_test(s, "size changed while hashed", test_changed_size) ||
 	    !CU_add_test(s, "entry names and classes", test_names) ||
 	    !CU_add_test(s, "digest cache", test_cache) ||
-	    !CU_add_test(s, "index by size and digest", test_index))
+	    !CU_add_test(s, "index by size and digest", test_index) ||
+	    !CU_add_test(s, "content keys of the walk", test_keys))
 		return -1;
 	return 0;
 }

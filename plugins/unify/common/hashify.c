@@ -13,12 +13,18 @@
  *          walk's lstat; exclude lists; files under 16 bytes, symlinks and
  *          special files skipped; a file whose inode is already an
  *          (immutable) store entry is recognised from its statx alone and
- *          skipped without being read.  56 bytes plus the name per file.
+ *          skipped without being read.  64 bytes plus the name per file.
  *   sort   the candidates of all trees by size (largest first), then for
  *          hardlink by mode, owner and mtime: runs of them that may be
- *          equal are groups, each handled by one thread.
- *   link   in parallel (2 threads per CPU, 4 to 8), each file opened again
- *          relative to its directory and checked:
+ *          equal are groups, each handled by one thread.  Hardlink: the
+ *          small files of a group of several are read in walk order and
+ *          keyed by content (hashkey.c), and their group split by key.
+ *   link   in parallel (2 threads per CPU, 4 to 8), the large files'
+ *          groups first, then the keyed contents in the order their
+ *          first file was walked, each thread a stretch of its own (so
+ *          the guests' directories and inodes change in their order on
+ *          disk, not in the random order of contents), each file opened
+ *          again relative to its directory and checked:
  *     hardlink  a group: every member under a read lease (no writer can
  *               open it while it is held), compared with the entries of
  *               its class and size, else the first hashed while the
@@ -50,15 +56,42 @@ static void hprogress(struct hrun *h, size_t i, size_t n)
 		fprintf(stderr, "\rvs: hashify: %zu/%zu files", i, n);
 }
 
+/* The next group for thread id (false when none is left): the large
+ * files' first, then its own range, then the others'. */
+static bool next_group(struct hrun *h, unsigned id, size_t *g)
+{
+	for (unsigned k = 0; k < h->nranges; k++) {
+		unsigned r = k == 0 ? 0 : 1 + (id + k - 1) % (h->nranges - 1);
+		size_t x = atomic_fetch_add(&h->next[r], 1);
+		if (x < h->end[r]) {
+			*g = h->gorder[x];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The ranges of next_group for n threads. */
+static void split_groups(struct hrun *h, unsigned n)
+{
+	size_t keyed = h->ngroups - h->kfirst, at = h->kfirst;
+	h->nranges = n + 1;
+	atomic_init(&h->next[0], 0);
+	h->end[0] = h->kfirst;
+	for (unsigned r = 1; r <= n; r++) {
+		atomic_init(&h->next[r], at);
+		at += keyed / n + (r <= keyed % n);
+		h->end[r] = at;
+	}
+}
+
 static void *link_worker(void *arg)
 {
 	struct hwork *w = arg;
 	struct hrun *h = w->h;
 	bool groups = h->o->link == VS_LINK_HARDLINK && !h->o->refresh;
-	for (;;) {
-		size_t g = atomic_fetch_add(&h->next, 1);
-		if (g >= h->ngroups)
-			break;
+	size_t g;
+	while (next_group(h, w->id, &g)) {
 		size_t i = h->groups[g], end = h->groups[g + 1];
 		/* small files of a group find their entry by digest */
 		w->index_new = end - i > GMAX && h->c[h->order[i]].size > HBUF;
@@ -110,18 +143,16 @@ static int group_key(const struct hrun *h, const struct hcand *a,
 		return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
 	if (!o->ignore_mtime && a->mtime.tv_nsec != b->mtime.tv_nsec)
 		return a->mtime.tv_nsec < b->mtime.tv_nsec ? -1 : 1;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
 	return 0;
 }
 
-static int cand_cmp(const void *pa, const void *pb, void *arg)
+/* Walk order: by tree, then the tree's directories as walked, then by
+ * name. */
+static int walk_cmp(const struct hrun *h, const struct hcand *a,
+		    const struct hcand *b)
 {
-	const struct hrun *h = arg;
-	const struct hcand *a = &h->c[*(const unsigned *)pa],
-			   *b = &h->c[*(const unsigned *)pb];
-	int k = group_key(h, a, b);
-	if (k)
-		return k;
-	/* walk order: by tree, then the tree's directories as walked */
 	unsigned ta = h->dirs[a->dir].tree, tb = h->dirs[b->dir].tree;
 	if (ta != tb)
 		return ta < tb ? -1 : 1;
@@ -130,12 +161,54 @@ static int cand_cmp(const void *pa, const void *pb, void *arg)
 	return strcmp(a->name, b->name);
 }
 
-static void make_groups(struct hrun *h)
+static int cand_cmp(const void *pa, const void *pb, void *arg)
 {
-	h->order = vs_xmalloc((h->n + 1) * sizeof(*h->order));
-	for (size_t i = 0; i < h->n; i++)
-		h->order[i] = (unsigned)i;
-	qsort_r(h->order, h->n, sizeof(*h->order), cand_cmp, h);
+	const struct hrun *h = arg;
+	const struct hcand *a = &h->c[*(const unsigned *)pa],
+			   *b = &h->c[*(const unsigned *)pb];
+	int k = group_key(h, a, b);
+	return k ? k : walk_cmp(h, a, b);
+}
+
+/* Keyed groups by their first member's place in the walk. */
+static int first_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct hrun *h = arg;
+	const struct hcand
+	    *a = &h->c[h->order[h->groups[*(const unsigned *)pa]]],
+	    *b = &h->c[h->order[h->groups[*(const unsigned *)pb]]];
+	return walk_cmp(h, a, b);
+}
+
+/* The order the groups are linked in: largest files first (the threads
+ * then end together), then the small files' contents as their first
+ * file lies in the walk (keyed, one content a group: the trees'
+ * directories and inodes are then changed in their order). */
+static void order_groups(struct hrun *h)
+{
+	h->gorder = vs_xmalloc((h->ngroups + 1) * sizeof(*h->gorder));
+	size_t first = h->ngroups;
+	for (size_t g = 0; g < h->ngroups; g++) {
+		h->gorder[g] = (unsigned)g;
+		if (first == h->ngroups && h->keyed &&
+		    h->c[h->order[h->groups[g]]].size <= HBUF)
+			first = g;
+	}
+	qsort_r(h->gorder + first, h->ngroups - first, sizeof(*h->gorder),
+		first_cmp, h);
+	h->kfirst = first;
+}
+
+/* Threads of a pass that reads files: 2 per CPU, 4 to THREADS. */
+static int link_threads(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 2 ? 4 : cpus >= THREADS / 2 ? THREADS : 2 * (int)cpus;
+}
+
+/* The runs of h->order that may be equal: h->groups. */
+static void find_groups(struct hrun *h)
+{
 	size_t ng = 0;
 	for (size_t i = 0; i < h->n; i++)
 		ng += i == 0 ||
@@ -147,6 +220,43 @@ static void make_groups(struct hrun *h)
 		    group_key(h, &h->c[h->order[i - 1]], &h->c[h->order[i]]))
 			h->groups[h->ngroups++] = (unsigned)i;
 	h->groups[h->ngroups] = (unsigned)h->n;
+}
+
+/* Whether group g (of h->groups) is small files that a key can split. */
+static bool keyable(const struct hrun *h, size_t g)
+{
+	return h->keyed && h->groups[g + 1] - h->groups[g] > 1 &&
+	       h->c[h->order[h->groups[g]]].size <= HBUF;
+}
+
+/* Candidates sorted and grouped by size and metadata; then (hardlink)
+ * the small files of a group of several keyed by their content (read in
+ * walk order) and their groups split by key; then the groups ordered. */
+static void make_groups(struct hrun *h)
+{
+	h->order = vs_xmalloc((h->n + 1) * sizeof(*h->order));
+	for (size_t i = 0; i < h->n; i++)
+		h->order[i] = (unsigned)i;
+	qsort_r(h->order, h->n, sizeof(*h->order), cand_cmp, h);
+	find_groups(h);
+	size_t want = 0;
+	for (size_t g = 0; g < h->ngroups; g++) {
+		if (!keyable(h, g))
+			continue;
+		for (size_t i = h->groups[g]; i < h->groups[g + 1]; i++, want++)
+			h->c[h->order[i]].key = 1; /* to be keyed */
+	}
+	if (want) {
+		hf_key_pass(h, (unsigned)link_threads());
+		for (size_t g = 0; g < h->ngroups; g++)
+			if (keyable(h, g))
+				qsort_r(h->order + h->groups[g],
+					h->groups[g + 1] - h->groups[g],
+					sizeof(*h->order), cand_cmp, h);
+		free(h->groups);
+		find_groups(h);
+	}
+	order_groups(h);
 }
 
 static void add_stats(struct vs_hash_stats *to, const struct vs_hash_stats *s)
@@ -196,8 +306,8 @@ static bool mostly_cached(struct hrun *h)
  * n 0 too) in this thread, the others each in a thread of its own; the
  * workers take their work from a shared queue, so a thread that cannot
  * be made is one worker fewer.  Returns when all are done. */
-static void run_threads(void *(*fn)(void *), void *args, size_t size,
-			unsigned n)
+HF_INTERNAL void hf_run_threads(void *(*fn)(void *), void *args, size_t size,
+				unsigned n)
 {
 	pthread_t th[THREADS];
 	unsigned started = 0;
@@ -214,7 +324,7 @@ static void link_pass(struct hrun *h)
 {
 	struct hwork w[THREADS] = {0};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int nth = cpus < 2 ? 4 : cpus >= THREADS / 2 ? THREADS : 2 * (int)cpus;
+	int nth = link_threads();
 	/* reflink: more threads than CPUs help only while threads wait for
 	 * the disk; with the files cached they wait on each other instead
 	 * (XFS: in every clone and dedupe, on the lock of an allocation
@@ -226,6 +336,7 @@ static void link_pass(struct hrun *h)
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].h = h;
 		w[i].reporter = i == 0;
+		w[i].id = (unsigned)i;
 		w[i].curfd = -1;
 		w[i].buf1 = vs_xmalloc(HBUF + 1);
 		w[i].buf2 = vs_xmalloc(HBUF + 1);
@@ -234,7 +345,8 @@ static void link_pass(struct hrun *h)
 	/* no more workers than groups */
 	unsigned busy =
 	    h->ngroups < (size_t)nth ? (unsigned)h->ngroups : (unsigned)nth;
-	run_threads(link_worker, w, sizeof(w[0]), busy);
+	split_groups(h, busy ? busy : 1);
+	hf_run_threads(link_worker, w, sizeof(w[0]), busy);
 	for (int i = 0; i < nth; i++) {
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
@@ -306,7 +418,7 @@ static void walk_trees(struct hrun *h)
 		k[i].w.curfd = -1;
 		k[i].x = &x;
 	}
-	run_threads(walk_worker, k, sizeof(k[0]), nth);
+	hf_run_threads(walk_worker, k, sizeof(k[0]), nth);
 	for (unsigned i = 0; i < nth; i++)
 		add_stats(h->st, &k[i].w.st);
 }
@@ -325,6 +437,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	h->o = o;
 	h->st = st;
 	h->dev = store->dev;
+	h->keyed = o->link == VS_LINK_HARDLINK && !o->refresh;
 	pthread_mutex_init(&h->lock, NULL);
 	for (int i = 0; i < 256; i++)
 		atomic_init(&h->xfd[i], -1);
@@ -375,6 +488,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	if (raised)
 		setrlimit(RLIMIT_NOFILE, &old);
 	free(h->groups);
+	free(h->gorder);
 	free(h->fate);
 	free(h->order);
 	free(h->links);

@@ -369,7 +369,7 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 
 /* The directory of a candidate, opened beneath the root (kept for the
  * next candidate of the same directory). */
-static int parent_fd(struct hwork *w, const struct hcand *c)
+HF_INTERNAL int hf_parent_fd(struct hwork *w, const struct hcand *c)
 {
 	struct hrun *h = w->h;
 	struct hdir *d = &h->dirs[c->dir];
@@ -507,7 +507,7 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 	struct hrun *h = w->h;
 	char path[PATH_MAX];
 	w->cur = c;
-	int dirfd = parent_fd(w, c);
+	int dirfd = hf_parent_fd(w, c);
 	const char *name = c->name;
 	struct stat fs;
 	int ffd = hf_cand_open(c, dirfd, &fs);

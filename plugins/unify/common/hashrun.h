@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,9 @@ struct hcand {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	/* hardlink, a small file whose size and metadata others have: a
+	 * key of its content (hashkey.c; 0: none) */
+	uint64_t key;
 };
 
 /* A directory of the walk: its times are put back when a file in it was
@@ -78,6 +82,10 @@ struct hrun {
 	 * order[groups[k + 1]] */
 	unsigned *order, *groups;
 	size_t ngroups;
+	/* the groups in the order they are linked (index into groups):
+	 * large files' first, then the keyed contents in walk order */
+	unsigned *gorder;
+	bool keyed; /* hardlink: small files are keyed by content */
 	size_t keep_fds;      /* directory fds the walk may keep open */
 	bool cached;	      /* the files are in the page cache (mostly) */
 	/* reflink, not a dry run: what became of each candidate, for the
@@ -87,7 +95,17 @@ struct hrun {
 	size_t ndirs, dcap;
 	char **arena;
 	size_t narena, arena_used;
-	atomic_size_t next, done;
+	/* the link pass's work, positions in gorder: range 0 the large
+	 * files' groups (every thread's first), range k > 0 the keyed
+	 * contents of thread k - 1 (far apart in the trees, so that the
+	 * threads do not wait on each other's directories), taken by the
+	 * others once theirs is done */
+	size_t kfirst;	     /* the first keyed group's position */
+	atomic_size_t knext; /* key pass: the next candidate to key */
+	atomic_size_t next[THREADS + 1];
+	size_t end[THREADS + 1];
+	unsigned nranges;
+	atomic_size_t done;
 	pthread_mutex_t lock; /* the store's inode set, stats, dirs */
 	/* one held while an entry's immutable flag is off (by its inode):
 	 * two threads linking to one entry must not see each other's half */
@@ -129,6 +147,7 @@ struct hsrc {
 struct hwork {
 	struct hrun *h;
 	bool reporter;
+	unsigned id;	   /* link pass: the thread's range of contents */
 	char *buf1, *buf2; /* HBUF + 1 bytes each */
 	char *dbuf;	   /* DBUF bytes */
 	char *small;	   /* GMAX members of at most HBUF bytes (+ 1 each) */
@@ -223,6 +242,13 @@ HF_INTERNAL void hf_report(struct hwork *w, const struct hcand *c,
 /* Whether replacing a name of the (hardlink) file ffd freed its space. */
 HF_INTERNAL bool hf_frees_space(struct hwork *w, int ffd,
 				const struct stat *fs);
+/* The directory of a candidate, opened beneath the root (kept for the
+ * next candidate of the same directory; not to be closed). */
+HF_INTERNAL int hf_parent_fd(struct hwork *w, const struct hcand *c);
+/* Runs fn on n argument blocks of size bytes at args, one thread each
+ * (the first in this one); returns when all are done. */
+HF_INTERNAL void hf_run_threads(void *(*fn)(void *), void *args, size_t size,
+				unsigned n);
 /* Hashifies one candidate on its own, reporting it. */
 HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c);
 
@@ -302,6 +328,16 @@ HF_INTERNAL enum hresult hf_new_hard_entry(struct hrun *h, int ffd, ino_t ino,
 /* Hashifies up to GMAX candidates that may be equal (hardlink), every
  * byte read once, reporting each. */
 HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n);
+
+/* ---- hashkey.c ----------------------------------------------------------- */
+/* The content key of the regular file name in dirfd (inode ino, size
+ * bytes as walked), read whole into buf (HBUF + 1 bytes): 0 when it is
+ * larger than HBUF, cannot be read or is no longer the file walked. */
+HF_INTERNAL uint64_t hf_content_key(int dirfd, const char *name, ino_t ino,
+				    off_t size, char *buf);
+/* Keys the candidates marked for it (key 1), nth threads reading them
+ * in walk order. */
+HF_INTERNAL void hf_key_pass(struct hrun *h, unsigned nth);
 
 /* ---- hashsmall.c --------------------------------------------------------- */
 /* The pending members m[0..n) of a batch of files of size bytes, at most

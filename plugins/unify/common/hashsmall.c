@@ -1,10 +1,12 @@
 /* Small files of a group (hardlink, at most HBUF bytes), handled digest
- * first: each member is read whole once, in one call, and hashed; the
- * members of one digest and class then go to the entry of that name,
- * their bytes compared in memory with the entry's (read once) or with
- * the first member's.  Comparing stream by stream would read every
- * member again for every content of its size: a batch of small files of
- * one size mostly holds different contents. */
+ * first: each member is read whole once, in one call, and hashed (a
+ * member with the bytes of the one hashed before it takes its digest);
+ * the members of one digest and class then go to the entry of that
+ * name, their bytes compared in memory with the entry's (read once) or
+ * with the first member's.  Comparing stream by stream would read every
+ * member again for every content of its size: a group of small files
+ * not split by content key (hashkey.c) mostly holds different
+ * contents. */
 #define _GNU_SOURCE
 #include "hashrun.h"
 
@@ -143,6 +145,7 @@ static void subgroup(struct hwork *w, struct gmem *m, int n, int rep,
 HF_INTERNAL void hf_link_small(struct hwork *w, struct gmem *m, int n,
 			       off_t size)
 {
+	int last = -1; /* the member hashed last */
 	for (int i = 0; i < n; i++) {
 		if (m[i].r != R_PENDING)
 			continue;
@@ -152,8 +155,16 @@ HF_INTERNAL void hf_link_small(struct hwork *w, struct gmem *m, int n,
 			m[i].r = errno == ESTALE ? R_CHANGED : R_FAILED;
 			continue;
 		}
+		/* a batch of one content key mostly holds one content: a
+		 * member with the bytes of the one hashed last has its
+		 * digest */
+		if (last >= 0 && !memcmp(b, slot(w, last), (size_t)size)) {
+			memcpy(m[i].d, m[last].d, VS_DIGEST_LEN);
+			continue;
+		}
 		vs_digest_mem(b, (size_t)size, m[i].d);
 		w->st.bytes_hashed += (unsigned long long)size;
+		last = i;
 	}
 	for (int i = 0; i < n; i++)
 		if (m[i].r == R_PENDING)
