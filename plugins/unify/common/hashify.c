@@ -3,9 +3,10 @@
  * run (walk, sort, parallel link passes); hashwalk.c walks, hashgroup.c
  * handles files that may be equal together, hashone.c the path of one
  * file and its report, hashlink.c links guest files and entries,
- * hashsay.c says what is skipped (private parts in hashrun.h).  Calls go
- * one way: hashjob -> hashify -> hashgroup, hashprefix -> hashone ->
- * hashlink -> hashwalk -> hashsay, and each to hashstore and unify.
+ * hashkey.c keys small files by content, hashsay.c says what is skipped
+ * (private parts in hashrun.h).  Calls go one way: hashjob -> hashify ->
+ * hashgroup, hashprefix, hashkey -> hashone -> hashlink -> hashwalk ->
+ * hashsay, and each to hashstore and unify.
  *
  *   walk   every tree (several at once, one thread per CPU), directory
  *          fds (kept open while the file limit allows), the entries read
@@ -222,6 +223,43 @@ static void find_groups(struct hrun *h)
 	h->groups[h->ngroups] = (unsigned)h->n;
 }
 
+/* Runs fn on n argument blocks of size bytes at args: the first (always,
+ * n 0 too) in this thread, the others each in a thread of its own; the
+ * workers take their work from a shared queue, so a thread that cannot
+ * be made is one worker fewer.  Returns when all are done. */
+static void run_threads(void *(*fn)(void *), void *args, size_t size,
+			unsigned n)
+{
+	pthread_t th[THREADS];
+	unsigned started = 0;
+	for (unsigned i = 1; i < n && i < THREADS; i++)
+		if (pthread_create(&th[started], NULL, fn,
+				   (char *)args + i * size) == 0)
+			started++;
+	fn(args);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* Keys the candidates marked for it (key 1), nth threads reading them
+ * in walk order (hashkey.c). */
+static void key_pass(struct hrun *h, unsigned nth)
+{
+	struct hwork w[THREADS];
+	if (nth > THREADS)
+		nth = THREADS;
+	for (unsigned i = 0; i < nth; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].h = h;
+		w[i].curfd = -1;
+		w[i].buf1 = vs_xmalloc(HBUF + 1);
+	}
+	atomic_init(&h->knext, 0);
+	run_threads(hf_key_worker, w, sizeof(w[0]), nth);
+	for (unsigned i = 0; i < nth; i++)
+		free(w[i].buf1);
+}
+
 /* Whether group g (of h->groups) is small files that a key can split. */
 static bool keyable(const struct hrun *h, size_t g)
 {
@@ -247,7 +285,7 @@ static void make_groups(struct hrun *h)
 			h->c[h->order[i]].key = 1; /* to be keyed */
 	}
 	if (want) {
-		hf_key_pass(h, (unsigned)link_threads());
+		key_pass(h, (unsigned)link_threads());
 		for (size_t g = 0; g < h->ngroups; g++)
 			if (keyable(h, g))
 				qsort_r(h->order + h->groups[g],
@@ -302,24 +340,6 @@ static bool mostly_cached(struct hrun *h)
 	return all && in * 10 >= all * 9;
 }
 
-/* Runs fn on n argument blocks of size bytes at args: the first (always,
- * n 0 too) in this thread, the others each in a thread of its own; the
- * workers take their work from a shared queue, so a thread that cannot
- * be made is one worker fewer.  Returns when all are done. */
-HF_INTERNAL void hf_run_threads(void *(*fn)(void *), void *args, size_t size,
-				unsigned n)
-{
-	pthread_t th[THREADS];
-	unsigned started = 0;
-	for (unsigned i = 1; i < n && i < THREADS; i++)
-		if (pthread_create(&th[started], NULL, fn,
-				   (char *)args + i * size) == 0)
-			started++;
-	fn(args);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-}
-
 static void link_pass(struct hrun *h)
 {
 	struct hwork w[THREADS] = {0};
@@ -346,7 +366,7 @@ static void link_pass(struct hrun *h)
 	unsigned busy =
 	    h->ngroups < (size_t)nth ? (unsigned)h->ngroups : (unsigned)nth;
 	split_groups(h, busy ? busy : 1);
-	hf_run_threads(link_worker, w, sizeof(w[0]), busy);
+	run_threads(link_worker, w, sizeof(w[0]), busy);
 	for (int i = 0; i < nth; i++) {
 		add_stats(h->st, &w[i].st);
 		free(w[i].buf1);
@@ -418,7 +438,7 @@ static void walk_trees(struct hrun *h)
 		k[i].w.curfd = -1;
 		k[i].x = &x;
 	}
-	hf_run_threads(walk_worker, k, sizeof(k[0]), nth);
+	run_threads(walk_worker, k, sizeof(k[0]), nth);
 	for (unsigned i = 0; i < nth; i++)
 		add_stats(h->st, &k[i].w.st);
 }

@@ -66,7 +66,7 @@ HF_INTERNAL uint64_t hf_content_key(int dirfd, const char *name, ino_t ino,
 
 #define KCHUNK 256 /* candidates a key thread takes at once */
 
-static void *key_worker(void *arg)
+HF_INTERNAL void *hf_key_worker(void *arg)
 {
 	struct hwork *w = arg;
 	struct hrun *h = w->h;
@@ -89,21 +89,4 @@ static void *key_worker(void *arg)
 	if (w->curfd >= 0)
 		close(w->curfd);
 	return NULL;
-}
-
-HF_INTERNAL void hf_key_pass(struct hrun *h, unsigned nth)
-{
-	struct hwork w[THREADS];
-	if (nth > THREADS)
-		nth = THREADS;
-	for (unsigned i = 0; i < nth; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].h = h;
-		w[i].curfd = -1;
-		w[i].buf1 = vs_xmalloc(HBUF + 1);
-	}
-	atomic_init(&h->knext, 0);
-	hf_run_threads(key_worker, w, sizeof(w[0]), nth);
-	for (unsigned i = 0; i < nth; i++)
-		free(w[i].buf1);
 }

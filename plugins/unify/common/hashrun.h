@@ -245,10 +245,6 @@ HF_INTERNAL bool hf_frees_space(struct hwork *w, int ffd,
 /* The directory of a candidate, opened beneath the root (kept for the
  * next candidate of the same directory; not to be closed). */
 HF_INTERNAL int hf_parent_fd(struct hwork *w, const struct hcand *c);
-/* Runs fn on n argument blocks of size bytes at args, one thread each
- * (the first in this one); returns when all are done. */
-HF_INTERNAL void hf_run_threads(void *(*fn)(void *), void *args, size_t size,
-				unsigned n);
 /* Hashifies one candidate on its own, reporting it. */
 HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c);
 
@@ -335,9 +331,10 @@ HF_INTERNAL void hf_link_batch(struct hwork *w, struct hcand **c, int n);
  * larger than HBUF, cannot be read or is no longer the file walked. */
 HF_INTERNAL uint64_t hf_content_key(int dirfd, const char *name, ino_t ino,
 				    off_t size, char *buf);
-/* Keys the candidates marked for it (key 1), nth threads reading them
- * in walk order. */
-HF_INTERNAL void hf_key_pass(struct hrun *h, unsigned nth);
+/* A thread of the key pass (arg: its struct hwork, with buf1 of HBUF + 1
+ * bytes): keys the candidates marked for it (key 1), taking the next
+ * KCHUNK of them in walk order (h->knext) until none is left. */
+HF_INTERNAL void *hf_key_worker(void *arg);
 
 /* ---- hashsmall.c --------------------------------------------------------- */
 /* The pending members m[0..n) of a batch of files of size bytes, at most
