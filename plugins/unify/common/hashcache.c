@@ -9,24 +9,40 @@
 #define _GNU_SOURCE
 #include "hashrun.h"
 
-HF_INTERNAL void hf_write_caches(struct hrun *h)
+/* Whether candidate i's digest cache saves a rerun a read. */
+static bool wants_cache(const struct hrun *h, size_t i)
 {
-	for (size_t i = 0; i < h->n; i++) {
-		const struct hdone *x = &h->fate[i];
-		const struct hcand *c = &h->c[i];
-		if ((x->flags & (HD_DIGEST | HD_CACHED)) != HD_DIGEST)
-			continue;
-		unsigned char cand[SRC_TRIES + 1][VS_DIGEST_LEN];
-		char key[32];
-		vs_hsize_key(c->size, key, sizeof(key));
-		if (vs_hstore_candidates(h->store, key, c->size, cand,
-					 SRC_TRIES + 1) <= SRC_TRIES)
-			continue; /* a rerun tries every entry of its size */
-		struct stat st;
-		int fd = hf_cand_reopen(h, c, &st);
-		if (fd >= 0) {
-			vs_hcache_set(fd, &st, x->d);
-			close(fd);
+	const struct hdone *x = &h->fate[i];
+	if ((x->flags & (HD_DIGEST | HD_CACHED)) != HD_DIGEST)
+		return false;
+	unsigned char cand[SRC_TRIES + 1][VS_DIGEST_LEN];
+	char key[32];
+	vs_hsize_key(h->c[i].size, key, sizeof(key));
+	/* a rerun tries every entry of a size with at most SRC_TRIES */
+	return vs_hstore_candidates(h->store, key, h->c[i].size, cand,
+				    SRC_TRIES + 1) > SRC_TRIES;
+}
+
+HF_INTERNAL void *hf_cache_worker(void *arg)
+{
+	struct hwork *w = arg;
+	struct hrun *h = w->h;
+	size_t i, end;
+	while (hf_next_chunk(h, &i, &end)) {
+		for (; i < end; i++) {
+			if (!wants_cache(h, i))
+				continue;
+			const struct hcand *c = &h->c[i];
+			int dirfd = hf_parent_fd(w, c);
+			struct stat st;
+			int fd = dirfd < 0 ? -1 : hf_cand_open(c, dirfd, &st);
+			if (fd >= 0) {
+				vs_hcache_set(fd, &st, h->fate[i].d);
+				close(fd);
+			}
 		}
 	}
+	if (w->curfd >= 0)
+		close(w->curfd);
+	return NULL;
 }

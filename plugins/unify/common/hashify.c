@@ -3,9 +3,10 @@
  * run (walk, sort, parallel link passes); hashwalk.c walks, hashgroup.c
  * handles files that may be equal together, hashone.c the path of one
  * file and its report, hashlink.c links guest files and entries,
- * hashkey.c keys small files by content, hashsay.c says what is skipped
- * (private parts in hashrun.h).  Calls go one way: hashjob -> hashify ->
- * hashgroup, hashprefix, hashkey -> hashone -> hashlink -> hashwalk ->
+ * hashkey.c keys small files by content, hashcache.c writes reflink
+ * digest caches, hashsay.c says what is skipped (private parts in
+ * hashrun.h).  Calls go one way: hashjob -> hashify -> hashgroup,
+ * hashprefix, hashkey, hashcache -> hashone -> hashlink -> hashwalk ->
  * hashsay, and each to hashstore and unify.
  *
  *   walk   every tree (several at once, one thread per CPU), directory
@@ -241,9 +242,11 @@ static void run_threads(void *(*fn)(void *), void *args, size_t size,
 		pthread_join(th[i], NULL);
 }
 
-/* Keys the candidates marked for it (key 1), nth threads reading them
- * in walk order (hashkey.c). */
-static void key_pass(struct hrun *h, unsigned nth)
+/* A pass over the candidates in walk order: nth threads running worker
+ * (hashkey.c, hashcache.c), each taking the next ones (h->knext), with
+ * a buffer of HBUF + 1 bytes in buf1 when buf asks. */
+static void walk_order_pass(struct hrun *h, unsigned nth,
+			    void *(*worker)(void *), bool buf)
 {
 	struct hwork w[THREADS];
 	if (nth > THREADS)
@@ -252,10 +255,10 @@ static void key_pass(struct hrun *h, unsigned nth)
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].h = h;
 		w[i].curfd = -1;
-		w[i].buf1 = vs_xmalloc(HBUF + 1);
+		w[i].buf1 = buf ? vs_xmalloc(HBUF + 1) : NULL;
 	}
 	atomic_init(&h->knext, 0);
-	run_threads(hf_key_worker, w, sizeof(w[0]), nth);
+	run_threads(worker, w, sizeof(w[0]), nth);
 	for (unsigned i = 0; i < nth; i++)
 		free(w[i].buf1);
 }
@@ -285,7 +288,9 @@ static void make_groups(struct hrun *h)
 			h->c[h->order[i]].key = 1; /* to be keyed */
 	}
 	if (want) {
-		key_pass(h, (unsigned)link_threads());
+		/* keys of the candidates marked for it (key 1) */
+		walk_order_pass(h, (unsigned)link_threads(), hf_key_worker,
+				true);
 		for (size_t g = 0; g < h->ngroups; g++)
 			if (keyable(h, g))
 				qsort_r(h->order + h->groups[g],
@@ -366,6 +371,7 @@ static void link_pass(struct hrun *h)
 	unsigned busy =
 	    h->ngroups < (size_t)nth ? (unsigned)h->ngroups : (unsigned)nth;
 	split_groups(h, busy ? busy : 1);
+	h->nth = (unsigned)nth;
 	run_threads(link_worker, w, sizeof(w[0]), busy);
 	for (int i = 0; i < nth; i++) {
 		add_stats(h->st, &w[i].st);
@@ -491,7 +497,7 @@ int vs_hashify_run(struct vs_ctx *ctx, const struct vs_unify_tree *const *trees,
 	if (h->fate && ntrees > 1)
 		hf_share_prefixes(h);
 	if (h->fate)
-		hf_write_caches(h);
+		walk_order_pass(h, h->nth, hf_cache_worker, false);
 	if (!o->dry_run)
 		hf_restore_dir_times(h);
 	if (o->progress && h->n >= 256)

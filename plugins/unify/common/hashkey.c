@@ -64,17 +64,12 @@ HF_INTERNAL uint64_t hf_content_key(int dirfd, const char *name, ino_t ino,
 	return r == size ? key_of((const unsigned char *)buf, (size_t)r) : 0;
 }
 
-#define KCHUNK 256 /* candidates a key thread takes at once */
-
 HF_INTERNAL void *hf_key_worker(void *arg)
 {
 	struct hwork *w = arg;
 	struct hrun *h = w->h;
-	for (;;) {
-		size_t i = atomic_fetch_add(&h->knext, KCHUNK);
-		if (i >= h->n)
-			break;
-		size_t end = h->n - i > KCHUNK ? i + KCHUNK : h->n;
+	size_t i, end;
+	while (hf_next_chunk(h, &i, &end)) {
 		for (; i < end; i++) {
 			struct hcand *c = &h->c[i];
 			if (!c->key)

@@ -624,7 +624,7 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 	}
 reflinked:
 	/* the digest cache is written at the end of the run, where it saves
-	 * a rerun a read (hf_write_caches) */
+	 * a rerun a read (hashcache.c) */
 	if (h->fate && (r == R_LINKED || r == R_NEW || r == R_ALREADY)) {
 		struct hdone *x = &h->fate[c - h->c];
 		memcpy(x->d, d, VS_DIGEST_LEN);

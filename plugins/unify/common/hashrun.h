@@ -85,9 +85,10 @@ struct hrun {
 	/* the groups in the order they are linked (index into groups):
 	 * large files' first, then the keyed contents in walk order */
 	unsigned *gorder;
-	bool keyed; /* hardlink: small files are keyed by content */
-	size_t keep_fds;      /* directory fds the walk may keep open */
-	bool cached;	      /* the files are in the page cache (mostly) */
+	bool keyed;	 /* hardlink: small files are keyed by content */
+	size_t keep_fds; /* directory fds the walk may keep open */
+	bool cached;	 /* the files are in the page cache (mostly) */
+	unsigned nth;	 /* the link pass's threads */
 	/* reflink, not a dry run: what became of each candidate, for the
 	 * shared beginnings and the digest cache written at the end */
 	struct hdone *fate;
@@ -101,7 +102,7 @@ struct hrun {
 	 * threads do not wait on each other's directories), taken by the
 	 * others once theirs is done */
 	size_t kfirst;	     /* the first keyed group's position */
-	atomic_size_t knext; /* key pass: the next candidate to key */
+	atomic_size_t knext; /* key, then cache pass: the next candidate */
 	atomic_size_t next[THREADS + 1];
 	size_t end[THREADS + 1];
 	unsigned nranges;
@@ -256,9 +257,11 @@ HF_INTERNAL void hf_remember_source(int entryfd, int srcfd);
 /* Reflink, several trees: files new to the store share their beginning
  * with the file at their path in an earlier tree (h->fate marks them HD_FRESH). */
 HF_INTERNAL void hf_share_prefixes(struct hrun *h);
-/* Reflink: writes the digest cache of the files whose rerun would read
- * them without it (hashcache.c). */
-HF_INTERNAL void hf_write_caches(struct hrun *h);
+/* Reflink, a thread of the cache pass (arg: its struct hwork): writes
+ * the digest cache of the files whose rerun would read them without it
+ * (hashcache.c), taking the next candidates in walk order (h->knext)
+ * until none is left. */
+HF_INTERNAL void *hf_cache_worker(void *arg);
 
 /* ---- hashwalk.c ---------------------------------------------------------- */
 /* Adds a directory of the walk; takes *fd (sets it to -1) while there is
@@ -285,6 +288,9 @@ HF_INTERNAL int hf_cand_open(const struct hcand *c, int dirfd, struct stat *st);
  * not keep it. */
 HF_INTERNAL int hf_cand_reopen(struct hrun *h, const struct hcand *c,
 			       struct stat *st);
+/* The next candidates [*i, *end) of a walk-order pass (the key and cache
+ * passes), taken from h->knext: false when none is left. */
+HF_INTERNAL bool hf_next_chunk(struct hrun *h, size_t *i, size_t *end);
 /* Puts back the times of the directories whose entries were replaced. */
 HF_INTERNAL void hf_restore_dir_times(struct hrun *h);
 
@@ -335,6 +341,7 @@ HF_INTERNAL uint64_t hf_content_key(int dirfd, const char *name, ino_t ino,
  * bytes): keys the candidates marked for it (key 1), taking the next
  * KCHUNK of them in walk order (h->knext) until none is left. */
 HF_INTERNAL void *hf_key_worker(void *arg);
+
 
 /* ---- hashsmall.c --------------------------------------------------------- */
 /* The pending members m[0..n) of a batch of files of size bytes, at most

@@ -336,3 +336,14 @@ HF_INTERNAL int hf_open_beneath(int rootfd, const char *path, int flags)
 	}
 	return fd;
 }
+
+#define KCHUNK 256 /* candidates a walk-order pass's thread takes at once */
+
+HF_INTERNAL bool hf_next_chunk(struct hrun *h, size_t *i, size_t *end)
+{
+	*i = atomic_fetch_add(&h->knext, KCHUNK);
+	if (*i >= h->n)
+		return false;
+	*end = h->n - *i > KCHUNK ? *i + KCHUNK : h->n;
+	return true;
+}
