@@ -97,13 +97,12 @@ stop_all
 
 # ten guests, four at a time
 printf '#!/bin/sh\necho + >>"%s/par"; sleep 0.3; echo - >>"%s/par"\n' "$T" "$T" >"$R$CONFDIR/.defaults/scripts/pre-start"
-start_s=$(date +%s%N)
 run vsx autostart --start --mark par -j 4
-ms=$(( ($(date +%s%N) - start_s) / 1000000 ))
 same "-j 4: ten guests started" "0|p0 p1 p2 p3 p4 p5 p6 p7 p8 p9" "$RC|$(running)"
 max=$(awk '/\+/ { n++; if (n > m) m = n } /-/ { n-- } END { print m }' "$T/par")
+# four hooks running at once is what makes -j 4 faster than one by one
+# (measured by overlap, not by the clock: a loaded machine is slow)
 same "-j 4: at most four at once, and more than one" 4 "$max"
-check "-j 4: faster than one by one (${ms} ms)" test "$ms" -lt 2500
 stop_all
 
 # start-vservers is vs autostart --start
