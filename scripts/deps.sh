@@ -8,7 +8,8 @@ busybox-static procps libmnl-dev iproute2 libcap2-bin
 e2fsprogs xfsprogs attr rpm zstd bzip2 xz-utils debootstrap
 dnf createrepo-c gpg mmdebstrap libseccomp-dev libjansson-dev openssh-server
 openssh-client zsh scdoc debhelper lintian bash-completion
-libsystemd-dev dbus podman runc containerd qemu-system-x86 kmod python3-grpcio"
+libsystemd-dev dbus podman runc containerd qemu-system-x86 kmod python3-grpcio
+strace"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -479,8 +479,15 @@ else
 		sh -c "getfattr -h -n trusted.vs.sha256 '$R/xfs/guests/x3/data/same/f8' >/dev/null 2>&1 && ! getfattr -h -n trusted.vs.sha256 '$R/xfs/guests/x3/data/both' >/dev/null 2>&1"
 	check "reflink: content the store had is shared with it" test -n "$(extent "$R/xfs/guests/x4/bin/bash")" -a "$(extent "$R/xfs/guests/x4/bin/bash")" = "$(extent "$R/xfs/guests/x1/bin/bash")"
 	expect_ok "reflink: --verify after the two (the entry made again from the longer copy)" vsx hashify --verify /xfs/hd
-	expect_ok "reflink: a rerun of the two" vsx hashify --manually --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
+	expect_ok "reflink: a rerun of the two" strace -f -qq -e trace=openat,ioctl -o "$T/trace" \
+		"$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" hashify --manually --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
 	same "reflink: ... links nothing, reads nothing" "0 0" "$(summary_field linked) $(summary_field "bytes hashed")"
+	# each file's entry is known by the extents they share: a twin's file
+	# finds it among those its group saw, and no dedupe is tried
+	entry_opens() { grep -o 'openat([0-9]*, "[0-9a-f]\{64\}"' "$T/trace" | sort | uniq -c; }
+	same "reflink: ... opens each entry once (not once per file), tries no dedupe" "0 0" \
+		"$(entry_opens | awk '$1 > 1' | wc -l) $(grep -c FIDEDUPERANGE "$T/trace")"
+	check "reflink: ... (it opened entries)" test "$(entry_opens | wc -l)" -gt 10
 	chattr -R -i "$R/xfs/guests/x3" "$R/xfs/guests/x4" 2>/dev/null
 	rm -rf "$R/xfs/guests/x3" "$R/xfs/guests/x4"
 	expect_ok "reflink: a rerun after x2 changed a file" vsx hashify --manually --destination /xfs/hd /xfs/guests/x2

@@ -125,6 +125,21 @@ bool vs_same_xattrs(int a, int b);
 /* True when both files map the same blocks at the same offsets, written
  * or unwritten alike (so they have the same bytes). */
 bool vs_same_extents(int a, int b);
+/* A file's extents as vs_same_extents compares them (at most
+ * VS_EXTMAP_MAX): n is 0 when they cannot decide (none, more, or one
+ * not placed yet). */
+#define VS_EXTMAP_MAX 31
+struct vs_extmap {
+	unsigned n;
+	struct {
+		uint64_t logical, physical, length;
+		bool unwritten;
+	} e[VS_EXTMAP_MAX];
+};
+/* Reads the extent map of fd into m (n 0 when it cannot decide). */
+void vs_extent_map(int fd, struct vs_extmap *m);
+/* True when two maps of vs_extent_map are the same placed blocks. */
+bool vs_same_map(const struct vs_extmap *a, const struct vs_extmap *b);
 /* The physical address of a file's first extent, where it has a known
  * one (not a hole-only, inline or not yet allocated file). */
 bool vs_first_extent(int fd, uint64_t *phys);

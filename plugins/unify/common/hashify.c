@@ -100,6 +100,7 @@ static void *link_worker(void *arg)
 		while (w->nsrc > 0)
 			close(w->src[--w->nsrc].fd);
 		w->ndone = 0;
+		w->nemaps = 0;
 		if (!groups || end - i == 1) {
 			for (; i < end; i++)
 				hf_link_one(w, &h->c[h->order[i]]);
@@ -381,6 +382,7 @@ static void link_pass(struct hrun *h)
 		free(w[i].small);
 		free(w[i].src);
 		free(w[i].done_ino);
+		free(w[i].emaps);
 	}
 }
 

@@ -87,23 +87,87 @@ static int clone_source(struct hrun *h, int entryfd)
 	return fd;
 }
 
+/* The extents of the file at hand, read once. */
+static const struct vs_extmap *file_map(struct hwork *w, int ffd)
+{
+	if (!w->fmap_read) {
+		vs_extent_map(ffd, &w->fmap);
+		w->fmap_read = true;
+	}
+	return &w->fmap;
+}
+
+/* A dedupe into the file at hand (its extents change). */
+static int dedupe_into(struct hwork *w, int src, int ffd, off_t size)
+{
+	w->fmap_read = false;
+	return vs_dedupe(src, ffd, size);
+}
+
+/* The extents of the entry with digest d as this group saw them, or
+ * NULL. */
+static const struct vs_extmap *emap_of(const struct hwork *w,
+				       const unsigned char *d)
+{
+	for (int i = 0; i < w->nemaps; i++)
+		if (!memcmp(w->emaps[i].d, d, VS_DIGEST_LEN))
+			return &w->emaps[i].m;
+	return NULL;
+}
+
+/* The extents of the entry efd (digest d), remembered for the group while
+ * there is room (not when they cannot decide: one not placed yet may be
+ * by the next file's turn). */
+static const struct vs_extmap *emap_read(struct hwork *w,
+					 const unsigned char *d, int efd,
+					 struct vs_extmap *tmp)
+{
+	const struct vs_extmap *m = emap_of(w, d);
+	if (m)
+		return m;
+	if (w->nemaps == w->cemaps && w->cemaps < NSRC) {
+		w->cemaps = w->cemaps ? 2 * w->cemaps : 8;
+		w->emaps = vs_xrealloc(w->emaps, w->cemaps * sizeof(*w->emaps));
+	}
+	if (w->nemaps == w->cemaps) {
+		vs_extent_map(efd, tmp);
+		return tmp;
+	}
+	struct hemap *x = &w->emaps[w->nemaps];
+	vs_extent_map(efd, &x->m);
+	memcpy(x->d, d, VS_DIGEST_LEN);
+	if (x->m.n)
+		w->nemaps++;
+	return &x->m;
+}
+
+/* Whether the file at hand shares the extents this group saw entry d
+ * have (false when the group has not seen them). */
+static bool shares_seen(struct hwork *w, int ffd, const unsigned char *d)
+{
+	const struct vs_extmap *m = emap_of(w, d);
+	return m && vs_same_map(file_map(w, ffd), m);
+}
+
 /* Shares the extents of the guest's file with the reflink entry efd:
  * R_ALREADY, R_LINKED, R_COLLISION (other bytes) or R_FAILED.  The file
  * the entry was cloned from, when it still shares the entry's extents,
  * is the better source: its pages are likely cached, the entry's are not
  * (the kernel compares the bytes either way). */
-static enum hresult share_extents(struct hwork *w, int ffd, int efd, off_t size)
+static enum hresult share_extents(struct hwork *w, int ffd, int efd,
+				  const unsigned char *d, off_t size)
 {
-	if (vs_same_extents(ffd, efd))
+	struct vs_extmap tmp;
+	if (vs_same_map(file_map(w, ffd), emap_read(w, d, efd, &tmp)))
 		return R_ALREADY;
 	if (w->h->o->dry_run)
 		return vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1
 			   ? R_LINKED
 			   : R_COLLISION;
 	int src = clone_source(w->h, efd);
-	int x = vs_dedupe(src >= 0 ? src : efd, ffd, size);
+	int x = dedupe_into(w, src >= 0 ? src : efd, ffd, size);
 	if (x != 0 && src >= 0)
-		x = vs_dedupe(efd, ffd, size);
+		x = dedupe_into(w, efd, ffd, size);
 	if (src >= 0)
 		close(src);
 	struct stat es;
@@ -131,8 +195,10 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 {
 	struct hrun *h = w->h;
 	vs_hentry_name(d, NULL, entry, esize);
+	if (shares_seen(w, ffd, d))
+		return R_ALREADY;
 	int src = h->o->dry_run ? -1 : src_of(w, d);
-	if (src >= 0 && vs_dedupe(src, ffd, fs->st_size) == 0)
+	if (src >= 0 && dedupe_into(w, src, ffd, fs->st_size) == 0)
 		return R_LINKED;
 	/* not in the index: none is looked for (one made meanwhile, by
 	 * another run, is found when the link says it exists) */
@@ -140,7 +206,7 @@ static enum hresult link_reflink(struct hwork *w, int ffd,
 	if (unlisted)
 		errno = ENOENT;
 	if (efd >= 0) {
-		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
+		enum hresult r = share_extents(w, ffd, efd, d, fs->st_size);
 		int e = errno;
 		close(efd);
 		errno = e;
@@ -340,31 +406,58 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 			continue; /* other bytes */
 		/* the files this thread made or shared the group's entries
 		 * from, a moment ago: the kernel compares them with this one */
-		if (vs_dedupe(w->src[s].fd, ffd, fs->st_size) == 0) {
+		if (dedupe_into(w, w->src[s].fd, ffd, fs->st_size) == 0) {
 			vs_hentry_name(w->src[s].d, NULL, entry, esize);
 			memcpy(d, w->src[s].d, VS_DIGEST_LEN);
 			return R_LINKED;
 		}
 	}
+	/* the entry whose extents the file shares already (a rerun) answers
+	 * before any dedupe is tried: the ones this group saw without an
+	 * open, the others opened once */
+	int efd[SRC_TRIES];
+	enum hresult r = R_RETRY;
 	for (int k = 0; k < n; k++) {
+		efd[k] = -1;
+		if (r != R_RETRY || src_of(w, cand[k]) >= 0)
+			continue; /* tried above */
+		if (!emap_of(w, cand[k])) {
+			vs_hentry_name(cand[k], NULL, entry, esize);
+			efd[k] = hf_entry_open(h, entry, 0);
+			if (efd[k] < 0)
+				continue;
+			struct vs_extmap tmp;
+			if (vs_same_map(file_map(w, ffd),
+					emap_read(w, cand[k], efd[k], &tmp)))
+				r = R_ALREADY;
+		} else if (shares_seen(w, ffd, cand[k])) {
+			r = R_ALREADY;
+		}
+		if (r == R_ALREADY) {
+			vs_hentry_name(cand[k], NULL, entry, esize);
+			memcpy(d, cand[k], VS_DIGEST_LEN);
+		}
+	}
+	for (int k = 0; k < n && r == R_RETRY; k++) {
 		if (src_of(w, cand[k]) >= 0)
 			continue; /* tried above */
 		vs_hentry_name(cand[k], NULL, entry, esize);
-		int efd = hf_entry_open(h, entry, 0);
-		if (efd < 0)
+		if (efd[k] < 0)
+			efd[k] = hf_entry_open(h, entry, 0);
+		if (efd[k] < 0)
 			continue;
-		enum hresult r = share_extents(w, ffd, efd, fs->st_size);
+		r = share_extents(w, ffd, efd[k], cand[k], fs->st_size);
 		if (r == R_COLLISION)
 			r = R_RETRY; /* another content of that size */
-		int e = errno;
-		close(efd);
-		errno = e;
-		if (r != R_RETRY) {
+		else
 			memcpy(d, cand[k], VS_DIGEST_LEN);
-			return r;
-		}
 	}
-	return R_RETRY;
+	int e = errno;
+	for (int k = 0; k < n; k++)
+		if (efd[k] >= 0)
+			close(efd[k]);
+	errno = e;
+	return r;
 }
 
 /* The directory of a candidate, opened beneath the root (kept for the
@@ -507,6 +600,7 @@ HF_INTERNAL void hf_link_one(struct hwork *w, struct hcand *c)
 	struct hrun *h = w->h;
 	char path[PATH_MAX];
 	w->cur = c;
+	w->fmap_read = false;
 	int dirfd = hf_parent_fd(w, c);
 	const char *name = c->name;
 	struct stat fs;

@@ -144,6 +144,13 @@ struct hsrc {
 	unsigned char head[SRC_HEAD];
 };
 
+/* Reflink: the extents of a store entry (digest d) as a thread saw them
+ * in the group at hand. */
+struct hemap {
+	unsigned char d[VS_DIGEST_LEN];
+	struct vs_extmap m;
+};
+
 /* One thread's state. */
 struct hwork {
 	struct hrun *h;
@@ -167,6 +174,14 @@ struct hwork {
 	 * since a dedupe drops the destination's cached pages) */
 	ino_t *done_ino;
 	size_t ndone, cdone;
+	/* reflink: the extents of the entries this group's files were
+	 * compared with (a rerun opens an entry and reads its extent map
+	 * once per group, not once per file: at most NSRC), and of the file
+	 * at hand (read once; again after a dedupe into it) */
+	struct hemap *emaps;
+	int nemaps, cemaps;
+	struct vs_extmap fmap;
+	bool fmap_read;
 	unsigned curdir;
 	int curfd;
 	struct vs_hash_stats st;

@@ -192,30 +192,48 @@ bool vs_first_extent(int fd, uint64_t *phys)
  * unknown place) makes it false, and the kernel's dedupe decides. */
 bool vs_same_extents(int a, int b)
 {
+	struct vs_extmap x, y;
+	vs_extent_map(a, &x);
+	if (!x.n)
+		return false;
+	vs_extent_map(b, &y);
+	return vs_same_map(&x, &y);
+}
+
+void vs_extent_map(int fd, struct vs_extmap *m)
+{
 	struct {
 		struct fiemap fm;
-		struct fiemap_extent ext[32];
-	} x, y;
+		struct fiemap_extent ext[VS_EXTMAP_MAX + 1];
+	} x;
 	memset(&x, 0, sizeof(x));
-	memset(&y, 0, sizeof(y));
-	x.fm.fm_length = y.fm.fm_length = FIEMAP_MAX_OFFSET;
-	x.fm.fm_extent_count = y.fm.fm_extent_count = 32;
-	if (ioctl(a, FS_IOC_FIEMAP, &x.fm) < 0 ||
-	    ioctl(b, FS_IOC_FIEMAP, &y.fm) < 0)
-		return false;
-	if (x.fm.fm_mapped_extents != y.fm.fm_mapped_extents ||
-	    x.fm.fm_mapped_extents == 0 || x.fm.fm_mapped_extents == 32)
-		return false;
-	/* the same blocks at the same offsets, written or not alike: the
-	 * same bytes (holes included) */
+	x.fm.fm_length = FIEMAP_MAX_OFFSET;
+	x.fm.fm_extent_count = VS_EXTMAP_MAX + 1;
+	m->n = 0;
+	if (ioctl(fd, FS_IOC_FIEMAP, &x.fm) < 0 ||
+	    x.fm.fm_mapped_extents > VS_EXTMAP_MAX)
+		return;
 	const unsigned unplaced = FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC;
-	for (unsigned i = 0; i < x.fm.fm_mapped_extents; i++)
-		if ((x.ext[i].fe_flags & unplaced) ||
-		    x.ext[i].fe_physical != y.ext[i].fe_physical ||
-		    x.ext[i].fe_logical != y.ext[i].fe_logical ||
-		    x.ext[i].fe_length != y.ext[i].fe_length ||
-		    (x.ext[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) !=
-			    (y.ext[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN))
+	for (unsigned i = 0; i < x.fm.fm_mapped_extents; i++) {
+		if (x.ext[i].fe_flags & unplaced)
+			return;
+		m->e[i].logical = x.ext[i].fe_logical;
+		m->e[i].physical = x.ext[i].fe_physical;
+		m->e[i].length = x.ext[i].fe_length;
+		m->e[i].unwritten = x.ext[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN;
+	}
+	m->n = x.fm.fm_mapped_extents;
+}
+
+bool vs_same_map(const struct vs_extmap *a, const struct vs_extmap *b)
+{
+	if (!a->n || a->n != b->n)
+		return false;
+	for (unsigned i = 0; i < a->n; i++)
+		if (a->e[i].logical != b->e[i].logical ||
+		    a->e[i].physical != b->e[i].physical ||
+		    a->e[i].length != b->e[i].length ||
+		    a->e[i].unwritten != b->e[i].unwritten)
 			return false;
 	return true;
 }
