@@ -357,7 +357,6 @@ HF_INTERNAL uint64_t hf_content_key(int dirfd, const char *name, ino_t ino,
  * KCHUNK of them in walk order (h->knext) until none is left. */
 HF_INTERNAL void *hf_key_worker(void *arg);
 
-
 /* ---- hashsmall.c --------------------------------------------------------- */
 /* The pending members m[0..n) of a batch of files of size bytes, at most
  * HBUF: each read whole once and hashed, those of one digest and class
