@@ -421,20 +421,17 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 		efd[k] = -1;
 		if (r != R_RETRY || src_of(w, cand[k]) >= 0)
 			continue; /* tried above */
-		if (!emap_of(w, cand[k])) {
-			vs_hentry_name(cand[k], NULL, entry, esize);
+		vs_hentry_name(cand[k], NULL, entry, esize);
+		struct vs_extmap tmp;
+		const struct vs_extmap *m = emap_of(w, cand[k]);
+		if (!m) {
 			efd[k] = hf_entry_open(h, entry, 0);
 			if (efd[k] < 0)
 				continue;
-			struct vs_extmap tmp;
-			if (vs_same_map(file_map(w, ffd),
-					emap_read(w, cand[k], efd[k], &tmp)))
-				r = R_ALREADY;
-		} else if (shares_seen(w, ffd, cand[k])) {
-			r = R_ALREADY;
+			m = emap_read(w, cand[k], efd[k], &tmp);
 		}
-		if (r == R_ALREADY) {
-			vs_hentry_name(cand[k], NULL, entry, esize);
+		if (vs_same_map(file_map(w, ffd), m)) {
+			r = R_ALREADY;
 			memcpy(d, cand[k], VS_DIGEST_LEN);
 		}
 	}
