@@ -149,17 +149,14 @@ static bool shares_seen(struct hwork *w, int ffd, const unsigned char *d)
 	return m && vs_same_map(file_map(w, ffd), m);
 }
 
-/* Shares the extents of the guest's file with the reflink entry efd:
- * R_ALREADY, R_LINKED, R_COLLISION (other bytes) or R_FAILED.  The file
- * the entry was cloned from, when it still shares the entry's extents,
- * is the better source: its pages are likely cached, the entry's are not
- * (the kernel compares the bytes either way). */
-static enum hresult share_extents(struct hwork *w, int ffd, int efd,
-				  const unsigned char *d, off_t size)
+/* Deduplicates the guest's file from the reflink entry efd, whose extents
+ * it does not share: R_LINKED, R_COLLISION (other bytes) or R_FAILED.
+ * The file the entry was cloned from, when it still shares the entry's
+ * extents, is the better source: its pages are likely cached, the
+ * entry's are not (the kernel compares the bytes either way). */
+static enum hresult dedupe_from_entry(struct hwork *w, int ffd, int efd,
+				      off_t size)
 {
-	struct vs_extmap tmp;
-	if (vs_same_map(file_map(w, ffd), emap_read(w, d, efd, &tmp)))
-		return R_ALREADY;
 	if (w->h->o->dry_run)
 		return vs_same_bytes(ffd, efd, w->buf1, w->buf2, HBUF) == 1
 			   ? R_LINKED
@@ -175,6 +172,18 @@ static enum hresult share_extents(struct hwork *w, int ffd, int efd,
 	    (!S_ISREG(es.st_mode) || es.st_size != size))
 		x = 1; /* not what its name says: another size */
 	return x == 0 ? R_LINKED : x == 1 ? R_COLLISION : R_FAILED;
+}
+
+/* Shares the extents of the guest's file with the reflink entry efd
+ * (digest d): R_ALREADY when it does already, else as
+ * dedupe_from_entry. */
+static enum hresult share_extents(struct hwork *w, int ffd, int efd,
+				  const unsigned char *d, off_t size)
+{
+	struct vs_extmap tmp;
+	if (vs_same_map(file_map(w, ffd), emap_read(w, d, efd, &tmp)))
+		return R_ALREADY;
+	return dedupe_from_entry(w, ffd, efd, size);
 }
 
 /* The file of this thread's group that shares the extents of the entry
@@ -416,9 +425,11 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 	 * before any dedupe is tried: the ones this group saw without an
 	 * open, the others opened once */
 	int efd[SRC_TRIES];
+	bool compared[SRC_TRIES];
 	enum hresult r = R_RETRY;
 	for (int k = 0; k < n; k++) {
 		efd[k] = -1;
+		compared[k] = false;
 		if (r != R_RETRY || src_of(w, cand[k]) >= 0)
 			continue; /* tried above */
 		vs_hentry_name(cand[k], NULL, entry, esize);
@@ -430,6 +441,7 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 				continue;
 			m = emap_read(w, cand[k], efd[k], &tmp);
 		}
+		compared[k] = true;
 		if (vs_same_map(file_map(w, ffd), m)) {
 			r = R_ALREADY;
 			memcpy(d, cand[k], VS_DIGEST_LEN);
@@ -443,7 +455,10 @@ static enum hresult reflink_by_size(struct hwork *w, int ffd,
 			efd[k] = hf_entry_open(h, entry, 0);
 		if (efd[k] < 0)
 			continue;
-		r = share_extents(w, ffd, efd[k], cand[k], fs->st_size);
+		/* not compared above when its open failed there */
+		r = compared[k]
+			? dedupe_from_entry(w, ffd, efd[k], fs->st_size)
+			: share_extents(w, ffd, efd[k], cand[k], fs->st_size);
 		if (r == R_COLLISION)
 			r = R_RETRY; /* another content of that size */
 		else
