@@ -143,9 +143,15 @@ bool vs_same_map(const struct vs_extmap *a, const struct vs_extmap *b);
 /* The physical address of a file's first extent, where it has a known
  * one (not a hole-only, inline or not yet allocated file). */
 bool vs_first_extent(int fd, uint64_t *phys);
-/* FIDEDUPERANGE of size bytes from src to dst: 0 shared, 1 the bytes
- * differ, -1 with errno. */
+/* The bytes one FIDEDUPERANGE call is given at most. */
+#define DEDUPE_MAX ((off_t)16 << 20)
+/* FIDEDUPERANGE of size bytes from src to dst, in calls of DEDUPE_MAX
+ * from the start: 0 shared, 1 the bytes differ (the calls before the one
+ * that found them shared), -1 with errno. */
 int vs_dedupe(int src, int dst, off_t size);
+/* As vs_dedupe, for files that may be equal: the last call's bytes are
+ * compared first, so one that differs there changes nothing. */
+int vs_dedupe_equal(int src, int dst, off_t size);
 int vs_set_immutable(int fd, bool on);
 bool vs_is_immutable(int fd);
 /* The file flags (chattr) a hardlink would share, immutable left out (vs

@@ -101,7 +101,7 @@ static const struct vs_extmap *file_map(struct hwork *w, int ffd)
 static int dedupe_into(struct hwork *w, int src, int ffd, off_t size)
 {
 	w->fmap_read = false;
-	return vs_dedupe(src, ffd, size);
+	return vs_dedupe_equal(src, ffd, size);
 }
 
 /* The extents of the entry with digest d as this group saw them, or

@@ -240,35 +240,65 @@ bool vs_same_map(const struct vs_extmap *a, const struct vs_extmap *b)
 
 enum outcome { LINKED, ALREADY, DIFFERENT, CHANGED, FAILED, LINKS };
 
-int vs_dedupe(int src, int dst, off_t size)
+/* One FIDEDUPERANGE call of at most len bytes at off: 0 and the bytes
+ * shared in *done, 1 the bytes differ, -1 with errno. */
+static int dedupe_chunk(int src, int dst, off_t off, off_t len, off_t *done)
 {
 	struct {
 		struct file_dedupe_range r;
 		struct file_dedupe_range_info i;
 	} d;
-	for (off_t off = 0; off < size;) {
-		memset(&d, 0, sizeof(d));
-		d.r.src_offset = (uint64_t)off;
-		d.r.src_length = (uint64_t)(size - off > (16 << 20) ? (16 << 20)
-								    : size - off);
-		d.r.dest_count = 1;
-		d.i.dest_fd = dst;
-		d.i.dest_offset = (uint64_t)off;
-		if (ioctl(src, FIDEDUPERANGE, &d.r) < 0)
-			return -1;
-		if (d.i.status == FILE_DEDUPE_RANGE_DIFFERS)
-			return 1;
-		if (d.i.status < 0) {
-			errno = -d.i.status;
-			return -1;
-		}
-		if (d.i.bytes_deduped == 0) {
-			errno = EIO;
-			return -1;
-		}
-		off += (off_t)d.i.bytes_deduped;
+	memset(&d, 0, sizeof(d));
+	d.r.src_offset = (uint64_t)off;
+	d.r.src_length = (uint64_t)len;
+	d.r.dest_count = 1;
+	d.i.dest_fd = dst;
+	d.i.dest_offset = (uint64_t)off;
+	if (ioctl(src, FIDEDUPERANGE, &d.r) < 0)
+		return -1;
+	if (d.i.status == FILE_DEDUPE_RANGE_DIFFERS)
+		return 1;
+	if (d.i.status < 0) {
+		errno = -d.i.status;
+		return -1;
+	}
+	if (d.i.bytes_deduped == 0) {
+		errno = EIO;
+		return -1;
+	}
+	*done = (off_t)d.i.bytes_deduped;
+	return 0;
+}
+
+/* The bytes [off, end) in calls of DEDUPE_MAX: as vs_dedupe. */
+static int dedupe_span(int src, int dst, off_t off, off_t end)
+{
+	while (off < end) {
+		off_t done;
+		int r = dedupe_chunk(
+		    src, dst, off,
+		    end - off > DEDUPE_MAX ? DEDUPE_MAX : end - off, &done);
+		if (r != 0)
+			return r;
+		off += done;
 	}
 	return 0;
+}
+
+int vs_dedupe(int src, int dst, off_t size)
+{
+	return dedupe_span(src, dst, 0, size);
+}
+
+int vs_dedupe_equal(int src, int dst, off_t size)
+{
+	if (size <= DEDUPE_MAX)
+		return dedupe_span(src, dst, 0, size);
+	/* the last call's bytes first: a file that differs there (an
+	 * appended line, say) is left as it was, its pages cached */
+	off_t last = (size - 1) / DEDUPE_MAX * DEDUPE_MAX;
+	int r = dedupe_span(src, dst, last, size);
+	return r != 0 ? r : dedupe_span(src, dst, 0, last);
 }
 
 static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
@@ -277,7 +307,7 @@ static enum outcome do_reflink(struct walk *w, int dfd, int rfd, off_t size)
 		return ALREADY;
 	if (w->o->dry_run)
 		return same_bytes(w, dfd, rfd) == 1 ? LINKED : DIFFERENT;
-	int r = vs_dedupe(rfd, dfd, size);
+	int r = vs_dedupe_equal(rfd, dfd, size);
 	return r == 0 ? LINKED : r == 1 ? DIFFERENT : FAILED;
 }
 
