@@ -146,8 +146,8 @@ bool vs_first_extent(int fd, uint64_t *phys);
 /* The bytes one FIDEDUPERANGE call is given at most. */
 #define DEDUPE_MAX ((off_t)16 << 20)
 /* FIDEDUPERANGE of size bytes from src to dst, in calls of DEDUPE_MAX
- * from the start: 0 shared, 1 the bytes differ (the calls before the one
- * that found them shared), -1 with errno. */
+ * from the start: 0 shared, 1 the bytes differ (what the calls before
+ * shared stays shared), -1 with errno. */
 int vs_dedupe(int src, int dst, off_t size);
 /* As vs_dedupe, for files that may be equal: the last call's bytes are
  * compared first, so one that differs there changes nothing. */
