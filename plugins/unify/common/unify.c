@@ -292,11 +292,10 @@ int vs_dedupe(int src, int dst, off_t size)
 
 int vs_dedupe_equal(int src, int dst, off_t size)
 {
-	if (size <= DEDUPE_MAX)
-		return dedupe_span(src, dst, 0, size);
-	/* the last call's bytes first: a file that differs there (an
-	 * appended line, say) is left as it was, its pages cached */
-	off_t last = (size - 1) / DEDUPE_MAX * DEDUPE_MAX;
+	/* the last call's bytes first (of a file of one call, all of it): a
+	 * file that differs there (an appended line, say) is left as it
+	 * was, its pages cached */
+	off_t last = size > 0 ? (size - 1) / DEDUPE_MAX * DEDUPE_MAX : 0;
 	int r = dedupe_span(src, dst, last, size);
 	return r != 0 ? r : dedupe_span(src, dst, 0, last);
 }
