@@ -15,12 +15,22 @@ MODS=$T/mods
 mkdir -p "$R" "$MODS"
 chmod 755 "$T" "$MODS"
 # a test's make install relinks the modules in the build tree
-# (initscripts.sh): never copy one while that runs
+# (initscripts.sh): never copy one while that runs.  A copy made while a
+# linker rewrote its module is empty or cut short: said here, as an error
+# of the harness, not by every check after it
 MODLOCK=${top_builddir:?}/tests/modules.lock
-(
+if ! (
 	flock -s 9
-	for m in $VS_MODULES; do install -m 0755 "$m" "$MODS/"; done
-) 9>>"$MODLOCK"
+	for m in $VS_MODULES; do
+		c=$MODS/${m##*/}
+		install -m 0755 "$m" "$c" &&
+			[ "$(head -c 4 "$c" | od -An -c | tr -d ' ')" = '177ELF' ] && cmp -s "$m" "$c" ||
+			{ echo "ERROR: the copy of $m is not the module (relinked by a make install outside build_make?)"; exit 1; }
+	done
+) 9>>"$MODLOCK"; then
+	rm -rf "$T"
+	exit 99
+fi
 # build_make ARGS...: make in the build tree while no test copies modules
 build_make() { flock "$MODLOCK" make -C "$top_builddir" "$@"; }
 
