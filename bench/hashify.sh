@@ -4,7 +4,9 @@
 # same trees, side by side in one run, warm and cold cache, on a freshly
 # made ext4 loop file system; then vs hashify --link=reflink against
 # jdupes -r -B and duperemove -dr on a loop XFS with reflink (and once
-# duperemove -b 4096, whose savings come near the others').  Reports wall
+# duperemove -b 4096, whose savings come near the others'); vs there
+# leaves files of one block alone by default, so jdupes -B with that rule
+# (-X size+:4097) and vs --min-size=16 (every file) are measured too.  Reports wall
 # time, peak memory, bytes saved, whether the tools agree, the cold run
 # against reading every file once with 8 parallel readers, and a rerun
 # over unchanged guests against a bare stat walk.  After every tool, every
@@ -97,7 +99,7 @@ run_part() { # FS: ext4 or xfs
 #!/bin/sh
 # the four guests in one run, as vs hashify g1 g2 g3 g4 does
 exec "$VS" --sysroot "$F" --plugindir "$P/lib/vs/plugins" --datadir "$P/share/vs" hashify --manually \
-	\${LINK:+--link=\$LINK} --destination /hd /g/g1 '' /g/g2 '' /g/g3 '' /g/g4 ''
+	\${LINK:+--link=\$LINK} \${MINSIZE:+--min-size=\$MINSIZE} --destination /hd /g/g1 '' /g/g2 '' /g/g3 '' /g/g4 ''
 EOS
 	chmod 755 "$T/vs_all"
 	vs_all() { "$T/vs_all"; }
@@ -166,6 +168,11 @@ EOS
 				echo "rerun over unchanged guests: $(cat "$T/rerun") s ($(grep -o '[0-9]* bytes hashed' "$T/out.rerun" | awk '{ s += $1 } END { print s }') bytes hashed); stat walk: $(cat "$T/walk") s; ratio $(r "$(cat "$T/rerun")" "$(cat "$T/walk")")"
 			fi
 			measure jdupes-B warm jdupes -q -r -B "$F/g"
+			# vs leaves files of one block alone by default (for
+			# reflink): jdupes with that rule, and vs sharing every
+			# file as jdupes -B does
+			measure jdupes-B-4097 warm jdupes -q -r -B -X size+:4097 "$F/g"
+			MINSIZE=16 measure vs-min16 warm "$T/vs_all"
 			measure duperemove warm duperemove -dr -q "$F/g"
 			# duperemove skips what is smaller than its block (128
 			# KiB by default: most files of a guest); at its
@@ -177,6 +184,7 @@ EOS
 		median() { sort -n "$T/all.xfs.$1.warm" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 		echo "medians of $ROUNDS: vs $(median vs) s, jdupes -B $(median jdupes-B) s, duperemove $(median duperemove) s"
 		echo "ratio vs / jdupes -B: $(r "$(median vs)" "$(median jdupes-B)"), vs / duperemove: $(r "$(median vs)" "$(median duperemove)"); bytes saved vs / jdupes -B: $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.jdupes-B.warm")"), vs / duperemove: $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.duperemove.warm")")"
+		echo "the same files as the other: vs / jdupes -B -X size+:4097 $(r "$(median vs)" "$(median jdupes-B-4097)") in time, $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.jdupes-B-4097.warm")") in bytes saved; vs --min-size=16 / jdupes -B $(r "$(median vs-min16)" "$(median jdupes-B)") in time, $(r "$(cat "$T/saved.xfs.vs-min16.warm")" "$(cat "$T/saved.xfs.jdupes-B.warm")") in bytes saved"
 		echo "duperemove -b 4096 (round 1): vs / it $(r "$(head -n 1 "$T/all.xfs.vs.warm")" "$(cat "$T/secs.xfs.duperemove-4k.warm")") in time, $(r "$(cat "$T/saved.xfs.vs.warm")" "$(cat "$T/saved.xfs.duperemove-4k.warm")") in bytes saved"
 		unset LINK
 	fi

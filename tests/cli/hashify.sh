@@ -401,6 +401,22 @@ expect_ok "gc with no guest using the store" vsx hashify --gc "$HD"
 same "gc removes every unused entry" "0" "$(find "$STORE" -type f -name '*-m*' | wc -l)"
 check "... there were some" test "$before" -gt 0
 
+# ---- --min-size with hard links (by default 16 bytes) -------------------
+mkdir -p "$R/ms/a" "$R/ms/b" "$R/ms/hd" "$R/ms/store"
+ln -s /ms/store "$R/ms/hd/0"
+for t in a b; do
+	head -c 5000 /bin/bash | tr '\0' h >"$R/ms/$t/five"
+	head -c 7000 /bin/bash | tr '\0' h >"$R/ms/$t/seven"
+	head -c 20 /bin/bash | tr '\0' h >"$R/ms/$t/twenty"
+	touch -d @1600000000 "$R/ms/$t"/*
+done
+expect_ok "hardlink: --min-size=6000" vsx hashify --manually --link=hardlink --min-size=6000 --destination /ms/hd /ms/a '' /ms/b ''
+same "... links the larger files only (with the store entry: 3 names)" "3 1 1" "$(stat -c %h "$R/ms/a/seven") $(stat -c %h "$R/ms/a/five") $(stat -c %h "$R/ms/a/twenty")"
+expect_ok "hardlink: by default" vsx hashify --manually --link=hardlink --destination /ms/hd /ms/a '' /ms/b ''
+same "... links every file of 16 bytes or more" "3 3 3" "$(stat -c %h "$R/ms/a/seven") $(stat -c %h "$R/ms/a/five") $(stat -c %h "$R/ms/a/twenty")"
+chattr -R -i "$R/ms" 2>/dev/null
+rm -rf "$R/ms"
+
 # ---- a running guest: hardlinks refused ---------------------------------
 mkguest run1 || exit 99
 mkdir -p "$C/run1/apps/vunify"
@@ -420,10 +436,14 @@ else
 	for g in x1 x2; do
 		vsx $g build -m template --rootdir /xfs/guests -- -t "$T/img.tgz" >/dev/null
 	done
+	# the checks below are about small files too: every file of 16 bytes
+	# or more is a candidate (the default, files of more than one block,
+	# has its own checks further down)
+	XH=--min-size=16
 	BX=$(manifest "$R/xfs/guests/x2")
 	sleep 3 # files last changed a while ago: their digest cache must hold
-	expect_ok "reflink: hashify x1 (auto picks reflink on XFS)" vsx hashify --manually --destination /xfs/hd /xfs/guests/x1
-	expect_ok "reflink: hashify x2" vsx hashify --manually --link=reflink --destination /xfs/hd /xfs/guests/x2
+	expect_ok "reflink: hashify x1 (auto picks reflink on XFS)" vsx hashify --manually $XH --destination /xfs/hd /xfs/guests/x1
+	expect_ok "reflink: hashify x2" vsx hashify --manually $XH --link=reflink --destination /xfs/hd /xfs/guests/x2
 	XS=$(summary_field "bytes saved")
 	check "reflink: bytes were saved" test "${XS:-0}" -gt 1000000
 	same "reflink: x2 unchanged" "$BX" "$(manifest "$R/xfs/guests/x2")"
@@ -432,7 +452,7 @@ else
 	p2=$(extent "$R/xfs/guests/x2/bin/bash")
 	check "reflink: the extents are shared" test -n "$p1" -a "$p1" = "$p2"
 	check "reflink: x2's files stay writable (copy on write)" sh -c "printf x >>'$R/xfs/guests/x2/data/app.conf' && ! cmp -s '$R/xfs/guests/x2/data/app.conf' '$R/xfs/guests/x1/data/app.conf'"
-	expect_ok "reflink: a rerun" vsx hashify --manually --destination /xfs/hd /xfs/guests/x1
+	expect_ok "reflink: a rerun" vsx hashify --manually $XH --destination /xfs/hd /xfs/guests/x1
 	same "reflink: a rerun reads nothing (the digest cache)" "0" "$(summary_field "bytes hashed")"
 	check "reflink: ... recognising every file by the extents it shares with its entry: no digest cache was written (no size of x1 has more than 4 entries)" \
 		test "$(getfattr -R -h -m '^trusted\.vs\.' "$R/xfs/guests/x1" 2>/dev/null | grep -c '^# file')" = 0
@@ -460,7 +480,7 @@ else
 	done
 	B3=$(manifest "$R/xfs/guests/x3")
 	B4=$(manifest "$R/xfs/guests/x4")
-	expect_ok "reflink: two guests in one run" vsx hashify --manually --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
+	expect_ok "reflink: two guests in one run" vsx hashify --manually $XH --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
 	same "reflink: x3 unchanged" "$B3" "$(manifest "$R/xfs/guests/x3")"
 	same "reflink: x4 unchanged" "$B4" "$(manifest "$R/xfs/guests/x4")"
 	check "reflink: new content shared between them" test -n "$(extent "$R/xfs/guests/x3/data/both")" -a "$(extent "$R/xfs/guests/x3/data/both")" = "$(extent "$R/xfs/guests/x4/data/both")"
@@ -485,7 +505,7 @@ else
 	check "reflink: content the store had is shared with it" test -n "$(extent "$R/xfs/guests/x4/bin/bash")" -a "$(extent "$R/xfs/guests/x4/bin/bash")" = "$(extent "$R/xfs/guests/x1/bin/bash")"
 	expect_ok "reflink: --verify after the two (the entry made again from the longer copy)" vsx hashify --verify /xfs/hd
 	expect_ok "reflink: a rerun of the two" strace -f -qq -e trace=openat,ioctl -o "$T/trace" \
-		"$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" hashify --manually --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
+		"$VS" --sysroot "$R" --plugindir "$MODS" --datadir "$srcdir/conf.d" hashify --manually $XH --destination /xfs/hd /xfs/guests/x3 '' /xfs/guests/x4 ''
 	same "reflink: ... links nothing, reads nothing" "0 0" "$(summary_field linked) $(summary_field "bytes hashed")"
 	# each file's entry is known by the extents they share: a twin's file
 	# finds it among those its group saw, and no dedupe is tried
@@ -495,7 +515,7 @@ else
 	check "reflink: ... (it opened entries)" test "$(entry_opens | wc -l)" -gt 10
 	chattr -R -i "$R/xfs/guests/x3" "$R/xfs/guests/x4" 2>/dev/null
 	rm -rf "$R/xfs/guests/x3" "$R/xfs/guests/x4"
-	expect_ok "reflink: a rerun after x2 changed a file" vsx hashify --manually --destination /xfs/hd /xfs/guests/x2
+	expect_ok "reflink: a rerun after x2 changed a file" vsx hashify --manually $XH --destination /xfs/hd /xfs/guests/x2
 	same "reflink: ... reads only that file" "$(stat -c %s "$R/xfs/guests/x2/data/app.conf")" "$(summary_field "bytes hashed")"
 	chattr -R -i "$R/xfs/guests/x2" 2>/dev/null
 	rm -rf "$R/xfs/guests/x2"
@@ -525,6 +545,33 @@ else
 	same "... each reported" "4" "$(grep -c "its content differs from the store entry '.*/\(${fs#"$R/xfs/.hash/"}\|${fo#"$R/xfs/.hash/"}\)'" "$T/err")"
 	same "... the forged entries are left as they were" "$BF" "$(md5sum "$fs" "$fo")"
 	rm -rf "$R/xfs/f1" "$R/xfs/f2" "$fs" "$fo"
+	# the default minimum size: more than one block of the filesystem
+	# (XFS here: 4096 bytes); files of one block or less are left alone
+	for t in y1 y2; do
+		mkdir -p "$R/xfs/$t/d"
+		head -c 4096 /bin/bash | tr '\0' b >"$R/xfs/$t/d/one block"
+		head -c 4097 /bin/bash | tr '\0' b >"$R/xfs/$t/d/two blocks"
+		head -c 100 /bin/bash | tr '\0' t >"$R/xfs/$t/d/tiny"
+	done
+	BY=$(manifest "$R/xfs/y1")$(manifest "$R/xfs/y2")
+	HS=$(cd "$R/xfs/.hash" && find . | sort)
+	expect_error "reflink: --min-size that is not a number" 2 "hashify: --min-size wants a number of bytes, not '4k'" \
+		vsx hashify --manually --min-size=4k --destination /xfs/hd /xfs/y1 '' /xfs/y2 ''
+	expect_error "reflink: --min-size under 16" 2 "hashify: --min-size is 15: files under 16 bytes are never shared" \
+		vsx hashify --manually --min-size=15 --destination /xfs/hd /xfs/y1 '' /xfs/y2 ''
+	expect_error "reflink: --min-size empty" 2 "hashify: --min-size wants a number of bytes, not ''" \
+		vsx hashify --manually --min-size= --destination /xfs/hd /xfs/y1 '' /xfs/y2 ''
+	same "... nothing changed by them (the trees, the store)" "$BY|$HS" "$(manifest "$R/xfs/y1")$(manifest "$R/xfs/y2")|$(cd "$R/xfs/.hash" && find . | sort)"
+	expect_ok "reflink: by default" vsx hashify --manually --destination /xfs/hd /xfs/y1 '' /xfs/y2 ''
+	check "... a file of two blocks is shared" test -n "$(extent "$R/xfs/y1/d/two blocks")" -a "$(extent "$R/xfs/y1/d/two blocks")" = "$(extent "$R/xfs/y2/d/two blocks")"
+	check "... a file of one block keeps its own" test -n "$(extent "$R/xfs/y1/d/one block")" -a "$(extent "$R/xfs/y1/d/one block")" != "$(extent "$R/xfs/y2/d/one block")"
+	check "... a smaller one too" test -n "$(extent "$R/xfs/y1/d/tiny")" -a "$(extent "$R/xfs/y1/d/tiny")" != "$(extent "$R/xfs/y2/d/tiny")"
+	same "... the four are counted as too small" "4" "$(summary_field "too small")"
+	expect_ok "reflink: --min-size=4096" vsx hashify --manually --min-size=4096 --destination /xfs/hd /xfs/y1 '' /xfs/y2 ''
+	check "... shares the file of one block" test "$(extent "$R/xfs/y1/d/one block")" = "$(extent "$R/xfs/y2/d/one block")"
+	check "... not the smaller one" test "$(extent "$R/xfs/y1/d/tiny")" != "$(extent "$R/xfs/y2/d/tiny")"
+	same "... the trees' files as they were" "$BY" "$(manifest "$R/xfs/y1")$(manifest "$R/xfs/y2")"
+	rm -rf "$R/xfs/y1" "$R/xfs/y2"
 	umount "$R/xfs"
 fi
 # a file written while it is linked to the store is never lost (as in

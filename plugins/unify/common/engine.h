@@ -89,6 +89,8 @@ struct vs_hash_opts {
 	bool dry_run, ignore_mtime, refresh, progress;
 	int verbose;
 	enum vs_link link; /* REFLINK or HARDLINK (resolved) */
+	/* smaller files are skipped; 0: the strategy's own (hashify.c) */
+	unsigned long long min_size;
 };
 struct vs_hash_stats {
 	unsigned long long examined, bytes_hashed, cached, new_entries, linked,

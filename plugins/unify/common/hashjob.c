@@ -19,6 +19,7 @@ struct vs_hash_job {
 	unsigned n;
 	char *hashdir; /* host view */
 	int verbose;
+	unsigned long long min_size; /* 0: the strategy's own */
 };
 
 struct vs_hash_job *vs_hash_job_new(struct vs_ctx *ctx, int verbose)
@@ -188,6 +189,17 @@ static int resolve_link(struct vs_ctx *ctx, const char *link,
 	return 0;
 }
 
+int vs_hash_job_min_size(struct vs_hash_job *j, unsigned long long bytes)
+{
+	if (bytes < VS_HASH_MIN_SIZE)
+		return vs_set_error(j->ctx,
+				    "hashify: --min-size is %llu: files under "
+				    "%d bytes are never shared",
+				    bytes, VS_HASH_MIN_SIZE);
+	j->min_size = bytes;
+	return 0;
+}
+
 int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 {
 	struct vs_ctx *ctx = j->ctx;
@@ -195,6 +207,7 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags)
 	o.dry_run = flags & VS_UNIFY_DRY_RUN;
 	o.ignore_mtime = flags & VS_UNIFY_IGNORE_MTIME;
 	o.refresh = flags & VS_UNIFY_REFRESH;
+	o.min_size = j->min_size;
 	o.verbose = j->verbose;
 	o.progress = j->verbose == 0 && isatty(2);
 	if (!link)

@@ -86,6 +86,7 @@ struct hrun {
 	 * large files' first, then the keyed contents in walk order */
 	unsigned *gorder;
 	bool keyed;	 /* hardlink: small files are keyed by content */
+	off_t min_size;	 /* smaller files are skipped ("too small") */
 	size_t keep_fds; /* directory fds the walk may keep open */
 	bool cached;	 /* the files are in the page cache (mostly) */
 	unsigned nth;	 /* the link pass's threads */

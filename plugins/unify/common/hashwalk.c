@@ -303,7 +303,7 @@ HF_INTERNAL void hf_walk(struct hwork *w, unsigned tree, int dirfd,
 			hf_skip(w, path, VS_SKIP_SYMLINK);
 		} else if (!S_ISREG(st.st_mode)) {
 			hf_skip(w, path, VS_SKIP_SPECIAL);
-		} else if (st.st_size < VS_HASH_MIN_SIZE) {
+		} else if (st.st_size < h->min_size) {
 			hf_skip(w, path, VS_SKIP_SMALL);
 		} else if (!h->o->refresh && imm &&
 			   vs_hstore_has_ino(h->store, st.st_ino)) {

@@ -1,7 +1,7 @@
 /* Unify plugin "hash" (util-vserver's vhashify): shares a guest's files
  * through a content-addressed store.
  *   vs <guest> hashify [-n] [-v...] [--link=auto|reflink|hardlink]
- *                      [--ignore-mtime] [--refresh]
+ *                      [--ignore-mtime] [--refresh] [--min-size=BYTES]
  *   vs hashify [options] <guest> <guest>...   (hashified together)
  *   vs hashify --manually [-n] [-v] --destination <hashdir> <path>
  *              [<exclude-list>] [<path> <exclude-list>]...
@@ -9,6 +9,7 @@
  *   vs hashify --verify [-v] <hashdir>
  *   vs hashify --migrate [-n] [-v] <hashdir>
  *   vs <guest> unhashify [-n] [-v] [path...]   (as deunify) */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 struct hash_args {
 	unsigned flags;
 	int verbose;
-	const char *link, *dest;
+	const char *link, *dest, *min_size;
 	bool manual, gc, verify, migrate;
 	int optind;
 };
@@ -43,6 +44,7 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 		{"migrate", no_argument, NULL, 'M'},
 		{"insecure", no_argument, NULL, 'I'},
 		{"sledgehammer", no_argument, NULL, 'S'},
+		{"min-size", required_argument, NULL, 'z'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -83,6 +85,9 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 			break;
 		case 'M':
 			a->migrate = true;
+			break;
+		case 'z':
+			a->min_size = optarg;
 			break;
 		case 'I': /* util-vserver: no effect */
 			break;
@@ -148,6 +153,17 @@ static int hash_unhashify(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 	return r < 0 ? 1 : 0;
 }
 
+/* A decimal number of bytes: 0, or -1 for anything else. */
+static int parse_bytes(const char *s, unsigned long long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
 static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 		     char **argv)
 {
@@ -175,9 +191,20 @@ static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 		return vs_set_error(ctx, "hashify: no guest given (or use "
 					 "--manually, --gc or --verify)"),
 		       2;
+	unsigned long long min = 0;
+	if (a.min_size && parse_bytes(a.min_size, &min) < 0)
+		return vs_set_error(ctx,
+				    "hashify: --min-size wants a number of "
+				    "bytes, not '%s'",
+				    a.min_size),
+		       2;
 	struct vs_hash_job *j = vs_hash_job_new(ctx, a.verbose);
 	if (!j)
 		return vs_set_error(ctx, "out of memory"), 1;
+	if (a.min_size && vs_hash_job_min_size(j, min) < 0) {
+		vs_hash_job_free(j);
+		return 2;
+	}
 	int r = 0;
 	if (a.manual) {
 		for (int i = 0; i < rest && r == 0; i += 2)
@@ -208,17 +235,23 @@ static int hash_run(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 
 static const struct vs_unify_ops hash_ops = {
 	.usage = "[-n] [-v...] [--link=auto|reflink|hardlink] "
-		 "[--ignore-mtime] [--refresh] [--json]\n"
+		 "[--ignore-mtime] [--refresh] [--min-size=BYTES] "
+		 "[--json]\n"
 		 "       vs hashify [those options] <guest> <guest>...\n"
 		 "       vs hashify --manually [-n] [-v] --destination "
 		 "<hashdir> <path> [<exclude-list>]...\n"
 		 "       vs hashify --gc|--verify|--migrate [-n] [-v] <hashdir>\n"
 		 "       vs <guest> unhashify [-n] [-v] [path...]\n"
-		 "  --json   the summary as {\"verb\", \"examined\", "
-		 "\"bytes_hashed\", \"cached\",\n"
-		 "           \"new_entries\", \"linked\", \"bytes_saved\", "
-		 "\"skipped\": {reason: n},\n"
-		 "           \"prefixes\", \"prefix_bytes\", \"errors\"}",
+		 "  --min-size=BYTES  skip files smaller than BYTES (16 or more; by "
+		 "default\n"
+		 "                    more than one filesystem block for reflink, "
+		 "16 for hardlink)\n"
+		 "  --json            the summary as {\"verb\", \"examined\", "
+		 "\"bytes_hashed\",\n"
+		 "                    \"cached\", \"new_entries\", \"linked\", "
+		 "\"bytes_saved\",\n"
+		 "                    \"skipped\": {reason: n}, \"prefixes\", "
+		 "\"prefix_bytes\", \"errors\"}",
 	.run = hash_run,
 };
 
