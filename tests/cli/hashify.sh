@@ -562,6 +562,11 @@ else
 	expect_error "reflink: --min-size empty" 2 "hashify: --min-size wants a number of bytes, not ''" \
 		vsx hashify --manually --min-size= --destination /xfs/hd /xfs/y1 '' /xfs/y2 ''
 	same "... nothing changed by them (the trees, the store)" "$BY|$HS" "$(manifest "$R/xfs/y1")$(manifest "$R/xfs/y2")|$(cd "$R/xfs/.hash" && find . | sort)"
+	# a dry run (into a store not made yet) leaves out the same files
+	mkdir -p "$R/xfs/hd2" "$R/xfs/.hash2" && ln -s /xfs/.hash2 "$R/xfs/hd2/0"
+	expect_ok "reflink: a dry run into a new store" vsx hashify -n --manually --link=reflink --destination /xfs/hd2 /xfs/y1 '' /xfs/y2 ''
+	same "... leaves out the same four files" "4" "$(summary_field "too small")"
+	rm -rf "$R/xfs/hd2" "$R/xfs/.hash2"
 	expect_ok "reflink: by default" vsx hashify --manually --destination /xfs/hd /xfs/y1 '' /xfs/y2 ''
 	check "... a file of two blocks is shared" test -n "$(extent "$R/xfs/y1/d/two blocks")" -a "$(extent "$R/xfs/y1/d/two blocks")" = "$(extent "$R/xfs/y2/d/two blocks")"
 	check "... a file of one block keeps its own" test -n "$(extent "$R/xfs/y1/d/one block")" -a "$(extent "$R/xfs/y1/d/one block")" != "$(extent "$R/xfs/y2/d/one block")"

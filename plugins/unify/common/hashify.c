@@ -12,8 +12,9 @@
  *   walk   every tree (several at once, one thread per CPU), directory
  *          fds (kept open while the file limit allows), the entries read
  *          straight from them, O_NOFOLLOW, every directory checked against the
- *          walk's lstat; exclude lists; files under 16 bytes, symlinks and
- *          special files skipped; a file whose inode is already an
+ *          walk's lstat; exclude lists; files under the minimum size
+ *          (16 bytes; reflink: more than a block), symlinks and special
+ *          files skipped; a file whose inode is already an
  *          (immutable) store entry is recognised from its statx alone and
  *          skipped without being read.  64 bytes plus the name per file.
  *   sort   the candidates of all trees by size (largest first), then for
