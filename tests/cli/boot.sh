@@ -61,13 +61,13 @@ sshd_up() {
 	vsx "$1" exec pidof sshd >/dev/null 2>&1
 }
 # boots G WHAT: gives G a network of its own, starts it, WHAT starts sshd
-# within 30 s
+# (the time is shown, not judged: bench/boot.sh measures it)
 boots() {
 	mkdir -p "$R$CONFDIR/$1/spaces" && touch "$R$CONFDIR/$1/spaces/net"
 	T0=$(ms)
 	expect_ok "it starts" vsx "$1" start
-	check "$2 starts sshd" sshd_up "$1"
-	check "within 30 s (${BOOT_MS} ms)" test "$BOOT_MS" -lt 30000
+	check "$2 starts sshd (waited for 30 s at most)" sshd_up "$1"
+	echo "# $2: sshd ran after ${BOOT_MS} ms"
 }
 # off_inside G CMD...: runs CMD in G and waits (10 s at most) for G to be
 # gone; MSG says what is left (empty: nothing), TOOK the time it took
@@ -131,8 +131,7 @@ touch "$R$CONFDIR/sd/spaces/net"
 T0=$(ms)
 expect_ok "it starts" vsx sd start
 state sd
-same "it reaches running (in ${BOOT_MS} ms)" running "$ST"
-check "within 30 s" test "$BOOT_MS" -lt 30000
+same "it reaches running (in ${BOOT_MS} ms; waited for 30 s at most)" running "$ST"
 run vsx sd exec systemctl --failed --plain --no-legend
 same "no unit failed" "0|" "$RC|$OUT"
 # the mark vs reads to place guests below a unit (cgroup_delegate.c), as
