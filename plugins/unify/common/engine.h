@@ -90,7 +90,7 @@ struct vs_hash_opts {
 	int verbose;
 	enum vs_link link; /* REFLINK or HARDLINK (resolved) */
 	/* smaller files are skipped; 0: the strategy's own (hashify.c) */
-	unsigned long long min_size;
+	off_t min_size;
 };
 struct vs_hash_stats {
 	unsigned long long examined, bytes_hashed, cached, new_entries, linked,

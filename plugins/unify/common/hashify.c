@@ -357,9 +357,7 @@ static off_t min_size(const struct hrun *h)
 {
 	struct statvfs sv;
 	if (h->o->min_size)
-		return h->o->min_size > (unsigned long long)INT64_MAX
-			   ? INT64_MAX
-			   : (off_t)h->o->min_size;
+		return h->o->min_size;
 	if (h->o->link == VS_LINK_REFLINK && fstatvfs(h->store->fd, &sv) == 0 &&
 	    sv.f_bsize >= VS_HASH_MIN_SIZE && sv.f_bsize <= (1u << 20))
 		return (off_t)sv.f_bsize + 1;

@@ -19,7 +19,7 @@ struct vs_hash_job {
 	unsigned n;
 	char *hashdir; /* host view */
 	int verbose;
-	unsigned long long min_size; /* 0: the strategy's own */
+	off_t min_size; /* 0: the strategy's own */
 };
 
 struct vs_hash_job *vs_hash_job_new(struct vs_ctx *ctx, int verbose)
@@ -189,13 +189,13 @@ static int resolve_link(struct vs_ctx *ctx, const char *link,
 	return 0;
 }
 
-int vs_hash_job_min_size(struct vs_hash_job *j, unsigned long long bytes)
+int vs_hash_job_min_size(struct vs_hash_job *j, off_t bytes)
 {
 	if (bytes < VS_HASH_MIN_SIZE)
 		return vs_set_error(j->ctx,
-				    "hashify: --min-size is %llu: files under "
+				    "hashify: --min-size is %lld: files under "
 				    "%d bytes are never shared",
-				    bytes, VS_HASH_MIN_SIZE);
+				    (long long)bytes, VS_HASH_MIN_SIZE);
 	j->min_size = bytes;
 	return 0;
 }

@@ -67,7 +67,7 @@ int vs_hash_job_run(struct vs_hash_job *j, const char *link, unsigned flags);
 /* Files smaller than bytes are skipped (by default: more than one block
  * of the store's filesystem for reflink, else 16 bytes, util-vserver's).
  * -1 with the error set when bytes is under 16. */
-int vs_hash_job_min_size(struct vs_hash_job *j, unsigned long long bytes);
+int vs_hash_job_min_size(struct vs_hash_job *j, off_t bytes);
 void vs_hash_job_free(struct vs_hash_job *j);
 /* Removes the store entries of a hash directory (host view) that no
  * guest uses any more (flags: VS_UNIFY_DRY_RUN).  0 or -1. */

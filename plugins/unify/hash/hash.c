@@ -22,10 +22,22 @@
 struct hash_args {
 	unsigned flags;
 	int verbose;
-	const char *link, *dest, *min_size;
+	const char *link, *dest;
+	long long min_size; /* -1: not given */
 	bool manual, gc, verify, migrate;
 	int optind;
 };
+
+/* A decimal number of bytes: 0, or -1 for anything else. */
+static int parse_bytes(const char *s, long long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
 
 static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 			struct hash_args *a)
@@ -49,6 +61,7 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 	};
 	int c;
 	memset(a, 0, sizeof(*a));
+	a->min_size = -1;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+nv", opts, NULL)) != -1) {
@@ -87,7 +100,11 @@ static int hash_options(struct vs_ctx *ctx, int argc, char **argv,
 			a->migrate = true;
 			break;
 		case 'z':
-			a->min_size = optarg;
+			if (parse_bytes(optarg, &a->min_size) < 0)
+				return vs_set_error(ctx,
+						    "%s: --min-size wants a "
+						    "number of bytes, not '%s'",
+						    argv[0], optarg);
 			break;
 		case 'I': /* util-vserver: no effect */
 			break;
@@ -153,17 +170,6 @@ static int hash_unhashify(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 	return r < 0 ? 1 : 0;
 }
 
-/* A decimal number of bytes: 0, or -1 for anything else. */
-static int parse_bytes(const char *s, unsigned long long *out)
-{
-	char *end;
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno || *end ? -1 : 0;
-}
-
 static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 		     char **argv)
 {
@@ -191,17 +197,10 @@ static int hash_verb(struct vs_ctx *ctx, struct vs_guest *g, int argc,
 		return vs_set_error(ctx, "hashify: no guest given (or use "
 					 "--manually, --gc or --verify)"),
 		       2;
-	unsigned long long min = 0;
-	if (a.min_size && parse_bytes(a.min_size, &min) < 0)
-		return vs_set_error(ctx,
-				    "hashify: --min-size wants a number of "
-				    "bytes, not '%s'",
-				    a.min_size),
-		       2;
 	struct vs_hash_job *j = vs_hash_job_new(ctx, a.verbose);
 	if (!j)
 		return vs_set_error(ctx, "out of memory"), 1;
-	if (a.min_size && vs_hash_job_min_size(j, min) < 0) {
+	if (a.min_size >= 0 && vs_hash_job_min_size(j, a.min_size) < 0) {
 		vs_hash_job_free(j);
 		return 2;
 	}
