@@ -1,10 +1,11 @@
 #!/bin/bash
 # vs under a real systemd: a systemd guest (a user namespace, as the build
-# makes it) with vs installed in it (the suite's make install copied into its root) runs
-# vs@inner.service for a guest of its own.  systemd's side is real here:
-# Type=notify readiness, Delegate=yes (the inner guest's group below the
-# unit's, by systemd's own mark), the generator at daemon-reload,
-# machined's registration (machinectl list and terminate), the stop.
+# makes it) with vs installed in it (the suite's make install, copied
+# into its root) runs vs@inner.service for a guest of its own.  systemd's
+# side is real here: Type=notify readiness, Delegate=yes (the inner
+# guest's group below the unit's, by systemd's own mark), the generator
+# at daemon-reload, machined's registration (machinectl list and
+# terminate), the stop.
 . "${srcdir:?run through make check}/tests/cli/lib.sh" || exit 99
 use_test_cgroups
 
